@@ -1,0 +1,33 @@
+import type { ChangeSignal } from '../signal';
+
+/** What one watcher step changes, written atomically (all of it or none). */
+export interface StateChange {
+  /** Account-scoped JSON values to set (sync keys, folder lists, learned heartbeats …). */
+  set?: Record<string, unknown>;
+  /** Account-scoped keys to delete. */
+  delete?: string[];
+  /**
+   * Signals to append to the outbox. A signal whose id was committed before is dropped, so a
+   * replayed step after a crash never announces twice.
+   */
+  signals?: ChangeSignal[];
+}
+
+/**
+ * The daemon's crash-safe state. The transactional outbox is what makes "nothing twice,
+ * nothing missed" hold across kill -9: a watcher commits the new sync key together with the
+ * signals it produced; the hub delivers pending signals and acks them; on restart the
+ * unacked ones are delivered again.
+ */
+export interface StateStore {
+  get<T = unknown>(accountId: string, key: string): T | undefined;
+  /** Returns the signals that were new (not duplicates), in order. */
+  commit(accountId: string, change: StateChange): ChangeSignal[];
+  /** Committed, not yet acknowledged signals, oldest first. */
+  pending(limit?: number): ChangeSignal[];
+  /** Marks signals as delivered. */
+  ack(ids: readonly string[]): void;
+  /** Forgets everything of an account (AccountOnlyRemoteWipe, `account remove`). */
+  deleteAccount(accountId: string): void;
+  close(): void;
+}

@@ -1,0 +1,61 @@
+import type { Logger } from 'pino';
+import type { ChangeSignal } from '../signal';
+import type { StateStore } from '../store/types';
+
+/** States a person sees in `tidings status` and the tray (DESIGN.md, "one watcher per account"). */
+export type WatcherState =
+  | 'connecting'
+  | 'syncing'
+  | 'waiting'
+  | 'backing-off'
+  | 'needs-credentials'
+  | 'disabled'
+  | 'stopped';
+
+export interface WatcherStatus {
+  state: WatcherState;
+  /** ISO time the state was entered. */
+  since: string;
+  /** Plain words for people: "Ping open, heartbeat 480 s", "HTTP 503, retrying". */
+  detail?: string;
+  /** ISO time of the next attempt when backing off. */
+  retryAt?: string;
+  lastError?: { code: string; message: string };
+  /** Watched folders / collections. */
+  folders?: { id: string; name: string; collection: string }[];
+}
+
+/** Fetches a secret at the moment it is needed; never cached in config or logs. */
+export interface SecretSource {
+  get(): Promise<string>;
+  /** Replaces a stored secret (rotating OAuth refresh tokens). Optional for read-only sources. */
+  set?(value: string): Promise<void>;
+  /** Deletes it (AccountOnlyRemoteWipe, account remove). */
+  delete?(): Promise<void>;
+}
+
+export interface WatcherContext {
+  accountId: string;
+  store: StateStore;
+  log: Logger;
+  /** The secret named by the account's config. */
+  secret: SecretSource;
+  /**
+   * Hands signals just committed to the store to the hub. Watchers call it only with what
+   * `store.commit` returned, so the outbox stays the source of truth.
+   */
+  publish(signals: ChangeSignal[]): void;
+  setStatus(status: WatcherStatus): void;
+  /** Tells the user something that is not a change (remote wipe, policy we cannot honour). */
+  notice?(message: { level: 'info' | 'warn' | 'error'; code: string; text: string }): void;
+}
+
+/** One supervised watcher per account. start() returns at once; stop() is idempotent. */
+export interface Watcher {
+  readonly accountId: string;
+  start(): void;
+  stop(): Promise<void>;
+  status(): WatcherStatus;
+  /** Network changed or the machine resumed from sleep: re-learn and reconnect now. */
+  wake?(reason: 'network' | 'resume' | 'manual'): void;
+}

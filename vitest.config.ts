@@ -1,0 +1,14 @@
+import { defineConfig } from 'vitest/config';
+
+// Unit, fault and fixture-server suites. Live-server suites (SOGo, Radicale, libwbxml bytes are
+// unit-level because libwbxml is a local binary) live under test/interop and run with
+// vitest.interop.config.ts, as imapflow keeps its integration tests apart.
+export default defineConfig({
+  test: {
+    include: ['{wbxml,daemon,fixtures,tray}/test/**/*.test.ts'],
+    exclude: ['**/node_modules/**', '**/test/interop/**'],
+    testTimeout: 20_000,
+    hookTimeout: 30_000,
+    pool: 'forks',
+  },
+});

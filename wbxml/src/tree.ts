@@ -1,0 +1,119 @@
+/**
+ * The element tree the EAS layer builds and reads without touching bytes.
+ *
+ * An element is (namespace, tag) — the namespace is the EAS code page's name ("AirSync",
+ * "Email", "Calendar", …, see codepages.ts) — with children that are elements, text, or
+ * opaque bytes. OPAQUE content (MIME bodies, ConversationId) stays a Uint8Array end to end
+ * (MS-ASWBXML 2.1.2.1.1): it never passes through a string.
+ */
+export interface WbxmlElement {
+  readonly ns: string;
+  readonly tag: string;
+  readonly children: WbxmlNode[];
+}
+
+export type WbxmlNode = WbxmlElement | string | Uint8Array;
+
+export function isElement(node: WbxmlNode | undefined): node is WbxmlElement {
+  return typeof node === 'object' && node !== null && !(node instanceof Uint8Array);
+}
+
+type Child = WbxmlNode | number | bigint | null | undefined | false | readonly Child[];
+
+/**
+ * Builds an element. Numbers become their decimal text; null/undefined/false children are
+ * dropped and arrays are flattened, so optional parts read naturally:
+ * `el('AirSync', 'Collection', el('AirSync', 'SyncKey', key), withBody && el(...))`.
+ */
+export function el(ns: string, tag: string, ...children: Child[]): WbxmlElement {
+  const out: WbxmlNode[] = [];
+  const push = (c: Child): void => {
+    if (c === null || c === undefined || c === false) return;
+    if (Array.isArray(c)) {
+      for (const x of c) push(x);
+    } else if (typeof c === 'number' || typeof c === 'bigint') {
+      out.push(String(c));
+    } else {
+      out.push(c as WbxmlNode);
+    }
+  };
+  for (const c of children) push(c);
+  return { ns, tag, children: out };
+}
+
+/** A namespace-bound builder: `const as = ns('AirSync'); as('Sync', as('Collections'))`. */
+export function ns(namespace: string): (tag: string, ...children: Child[]) => WbxmlElement {
+  return (tag, ...children) => el(namespace, tag, ...children);
+}
+
+/** Child elements named `tag` (in `namespace` when given), in document order. */
+export function all(parent: WbxmlElement | undefined, tag: string, namespace?: string): WbxmlElement[] {
+  if (!parent) return [];
+  const out: WbxmlElement[] = [];
+  for (const c of parent.children) {
+    if (isElement(c) && c.tag === tag && (namespace === undefined || c.ns === namespace)) out.push(c);
+  }
+  return out;
+}
+
+/** The first child element named `tag`, or undefined. */
+export function child(parent: WbxmlElement | undefined, tag: string, namespace?: string): WbxmlElement | undefined {
+  if (!parent) return undefined;
+  for (const c of parent.children) {
+    if (isElement(c) && c.tag === tag && (namespace === undefined || c.ns === namespace)) return c;
+  }
+  return undefined;
+}
+
+/** Follows a path of tags: `path(resp, 'Collections', 'Collection')`. */
+export function path(parent: WbxmlElement | undefined, ...tags: string[]): WbxmlElement | undefined {
+  let cur = parent;
+  for (const t of tags) cur = child(cur, t);
+  return cur;
+}
+
+/** The element's text content: concatenated string children; opaque bytes decode as UTF-8. */
+export function textOf(element: WbxmlElement | undefined): string | undefined {
+  if (!element) return undefined;
+  let s = '';
+  for (const c of element.children) {
+    if (typeof c === 'string') s += c;
+    else if (c instanceof Uint8Array) s += new TextDecoder().decode(c);
+  }
+  return s;
+}
+
+/** Text of the first child named `tag`. */
+export function text(parent: WbxmlElement | undefined, tag: string, namespace?: string): string | undefined {
+  return textOf(child(parent, tag, namespace));
+}
+
+/** Integer value of the first child named `tag`; undefined when absent or not an integer. */
+export function int(parent: WbxmlElement | undefined, tag: string, namespace?: string): number | undefined {
+  const t = text(parent, tag, namespace)?.trim();
+  if (t === undefined || !/^-?\d+$/.test(t)) return undefined;
+  return Number.parseInt(t, 10);
+}
+
+/** Opaque bytes of the first child named `tag` (text children are UTF-8 encoded). */
+export function bytes(parent: WbxmlElement | undefined, tag: string, namespace?: string): Uint8Array | undefined {
+  const c = child(parent, tag, namespace);
+  if (!c) return undefined;
+  const parts = c.children.map((x) =>
+    x instanceof Uint8Array ? x : typeof x === 'string' ? new TextEncoder().encode(x) : new Uint8Array(0),
+  );
+  if (parts.length === 1) return parts[0];
+  const len = parts.reduce((n, p) => n + p.length, 0);
+  const out = new Uint8Array(len);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+/** True when a child named `tag` is present (EAS uses empty elements as flags, e.g. MoreAvailable). */
+export function has(parent: WbxmlElement | undefined, tag: string, namespace?: string): boolean {
+  return child(parent, tag, namespace) !== undefined;
+}
