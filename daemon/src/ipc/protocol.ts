@@ -1,0 +1,100 @@
+import type { Account } from '../config/account';
+import type { ChangeSignal } from '../signal';
+import type { WatcherStatus } from '../watch/types';
+
+/**
+ * The daemon's JSON-RPC 2.0 protocol over its Unix socket / named pipe (DESIGN.md "IPC").
+ * One map from method to params/result types, shared by the server, the CLI and the tray
+ * (as hyper's IpcCommands does), so both ends are typed from the same source.
+ */
+export const IPC_PROTOCOL_VERSION = 1;
+
+export interface AccountSummary {
+  id: string;
+  kind: Account['kind'];
+  name: string;
+  enabled: boolean;
+  status: WatcherStatus;
+  /** Changes announced since the client last called `markSeen`. */
+  unseen: number;
+  webUrl?: string;
+}
+
+export interface DaemonStatus {
+  version: string;
+  pid: number;
+  startedAt: string;
+  configPath: string;
+  demo: boolean;
+  /** Notifications paused until this ISO time (daemon-wide), if paused. */
+  pausedUntil?: string;
+  quietHours?: { start: string; end: string; active: boolean };
+  accounts: AccountSummary[];
+}
+
+export interface FolderInfo {
+  id: string;
+  name: string;
+  collection: ChangeSignal['collection'];
+  watched: boolean;
+}
+
+export interface TestResult {
+  ok: boolean;
+  /** Named checks in order: dns, tls, autodiscover, auth, options, ping … */
+  steps: { name: string; ok: boolean; note: string; fix?: string }[];
+}
+
+/** Parameters for adding an account; the secret travels once, to the keyring, never to config. */
+export interface AccountAddParams {
+  account: Account;
+  secret?: string;
+}
+
+export interface IpcMethods {
+  hello: { params: { protocol: number; client: string }; result: { protocol: number; daemon: string } };
+  status: { params: Record<string, never>; result: DaemonStatus };
+  'accounts.list': { params: Record<string, never>; result: AccountSummary[] };
+  'accounts.add': { params: AccountAddParams; result: AccountSummary };
+  'accounts.remove': { params: { id: string }; result: { removed: boolean } };
+  'accounts.test': { params: { id?: string; account?: Account; secret?: string }; result: TestResult };
+  'accounts.setSecret': { params: { id: string; secret: string }; result: { ok: true } };
+  'folders.list': { params: { accountId: string }; result: FolderInfo[] };
+  'folders.setWatched': { params: { accountId: string; folderIds: string[] }; result: FolderInfo[] };
+  pause: { params: { until?: string; minutes?: number }; result: { pausedUntil: string } };
+  resume: { params: Record<string, never>; result: { ok: true } };
+  markSeen: { params: { accountId?: string }; result: { ok: true } };
+  subscribe: { params: { replay?: boolean }; result: { subscribed: true } };
+  reload: { params: Record<string, never>; result: { ok: true; accounts: number } };
+  shutdown: { params: Record<string, never>; result: { ok: true } };
+}
+
+export type IpcMethod = keyof IpcMethods;
+
+/** Notifications the daemon sends to subscribed clients. */
+export interface IpcNotifications {
+  signal: ChangeSignal;
+  status: DaemonStatus;
+}
+
+/**
+ * JSON-RPC error codes (server-defined range −32000…−32099, JSON-RPC 2.0 §5.1), next to the
+ * standard −32700 parse error, −32600 invalid request, −32601 method not found, −32602
+ * invalid params.
+ */
+export const IpcErrorCode = {
+  /** A call before `hello`. */
+  HELLO_REQUIRED: -32001,
+  /** `hello` with a protocol version this daemon does not speak. */
+  PROTOCOL_MISMATCH: -32002,
+  /** Unknown account id. */
+  NO_SUCH_ACCOUNT: -32003,
+  /** A config change that does not validate; data names the field path. */
+  INVALID_CONFIG: -32004,
+  /** The client fell too far behind and is being dropped. */
+  SLOW_CLIENT: -32005,
+  /** The operation failed on the server side (test-connection, keyring …). */
+  OPERATION_FAILED: -32006,
+  /** A frame larger than the limit. */
+  FRAME_TOO_LARGE: -32007,
+} as const;
