@@ -1,0 +1,79 @@
+import { readFileSync } from 'node:fs';
+import { rootCertificates } from 'node:tls';
+import { Agent, type Dispatcher, ProxyAgent } from 'undici';
+import type { TlsOptions } from '../config/account';
+
+/** Options for {@link createDispatcher}. */
+export interface DispatcherOptions {
+  /** TLS settings of the account (config/account.ts). Verification stays on unless turned off there. */
+  tls?: TlsOptions;
+  /** HTTP(S) proxy URL (`http://user:pass@proxy:3128`). */
+  proxy?: string;
+  /** Sockets per origin. EAS needs two: one hanging Ping and one Sync beside it. */
+  connections?: number;
+  /** Idle keep-alive, ms. */
+  keepAliveTimeout?: number;
+}
+
+/** TLS material for undici's connector, read once when the dispatcher is built. */
+interface ConnectTls {
+  ca?: string[];
+  cert?: Buffer;
+  key?: Buffer;
+  rejectUnauthorized: boolean;
+}
+
+function readPem(path: string, field: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (cause) {
+    throw new Error(`tls.${field}: cannot read ${path}`, { cause });
+  }
+}
+
+function connectTls(tls: TlsOptions | undefined): ConnectTls {
+  const out: ConnectTls = { rejectUnauthorized: tls?.rejectUnauthorized ?? true };
+  // Node's `ca` option replaces the root store; an enterprise CA must be added to it, not swapped
+  // in, or every public server would stop verifying.
+  if (tls?.ca) out.ca = [...rootCertificates, readPem(tls.ca, 'ca').toString('utf8')];
+  if (tls?.cert) out.cert = readPem(tls.cert, 'cert');
+  if (tls?.key) out.key = readPem(tls.key, 'key');
+  if ((tls?.cert === undefined) !== (tls?.key === undefined)) {
+    throw new Error('tls.cert and tls.key must be given together');
+  }
+  return out;
+}
+
+/**
+ * One undici dispatcher per account: keep-alive sockets, TLS verification on, optional extra CA,
+ * client certificate and proxy. Autodiscover, EAS and DAV share it so a connection (and its TLS
+ * session) is reused across them. Throws a plain Error naming the bad field when a PEM file
+ * cannot be read — config validation surfaces it.
+ */
+export function createDispatcher(opts: DispatcherOptions = {}): Dispatcher {
+  const tls = connectTls(opts.tls);
+  const connections = opts.connections ?? 4;
+  const keepAliveTimeout = opts.keepAliveTimeout ?? 60_000;
+  if (opts.proxy) {
+    let uri: URL;
+    try {
+      uri = new URL(opts.proxy);
+    } catch (cause) {
+      throw new Error(`proxy: not a URL: ${opts.proxy}`, { cause });
+    }
+    const token =
+      uri.username !== ''
+        ? `Basic ${Buffer.from(`${decodeURIComponent(uri.username)}:${decodeURIComponent(uri.password)}`).toString('base64')}`
+        : undefined;
+    uri.username = '';
+    uri.password = '';
+    return new ProxyAgent({
+      uri: uri.toString(),
+      ...(token ? { token } : {}),
+      requestTls: tls,
+      connections,
+      keepAliveTimeout,
+    });
+  }
+  return new Agent({ connect: tls, connections, keepAliveTimeout });
+}
