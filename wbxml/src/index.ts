@@ -1,2 +1,9 @@
-// Public surface of the codec. decode/encode/toXml/fromXml/WbxmlError are added by the codec modules.
+// Public surface of the codec.
 export * from './tree';
+export * from './errors';
+export * from './limits';
+export * from './codepage-index';
+export { decode, decodeDocument, type DecodedDocument, type WbxmlHeader } from './decoder';
+export { encode, type EncodeOptions } from './encoder';
+export { runWbxmlCli, WBXML_CLI_USAGE, type WbxmlCliIo } from './cli';
+export { toXml, fromXml, OPAQUE_ATTRIBUTE, type ToXmlOptions, type FromXmlOptions } from './xml';

@@ -57,7 +57,11 @@ export function all(parent: WbxmlElement | undefined, tag: string, namespace?: s
 }
 
 /** The first child element named `tag`, or undefined. */
-export function child(parent: WbxmlElement | undefined, tag: string, namespace?: string): WbxmlElement | undefined {
+export function child(
+  parent: WbxmlElement | undefined,
+  tag: string,
+  namespace?: string,
+): WbxmlElement | undefined {
   if (!parent) return undefined;
   for (const c of parent.children) {
     if (isElement(c) && c.tag === tag && (namespace === undefined || c.ns === namespace)) return c;
@@ -96,7 +100,11 @@ export function int(parent: WbxmlElement | undefined, tag: string, namespace?: s
 }
 
 /** Opaque bytes of the first child named `tag` (text children are UTF-8 encoded). */
-export function bytes(parent: WbxmlElement | undefined, tag: string, namespace?: string): Uint8Array | undefined {
+export function bytes(
+  parent: WbxmlElement | undefined,
+  tag: string,
+  namespace?: string,
+): Uint8Array | undefined {
   const c = child(parent, tag, namespace);
   if (!c) return undefined;
   const parts = c.children.map((x) =>
