@@ -1,0 +1,93 @@
+import type { Account } from '../../daemon/src/config/account';
+import type {
+  AccountAddParams,
+  AccountSummary,
+  DaemonStatus,
+  FolderInfo,
+  TestResult,
+} from '../../daemon/src/ipc/protocol';
+import type { TrayErrorInfo } from './errors';
+import type { QuietHours, Rules } from './tray-settings';
+
+/**
+ * The one map from IPC channel to signature between the settings window and main (as hyper's
+ * IpcCommands). `ipcMain.handle` in main and `ipcRenderer.invoke` in the preload are both typed
+ * from it, so a renamed channel or changed argument fails the typecheck on both sides.
+ */
+export interface TrayInvokeMap {
+  'tidings:accounts.list': { args: []; result: AccountSummary[] };
+  'tidings:accounts.add': { args: [params: AccountAddParams]; result: AccountSummary };
+  'tidings:accounts.test': {
+    args: [params: { id?: string; account?: Account; secret?: string }];
+    result: TestResult;
+  };
+  'tidings:accounts.remove': { args: [id: string]; result: { removed: boolean } };
+  'tidings:accounts.setSecret': { args: [id: string, secret: string]; result: { ok: true } };
+  /** Opens the provider's sign-in page in the system browser; the daemon receives the code. */
+  'tidings:accounts.oauthSignIn': { args: [id: string]; result: { opened: true } };
+  'tidings:folders.list': { args: [accountId: string]; result: FolderInfo[] };
+  'tidings:folders.setWatched': { args: [accountId: string, folderIds: string[]]; result: FolderInfo[] };
+  'tidings:rules.get': { args: []; result: Rules };
+  'tidings:rules.set': { args: [rules: Rules]; result: Rules };
+  'tidings:quietHours.get': { args: []; result: QuietHours };
+  'tidings:quietHours.set': { args: [quietHours: QuietHours]; result: QuietHours };
+  'tidings:pause': { args: [params: { minutes?: number; until?: string }]; result: { pausedUntil: string } };
+  'tidings:resume': { args: []; result: { ok: true } };
+}
+
+export type TrayInvokeChannel = keyof TrayInvokeMap;
+
+/** Every invoke answers with a value or an error with a code; nothing is thrown across the bridge. */
+export type BridgeResult<T> = { ok: true; value: T } | { ok: false; error: TrayErrorInfo };
+
+/** How the tray currently reaches the daemon. */
+export type ConnectionState =
+  | { state: 'connecting'; attempt: number }
+  | { state: 'connected' }
+  /** Not reachable; the next attempt is at `retryAt` (ISO). `reason` is plain words. */
+  | { state: 'unreachable'; retryAt: string; reason: string; attempt: number };
+
+/** Pushed to the settings window whenever the connection or the daemon's status changes. */
+export interface TrayStatus {
+  connection: ConnectionState;
+  daemon?: DaemonStatus;
+}
+
+/** Events main sends to the page; the preload maps friendly names through this table. */
+export const TRAY_EVENTS = {
+  status: 'tidings:event.status',
+} as const;
+export type TrayEventName = keyof typeof TRAY_EVENTS;
+export interface TrayEventPayloads {
+  status: TrayStatus;
+}
+
+/** Sent by the page once it listens, so main can flush events queued before that. */
+export const READY_CHANNEL = 'tidings:ready';
+
+/**
+ * The verbs the preload exposes as `window.tidings`. Declared here, once, so the preload
+ * implements it and the renderer's ambient declaration refers to it.
+ */
+export interface TidingsBridge {
+  listAccounts(): Promise<BridgeResult<AccountSummary[]>>;
+  addAccount(params: AccountAddParams): Promise<BridgeResult<AccountSummary>>;
+  testConnection(params: {
+    id?: string;
+    account?: Account;
+    secret?: string;
+  }): Promise<BridgeResult<TestResult>>;
+  removeAccount(id: string): Promise<BridgeResult<{ removed: boolean }>>;
+  setSecret(id: string, secret: string): Promise<BridgeResult<{ ok: true }>>;
+  startOAuthSignIn(id: string): Promise<BridgeResult<{ opened: true }>>;
+  listFolders(accountId: string): Promise<BridgeResult<FolderInfo[]>>;
+  setWatchedFolders(accountId: string, folderIds: string[]): Promise<BridgeResult<FolderInfo[]>>;
+  getRules(): Promise<BridgeResult<Rules>>;
+  setRules(rules: Rules): Promise<BridgeResult<Rules>>;
+  getQuietHours(): Promise<BridgeResult<QuietHours>>;
+  setQuietHours(quietHours: QuietHours): Promise<BridgeResult<QuietHours>>;
+  pause(params: { minutes?: number; until?: string }): Promise<BridgeResult<{ pausedUntil: string }>>;
+  resume(): Promise<BridgeResult<{ ok: true }>>;
+  /** Calls `cb` with every status push until `opts.signal` aborts; also tells main the page is ready. */
+  onStatus(cb: (status: TrayStatus) => void, opts: { signal: AbortSignal }): void;
+}
