@@ -215,9 +215,8 @@ class Decoder {
         case STR_T: {
           if (cur === undefined) this.#outside('STR_T', pos);
           this.#pos = pos + 1;
-          const at = this.#pos;
           const index = this.#mbUint('STR_T index');
-          appendText(cur, this.#tableString(index, at));
+          appendText(cur, this.#tableString(index, pos));
           pos = this.#pos;
           break;
         }

@@ -1,0 +1,129 @@
+import { describe, expect, it } from 'vitest';
+import { decode, el, encode, type WbxmlElement } from '../src/index';
+import { expectWbxmlError, HEADER, hex, wb } from './support/bytes';
+
+describe('encode', () => {
+  it('writes the EAS header 03 01 6A 00 and a bare token for an empty root', () => {
+    expect(hex(encode(el('AirSync', 'Sync')))).toBe('03 01 6a 00 05');
+  });
+
+  it('reproduces the opening bytes of the MS-ASWBXML example (Sync response adding a contact)', () => {
+    const tree = el(
+      'AirSync',
+      'Sync',
+      el(
+        'AirSync',
+        'Collections',
+        el('AirSync', 'Collection', el('AirSync', 'Class', 'Contacts'), el('AirSync', 'SyncKey', '2')),
+      ),
+    );
+    expect(
+      hex(encode(tree)).startsWith(
+        hex(wb(...HEADER, 0x45, 0x5c, 0x4f, 0x50, 0x03, 'Contacts', 0x00, 0x01, 0x4b)),
+      ),
+    ).toBe(true);
+  });
+
+  it('switches page only when the page changes, never on END', () => {
+    const tree = el(
+      'AirSync',
+      'Sync',
+      el('Email', 'Subject', 'a'),
+      el('Email', 'Read', '1'),
+      el('AirSync', 'Status', '1'),
+      el('Email', 'To'),
+    );
+    expect(hex(encode(tree))).toBe(
+      hex(
+        wb(
+          ...HEADER,
+          0x45,
+          0x00,
+          0x02,
+          0x54,
+          0x03,
+          'a',
+          0,
+          0x01,
+          0x55,
+          0x03,
+          '1',
+          0,
+          0x01,
+          0x00,
+          0x00,
+          0x4e,
+          0x03,
+          '1',
+          0,
+          0x01,
+          0x00,
+          0x02,
+          0x16,
+          0x01,
+        ),
+      ),
+    );
+  });
+
+  it('writes an empty string or a child list of empty strings as the bare token', () => {
+    expect(hex(encode(el('AirSync', 'Sync', el('AirSync', 'SyncKey', ''))))).toBe('03 01 6a 00 45 0b 01');
+  });
+
+  it('writes OPAQUE with mb_u_int32 lengths of 1, 2 and 3 bytes', () => {
+    for (const [len, prefix] of [
+      [0, [0x00]],
+      [127, [0x7f]],
+      [128, [0x81, 0x00]],
+      [16383, [0xff, 0x7f]],
+      [16384, [0x81, 0x80, 0x00]],
+    ] as const) {
+      const data = new Uint8Array(len).map((_, i) => i & 0xff);
+      const out = encode(el('AirSyncBase', 'Data', data));
+      expect(hex(out.subarray(0, 9 + prefix.length - 1))).toBe(
+        hex(wb(...HEADER, 0x00, 0x11, 0x4b, 0xc3, prefix)),
+      );
+      expect(decode(out)).toEqual(el('AirSyncBase', 'Data', data));
+    }
+  });
+
+  it('encodes text as UTF-8 and a large document beyond the initial buffer', () => {
+    const big = 'ü'.repeat(50_000);
+    const tree = el('Email', 'Subject', big);
+    const out = encode(tree);
+    expect(out.length).toBe(4 + 2 + 1 + 1 + 100_000 + 1 + 1);
+    expect(decode(out)).toEqual(tree);
+    // The scratch buffer is reused: a following small document is not polluted.
+    expect(hex(encode(el('AirSync', 'Sync')))).toBe('03 01 6a 00 05');
+  });
+
+  it('rejects a namespace that is no code page, naming the element path', () => {
+    const e = expectWbxmlError(
+      () => encode(el('AirSync', 'Sync', el('Bogus', 'X'))),
+      'WBXML_ERR_UNKNOWN_NAMESPACE',
+      5,
+    );
+    expect(e.path).toBe('Sync/X');
+  });
+
+  it('rejects a tag its page lacks (no silent fallback to another page, unlike libwbxml)', () => {
+    const e = expectWbxmlError(() => encode(el('Find', 'Sync')), 'WBXML_ERR_UNKNOWN_TAG', 4);
+    expect(e.message).toContain('code page 25 (Find)');
+  });
+
+  it('rejects text with U+0000 and nodes that are not nodes', () => {
+    expectWbxmlError(() => encode(el('Email', 'Subject', 'a\u0000b')), 'WBXML_ERR_INVALID_TREE');
+    expectWbxmlError(
+      () => encode({ ns: 'AirSync', tag: 'Sync', children: [42 as never] }),
+      'WBXML_ERR_INVALID_TREE',
+    );
+    expectWbxmlError(() => encode('Sync' as never), 'WBXML_ERR_INVALID_TREE');
+  });
+
+  it('stops a cyclic tree at maxDepth', () => {
+    const loop: WbxmlElement = { ns: 'AirSync', tag: 'Sync', children: [] };
+    loop.children.push(loop);
+    expectWbxmlError(() => encode(loop), 'WBXML_ERR_DEPTH_EXCEEDED');
+    expectWbxmlError(() => encode(loop, { maxDepth: 3 }), 'WBXML_ERR_DEPTH_EXCEEDED', 7);
+  });
+});
