@@ -1,0 +1,98 @@
+import ICAL from 'ical.js';
+import { isKnownZone, isoInZone, wallTimeToInstant } from './time';
+
+/** What a signal says about one calendar object or contact, and what we keep to classify the next change. */
+export interface ItemDigest {
+  title?: string;
+  /** ISO 8601 in the user's zone; a date ("2026-03-01") for all-day events. */
+  start?: string;
+  end?: string;
+  location?: string;
+  /** Organizer as "Name <addr>" (RFC 5545 §3.8.4.3). */
+  from?: string;
+  /** RFC 5545 §3.8.1.11 STATUS, upper case (CANCELLED, CONFIRMED …). */
+  status?: string;
+  /** Contacts: first e-mail address, as a preview. */
+  preview?: string;
+}
+
+/**
+ * Digest of an iCalendar object resource (RFC 4791 §4.1: one UID per resource, possibly with
+ * overridden instances). The master component stands for the whole series, so a recurring event
+ * yields one digest, not one per occurrence. Returns {} for data ical.js cannot parse: a broken
+ * item must not stop the signal for the others.
+ */
+export function digestCalendar(ics: string, timeZone: string): ItemDigest {
+  let root: ICAL.Component;
+  try {
+    root = new ICAL.Component(ICAL.parse(ics));
+  } catch {
+    return {};
+  }
+  const comps = [...root.getAllSubcomponents('vevent'), ...root.getAllSubcomponents('vtodo')];
+  const master = comps.find((c) => !c.hasProperty('recurrence-id')) ?? comps[0];
+  if (master === undefined) return {};
+  const d: ItemDigest = {};
+  const title = str(master.getFirstPropertyValue('summary'));
+  if (title) d.title = title;
+  const location = str(master.getFirstPropertyValue('location'));
+  if (location) d.location = location;
+  const status = str(master.getFirstPropertyValue('status'));
+  if (status) d.status = status.toUpperCase();
+  const start = timeOf(master.getFirstProperty('dtstart'), timeZone);
+  if (start) d.start = start;
+  const end = timeOf(master.getFirstProperty('dtend') ?? master.getFirstProperty('due'), timeZone);
+  if (end) d.end = end;
+  const organizer = master.getFirstProperty('organizer');
+  if (organizer) {
+    const addr = str(organizer.getFirstValue()).replace(/^mailto:/i, '');
+    const cn = str(organizer.getParameter('cn'));
+    d.from = cn && addr ? `${cn} <${addr}>` : cn || addr;
+  }
+  return d;
+}
+
+/** Digest of a vCard (RFC 6350 §6.2.1 FN, §6.4.2 EMAIL). */
+export function digestVcard(vcf: string): ItemDigest {
+  let card: ICAL.Component;
+  try {
+    card = new ICAL.Component(ICAL.parse(vcf));
+  } catch {
+    return {};
+  }
+  const d: ItemDigest = {};
+  const fn = str(card.getFirstPropertyValue('fn'));
+  if (fn) d.title = fn;
+  const email = str(card.getFirstPropertyValue('email'));
+  if (email) d.preview = email;
+  return d;
+}
+
+function str(v: unknown): string {
+  return typeof v === 'string' ? v.trim() : v === null || v === undefined ? '' : String(v).trim();
+}
+
+function timeOf(prop: ICAL.Property | null, timeZone: string): string | undefined {
+  const t = prop?.getFirstValue();
+  if (!(t instanceof ICAL.Time)) return undefined;
+  if (t.isDate) return t.toString(); // all-day: a date has no time zone (RFC 5545 §3.3.4)
+  const tzid = str(prop?.getParameter('tzid'));
+  const zone = t.zone?.tzid;
+  // A TZID with no VTIMEZONE leaves ical.js with a floating time; Intl knows IANA names.
+  if (tzid && (zone === undefined || zone === 'floating') && isKnownZone(tzid)) {
+    const ms = wallTimeToInstant(
+      { year: t.year, month: t.month, day: t.day, hour: t.hour, minute: t.minute, second: t.second },
+      tzid,
+    );
+    return isoInZone(ms, timeZone);
+  }
+  // Floating times (RFC 5545 §3.3.5 form 1) are wall times wherever the user is.
+  if (zone === 'floating') {
+    const ms = wallTimeToInstant(
+      { year: t.year, month: t.month, day: t.day, hour: t.hour, minute: t.minute, second: t.second },
+      timeZone,
+    );
+    return isoInZone(ms, timeZone);
+  }
+  return isoInZone(t.toJSDate().getTime(), timeZone);
+}

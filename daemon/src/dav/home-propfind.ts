@@ -1,0 +1,100 @@
+import { collectionHref, canonicalHref } from './href';
+import type { DavCollection } from './collection';
+import type { Send } from './request';
+import { childNames, hrefsOf, type Multistatus, okProps, parseMultistatus, text, type XmlNode } from './xml';
+
+/**
+ * WebDAV-Push draft namespaces: the current one and the `DAV:Push` of the first drafts, which
+ * early server modules still use. Both are asked; a server answers 404 for the one it lacks.
+ */
+const PUSH_NS = 'xmlns:P="https://bitfire.at/webdav-push" xmlns:P0="DAV:Push"';
+
+/**
+ * The body of the one PROPFIND Depth: 1 per home and check. It asks every member for what tells
+ * a change (RFC 6578 §4 sync-token, calendarserver getctag) and what we need to name and type it
+ * (RFC 4791 §5.2.3 supported-calendar-component-set). Push properties are asked only when
+ * `withPush`, on the first check, to keep the idle request small.
+ */
+export function homePropfindBody(withPush: boolean): string {
+  return (
+    '<?xml version="1.0" encoding="utf-8"?>' +
+    `<D:propfind xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav" xmlns:CS="http://calendarserver.org/ns/"${withPush ? ` ${PUSH_NS}` : ''}>` +
+    '<D:prop><D:resourcetype/><D:displayname/><D:sync-token/><CS:getctag/><D:owner/>' +
+    '<C:supported-calendar-component-set/>' +
+    (withPush ? '<P:push-transports/><P:topic/><P0:push-transports/><P0:topic/>' : '') +
+    '</D:prop></D:propfind>'
+  );
+}
+
+/** Runs the home PROPFIND and returns its calendar / address-book members. */
+export async function propfindHome(
+  send: Send,
+  home: URL,
+  opts: { withPush?: boolean } = {},
+): Promise<DavCollection[]> {
+  const res = await send({
+    method: 'PROPFIND',
+    url: home,
+    headers: { depth: '1', 'content-type': 'application/xml; charset=utf-8' },
+    body: homePropfindBody(opts.withPush ?? false),
+  });
+  return parseHomeCollections(parseMultistatus(res.body, { url: home.href }), res.url);
+}
+
+/** Pure: the collections in a home's multistatus. The home itself and non-DAV members are skipped. */
+export function parseHomeCollections(ms: Multistatus, base: URL): DavCollection[] {
+  const out: DavCollection[] = [];
+  for (const r of ms.responses) {
+    const props = okProps(r);
+    const kinds = childNames(props.resourcetype);
+    const type = collectionType(kinds, props['supported-calendar-component-set']);
+    if (type === undefined) continue;
+    const href = collectionHref(r.href, base);
+    const c: DavCollection = { href, name: text(props.displayname) ?? lastSegment(href), type };
+    const token = text(props['sync-token']);
+    if (token !== undefined) c.syncToken = token;
+    const ctag = text(props.getctag);
+    if (ctag !== undefined) c.ctag = ctag;
+    const owner = hrefsOf(props.owner)[0];
+    if (owner !== undefined) c.owner = canonicalHref(owner, base);
+    const topic = text(props.topic);
+    if (topic !== undefined && offersWebPush(props['push-transports'])) c.pushTopic = topic;
+    out.push(c);
+  }
+  return out;
+}
+
+function collectionType(kinds: string[], comps: unknown): DavCollection['type'] | undefined {
+  if (kinds.includes('addressbook')) return 'contacts';
+  if (!kinds.includes('calendar')) return undefined;
+  // RFC 4791 §5.2.3: absent means "any component"; a VTODO-only calendar is a task list.
+  const names = componentNames(comps);
+  return names.length > 0 && names.every((n) => n === 'VTODO') ? 'tasks' : 'calendar';
+}
+
+function componentNames(node: unknown): string[] {
+  if (typeof node !== 'object' || node === null) return [];
+  const comps = (node as XmlNode).comp;
+  const list = Array.isArray(comps) ? comps : comps === undefined ? [] : [comps];
+  return list
+    .map((c) => (typeof c === 'object' && c !== null ? (c as XmlNode)['@_name'] : undefined))
+    .filter((n): n is string => typeof n === 'string')
+    .map((n) => n.toUpperCase());
+}
+
+function offersWebPush(node: unknown): boolean {
+  if (typeof node !== 'object' || node === null) return false;
+  const transports = (node as XmlNode).transport;
+  const list = Array.isArray(transports) ? transports : [];
+  return list.some((t) => childNames(t).includes('web-push'));
+}
+
+function lastSegment(href: string): string {
+  const parts = href.split('/').filter(Boolean);
+  const last = parts[parts.length - 1] ?? href;
+  try {
+    return decodeURIComponent(last);
+  } catch {
+    return last;
+  }
+}

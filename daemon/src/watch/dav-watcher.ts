@@ -1,0 +1,308 @@
+import type { Dispatcher } from 'undici';
+import type { DavAccount } from '../config/account';
+import type { CollectionState } from '../dav/changes';
+import { checkCollection } from '../dav/check';
+import type { DavCollection } from '../dav/collection';
+import { type DiscoveryDns, type DiscoveryResult, discover, systemDns } from '../dav/discovery';
+import { DavError } from '../dav/errors';
+import { propfindHome } from '../dav/home-propfind';
+import { hrefUrl } from '../dav/href';
+import type { PushInbox } from '../dav/push';
+import { compose, createTransport, type Send } from '../dav/request';
+import { intervalPolicy, nextPollDelay } from '../dav/schedule';
+import { selectCollections } from '../dav/select';
+import { localTimeZone } from '../dav/time';
+import { withBasicAuth, withRedirects, withRetryOnReset, withStatusErrors } from '../dav/wrappers';
+import { createDispatcher } from '../net/dispatcher';
+import { backoffDelay } from './backoff';
+import { systemClock, type WatchClock } from './dav-clock';
+import { createPushStrategy, type PushStrategy } from './dav-push';
+import type { Watcher, WatcherContext, WatcherState, WatcherStatus } from './types';
+
+/** Optional collaborators, all injectable from tests. */
+export interface DavWatcherDeps {
+  /** undici dispatcher (TLS, proxy); default: net/dispatcher from the account's tls/proxy. */
+  dispatcher?: Dispatcher;
+  clock?: WatchClock;
+  /** RFC 6764 SRV/TXT look-ups; default node:dns. */
+  dns?: DiscoveryDns;
+  /** A WebDAV-Push receiver; without one the watcher polls. */
+  push?: PushInbox;
+  /** IANA zone for event times; default the process zone. */
+  timeZone?: string;
+  /** Back-off jitter source. */
+  random?: () => number;
+  /** Response body cap, bytes. */
+  maxBodyBytes?: number;
+}
+
+/** A DAV watcher with one extra verb for tests and `tidings check`. */
+export interface DavWatcher extends Watcher {
+  /** Runs one check now (after any running one) and resolves when it has been committed. */
+  checkNow(): Promise<void>;
+}
+
+const KEY_DISCOVERY = 'dav:discovery';
+const KEY_WATCHED = 'dav:watched';
+const collectionKey = (href: string) => `dav:col:${href}`;
+
+/**
+ * One CalDAV or CardDAV account: discovery, then per check one PROPFIND Depth: 1 per home and a
+ * sync-collection / multiget only where a token moved. Each collection's new state is committed
+ * with its signal in one store transaction, then published. The first sight of a collection is a
+ * baseline and announces nothing. States: connecting → syncing → waiting, backing-off on errors
+ * (Retry-After honoured), needs-credentials on 401, disabled when the account is or its URL is
+ * unusable.
+ */
+export function createDavWatcher(
+  account: DavAccount,
+  ctx: WatcherContext,
+  deps: DavWatcherDeps = {},
+): DavWatcher {
+  const clock = deps.clock ?? systemClock;
+  const policy = intervalPolicy(account.interval);
+  const timeZone = deps.timeZone ?? localTimeZone();
+  const source = account.kind;
+  const accountId = ctx.accountId;
+
+  let ownedDispatcher: Dispatcher | undefined;
+  let send: Send | undefined;
+  let status: WatcherStatus = { state: 'stopped', since: new Date(clock.now()).toISOString() };
+  let timer: unknown;
+  let running = false;
+  let stopped = true;
+  let chain: Promise<void> = Promise.resolve();
+  let attempt = 0;
+  let lastChangeAt = clock.now();
+  let push: PushStrategy | undefined;
+
+  function setStatus(state: WatcherState, extra: Omit<WatcherStatus, 'state' | 'since'> = {}): void {
+    const folders = status.folders;
+    status = { state, since: new Date(clock.now()).toISOString(), ...(folders ? { folders } : {}), ...extra };
+    ctx.setStatus(status);
+  }
+
+  function getSend(): Send {
+    if (send) return send;
+    if (!deps.dispatcher) {
+      ownedDispatcher = createDispatcher({
+        ...(account.tls ? { tls: account.tls } : {}),
+        ...(account.proxy ? { proxy: account.proxy } : {}),
+        connections: 2,
+      });
+    }
+    const dispatcher = deps.dispatcher ?? ownedDispatcher;
+    // Outermost first: a reset socket is retried; then statuses become errors after redirects.
+    send = compose(
+      createTransport({ dispatcher, ...(deps.maxBodyBytes ? { maxBodyBytes: deps.maxBodyBytes } : {}) }),
+      withRetryOnReset(),
+      withStatusErrors(() => clock.now()),
+      withRedirects(),
+      withBasicAuth(account.username, () => ctx.secret.get()),
+    );
+    return send;
+  }
+
+  function arm(ms: number): void {
+    if (timer !== undefined) clock.clearTimeout(timer);
+    timer = clock.setTimeout(() => {
+      timer = undefined;
+      void enqueue();
+    }, ms);
+  }
+
+  function disarm(): void {
+    if (timer !== undefined) clock.clearTimeout(timer);
+    timer = undefined;
+  }
+
+  /** Runs checks one after another, never two at once. */
+  function enqueue(): Promise<void> {
+    chain = chain.then(() => (stopped ? undefined : runCheck()));
+    return chain;
+  }
+
+  async function runCheck(): Promise<void> {
+    running = true;
+    disarm();
+    try {
+      const changed = await check();
+      attempt = 0;
+      if (changed) lastChangeAt = clock.now();
+      const delay = push?.active()
+        ? push.safetyDelay(policy)
+        : nextPollDelay(clock.now() - lastChangeAt, policy);
+      if (stopped) return;
+      setStatus('waiting', {
+        detail: `${status.folders?.length ?? 0} collections; ${push?.active() ? 'WebDAV-Push, ' : ''}next check in ${Math.round(delay / 1000)} s`,
+      });
+      arm(delay);
+    } catch (err) {
+      if (stopped) return;
+      onError(err);
+    } finally {
+      running = false;
+    }
+  }
+
+  function onError(err: unknown): void {
+    const e =
+      err instanceof DavError
+        ? err
+        : new DavError(
+            'DAV_ERR_HTTP',
+            `Unexpected failure: ${err instanceof Error ? err.message : String(err)}`,
+            {},
+            { cause: err },
+          );
+    const lastError = { code: e.code, message: e.message };
+    ctx.log.warn({ accountId, code: e.code, context: e.context }, 'dav check failed');
+    if (e.code === 'DAV_ERR_UNAUTHORIZED') {
+      // Retrying a refused password only risks a lock-out; wait for the user (wake('manual')).
+      setStatus('needs-credentials', { detail: 'The server refused the user name or password', lastError });
+      return;
+    }
+    if (e.code === 'DAV_ERR_CONFIG') {
+      setStatus('disabled', { detail: e.message, lastError });
+      return;
+    }
+    if (e.code === 'DAV_ERR_NOT_FOUND' || e.code === 'DAV_ERR_DISCOVERY') {
+      // A home that vanished: discover again on the next attempt.
+      ctx.store.commit(accountId, { delete: [KEY_DISCOVERY] });
+    }
+    const delay = backoffDelay(attempt++, e.context.retryAfterMs, {
+      baseMs: policy.minMs,
+      capMs: Math.max(policy.maxMs, 15 * 60_000),
+      ...(deps.random ? { random: deps.random } : {}),
+    });
+    setStatus('backing-off', {
+      detail: `${e.message}; retrying in ${Math.round(delay / 1000)} s`,
+      retryAt: new Date(clock.now() + delay).toISOString(),
+      lastError,
+    });
+    arm(delay);
+  }
+
+  /** One check of every home. Returns whether anything was announced. */
+  async function check(): Promise<boolean> {
+    const s = getSend();
+    let disc = ctx.store.get<DiscoveryResult>(accountId, KEY_DISCOVERY);
+    if (disc === undefined) {
+      setStatus('connecting', { detail: `Discovering ${source} homes` });
+      disc = await discover(s, account.url, source, deps.dns ?? systemDns);
+      ctx.store.commit(accountId, { set: { [KEY_DISCOVERY]: disc } });
+    }
+    setStatus('syncing');
+    const firstRound = push !== undefined && !push.registeredOnce();
+    const watched: { home: URL; collection: DavCollection }[] = [];
+    for (const home of disc.homes) {
+      const homeUrl = new URL(home);
+      const found = await propfindHome(s, homeUrl, { withPush: firstRound });
+      const chosen = selectCollections(found, {
+        ...(account.collections ? { configured: account.collections } : {}),
+        ...(disc.principal ? { principal: disc.principal } : {}),
+        ...(disc.onlyCollection ? { onlyCollection: disc.onlyCollection } : {}),
+      });
+      for (const c of chosen) watched.push({ home: homeUrl, collection: c });
+    }
+    status = {
+      ...status,
+      folders: watched.map(({ collection: c }) => ({ id: c.href, name: c.name, collection: c.type })),
+    };
+
+    let announced = false;
+    for (const { home, collection } of watched) {
+      if (stopped) return announced;
+      const key = collectionKey(collection.href);
+      const stored = ctx.store.get<CollectionState>(accountId, key);
+      const out = await checkCollection(
+        { send: s, accountId, source, timeZone, now: clock.now },
+        home,
+        collection,
+        stored,
+      );
+      if (
+        out.step === 'none' &&
+        stored !== undefined &&
+        stored.name === out.state.name &&
+        stored.ctag === out.state.ctag
+      ) {
+        continue;
+      }
+      const committed = ctx.store.commit(accountId, {
+        set: { [key]: out.state },
+        ...(out.signal ? { signals: [out.signal] } : {}),
+      });
+      if (committed.length > 0) {
+        announced = true;
+        ctx.publish(committed);
+      }
+    }
+    forgetVanished(watched.map((w) => w.collection.href));
+    if (push) {
+      await push.sync(
+        s,
+        watched.map(({ home, collection }) => ({ collection, url: hrefUrl(collection.href, home) })),
+      );
+    }
+    return announced;
+  }
+
+  /** Drops the state of collections that are no longer watched (deleted or unselected). */
+  function forgetVanished(now: string[]): void {
+    const before = ctx.store.get<string[]>(accountId, KEY_WATCHED) ?? [];
+    const gone = before.filter((h) => !now.includes(h));
+    if (gone.length === 0 && before.length === now.length) return;
+    ctx.store.commit(accountId, { set: { [KEY_WATCHED]: now }, delete: gone.map(collectionKey) });
+  }
+
+  const watcher: DavWatcher = {
+    accountId,
+    start() {
+      if (!stopped) return;
+      stopped = false;
+      if (!account.enabled) {
+        setStatus('disabled', { detail: 'Account disabled in the config' });
+        return;
+      }
+      if (deps.push) {
+        push = createPushStrategy({
+          inbox: deps.push,
+          accountId,
+          store: ctx.store,
+          log: ctx.log,
+          now: () => clock.now(),
+          onTopic: () => watcher.wake?.('manual'),
+        });
+      }
+      setStatus('connecting');
+      void enqueue();
+    },
+    async stop() {
+      if (stopped && status.state === 'stopped') return;
+      stopped = true;
+      disarm();
+      push?.close();
+      push = undefined;
+      await chain.catch(() => undefined);
+      const d = ownedDispatcher;
+      ownedDispatcher = undefined;
+      send = undefined;
+      if (d) await d.close().catch(() => undefined);
+      setStatus('stopped');
+    },
+    status: () => status,
+    wake(reason) {
+      if (stopped || running) return;
+      ctx.log.debug({ accountId, reason }, 'dav wake');
+      if (reason === 'network' || reason === 'resume') attempt = 0;
+      disarm();
+      void enqueue();
+    },
+    checkNow() {
+      if (stopped) return Promise.resolve();
+      return enqueue();
+    },
+  };
+  return watcher;
+}
