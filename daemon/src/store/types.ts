@@ -29,5 +29,31 @@ export interface StateStore {
   ack(ids: readonly string[]): void;
   /** Forgets everything of an account (AccountOnlyRemoteWipe, `account remove`). */
   deleteAccount(accountId: string): void;
+  /**
+   * The latest signals whose payload is still kept (delivered or not), oldest first — what
+   * `subscribe { replay: true }` sends. Optional so hand-written test doubles stay valid.
+   */
+  recent?(limit: number): ChangeSignal[];
+  /**
+   * Applies retention: drops payloads of signals delivered longer ago than the payload window
+   * and forgets ids delivered longer ago than the de-dup window. Pending signals are never pruned.
+   */
+  prune?(): void;
   close(): void;
 }
+
+/** Retention windows shared by every implementation (docs/daemon-state.md, "Retention"). */
+export interface RetentionOptions {
+  /** How long a delivered signal's payload is kept for replay, ms. Default 1 day. */
+  keepPayloadMs?: number;
+  /**
+   * How long a delivered signal's id is kept to drop a replayed commit, ms. Default 30 days:
+   * far longer than any crash-and-replay window, short enough that the table stays small.
+   */
+  keepIdsMs?: number;
+  /** Clock, ms since the epoch; injected for tests. */
+  now?: () => number;
+}
+
+export const DEFAULT_KEEP_PAYLOAD_MS = 24 * 3600_000;
+export const DEFAULT_KEEP_IDS_MS = 30 * 24 * 3600_000;

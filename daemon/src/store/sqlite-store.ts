@@ -1,0 +1,281 @@
+import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { ChangeSignal } from '../signal';
+import { encodeValue } from './encode';
+import { StoreError, type StoreErrorCode } from './errors';
+import { MIGRATIONS } from './schema';
+import {
+  DEFAULT_KEEP_IDS_MS,
+  DEFAULT_KEEP_PAYLOAD_MS,
+  type RetentionOptions,
+  type StateChange,
+  type StateStore,
+} from './types';
+
+/** Options for {@link SqliteStore.open}. */
+export interface SqliteStoreOptions extends RetentionOptions {
+  /** The state file, e.g. `$XDG_STATE_HOME/tidings/state.db`. Its directory is created 0700. */
+  path: string;
+  /**
+   * How long to wait for a predecessor that is still exiting before reporting
+   * `STORE_ERR_LOCKED`, ms. Default 2 000.
+   */
+  lockWaitMs?: number;
+}
+
+/** How often ack() also applies retention, ms: pruning is cheap but need not run per ack. */
+const PRUNE_EVERY_MS = 3600_000;
+
+/**
+ * The state store on SQLite (better-sqlite3), crash-safe across kill -9 and power loss:
+ *
+ * - WAL journal with `synchronous=FULL`: every commit fsyncs the WAL before returning, so a
+ *   commit the watcher saw return survives a power cut too. NORMAL would survive kill -9 (the
+ *   WAL write is in the page cache) but may roll back the last commits on power loss — the
+ *   watcher would then re-sync from an old key while the hub had already announced, and
+ *   announce twice. Commits are one per watcher step, so one fsync each is cheap.
+ * - `locking_mode=EXCLUSIVE`: the first write takes the file lock and holds it until close, so a
+ *   second daemon on the same file fails at open with `STORE_ERR_LOCKED` instead of
+ *   interleaving. The OS drops the lock when a process dies, so a restart after kill -9 works.
+ * - Dir 0700, file 0600, owned by us: sync keys and previews are private.
+ */
+export class SqliteStore implements StateStore {
+  readonly path: string;
+  readonly #db: Database.Database;
+  readonly #keepPayloadMs: number;
+  readonly #keepIdsMs: number;
+  readonly #now: () => number;
+  #lastPrune = 0;
+  readonly #stmt: ReturnType<typeof prepare>;
+  readonly #commitTx: (
+    accountId: string,
+    sets: [string, string | undefined][],
+    change: StateChange,
+  ) => ChangeSignal[];
+
+  private constructor(db: Database.Database, opts: SqliteStoreOptions) {
+    this.path = opts.path;
+    this.#db = db;
+    this.#keepPayloadMs = opts.keepPayloadMs ?? DEFAULT_KEEP_PAYLOAD_MS;
+    this.#keepIdsMs = opts.keepIdsMs ?? DEFAULT_KEEP_IDS_MS;
+    this.#now = opts.now ?? Date.now;
+    this.#stmt = prepare(db);
+    this.#commitTx = db.transaction((accountId, sets, change) => {
+      for (const [key, text] of sets) {
+        if (text === undefined) this.#stmt.del.run(accountId, key);
+        else this.#stmt.set.run(accountId, key, text);
+      }
+      for (const key of change.delete ?? []) this.#stmt.del.run(accountId, key);
+      const now = this.#now();
+      const fresh: ChangeSignal[] = [];
+      for (const s of change.signals ?? []) {
+        if (this.#stmt.insert.run(s.id, accountId, JSON.stringify(s), now).changes === 1) fresh.push(s);
+      }
+      return fresh;
+    });
+  }
+
+  /** Opens (creating if needed) and migrates the state file; checks it is intact and ours alone. */
+  static open(opts: SqliteStoreOptions): SqliteStore {
+    const { path } = opts;
+    prepareFile(path);
+    let db: Database.Database | undefined;
+    try {
+      db = new Database(path, { timeout: opts.lockWaitMs ?? 2_000 });
+      // Order matters: EXCLUSIVE before WAL keeps the WAL index in heap memory (no -shm file to
+      // share), and the immediate transaction takes the lock now rather than at the first commit.
+      db.pragma('locking_mode = EXCLUSIVE');
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = FULL');
+      db.exec('BEGIN IMMEDIATE; COMMIT');
+      const check = db.pragma('quick_check', { simple: true });
+      if (check !== 'ok') {
+        throw new StoreError('STORE_ERR_CORRUPT', corruptMessage(path, String(check)), { path });
+      }
+      migrate(db, path);
+      const store = new SqliteStore(db, opts);
+      store.prune();
+      return store;
+    } catch (err) {
+      db?.close();
+      throw toStoreError(err, path);
+    }
+  }
+
+  get<T = unknown>(accountId: string, key: string): T | undefined {
+    return this.#run(() => {
+      const row = this.#stmt.get.get(accountId, key) as { value: string } | undefined;
+      return row === undefined ? undefined : (JSON.parse(row.value) as T);
+    });
+  }
+
+  commit(accountId: string, change: StateChange): ChangeSignal[] {
+    const sets: [string, string | undefined][] = Object.entries(change.set ?? {}).map(([k, v]) => [
+      k,
+      encodeValue(accountId, k, v),
+    ]);
+    return this.#run(() => this.#commitTx(accountId, sets, change));
+  }
+
+  pending(limit?: number): ChangeSignal[] {
+    return this.#run(() =>
+      (this.#stmt.pending.all(limit ?? -1) as { payload: string }[]).map((r) => JSON.parse(r.payload)),
+    );
+  }
+
+  ack(ids: readonly string[]): void {
+    this.#run(() => {
+      const now = this.#now();
+      this.#db.transaction(() => {
+        for (const id of ids) this.#stmt.ack.run(now, id);
+      })();
+      if (now - this.#lastPrune >= PRUNE_EVERY_MS) this.prune();
+    });
+  }
+
+  deleteAccount(accountId: string): void {
+    this.#run(() =>
+      this.#db.transaction(() => {
+        this.#stmt.deleteKv.run(accountId);
+        this.#stmt.deleteOutbox.run(accountId);
+      })(),
+    );
+  }
+
+  recent(limit: number): ChangeSignal[] {
+    return this.#run(() =>
+      (this.#stmt.recent.all(limit) as { payload: string }[]).reverse().map((r) => JSON.parse(r.payload)),
+    );
+  }
+
+  prune(): void {
+    this.#run(() => {
+      const now = this.#now();
+      this.#lastPrune = now;
+      this.#db.transaction(() => {
+        this.#stmt.dropPayloads.run(now - this.#keepPayloadMs);
+        this.#stmt.forgetIds.run(now - this.#keepIdsMs);
+      })();
+    });
+  }
+
+  close(): void {
+    // Closing the last connection checkpoints the WAL into the main file and removes it.
+    if (this.#db.open) this.#db.close();
+  }
+
+  #run<T>(fn: () => T): T {
+    if (!this.#db.open)
+      throw new StoreError('STORE_ERR_CLOSED', 'the state store is closed', { path: this.path });
+    try {
+      return fn();
+    } catch (err) {
+      throw toStoreError(err, this.path);
+    }
+  }
+}
+
+function prepare(db: Database.Database) {
+  return {
+    get: db.prepare('SELECT value FROM kv WHERE account = ? AND key = ?'),
+    set: db.prepare(
+      'INSERT INTO kv (account, key, value) VALUES (?, ?, ?) ON CONFLICT (account, key) DO UPDATE SET value = excluded.value',
+    ),
+    del: db.prepare('DELETE FROM kv WHERE account = ? AND key = ?'),
+    insert: db.prepare(
+      'INSERT INTO outbox (id, account, payload, committed_at) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
+    ),
+    pending: db.prepare('SELECT payload FROM outbox WHERE delivered_at IS NULL ORDER BY seq LIMIT ?'),
+    ack: db.prepare('UPDATE outbox SET delivered_at = ? WHERE id = ? AND delivered_at IS NULL'),
+    recent: db.prepare('SELECT payload FROM outbox WHERE payload IS NOT NULL ORDER BY seq DESC LIMIT ?'),
+    dropPayloads: db.prepare(
+      'UPDATE outbox SET payload = NULL WHERE delivered_at IS NOT NULL AND delivered_at < ? AND payload IS NOT NULL',
+    ),
+    forgetIds: db.prepare('DELETE FROM outbox WHERE delivered_at IS NOT NULL AND delivered_at < ?'),
+    deleteKv: db.prepare('DELETE FROM kv WHERE account = ?'),
+    deleteOutbox: db.prepare('DELETE FROM outbox WHERE account = ?'),
+  };
+}
+
+function migrate(db: Database.Database, path: string): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version > MIGRATIONS.length) {
+    throw new StoreError(
+      'STORE_ERR_TOO_NEW',
+      `state file ${path} has schema version ${version}, this Tidings knows up to ${MIGRATIONS.length}: run the newer Tidings or move the file aside`,
+      { path },
+    );
+  }
+  db.transaction(() => {
+    for (let v = version; v < MIGRATIONS.length; v++) db.exec(MIGRATIONS[v] as string);
+    // user_version is written inside the transaction, so a crash mid-migration leaves the old version.
+    db.pragma(`user_version = ${MIGRATIONS.length}`);
+  })();
+}
+
+/** Creates the dir 0700 and the file 0600 before SQLite does (it would use 0644 & umask). */
+function prepareFile(path: string): void {
+  const dir = dirname(path);
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    ensureOwned(dir, 0o700);
+    closeSync(openSync(path, 'a', 0o600));
+    ensureOwned(path, 0o600);
+  } catch (err) {
+    if (err instanceof StoreError) throw err;
+    throw new StoreError(
+      'STORE_ERR_PERMISSIONS',
+      `cannot create the state file ${path}: ${(err as Error).message}`,
+      { path },
+      { cause: err },
+    );
+  }
+}
+
+function ensureOwned(path: string, mode: number): void {
+  const st = statSync(path);
+  const uid = process.getuid?.();
+  if (uid !== undefined && st.uid !== uid) {
+    throw new StoreError(
+      'STORE_ERR_PERMISSIONS',
+      `${path} belongs to uid ${st.uid}, not to this user (uid ${uid}): state must be private; fix its owner or choose another state dir`,
+      { path },
+    );
+  }
+  if ((st.mode & 0o777) !== mode) chmodSync(path, mode);
+}
+
+function corruptMessage(path: string, detail: string): string {
+  return `state file ${path} is damaged (${detail}): stop the daemon and move the file aside; the next start re-baselines every account without announcing old changes`;
+}
+
+/** SQLite primary result codes (extended ones such as SQLITE_IOERR_WRITE map by their prefix). */
+const CODE_MAP: Record<string, StoreErrorCode> = {
+  SQLITE_NOTADB: 'STORE_ERR_CORRUPT',
+  SQLITE_CORRUPT: 'STORE_ERR_CORRUPT',
+  SQLITE_BUSY: 'STORE_ERR_LOCKED',
+  SQLITE_LOCKED: 'STORE_ERR_LOCKED',
+  SQLITE_CANTOPEN: 'STORE_ERR_PERMISSIONS',
+  SQLITE_PERM: 'STORE_ERR_PERMISSIONS',
+  SQLITE_AUTH: 'STORE_ERR_PERMISSIONS',
+};
+
+/** Maps SQLite's errors (code SQLITE_*) to a StoreError that says what to do. */
+function toStoreError(err: unknown, path: string): StoreError {
+  if (err instanceof StoreError) return err;
+  const raw = (err as { code?: unknown }).code;
+  const sqliteCode = typeof raw === 'string' && raw.startsWith('SQLITE_') ? raw : undefined;
+  const primary = sqliteCode?.split('_').slice(0, 2).join('_');
+  const code: StoreErrorCode = (primary && CODE_MAP[primary]) || 'STORE_ERR_IO';
+  const what = sqliteCode ?? (err as Error).message;
+  const message =
+    code === 'STORE_ERR_CORRUPT'
+      ? corruptMessage(path, what)
+      : code === 'STORE_ERR_LOCKED'
+        ? `state file ${path} is in use by another Tidings daemon: stop it (\`tidings status\` shows its pid) or use another state dir`
+        : code === 'STORE_ERR_PERMISSIONS'
+          ? `cannot open the state file ${path} (${what}): check it is yours and writable`
+          : `the state file ${path} could not be read or written (${what}): check free space and the disk`;
+  return new StoreError(code, message, { path, ...(sqliteCode ? { sqliteCode } : {}) }, { cause: err });
+}

@@ -1,0 +1,32 @@
+/**
+ * Child process for sqlite-crash.test.ts: commits steps to the store as fast as it can and
+ * prints `ok <n>` only after commit(n) returned — an acknowledged commit. The parent kills it
+ * with SIGKILL at a random moment and checks that every acknowledged step survived whole.
+ *
+ * Each step n sets the "sync key" to n and commits signals n·K … n·K+K−1 in the same
+ * transaction, as a watcher does; every few steps it also acks older signals, as the hub does.
+ */
+import { writeSync } from 'node:fs';
+import { SqliteStore } from '../../src/store/sqlite-store';
+import { mailSignal } from './signals';
+
+export const SIGNALS_PER_STEP = 25;
+
+const path = process.argv[2];
+if (path) {
+  const store = SqliteStore.open({ path });
+  let n = (store.get<number>('acct', 'step') ?? -1) + 1;
+  writeSync(1, 'ready\n');
+  for (;;) {
+    const signals = Array.from({ length: SIGNALS_PER_STEP }, (_, i) =>
+      mailSignal('acct', n * SIGNALS_PER_STEP + i),
+    );
+    store.commit('acct', {
+      set: { step: n, syncKey: `key-${n}`, blob: 'x'.repeat(2000 + (n % 7) * 500) },
+      signals,
+    });
+    writeSync(1, `ok ${n}\n`);
+    if (n % 3 === 0) store.ack(store.pending(SIGNALS_PER_STEP).map((s) => s.id));
+    n++;
+  }
+}
