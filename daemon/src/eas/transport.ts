@@ -1,0 +1,276 @@
+import { type Dispatcher, request } from 'undici';
+import { parseRetryAfter } from '../watch/backoff';
+import { authorization, type EasAuth } from './auth';
+import { EasError, type EasErrorCode, HttpStatusError } from './errors';
+
+/** Our User-Agent: names the product so server admins can tell us apart (MS-ASHTTP 2.2.1.1.2.8). */
+export const USER_AGENT = 'Tidings/0.1';
+/** DeviceType that names us (MS-ASHTTP 2.2.1.1.1.1.4). */
+export const DEVICE_TYPE = 'Tidings';
+/** WBXML content type of every command body (MS-ASHTTP 2.2.1.1.2.3). */
+export const WBXML_TYPE = 'application/vnd.ms-sync.wbxml';
+
+/** Options for an {@link EasHttp}. */
+export interface EasHttpOptions {
+  /** The endpoint, `https://host/Microsoft-Server-ActiveSync`. */
+  url: string;
+  /** The `User` query parameter: login name or e-mail address. */
+  user: string;
+  deviceId: string;
+  deviceType?: string;
+  auth: EasAuth;
+  dispatcher: Dispatcher;
+  userAgent?: string;
+  /** 451 hops followed per request before giving up (MS-ASHTTP 3.1.5.2.2). */
+  maxRedirects?: number;
+  /** Called with the new endpoint after a 451, so the caller persists it. */
+  onRedirect?: (url: string) => void;
+}
+
+/** What a command request needs beyond its body. */
+export interface PostOptions {
+  version: string;
+  policyKey?: string;
+  /** Deadline for the response headers and body, ms (Ping: heartbeat + margin). */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+/** An answer to OPTIONS (MS-ASHTTP 2.2.2.1.2). */
+export interface OptionsAnswer {
+  versions: string[];
+  commands: string[];
+}
+
+const NETWORK_CODES = new Set([
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
+
+/** Error codes of a socket that was open and then died: what a NAT or firewall cut looks like. */
+export const CUT_CAUSES = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE']);
+
+function header(h: Record<string, string | string[] | undefined>, name: string): string | undefined {
+  const v = h[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function causeCode(err: unknown): string | undefined {
+  let e: unknown = err;
+  for (let i = 0; i < 4 && e && typeof e === 'object'; i++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && code !== 'UND_ERR') return code;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/** Turns a thrown undici/Node error into an EasError. */
+export function transportError(command: string, err: unknown, signal?: AbortSignal): EasError {
+  if (err instanceof EasError) return err;
+  if (signal?.aborted)
+    return new EasError('EAS_ERR_ABORTED', `${command}: cancelled`, { command, cause: err });
+  const code = causeCode(err);
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+    return new EasError('EAS_ERR_TIMEOUT', `${command}: no answer from the server in time`, {
+      command,
+      serverText: code,
+      cause: err,
+    });
+  }
+  if (
+    code !== undefined &&
+    (NETWORK_CODES.has(code) || code.startsWith('ERR_TLS') || code.includes('CERT'))
+  ) {
+    return new EasError('EAS_ERR_NETWORK', `${command}: network error (${code})`, {
+      command,
+      serverText: code,
+      cause: err,
+    });
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return new EasError('EAS_ERR_NETWORK', `${command}: ${message}`, { command, serverText: code, cause: err });
+}
+
+/** Maps a non-200 answer to an error (MS-ASHTTP 2.2.2.1.1, 3.1.5.2). */
+export function httpError(
+  command: string,
+  status: number,
+  headers: Record<string, string | string[] | undefined>,
+  text: string,
+  now: number = Date.now(),
+): HttpStatusError {
+  const serverText = text.slice(0, 200).trim() || undefined;
+  const retryAfterMs = parseRetryAfter(header(headers, 'retry-after'), now);
+  const ctx = { command, httpStatus: status, serverText, retryAfterMs };
+  const make = (code: EasErrorCode, message: string) => new HttpStatusError(code, message, ctx);
+  switch (status) {
+    case 401:
+      return make('EAS_ERR_AUTH', 'The server rejected the user name or password (HTTP 401)');
+    case 403:
+      return make('EAS_ERR_FORBIDDEN', 'The user is not enabled for ActiveSync on this server (HTTP 403)');
+    case 449:
+      return make('EAS_ERR_NEEDS_PROVISION', `${command}: the server asks for provisioning (HTTP 449)`);
+    case 451:
+      return make(
+        'EAS_ERR_REDIRECT',
+        `${command}: the server moved the mailbox but gave no usable new address (HTTP 451)`,
+      );
+    case 456:
+      return make(
+        'EAS_ERR_ACCOUNT_BLOCKED',
+        'The account is blocked on the server (HTTP 456); ask the administrator',
+      );
+    case 457:
+      return make(
+        'EAS_ERR_PASSWORD_EXPIRED',
+        'The password has expired (HTTP 457); change it, then update Tidings',
+      );
+    case 507:
+      return make('EAS_ERR_MAILBOX_FULL', 'The server is out of storage for this mailbox (HTTP 507)');
+    case 503: {
+      // MS-ASHTTP 2.2.2.1.2.9: X-MS-ASThrottle names the throttling policy that tripped.
+      const throttle = header(headers, 'x-ms-asthrottle');
+      if (throttle !== undefined || retryAfterMs !== undefined) {
+        return new HttpStatusError(
+          'EAS_ERR_THROTTLED',
+          `${command}: the server is throttling us (HTTP 503${throttle ? `, ${throttle}` : ''})`,
+          { ...ctx, serverText: throttle ?? serverText },
+        );
+      }
+      return make('EAS_ERR_SERVER', `${command}: the server is unavailable (HTTP 503)`);
+    }
+    default:
+      if (status >= 500) return make('EAS_ERR_SERVER', `${command}: server error (HTTP ${status})`);
+      return make('EAS_ERR_HTTP', `${command}: unexpected HTTP ${status}`);
+  }
+}
+
+/**
+ * The HTTP edge of the engine: builds the plain-form query (MS-ASHTTP 2.2.1.1.1.1), the EAS
+ * headers and Authorization, follows 451 redirects, retries a 401 once with a fresh OAuth token,
+ * and turns every other non-200 answer into an {@link HttpStatusError}.
+ */
+export class EasHttp {
+  #opts: EasHttpOptions;
+  #url: string;
+
+  constructor(opts: EasHttpOptions) {
+    this.#opts = opts;
+    this.#url = opts.url;
+  }
+
+  /** The current endpoint (changes after a 451). */
+  get url(): string {
+    return this.#url;
+  }
+
+  /** OPTIONS: which versions and commands the server offers. */
+  async options(signal?: AbortSignal): Promise<OptionsAnswer> {
+    const res = await this.#exchange('OPTIONS', 'OPTIONS', undefined, {
+      version: '',
+      ...(signal ? { signal } : {}),
+    });
+    return {
+      versions:
+        (res.headers['ms-asprotocolversions'] as string | undefined)?.split(',').map((s) => s.trim()) ?? [],
+      commands:
+        (res.headers['ms-asprotocolcommands'] as string | undefined)?.split(',').map((s) => s.trim()) ?? [],
+    };
+  }
+
+  /** POSTs one command; resolves with the (possibly empty) response body. */
+  async post(command: string, body: Uint8Array | undefined, opts: PostOptions): Promise<Uint8Array> {
+    const res = await this.#exchange(command, 'POST', body, opts);
+    return res.body;
+  }
+
+  #target(command: string): string {
+    const u = new URL(this.#url);
+    if (command !== 'OPTIONS') {
+      u.searchParams.set('Cmd', command);
+      u.searchParams.set('User', this.#opts.user);
+      u.searchParams.set('DeviceId', this.#opts.deviceId);
+      u.searchParams.set('DeviceType', this.#opts.deviceType ?? DEVICE_TYPE);
+    }
+    return u.toString();
+  }
+
+  async #exchange(
+    command: string,
+    method: 'POST' | 'OPTIONS',
+    body: Uint8Array | undefined,
+    opts: PostOptions,
+  ): Promise<{ headers: Record<string, string | string[] | undefined>; body: Uint8Array }> {
+    let hops = 0;
+    let refreshed = false;
+    for (;;) {
+      const headers: Record<string, string> = {
+        'user-agent': this.#opts.userAgent ?? USER_AGENT,
+        authorization: await authorization(this.#opts.auth, refreshed),
+      };
+      if (method === 'POST') {
+        headers['content-type'] = WBXML_TYPE;
+        headers['ms-asprotocolversion'] = opts.version;
+        // MS-ASPROV 3.1.5.1: the key goes on every command but Provision's first phase; "0" = none.
+        headers['x-ms-policykey'] = opts.policyKey ?? '0';
+      }
+      let res: Dispatcher.ResponseData;
+      try {
+        res = await request(this.#target(command), {
+          method,
+          dispatcher: this.#opts.dispatcher,
+          headers,
+          body: body === undefined ? (method === 'POST' ? '' : null) : Buffer.from(body),
+          ...(opts.timeoutMs !== undefined
+            ? { headersTimeout: opts.timeoutMs, bodyTimeout: opts.timeoutMs }
+            : {}),
+          ...(opts.signal ? { signal: opts.signal } : {}),
+        });
+      } catch (err) {
+        throw transportError(command, err, opts.signal);
+      }
+      let bytes: Uint8Array;
+      try {
+        bytes = new Uint8Array(await res.body.arrayBuffer());
+      } catch (err) {
+        throw transportError(command, err, opts.signal);
+      }
+      const h = res.headers as Record<string, string | string[] | undefined>;
+      if (res.statusCode === 200) return { headers: h, body: bytes };
+      if (res.statusCode === 401 && this.#opts.auth.kind === 'bearer' && !refreshed) {
+        refreshed = true;
+        continue;
+      }
+      if (res.statusCode === 451) {
+        const location = header(h, 'x-ms-location');
+        const next = location ? safeUrl(location) : undefined;
+        if (next && hops < (this.#opts.maxRedirects ?? 3)) {
+          hops++;
+          this.#url = next;
+          this.#opts.onRedirect?.(next);
+          continue;
+        }
+      }
+      throw httpError(command, res.statusCode, h, new TextDecoder().decode(bytes.subarray(0, 400)));
+    }
+  }
+}
+
+/** A redirect target must be an absolute http(s) URL; anything else is ignored. */
+function safeUrl(value: string): string | undefined {
+  try {
+    const u = new URL(value);
+    return u.protocol === 'https:' || u.protocol === 'http:' ? u.toString() : undefined;
+  } catch {
+    return undefined;
+  }
+}
