@@ -73,6 +73,8 @@ export interface Multistatus {
 export function parseMultistatus(text: string, context: { url?: string } = {}): Multistatus {
   const doc = parseXml(text, context);
   const root = doc.multistatus;
+  // `<multistatus/>` parses as '' — an empty but valid answer.
+  if (root === '') return { responses: [] };
   if (root === undefined || typeof root !== 'object' || root === null) {
     throw new DavError('DAV_ERR_BAD_MULTISTATUS', 'Expected a DAV:multistatus document', context);
   }
