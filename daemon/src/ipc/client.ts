@@ -1,0 +1,261 @@
+import { createConnection, type Socket } from 'node:net';
+import { JSONRPCClient, JSONRPCErrorException, JSONRPCServer, JSONRPCServerAndClient } from 'json-rpc-2.0';
+import { type BackoffOptions, backoffDelay } from '../watch/backoff';
+import { IpcError } from './errors';
+import { DEFAULT_MAX_FRAME_BYTES, encodeFrame, LineDecoder } from './framing';
+import {
+  type DaemonStatus,
+  IPC_PROTOCOL_VERSION,
+  IpcErrorCode,
+  type IpcMethod,
+  type IpcMethods,
+} from './protocol';
+import type { ChangeSignal } from '../signal';
+
+export interface IpcClientOptions {
+  /** Sent in hello: 'cli', 'tray' (a subscribed tray silences the daemon's desktop sink). */
+  client?: string;
+  /** Reconnect with back-off after the daemon goes away (the tray); the CLI fails fast instead. */
+  reconnect?: boolean;
+  /** Back-off for reconnects; default 250 ms doubling to 10 s, jittered. */
+  backoff?: BackoffOptions;
+  /** Per-call timeout; default 60 s (account tests talk to servers). */
+  callTimeoutMs?: number;
+  maxFrameBytes?: number;
+}
+
+type Listener<T> = (value: T) => void;
+
+function connectSocket(path: string): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const sock = createConnection(path);
+    sock.once('connect', () => {
+      sock.removeAllListeners('error');
+      resolve(sock);
+    });
+    sock.once('error', (err: NodeJS.ErrnoException) => {
+      const notRunning = err.code === 'ENOENT' || err.code === 'ECONNREFUSED';
+      reject(
+        new IpcError(
+          notRunning ? 'IPC_ERR_NOT_RUNNING' : 'IPC_ERR_CLOSED',
+          notRunning
+            ? `the daemon is not running (nothing listens on ${path}); start it with \`tidings daemon\``
+            : `cannot connect to ${path} (${err.code})`,
+          { cause: err },
+        ),
+      );
+    });
+  });
+}
+
+/** Turns a JSON-RPC error answer into IpcError with the wire code kept. */
+function fromRpc(err: unknown): IpcError {
+  if (err instanceof IpcError) return err;
+  if (err instanceof JSONRPCErrorException)
+    return new IpcError('IPC_ERR_REMOTE', err.message, { rpcCode: err.code, data: err.data });
+  return new IpcError('IPC_ERR_CLOSED', (err as Error).message, { cause: err });
+}
+
+/**
+ * A typed client of the daemon, used by the CLI and the tray: `call('status', {})` is checked
+ * against protocol.ts at compile time. With `reconnect`, it survives daemon restarts: it
+ * reconnects with jittered back-off, says hello again and re-subscribes.
+ */
+export class IpcClient {
+  readonly path: string;
+  readonly #opts: Required<Omit<IpcClientOptions, 'backoff'>> & { backoff: BackoffOptions };
+  #socket: Socket | undefined;
+  #rpc: JSONRPCServerAndClient<void, void> | undefined;
+  #daemonVersion = '';
+  #signalListeners = new Set<Listener<ChangeSignal>>();
+  #statusListeners = new Set<Listener<DaemonStatus>>();
+  #connListeners = new Set<Listener<boolean>>();
+  #subscribed: { replay?: boolean } | undefined;
+  #closed = false;
+  #attempt = 0;
+  #timer: NodeJS.Timeout | undefined;
+
+  private constructor(path: string, opts: IpcClientOptions) {
+    this.path = path;
+    this.#opts = {
+      client: opts.client ?? 'cli',
+      reconnect: opts.reconnect ?? false,
+      backoff: opts.backoff ?? { baseMs: 250, capMs: 10_000 },
+      callTimeoutMs: opts.callTimeoutMs ?? 60_000,
+      maxFrameBytes: opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
+    };
+  }
+
+  /**
+   * Connects and says hello. Without `reconnect` a missing daemon is IPC_ERR_NOT_RUNNING at
+   * once; with it, the first connection is retried with back-off too (the tray starts first).
+   */
+  static async connect(path: string, opts: IpcClientOptions = {}): Promise<IpcClient> {
+    const c = new IpcClient(path, opts);
+    if (!c.#opts.reconnect) {
+      await c.#open();
+      return c;
+    }
+    await new Promise<void>((resolve) => {
+      const unsub = c.onConnection((up) => {
+        if (up) {
+          unsub();
+          resolve();
+        }
+      });
+      c.#tryOpen();
+    });
+    return c;
+  }
+
+  /** The daemon's version from hello. */
+  get daemonVersion(): string {
+    return this.#daemonVersion;
+  }
+
+  get connected(): boolean {
+    return this.#rpc !== undefined;
+  }
+
+  async #open(): Promise<void> {
+    const socket = await connectSocket(this.path);
+    const decoder = new LineDecoder(this.#opts.maxFrameBytes);
+    const server = new JSONRPCServer<void>();
+    server.addMethod('signal', (params) => {
+      for (const l of this.#signalListeners) l(params as ChangeSignal);
+    });
+    server.addMethod('status', (params) => {
+      for (const l of this.#statusListeners) l(params as DaemonStatus);
+    });
+    // SLOW_CLIENT notice before the daemon drops us: nothing to do but let close handle it.
+    server.addMethod('error', () => undefined);
+    const rpc = new JSONRPCServerAndClient<void, void>(
+      server,
+      new JSONRPCClient<void>((payload) => {
+        if (socket.destroyed) throw new IpcError('IPC_ERR_CLOSED', 'connection to the daemon closed');
+        socket.write(encodeFrame(payload));
+      }),
+    );
+    socket.on('data', (chunk: Buffer) => {
+      for (const frame of decoder.push(chunk)) {
+        if (frame.kind === 'too-large') {
+          socket.destroy(
+            new IpcError(
+              'IPC_ERR_PROTOCOL',
+              `the daemon sent a frame over ${this.#opts.maxFrameBytes} bytes`,
+            ),
+          );
+          return;
+        }
+        let payload: unknown;
+        try {
+          payload = JSON.parse(frame.text);
+        } catch {
+          continue; // a daemon never sends broken JSON; ignore rather than crash a tray
+        }
+        rpc.receiveAndSend(payload, undefined, undefined).catch(() => {});
+      }
+    });
+    socket.on('error', () => {});
+    socket.on('close', () => this.#onClose(socket));
+    this.#socket = socket;
+    this.#rpc = rpc;
+    try {
+      const hello = (await this.#request('hello', {
+        protocol: IPC_PROTOCOL_VERSION,
+        client: this.#opts.client,
+      })) as IpcMethods['hello']['result'];
+      this.#daemonVersion = hello.daemon;
+    } catch (err) {
+      socket.destroy();
+      const e = fromRpc(err);
+      if (e.rpcCode === IpcErrorCode.PROTOCOL_MISMATCH)
+        throw new IpcError('IPC_ERR_PROTOCOL', e.message, { rpcCode: e.rpcCode, data: e.data });
+      throw e;
+    }
+    if (this.#subscribed) await this.#request('subscribe', this.#subscribed);
+    this.#attempt = 0;
+    for (const l of this.#connListeners) l(true);
+  }
+
+  #tryOpen(): void {
+    this.#timer = undefined;
+    if (this.#closed) return;
+    this.#open().catch(() => {
+      if (this.#closed) return;
+      const delay = backoffDelay(this.#attempt++, undefined, this.#opts.backoff);
+      this.#timer = setTimeout(() => this.#tryOpen(), delay);
+    });
+  }
+
+  #onClose(socket: Socket): void {
+    if (this.#socket !== socket) return;
+    const wasUp = this.#rpc !== undefined;
+    this.#rpc?.rejectAllPendingRequests('connection to the daemon closed');
+    this.#rpc = undefined;
+    this.#socket = undefined;
+    if (wasUp) for (const l of this.#connListeners) l(false);
+    if (this.#opts.reconnect && !this.#closed && this.#timer === undefined) {
+      const delay = backoffDelay(this.#attempt++, undefined, this.#opts.backoff);
+      this.#timer = setTimeout(() => this.#tryOpen(), delay);
+    }
+  }
+
+  async #request(method: string, params: unknown): Promise<unknown> {
+    const rpc = this.#rpc;
+    if (!rpc) throw new IpcError('IPC_ERR_CLOSED', 'not connected to the daemon');
+    try {
+      return await rpc.timeout(this.#opts.callTimeoutMs).request(method, params, undefined);
+    } catch (err) {
+      const e = fromRpc(err);
+      if (e.code === 'IPC_ERR_REMOTE' && e.rpcCode === 0 && /timeout/i.test(e.message))
+        throw new IpcError('IPC_ERR_TIMEOUT', `no answer to ${method} within ${this.#opts.callTimeoutMs} ms`);
+      throw e;
+    }
+  }
+
+  /** Calls a method; rejects with IpcError (IPC_ERR_REMOTE carries the JSON-RPC code). */
+  call<M extends IpcMethod>(method: M, params: IpcMethods[M]['params']): Promise<IpcMethods[M]['result']> {
+    return this.#request(method, params) as Promise<IpcMethods[M]['result']>;
+  }
+
+  /** Subscribes to signals (and status notifications); kept across reconnects. */
+  async subscribe(replay = false): Promise<void> {
+    this.#subscribed = replay ? { replay } : {};
+    await this.call('subscribe', this.#subscribed);
+  }
+
+  onSignal(cb: Listener<ChangeSignal>): () => void {
+    this.#signalListeners.add(cb);
+    return () => this.#signalListeners.delete(cb);
+  }
+
+  onStatus(cb: Listener<DaemonStatus>): () => void {
+    this.#statusListeners.add(cb);
+    return () => this.#statusListeners.delete(cb);
+  }
+
+  /** true on (re)connect after hello, false when the connection drops. */
+  onConnection(cb: Listener<boolean>): () => void {
+    this.#connListeners.add(cb);
+    return () => this.#connListeners.delete(cb);
+  }
+
+  /** Resolves when the daemon closes the connection (the CLI's `watch` waits on it). */
+  closed(): Promise<void> {
+    if (!this.#socket) return Promise.resolve();
+    const socket = this.#socket;
+    return new Promise((resolve) => socket.once('close', () => resolve()));
+  }
+
+  close(): void {
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    this.#socket?.destroy();
+  }
+}
+
+/** Connects to the daemon at `path` and says hello. */
+export function connect(path: string, opts?: IpcClientOptions): Promise<IpcClient> {
+  return IpcClient.connect(path, opts);
+}

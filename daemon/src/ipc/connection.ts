@@ -1,0 +1,240 @@
+import type { Socket } from 'node:net';
+import {
+  createJSONRPCErrorResponse,
+  isJSONRPCRequest,
+  isJSONRPCRequests,
+  isJSONRPCResponse,
+  isJSONRPCResponses,
+  JSONRPCClient,
+  JSONRPCErrorCode,
+  type JSONRPCServer,
+  JSONRPCServerAndClient,
+} from 'json-rpc-2.0';
+import type { Logger } from 'pino';
+import type { Sink } from '../hub/types';
+import type { ChangeSignal } from '../signal';
+import { encodeFrame, LineDecoder } from './framing';
+import { type DaemonStatus, IpcErrorCode } from './protocol';
+
+/** Bounds that keep a slow client from costing memory. */
+export interface ConnectionLimits {
+  /** Largest frame a client may send. */
+  maxFrameBytes: number;
+  /** Above this many unsent bytes the client is "busy": the hub coalesces its signals. */
+  highWaterBytes: number;
+  /** A client busy this long without reading is dropped (code SLOW_CLIENT). */
+  stuckMs: number;
+  /** Unsent bytes past which the client is dropped at once (it keeps calling, never reads). */
+  hardLimitBytes: number;
+}
+
+export const DEFAULT_LIMITS: ConnectionLimits = {
+  maxFrameBytes: 1024 * 1024,
+  highWaterBytes: 256 * 1024,
+  stuckMs: 30_000,
+  hardLimitBytes: 4 * 1024 * 1024,
+};
+
+/** What handlers learn about the caller. */
+export interface ClientInfo {
+  readonly id: number;
+  /** From hello: 'cli', 'tray', … (the desktop sink stays quiet while a tray is subscribed). */
+  readonly name: string;
+  readonly subscribed: boolean;
+  readonly connectedAt: string;
+}
+
+/**
+ * One connected client: frames in, JSON-RPC through json-rpc-2.0, frames out. Also a hub Sink
+ * once subscribed (asSink): `deliver` says false when the socket's unsent bytes pass the high-water
+ * mark, so the hub coalesces per folder for this client instead of queueing (hub/types.ts).
+ */
+export class Connection implements ClientInfo {
+  readonly id: number;
+  readonly connectedAt = new Date().toISOString();
+  name = '';
+  ready = false;
+  subscribed = false;
+  readonly #socket: Socket;
+  readonly #rpc: JSONRPCServerAndClient<Connection, void>;
+  readonly #decoder: LineDecoder;
+  readonly #limits: ConnectionLimits;
+  readonly #log: Logger;
+  #busy = false;
+  #stuckTimer: NodeJS.Timeout | undefined;
+  #drainCallbacks: (() => void)[] = [];
+  /** Latest status while busy; statuses supersede each other, so one slot is enough. */
+  #pendingStatus: DaemonStatus | undefined;
+  /** Before hello, frames run one at a time so a pipelined call cannot overtake hello. */
+  #queue: Promise<void> = Promise.resolve();
+  #closing = false;
+
+  constructor(
+    id: number,
+    socket: Socket,
+    server: JSONRPCServer<Connection>,
+    limits: ConnectionLimits,
+    log: Logger,
+  ) {
+    this.id = id;
+    this.#socket = socket;
+    this.#limits = limits;
+    this.#log = log.child({ client: id });
+    this.#decoder = new LineDecoder(limits.maxFrameBytes);
+    this.#rpc = new JSONRPCServerAndClient(
+      server,
+      new JSONRPCClient<void>((payload) => this.#write(payload)),
+    );
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('drain', () => this.#onDrain());
+    socket.on('error', (err) =>
+      this.#log.debug({ err: { code: (err as NodeJS.ErrnoException).code } }, 'client socket error'),
+    );
+  }
+
+  /** This client as a hub Sink (after subscribe). */
+  asSink(): Sink {
+    return {
+      name: `ipc:${this.id}:${this.name || 'anonymous'}`,
+      deliver: (signal) => this.deliver(signal),
+      onDrain: (resume) => this.onDrain(resume),
+    };
+  }
+
+  /** Called when the socket closes (the server registers it). */
+  onClose(cb: () => void): void {
+    this.#socket.once('close', () => {
+      clearTimeout(this.#stuckTimer);
+      this.#drainCallbacks = [];
+      cb();
+    });
+  }
+
+  /** Bytes written but not yet taken by the kernel: what a slow client costs us. */
+  get unsentBytes(): number {
+    return this.#socket.writableLength;
+  }
+
+  /** Ends the connection once what was written is flushed (after a fatal hello error). */
+  endAfterReply(): void {
+    this.#closing = true;
+  }
+
+  close(): void {
+    this.#socket.destroy();
+  }
+
+  /** Writes one payload; drops the client when it has stopped reading and keeps calling. */
+  #write(payload: unknown): void {
+    if (this.#socket.destroyed) return;
+    if (this.#socket.writableLength > this.#limits.hardLimitBytes) {
+      this.#drop('unsent answers past the hard limit');
+      return;
+    }
+    this.#socket.write(encodeFrame(payload));
+  }
+
+  #onData(chunk: Buffer): void {
+    for (const frame of this.#decoder.push(chunk)) {
+      if (frame.kind === 'too-large') {
+        this.#write(
+          createJSONRPCErrorResponse(
+            null,
+            IpcErrorCode.FRAME_TOO_LARGE,
+            `frame of ${frame.bytes}+ bytes exceeds the limit of ${this.#limits.maxFrameBytes}`,
+          ),
+        );
+        this.#socket.end();
+        return;
+      }
+      const run = () => this.#handle(frame.text);
+      if (this.ready) void run();
+      else this.#queue = this.#queue.then(run);
+    }
+  }
+
+  async #handle(text: string): Promise<void> {
+    let payload: unknown;
+    try {
+      payload = JSON.parse(text);
+    } catch {
+      // JSON-RPC 2.0 §5: parse error, id null. The connection stays usable: frames are
+      // newline-delimited, so the next line starts clean.
+      this.#write(createJSONRPCErrorResponse(null, JSONRPCErrorCode.ParseError, 'Parse error'));
+      return;
+    }
+    const valid =
+      isJSONRPCRequest(payload) ||
+      isJSONRPCRequests(payload) ||
+      isJSONRPCResponse(payload) ||
+      isJSONRPCResponses(payload);
+    if (!valid || (Array.isArray(payload) && payload.length === 0)) {
+      this.#write(createJSONRPCErrorResponse(null, JSONRPCErrorCode.InvalidRequest, 'Invalid Request'));
+      return;
+    }
+    try {
+      await this.#rpc.receiveAndSend(payload, this, undefined);
+    } catch (err) {
+      this.#log.warn({ err: { message: (err as Error).message } }, 'could not answer a frame');
+    }
+    if (this.#closing) this.#socket.end();
+  }
+
+  deliver(signal: ChangeSignal): boolean {
+    if (this.#socket.destroyed) return true; // gone: nothing to coalesce for
+    if (this.#isFull()) return false;
+    this.#rpc.notify('signal', signal, undefined);
+    return !this.#isFull();
+  }
+
+  /** Status notification; while busy only the newest is kept. */
+  sendStatus(status: DaemonStatus): void {
+    if (this.#isFull()) {
+      this.#pendingStatus = status;
+      return;
+    }
+    this.#rpc.notify('status', status, undefined);
+  }
+
+  onDrain(resume: () => void): void {
+    this.#drainCallbacks.push(resume);
+  }
+
+  #isFull(): boolean {
+    if (this.#socket.writableLength <= this.#limits.highWaterBytes) return false;
+    if (!this.#busy) {
+      this.#busy = true;
+      this.#stuckTimer = setTimeout(
+        () => this.#drop(`not reading for ${this.#limits.stuckMs} ms`),
+        this.#limits.stuckMs,
+      );
+      this.#stuckTimer.unref();
+    }
+    return true;
+  }
+
+  #onDrain(): void {
+    if (!this.#busy) return;
+    this.#busy = false;
+    clearTimeout(this.#stuckTimer);
+    this.#stuckTimer = undefined;
+    const status = this.#pendingStatus;
+    this.#pendingStatus = undefined;
+    if (status) this.sendStatus(status);
+    for (const cb of this.#drainCallbacks) cb();
+  }
+
+  #drop(why: string): void {
+    if (this.#socket.destroyed) return;
+    this.#log.warn({ client: this.id, name: this.name, why }, 'dropping slow client');
+    // Best effort: the client is not reading, so this frame may never arrive.
+    this.#socket.write(
+      encodeFrame({
+        jsonrpc: '2.0',
+        method: 'error',
+        params: { code: IpcErrorCode.SLOW_CLIENT, message: `dropped: ${why}` },
+      }),
+    );
+    this.#socket.destroy();
+  }
+}

@@ -1,0 +1,60 @@
+/** Default cap on one frame: far above any status answer, far below a memory problem. */
+export const DEFAULT_MAX_FRAME_BYTES = 1024 * 1024;
+
+export type Frame = { kind: 'frame'; text: string } | { kind: 'too-large'; bytes: number };
+
+/**
+ * Splits a byte stream into newline-delimited frames, with a size cap checked while bytes
+ * arrive (a peer that never sends "\n" cannot make us buffer without bound). Pure: fed
+ * buffers, returns frames; the socket lives in connection.ts.
+ */
+export class LineDecoder {
+  readonly #max: number;
+  #parts: Buffer[] = [];
+  #size = 0;
+  /** Once a frame overflowed the rest of the stream is unusable: we cannot find its end. */
+  #broken = false;
+
+  constructor(maxFrameBytes: number = DEFAULT_MAX_FRAME_BYTES) {
+    this.#max = maxFrameBytes;
+  }
+
+  push(chunk: Buffer): Frame[] {
+    if (this.#broken) return [];
+    const out: Frame[] = [];
+    let start = 0;
+    for (;;) {
+      const nl = chunk.indexOf(10, start);
+      if (nl === -1) break;
+      const piece = chunk.subarray(start, nl);
+      const size = this.#size + piece.length;
+      if (size > this.#max) return this.#overflow(out, size);
+      const text = (this.#size === 0 ? piece : Buffer.concat([...this.#parts, piece])).toString('utf8');
+      this.#parts = [];
+      this.#size = 0;
+      // Blank lines between frames (an operator typing in socat) are not errors.
+      if (text.trim() !== '') out.push({ kind: 'frame', text });
+      start = nl + 1;
+    }
+    if (start < chunk.length) {
+      const rest = chunk.subarray(start);
+      this.#size += rest.length;
+      if (this.#size > this.#max) return this.#overflow(out, this.#size);
+      this.#parts.push(Buffer.from(rest));
+    }
+    return out;
+  }
+
+  #overflow(out: Frame[], bytes: number): Frame[] {
+    this.#broken = true;
+    this.#parts = [];
+    this.#size = 0;
+    out.push({ kind: 'too-large', bytes });
+    return out;
+  }
+}
+
+/** One frame on the wire. */
+export function encodeFrame(message: unknown): string {
+  return `${JSON.stringify(message)}\n`;
+}

@@ -1,0 +1,51 @@
+import { z } from 'zod';
+import { Account } from '../config/account';
+import type { IpcMethod, IpcMethods } from './protocol';
+
+const empty = z.object({}).strict();
+const accountId = z.string().min(1).max(64);
+
+/**
+ * Runtime checks of every method's params, so a client that sends the wrong shape gets
+ * JSON-RPC −32602 naming the field instead of a daemon-side TypeError. Typed against
+ * protocol.ts: a params type that drifts from its schema fails to compile here.
+ */
+export const paramSchemas: { [M in IpcMethod]: z.ZodType<IpcMethods[M]['params']> } = {
+  hello: z.object({ protocol: z.number().int(), client: z.string().min(1).max(64) }).strict(),
+  status: empty,
+  'accounts.list': empty,
+  'accounts.add': z.object({ account: Account, secret: z.string().min(1).optional() }).strict(),
+  'accounts.remove': z.object({ id: accountId }).strict(),
+  'accounts.test': z
+    .object({ id: accountId.optional(), account: Account.optional(), secret: z.string().min(1).optional() })
+    .strict()
+    .refine((p) => (p.id === undefined) !== (p.account === undefined), 'give either id or account'),
+  'accounts.setSecret': z.object({ id: accountId, secret: z.string().min(1) }).strict(),
+  'folders.list': z.object({ accountId }).strict(),
+  'folders.setWatched': z.object({ accountId, folderIds: z.array(z.string()) }).strict(),
+  pause: z
+    .object({ until: z.iso.datetime({ offset: true }).optional(), minutes: z.number().positive().optional() })
+    .strict(),
+  resume: empty,
+  markSeen: z.object({ accountId: accountId.optional() }).strict(),
+  subscribe: z.object({ replay: z.boolean().optional() }).strict(),
+  reload: empty,
+  shutdown: empty,
+} as { [M in IpcMethod]: z.ZodType<IpcMethods[M]['params']> };
+
+/** Params as the client sent them; JSON-RPC allows omitting params, which we read as {}. */
+export function checkParams<M extends IpcMethod>(
+  method: M,
+  params: unknown,
+):
+  | { ok: true; value: IpcMethods[M]['params'] }
+  | { ok: false; message: string; issues: { path: string; reason: string }[] } {
+  const r = paramSchemas[method].safeParse(params ?? {});
+  if (r.success) return { ok: true, value: r.data };
+  const issues = r.error.issues.map((i) => ({
+    path: i.path.map(String).join('.') || '(params)',
+    reason: i.message,
+  }));
+  // Issue messages from zod name the field and the rule, never the value (secrets travel here).
+  return { ok: false, message: `invalid params: ${issues[0]?.path}: ${issues[0]?.reason}`, issues };
+}

@@ -1,0 +1,59 @@
+import pino, { type Logger } from 'pino';
+import pretty from 'pino-pretty';
+
+/** Log levels accepted by the config file and `--log-level`. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/**
+ * Field paths that may carry a secret. pino replaces them with "[redacted]" before a line is
+ * written, so a secret passed by mistake in a log object never reaches a file or journald.
+ * This is a second line of defence: code never logs secrets on purpose.
+ */
+export const REDACT_PATHS = [
+  'secret',
+  'password',
+  'token',
+  'accessToken',
+  'refreshToken',
+  'authorization',
+  'headers.authorization',
+  'req.headers.authorization',
+  '*.secret',
+  '*.password',
+  '*.token',
+  '*.accessToken',
+  '*.refreshToken',
+  '*.authorization',
+  'params.secret',
+  'params.password',
+];
+
+export interface LoggerOptions {
+  level?: LogLevel;
+  /** Readable output instead of JSON lines; default: when stderr is a terminal. */
+  pretty?: boolean;
+  /** Where lines go; default stderr (fd 2). Tests pass a stream to capture lines. */
+  destination?: NodeJS.WritableStream;
+}
+
+/**
+ * The daemon's logger: JSON lines on stderr (journald and launchd keep them), readable with
+ * pino-pretty when a person watches a terminal.
+ */
+export function createLogger(opts: LoggerOptions = {}): Logger {
+  const options = {
+    level: opts.level ?? 'info',
+    base: { pid: process.pid },
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+  };
+  const usePretty = opts.pretty ?? (opts.destination === undefined && process.stderr.isTTY === true);
+  if (usePretty) {
+    return pino(
+      options,
+      pretty({ destination: opts.destination ?? 2, sync: true, ignore: 'pid,hostname', colorize: true }),
+    );
+  }
+  if (opts.destination) return pino(options, opts.destination);
+  return pino(options, pino.destination({ dest: 2, sync: true }));
+}

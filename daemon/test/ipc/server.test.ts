@@ -1,0 +1,268 @@
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Connection } from '../../src/ipc/connection';
+import { IpcError } from '../../src/ipc/errors';
+import { IPC_PROTOCOL_VERSION, IpcErrorCode } from '../../src/ipc/protocol';
+import { type IpcServer, startIpcServer } from '../../src/ipc/server';
+import { RawClient, sampleSignal, silentLog, tempDir, testHandlers } from './helpers';
+
+const cleanups: (() => void | Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function start(
+  opts: { subscribers?: Connection[]; limits?: object; onClientClose?: () => void } = {},
+): Promise<IpcServer> {
+  const t = tempDir();
+  cleanups.push(t.cleanup);
+  const server = await startIpcServer({
+    path: join(t.dir, 'run', 'tidings.sock'),
+    log: silentLog,
+    version: '9.9.9',
+    handlers: testHandlers(opts.subscribers),
+    ...(opts.limits ? { limits: opts.limits } : {}),
+    ...(opts.onClientClose ? { onClientClose: opts.onClientClose } : {}),
+  });
+  cleanups.push(() => server.close());
+  return server;
+}
+
+function raw(server: IpcServer): RawClient {
+  const c = new RawClient(server.path);
+  cleanups.push(() => c.close());
+  return c;
+}
+
+const hello = (c: RawClient, protocol = IPC_PROTOCOL_VERSION) =>
+  c.call('hello', { protocol, client: 'test' }, 0);
+
+describe('IPC server: hello, step by step', () => {
+  it('answers hello with the protocol and daemon version, then serves calls', async () => {
+    const server = await start();
+    const c = raw(server);
+    expect((await hello(c)).result).toEqual({ protocol: IPC_PROTOCOL_VERSION, daemon: '9.9.9' });
+    const status = await c.call('status', {}, 1);
+    expect(status.result.version).toBe('test');
+  });
+
+  it('refuses a call before hello with HELLO_REQUIRED and closes the connection', async () => {
+    const server = await start();
+    const c = raw(server);
+    const r = await c.call('status', {}, 1);
+    expect(r.error.code).toBe(IpcErrorCode.HELLO_REQUIRED);
+    expect(r.id).toBe(1);
+    await c.closed;
+  });
+
+  it('refuses another protocol version with PROTOCOL_MISMATCH naming the supported one, then closes', async () => {
+    const server = await start();
+    const c = raw(server);
+    const r = await hello(c, IPC_PROTOCOL_VERSION + 1);
+    expect(r.error.code).toBe(IpcErrorCode.PROTOCOL_MISMATCH);
+    expect(r.error.data).toEqual({ supported: [IPC_PROTOCOL_VERSION] });
+    await c.closed;
+  });
+
+  it('refuses a hello without a client name with −32602 naming the field', async () => {
+    const server = await start();
+    const c = raw(server);
+    const r = await c.call('hello', { protocol: IPC_PROTOCOL_VERSION }, 0);
+    expect(r.error.code).toBe(-32602);
+    expect(r.error.message).toContain('client');
+    await c.closed;
+  });
+
+  it('checks params of every call and names the bad field', async () => {
+    const server = await start();
+    const c = raw(server);
+    await hello(c);
+    const r = await c.call('pause', { minutes: -5 }, 1);
+    expect(r.error.code).toBe(-32602);
+    expect(r.error.message).toContain('minutes');
+    const unknown = await c.call('nope', {}, 2);
+    expect(unknown.error.code).toBe(-32601);
+  });
+});
+
+describe('IPC server: malformed frames', () => {
+  it('answers a broken frame with −32700 and keeps serving it and every other client', async () => {
+    const server = await start();
+    const a = raw(server);
+    const b = raw(server);
+    await hello(a);
+    await hello(b);
+    a.send('{"jsonrpc":"2.0", this is not json\n');
+    const err = await a.next();
+    expect(err.error.code).toBe(-32700);
+    expect(err.id).toBeNull();
+    expect((await a.call('resume', {}, 5)).result).toEqual({ ok: true });
+    expect((await b.call('resume', {}, 6)).result).toEqual({ ok: true });
+  });
+
+  it('answers valid JSON that is not JSON-RPC with −32600', async () => {
+    const server = await start();
+    const c = raw(server);
+    await hello(c);
+    c.send('{"hello":"world"}\n');
+    expect((await c.next()).error.code).toBe(-32600);
+  });
+
+  it('closes a client that sends a frame over the size cap with FRAME_TOO_LARGE, others unaffected', async () => {
+    const server = await start({ limits: { maxFrameBytes: 4096 } });
+    const a = raw(server);
+    const b = raw(server);
+    await hello(a);
+    await hello(b);
+    a.send('x'.repeat(10_000));
+    const r = await a.next();
+    expect(r.error.code).toBe(IpcErrorCode.FRAME_TOO_LARGE);
+    await a.closed;
+    expect((await b.call('resume', {}, 1)).result).toEqual({ ok: true });
+  });
+});
+
+describe('IPC server: a client that never reads', () => {
+  it('is refused signals past the high-water mark (bounded memory), then dropped', async () => {
+    const subscribers: Connection[] = [];
+    let left!: () => void;
+    const dropped = new Promise<void>((resolve) => {
+      left = resolve;
+    });
+    const server = await start({
+      subscribers,
+      limits: { highWaterBytes: 16 * 1024, stuckMs: 300 },
+      onClientClose: () => left(),
+    });
+    const c = raw(server);
+    await hello(c);
+    await c.call('subscribe', {}, 1);
+    c.socket.pause(); // never read again
+    const conn = subscribers[0]!;
+    const sink = conn.asSink();
+    let gone = false;
+    void dropped.then(() => {
+      gone = true;
+    });
+    let refused = 0;
+    let maxUnsent = 0;
+    // Signals keep flowing, as they would from the hub, until the server gives up on the client.
+    for (let i = 0; !gone; i++) {
+      if (!sink.deliver(sampleSignal(i))) refused++;
+      maxUnsent = Math.max(maxUnsent, conn.unsentBytes);
+      if (i % 100 === 0) await new Promise((r) => setImmediate(r));
+    }
+    expect(refused).toBeGreaterThan(0);
+    // Never more than the high-water mark plus the one frame that crossed it.
+    expect(maxUnsent).toBeLessThan(16 * 1024 + 2048);
+    expect(server.clients()).toHaveLength(0);
+  });
+
+  it('resumes delivery through onDrain when a busy client catches up', async () => {
+    const subscribers: Connection[] = [];
+    const server = await start({ subscribers, limits: { highWaterBytes: 16 * 1024, stuckMs: 60_000 } });
+    const c = raw(server);
+    await hello(c);
+    await c.call('subscribe', {}, 1);
+    c.socket.pause();
+    const sink = subscribers[0]!.asSink();
+    const resumed = new Promise<void>((resolve) => sink.onDrain?.(resolve));
+    let i = 0;
+    while (sink.deliver(sampleSignal(i))) i++;
+    c.socket.resume();
+    await resumed;
+    expect(sink.deliver(sampleSignal(i + 1))).toBe(true);
+  });
+});
+
+describe('IPC server: the socket is private', () => {
+  it('creates the directory 0700 and the socket 0600', async () => {
+    const server = await start();
+    expect(statSync(server.path).mode & 0o777).toBe(0o600);
+    expect(statSync(join(server.path, '..')).mode & 0o777).toBe(0o700);
+  });
+
+  it('refuses a socket directory owned by another user', async () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    const dir = join(t.dir, 'run');
+    mkdirSync(dir, { mode: 0o700 });
+    if (process.getuid?.() !== 0) {
+      console.warn('skipping chown case: needs root to give a directory to another user');
+      return;
+    }
+    chownSync(dir, 65534, 65534);
+    const err = await startIpcServer({
+      path: join(dir, 'tidings.sock'),
+      log: silentLog,
+      version: 'x',
+      handlers: testHandlers(),
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(IpcError);
+    expect((err as IpcError).code).toBe('IPC_ERR_UNSAFE_PATH');
+    expect((err as IpcError).message).toContain('uid 65534');
+  });
+
+  it('replaces a stale socket but refuses one a live daemon answers on', async () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    const path = join(t.dir, 'run', 'tidings.sock');
+    const first = await startIpcServer({ path, log: silentLog, version: '1', handlers: testHandlers() });
+    const err = await startIpcServer({ path, log: silentLog, version: '2', handlers: testHandlers() }).catch(
+      (e: unknown) => e,
+    );
+    expect((err as IpcError).code).toBe('IPC_ERR_IN_USE');
+    await first.close();
+    // A crashed daemon leaves its socket file behind: a child listens, then is SIGKILLed.
+    const child = spawn(
+      process.execPath,
+      ['-e', `require('net').createServer().listen(process.argv[1], () => console.log('up'))`, path],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    await new Promise((r) => child.stdout.once('data', r));
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    expect(statSync(path).isSocket()).toBe(true);
+    const second = await startIpcServer({ path, log: silentLog, version: '3', handlers: testHandlers() });
+    cleanups.push(() => second.close());
+    const c = raw(second);
+    expect((await hello(c)).result.daemon).toBe('3');
+  });
+
+  it('refuses to replace a path that is not a socket', async () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    mkdirSync(join(t.dir, 'run'), { mode: 0o700 });
+    const path = join(t.dir, 'run', 'tidings.sock');
+    writeFileSync(path, 'precious');
+    const err = await startIpcServer({ path, log: silentLog, version: '1', handlers: testHandlers() }).catch(
+      (e: unknown) => e,
+    );
+    expect((err as IpcError).code).toBe('IPC_ERR_UNSAFE_PATH');
+  });
+
+  const canSwitchUser = process.getuid?.() === 0 && spawnSync('setpriv', ['--version']).status === 0;
+  if (!canSwitchUser)
+    console.warn('other-user test skipped: needs root and setpriv to run a client as nobody');
+  it.skipIf(!canSwitchUser)('another Unix user cannot connect (directory 0700 and socket 0600)', async () => {
+    const server = await start();
+    // The test temp dir is under /tmp (world-traversable): only our two guards stand in the way.
+    chmodSync(join(server.path, '..', '..'), 0o755);
+    const probe = `require('net').createConnection(process.argv[1]).on('connect',()=>{console.log('CONNECTED');process.exit(0)}).on('error',e=>{console.log(e.code);process.exit(0)})`;
+    const asNobody = (path: string) =>
+      execFileSync(
+        'setpriv',
+        ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '-e', probe, path],
+        { encoding: 'utf8' },
+      ).trim();
+    expect(asNobody(server.path)).toBe('EACCES');
+    // Even with the directory opened up, the socket's own 0600 mode refuses.
+    chmodSync(join(server.path, '..'), 0o755);
+    expect(asNobody(server.path)).toBe('EACCES');
+    // And the same probe as ourselves connects, so the refusals above are about the user.
+    const self = execFileSync(process.execPath, ['-e', probe, server.path], { encoding: 'utf8' }).trim();
+    expect(self).toBe('CONNECTED');
+  });
+});
