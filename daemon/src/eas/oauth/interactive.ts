@@ -1,0 +1,109 @@
+import type { Dispatcher } from 'undici';
+import { buildAuthorizeUrl, readAuthorizationResponse } from './authorization-request';
+import { DEFAULT_SCOPE, authorityFor, endpointsOf } from './endpoints';
+import { OAuthError } from './errors';
+import { startLoopbackListener } from './loopback';
+import { openSystemBrowser } from './open-browser';
+import { createPkcePair, createState } from './pkce';
+import { requestTokens, type TokenSet } from './token-endpoint';
+
+export interface InteractiveSignInOptions {
+  /** v2 authority (default: tenant `common`). */
+  authority?: string;
+  clientId: string;
+  /** Default `https://outlook.office.com/EAS.AccessAsUser.All offline_access`. */
+  scope?: string;
+  dispatcher?: Dispatcher;
+  /** Opens the authorization URL; the system browser by default (xdg-open / open / url.dll). */
+  openBrowser?: (url: string) => Promise<void>;
+  /** Told the URL before the browser opens, so a CLI can print it for a person to open by hand. */
+  onUrl?: (url: string) => void;
+  /** How long the person has to finish in the browser, ms (default 5 min). */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  loginHint?: string;
+  prompt?: 'select_account' | 'login' | 'consent';
+  clock?: () => number;
+}
+
+/**
+ * Signs in with the authorization-code grant and PKCE (RFC 6749 §4.1, RFC 7636 S256) through
+ * the system browser and a loopback redirect on 127.0.0.1 (RFC 8252 §7.3). Returns the tokens;
+ * the caller stores the refresh token (SecretSource.set).
+ */
+export async function signInInteractive(opts: InteractiveSignInOptions): Promise<TokenSet> {
+  const endpoints = endpointsOf(opts.authority ?? authorityFor());
+  const scope = opts.scope ?? DEFAULT_SCOPE;
+  const pkce = createPkcePair();
+  const state = createState();
+  const listener = await startLoopbackListener();
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  try {
+    const url = buildAuthorizeUrl({
+      authorizeUrl: endpoints.authorize,
+      clientId: opts.clientId,
+      redirectUri: listener.redirectUri,
+      scope,
+      state,
+      codeChallenge: pkce.challenge,
+      ...(opts.loginHint === undefined ? {} : { loginHint: opts.loginHint }),
+      ...(opts.prompt === undefined ? {} : { prompt: opts.prompt }),
+    });
+    const stopped = new Promise<never>((_, reject) => {
+      const timeoutMs = opts.timeoutMs ?? 5 * 60_000;
+      timer = setTimeout(
+        () =>
+          reject(
+            new OAuthError(
+              'EAS_ERR_OAUTH_TIMEOUT',
+              `sign-in not completed within ${Math.round(timeoutMs / 1000)} s`,
+            ),
+          ),
+        timeoutMs,
+      );
+      onAbort = () => reject(new OAuthError('EAS_ERR_OAUTH_ABORTED', 'sign-in was cancelled'));
+      if (opts.signal?.aborted) onAbort();
+      else opts.signal?.addEventListener('abort', onAbort, { once: true });
+    });
+    // Raced below; this keeps a timeout during the token exchange from becoming unhandled.
+    stopped.catch(() => {});
+    opts.onUrl?.(url);
+    await Promise.race([(opts.openBrowser ?? openSystemBrowser)(url), stopped]);
+    const query = await Promise.race([listener.callback(), stopped]);
+    let code: string;
+    try {
+      code = readAuthorizationResponse(query, state);
+    } catch (err) {
+      listener.answer(false, (err as Error).message);
+      throw err;
+    }
+    try {
+      const tokens = await requestTokens(
+        endpoints.token,
+        {
+          grant_type: 'authorization_code',
+          client_id: opts.clientId,
+          code,
+          redirect_uri: listener.redirectUri,
+          code_verifier: pkce.verifier,
+          scope,
+        },
+        opts.clock ?? Date.now,
+        {
+          ...(opts.dispatcher ? { dispatcher: opts.dispatcher } : {}),
+          ...(opts.signal ? { signal: opts.signal } : {}),
+        },
+      );
+      listener.answer(true, 'Tidings is signed in. You can close this window.');
+      return tokens;
+    } catch (err) {
+      listener.answer(false, (err as Error).message);
+      throw err;
+    }
+  } finally {
+    clearTimeout(timer);
+    if (onAbort) opts.signal?.removeEventListener('abort', onAbort);
+    await listener.close();
+  }
+}
