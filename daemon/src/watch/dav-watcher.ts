@@ -260,11 +260,11 @@ export function createDavWatcher(
     accountId,
     start() {
       if (!stopped) return;
-      stopped = false;
       if (!account.enabled) {
         setStatus('disabled', { detail: 'Account disabled in the config' });
         return;
       }
+      stopped = false;
       if (deps.push) {
         push = createPushStrategy({
           inbox: deps.push,

@@ -1,0 +1,445 @@
+import { Agent } from 'undici';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type DavFixture, type DavFixtureOptions, startDavFixture } from '../../../fixtures/src/dav-server';
+import type { PushInbox } from '../../src/dav/push';
+import { createDavWatcher, type DavWatcher } from '../../src/watch/dav-watcher';
+import { davAccount, FakeClock, testContext, vcard, vevent } from './support';
+
+let fx: DavFixture;
+let agent: Agent;
+let clock: FakeClock;
+let t: ReturnType<typeof testContext>;
+let watcher: DavWatcher | undefined;
+
+const WORK = '/cal/alice/work/';
+const lunch = (start: string, end: string, extra: { status?: string } = {}) =>
+  vevent({
+    uid: 'lunch',
+    summary: 'Lunch',
+    start,
+    end,
+    location: 'Canteen',
+    organizer: 'Bob <bob@example.org>',
+    ...extra,
+  });
+
+async function setup(opts: DavFixtureOptions = {}) {
+  fx = await startDavFixture(opts);
+  fx.data.addCollection(WORK, 'calendar', 'Work', { pushTopic: 'topic-work' });
+  fx.data.put(
+    WORK,
+    'old.ics',
+    vevent({ uid: 'old', summary: 'Old', start: '20260101T090000Z', end: '20260101T100000Z' }),
+  );
+}
+
+function start(extra: Parameters<typeof davAccount>[1] = {}, deps: { push?: PushInbox } = {}): DavWatcher {
+  watcher = createDavWatcher(davAccount(fx.url, extra), t.ctx, {
+    dispatcher: agent,
+    clock,
+    timeZone: 'UTC',
+    random: () => 0.5,
+    ...deps,
+  });
+  return watcher;
+}
+
+beforeEach(() => {
+  agent = new Agent();
+  clock = new FakeClock();
+  t = testContext();
+});
+afterEach(async () => {
+  await watcher?.stop();
+  watcher = undefined;
+  expect(clock.timers.size).toBe(0);
+  await agent.close();
+  await fx.close();
+});
+
+describe('DAV watcher against the fixture server', () => {
+  it('first check: discovery then a baseline, announcing nothing', async () => {
+    await setup();
+    const w = start();
+    w.start();
+    await w.checkNow();
+    expect(t.published).toEqual([]);
+    expect(w.status()).toMatchObject({
+      state: 'waiting',
+      folders: [{ id: WORK, name: 'Work', collection: 'calendar' }],
+    });
+    expect(t.store.get('acct', `dav:col:${WORK}`)).toMatchObject({
+      items: { [`${WORK}old.ics`]: { title: 'Old' } },
+    });
+  });
+
+  it('an idle check costs exactly one PROPFIND Depth: 1 per home', async () => {
+    await setup();
+    fx.data.addCollection('/cal/alice/home/', 'calendar', 'Home');
+    fx.data.addCollection('/cal/alice/todo/', 'tasks', 'Todo');
+    const w = start();
+    w.start();
+    await w.checkNow();
+    fx.requests.length = 0;
+    await w.checkNow();
+    expect(fx.requests.map((r) => [r.method, r.path, r.depth])).toEqual([['PROPFIND', '/cal/alice/', '1']]);
+  });
+
+  it('announces a new, a moved and a cancelled event with exact summaries', async () => {
+    await setup();
+    const w = start();
+    w.start();
+    await w.checkNow();
+
+    fx.data.put(WORK, 'lunch.ics', lunch('20260302T120000Z', '20260302T130000Z'));
+    await w.checkNow();
+    fx.data.put(WORK, 'lunch.ics', lunch('20260303T120000Z', '20260303T130000Z'));
+    await w.checkNow();
+    fx.data.delete(WORK, 'lunch.ics');
+    await w.checkNow();
+
+    const item = {
+      id: `${WORK}lunch.ics`,
+      title: 'Lunch',
+      location: 'Canteen',
+      from: 'Bob <bob@example.org>',
+    };
+    expect(t.published.map((s) => [s.source, s.collection, s.folder, s.added, s.changed, s.removed])).toEqual(
+      [
+        [
+          'caldav',
+          'calendar',
+          { id: WORK, name: 'Work' },
+          [{ ...item, start: '2026-03-02T12:00:00+00:00', end: '2026-03-02T13:00:00+00:00', kind: 'new' }],
+          [],
+          [],
+        ],
+        [
+          'caldav',
+          'calendar',
+          { id: WORK, name: 'Work' },
+          [],
+          [{ ...item, start: '2026-03-03T12:00:00+00:00', end: '2026-03-03T13:00:00+00:00', kind: 'moved' }],
+          [],
+        ],
+        [
+          'caldav',
+          'calendar',
+          { id: WORK, name: 'Work' },
+          [],
+          [],
+          [
+            {
+              ...item,
+              start: '2026-03-03T12:00:00+00:00',
+              end: '2026-03-03T13:00:00+00:00',
+              kind: 'cancelled',
+            },
+          ],
+        ],
+      ],
+    );
+    expect(new Set(t.published.map((s) => s.id)).size).toBe(3);
+    // After the change the next check comes at the floor (30 s).
+    expect(clock.armedDelay()).toBe(30_000);
+  });
+
+  it('STATUS:CANCELLED is a cancellation; a recurring event with overrides gives one item', async () => {
+    await setup();
+    const w = start();
+    w.start();
+    await w.checkNow();
+    fx.data.put(
+      WORK,
+      'standup.ics',
+      vevent({
+        uid: 's',
+        summary: 'Standup',
+        start: '20260302T080000Z',
+        end: '20260302T081500Z',
+        rrule: 'FREQ=DAILY;COUNT=30',
+        overrides: [
+          {
+            recurrenceId: '20260303T080000Z',
+            start: '20260303T090000Z',
+            end: '20260303T091500Z',
+            summary: 'Late',
+          },
+          {
+            recurrenceId: '20260304T080000Z',
+            start: '20260304T090000Z',
+            end: '20260304T091500Z',
+            summary: 'Late',
+          },
+        ],
+      }),
+    );
+    await w.checkNow();
+    fx.data.put(
+      WORK,
+      'old.ics',
+      vevent({
+        uid: 'old',
+        summary: 'Old',
+        start: '20260101T090000Z',
+        end: '20260101T100000Z',
+        status: 'CANCELLED',
+      }),
+    );
+    await w.checkNow();
+    expect(t.published[0]?.added).toEqual([
+      {
+        id: `${WORK}standup.ics`,
+        title: 'Standup',
+        start: '2026-03-02T08:00:00+00:00',
+        end: '2026-03-02T08:15:00+00:00',
+        kind: 'new',
+      },
+    ]);
+    expect(t.published[1]?.changed.map((i) => [i.title, i.kind])).toEqual([['Old', 'cancelled']]);
+  });
+
+  it('an invalid sync token re-baselines without announcing the collection, but keeps real changes', async () => {
+    await setup();
+    for (let i = 0; i < 5; i++)
+      fx.data.put(
+        WORK,
+        `e${i}.ics`,
+        vevent({ uid: `e${i}`, summary: `E${i}`, start: '20260301T090000Z', end: '20260301T100000Z' }),
+      );
+    const w = start();
+    w.start();
+    await w.checkNow();
+    fx.data.invalidateTokens(WORK);
+    await w.checkNow();
+    expect(t.published).toEqual([]);
+    expect(
+      fx.requests.some((r) => r.method === 'REPORT' && r.body.includes('<D:sync-token></D:sync-token>')),
+    ).toBe(true);
+
+    fx.data.invalidateTokens(WORK);
+    fx.data.put(
+      WORK,
+      'new.ics',
+      vevent({ uid: 'n', summary: 'Fresh', start: '20260301T090000Z', end: '20260301T100000Z' }),
+    );
+    await w.checkNow();
+    expect(t.published.map((s) => [s.added.map((i) => i.title), s.changed.length, s.removed.length])).toEqual(
+      [[['Fresh'], 0, 0]],
+    );
+  });
+
+  it('falls back to ETag comparison when the server has no sync tokens (ctag gates it)', async () => {
+    await setup({ syncTokens: false });
+    const w = start();
+    w.start();
+    await w.checkNow();
+    fx.requests.length = 0;
+    await w.checkNow();
+    expect(fx.requests).toHaveLength(1);
+    fx.data.put(
+      WORK,
+      'x.ics',
+      vevent({ uid: 'x', summary: 'X', start: '20260301T090000Z', end: '20260301T100000Z' }),
+    );
+    fx.data.delete(WORK, 'old.ics');
+    await w.checkNow();
+    expect(t.published.map((s) => [s.added.map((i) => i.title), s.removed.map((i) => i.title)])).toEqual([
+      [['X'], ['Old']],
+    ]);
+    expect(fx.requests.filter((r) => r.method === 'REPORT' && r.body.includes('sync-collection'))).toEqual(
+      [],
+    );
+  });
+
+  it('diffs ETags on every check when the server has neither tokens nor ctags', async () => {
+    await setup({ syncTokens: false, ctag: false });
+    const w = start();
+    w.start();
+    await w.checkNow();
+    fx.data.put(
+      WORK,
+      'old.ics',
+      vevent({ uid: 'old', summary: 'Old', start: '20260105T090000Z', end: '20260105T100000Z' }),
+    );
+    await w.checkNow();
+    expect(t.published[0]?.changed.map((i) => [i.title, i.kind])).toEqual([['Old', 'moved']]);
+  });
+
+  it('a restart with the same store announces nothing twice, and ids are deterministic', async () => {
+    await setup();
+    const w = start();
+    w.start();
+    await w.checkNow();
+    fx.data.put(
+      WORK,
+      'a.ics',
+      vevent({ uid: 'a', summary: 'A', start: '20260301T090000Z', end: '20260301T100000Z' }),
+    );
+    await w.checkNow();
+    await w.stop();
+    const again = start();
+    again.start();
+    await again.checkNow();
+    expect(t.published).toHaveLength(1);
+    expect(t.store.pending().map((s) => s.id)).toEqual([t.published[0]?.id]);
+  });
+
+  it('announces contact changes by display name for a CardDAV account', async () => {
+    await setup();
+    fx.data.addCollection('/card/alice/contacts/', 'contacts', 'Contacts');
+    const w = start({ kind: 'carddav' });
+    w.start();
+    await w.checkNow();
+    fx.data.put('/card/alice/contacts/', 'ada.vcf', vcard('ada', 'Ada Lovelace', 'ada@example.org'));
+    await w.checkNow();
+    expect(t.published.map((s) => [s.source, s.collection, s.added])).toEqual([
+      [
+        'carddav',
+        'contacts',
+        [{ id: '/card/alice/contacts/ada.vcf', title: 'Ada Lovelace', preview: 'ada@example.org' }],
+      ],
+    ]);
+  });
+});
+
+describe('DAV watcher states and faults', () => {
+  it('503 with Retry-After → backing-off for exactly that long, then recovers', async () => {
+    await setup();
+    const w = start();
+    w.start();
+    await w.checkNow();
+    fx.faults.push(() => ({ status: 503, headers: { 'retry-after': '120' } }));
+    await w.checkNow();
+    expect(w.status()).toMatchObject({ state: 'backing-off', lastError: { code: 'DAV_ERR_RATE_LIMITED' } });
+    expect(w.status().retryAt).toBe(new Date(clock.now() + 120_000).toISOString());
+    expect(clock.armedDelay()).toBe(120_000);
+    fx.faults.length = 0;
+    clock.advance(120_000);
+    await w.checkNow();
+    expect(w.status().state).toBe('waiting');
+  });
+
+  it('500 and dropped connections back off with growing delays', async () => {
+    await setup();
+    const w = start();
+    w.start();
+    await w.checkNow();
+    fx.faults.push(() => ({ status: 500 }));
+    await w.checkNow();
+    const first = clock.armedDelay() ?? 0;
+    fx.faults[0] = () => 'drop';
+    await w.checkNow();
+    expect(w.status().lastError?.code).toBe('DAV_ERR_NETWORK');
+    expect(clock.armedDelay()).toBeGreaterThan(first);
+  });
+
+  it('401 → needs-credentials with no retry timer; wake(manual) tries again', async () => {
+    const users = { alice: 'other' };
+    await setup({ users });
+    const w = start();
+    w.start();
+    await w.checkNow();
+    expect(w.status()).toMatchObject({
+      state: 'needs-credentials',
+      lastError: { code: 'DAV_ERR_UNAUTHORIZED' },
+    });
+    expect(clock.timers.size).toBe(0);
+    expect(JSON.stringify(t.statuses)).not.toContain('secret');
+    users.alice = 'secret';
+    w.wake?.('manual');
+    await w.checkNow();
+    expect(w.status().state).toBe('waiting');
+  });
+
+  it('hostile XML and a broken multistatus change nothing: no commit, no signal', async () => {
+    await setup();
+    const w = start();
+    w.start();
+    await w.checkNow();
+    const before = t.store.get('acct', `dav:col:${WORK}`);
+    fx.data.put(
+      WORK,
+      'a.ics',
+      vevent({ uid: 'a', summary: 'A', start: '20260301T090000Z', end: '20260301T100000Z' }),
+    );
+    fx.faults.push((r) =>
+      r.method === 'REPORT'
+        ? {
+            status: 207,
+            body: '<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><multistatus xmlns="DAV:">&e;</multistatus>',
+          }
+        : undefined,
+    );
+    await w.checkNow();
+    expect(w.status().lastError?.code).toBe('DAV_ERR_XML_HOSTILE');
+    fx.faults[0] = (r) =>
+      r.method === 'REPORT' ? { status: 207, body: '<multistatus xmlns="DAV:"><response>' } : undefined;
+    await w.checkNow();
+    expect(w.status().lastError?.code).toBe('DAV_ERR_XML_MALFORMED');
+    expect(t.published).toEqual([]);
+    expect(t.store.get('acct', `dav:col:${WORK}`)).toEqual(before);
+  });
+
+  it('stop is idempotent, clears the timer and lets a running check finish', async () => {
+    await setup();
+    const w = start();
+    w.start();
+    const running = w.checkNow();
+    await w.stop();
+    await w.stop();
+    await running;
+    expect(w.status().state).toBe('stopped');
+    expect(clock.timers.size).toBe(0);
+  });
+
+  it('a disabled account stays disabled and sends nothing', async () => {
+    await setup();
+    const w = start({ enabled: false });
+    w.start();
+    await w.checkNow();
+    expect(w.status().state).toBe('disabled');
+    expect(fx.requests).toEqual([]);
+  });
+});
+
+describe('WebDAV-Push strategy', () => {
+  it('registers with the inbox endpoint, polls only at the maximum, and checks on a push message', async () => {
+    await setup({ push: true });
+    const listeners = new Set<(body: string) => void>();
+    const inbox: PushInbox = {
+      endpoint: 'https://push.example.net/up/abc',
+      subscribe: (l) => {
+        listeners.add(l);
+        return () => listeners.delete(l);
+      },
+    };
+    const w = start({}, { push: inbox });
+    w.start();
+    await w.checkNow();
+    expect(fx.pushRegistrations.get(WORK)).toBe('https://push.example.net/up/abc');
+    expect(w.status().detail).toMatch(/WebDAV-Push/);
+    expect(clock.armedDelay()).toBe(900_000);
+
+    fx.data.put(
+      WORK,
+      'p.ics',
+      vevent({ uid: 'p', summary: 'Pushed', start: '20260301T090000Z', end: '20260301T100000Z' }),
+    );
+    const checked = new Promise<void>((resolve) => {
+      const orig = t.ctx.publish;
+      t.ctx.publish = (s) => {
+        orig(s);
+        resolve();
+      };
+    });
+    for (const l of listeners)
+      l(
+        '<?xml version="1.0"?><push-message xmlns="https://bitfire.at/webdav-push"><topic>topic-work</topic></push-message>',
+      );
+    await checked;
+    expect(t.published.map((s) => s.added.map((i) => i.title))).toEqual([['Pushed']]);
+    await w.stop();
+    expect(listeners.size).toBe(0);
+  });
+});
