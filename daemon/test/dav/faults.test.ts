@@ -126,11 +126,11 @@ describe('server faults map to DavError codes', () => {
 
   it('a redirect keeps PROPFIND and its body', async () => {
     let once = true;
-    fx.faults.push((r) =>
-      r.path === '/old/' && once
-        ? ((once = false), { status: 308, headers: { location: '/cal/alice/' } })
-        : undefined,
-    );
+    fx.faults.push((r) => {
+      if (r.path !== '/old/' || !once) return undefined;
+      once = false;
+      return { status: 308, headers: { location: '/cal/alice/' } };
+    });
     const cols = await propfindHome(send, new URL('/old/', fx.url));
     expect(cols.map((c) => c.href)).toEqual(['/cal/alice/work/']);
     expect(fx.requests.map((r) => [r.method, r.path, r.depth])).toEqual([
