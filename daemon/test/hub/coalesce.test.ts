@@ -1,0 +1,118 @@
+import { describe, expect, it } from 'vitest';
+import { Coalescer, FolderSlots, folderKey, mergeSignals } from '../../src/hub/coalesce';
+import type { ChangeSignal, ItemSummary } from '../../src/signal';
+
+function sig(
+  id: string,
+  parts: Partial<Pick<ChangeSignal, 'added' | 'changed' | 'removed'>>,
+  folderId = 'inbox',
+): ChangeSignal {
+  return {
+    id,
+    accountId: 'work',
+    source: 'eas',
+    collection: 'mail',
+    folder: { id: folderId, name: folderId },
+    added: parts.added ?? [],
+    changed: parts.changed ?? [],
+    removed: parts.removed ?? [],
+    observedAt: `2026-11-25T12:00:${id.padStart(2, '0').slice(-2)}.000Z`,
+  };
+}
+const item = (id: string, title = `t${id}`): ItemSummary => ({ id, title });
+
+describe('mergeSignals', () => {
+  it('de-duplicates items by id and keeps the newest summary', () => {
+    const m = mergeSignals(
+      sig('1', { added: [item('a', 'old')] }),
+      sig('2', { added: [item('a', 'new'), item('b')] }),
+      100,
+    );
+    expect(m.added).toEqual([item('a', 'new'), item('b')]);
+  });
+
+  it('makes an item added then removed in the window disappear', () => {
+    const m = mergeSignals(
+      sig('1', { added: [item('a'), item('b')] }),
+      sig('2', { removed: [{ id: 'a' }] }),
+      100,
+    );
+    expect(m.added).toEqual([item('b')]);
+    expect(m.removed).toEqual([]);
+  });
+
+  it('keeps an added item added when it changes, and a changed-then-removed item removed with its summary', () => {
+    const m = mergeSignals(
+      sig('1', { added: [item('a')], changed: [item('c', 'Budget')] }),
+      sig('2', { changed: [item('a', 'a2')], removed: [{ id: 'c' }] }),
+      100,
+    );
+    expect(m.added).toEqual([item('a', 'a2')]);
+    expect(m.changed).toEqual([]);
+    expect(m.removed).toEqual([item('c', 'Budget')]);
+  });
+
+  it('turns removed then added again into a change', () => {
+    const m = mergeSignals(sig('1', { removed: [{ id: 'a' }] }), sig('2', { added: [item('a')] }), 100);
+    expect(m).toMatchObject({ added: [], changed: [item('a')], removed: [] });
+  });
+
+  it('gives a stable id that depends on the parts and their order', () => {
+    const a = sig('1', { added: [item('a')] });
+    const b = sig('2', { added: [item('b')] });
+    expect(mergeSignals(a, b, 100).id).toBe(mergeSignals(a, b, 100).id);
+    expect(mergeSignals(a, b, 100).id).not.toBe(mergeSignals(b, a, 100).id);
+    expect(mergeSignals(a, b, 100).id).not.toBe(a.id);
+  });
+
+  it('caps each list at maxItems, keeping the newest', () => {
+    let m = sig('0', { added: [item('0')] });
+    for (let i = 1; i < 10; i++) m = mergeSignals(m, sig(String(i), { added: [item(String(i))] }), 3);
+    expect(m.added.map((i) => i.id)).toEqual(['7', '8', '9']);
+    expect(m.observedAt).toBe(sig('9', {}).observedAt);
+  });
+});
+
+describe('Coalescer', () => {
+  it('turns ten mails in two seconds into one signal with ten items, acking all ten ids', () => {
+    const c = new Coalescer<string>(2_000, 100);
+    for (let i = 0; i < 10; i++)
+      c.add(sig(String(i), { added: [item(`m${i}`)] }), `id${i}`, 'route', 1_000 + i * 190);
+    expect(c.due(2_999)).toEqual([]);
+    const [batch, ...rest] = c.due(3_000);
+    expect(rest).toEqual([]);
+    expect(batch?.signal.added.map((i) => i.id)).toEqual(Array.from({ length: 10 }, (_, i) => `m${i}`));
+    expect(batch?.ids).toEqual(Array.from({ length: 10 }, (_, i) => `id${i}`));
+    expect(c.size).toBe(0);
+    expect(c.nextDueAt()).toBeUndefined();
+  });
+
+  it('keeps folders apart and closes each window at its own time', () => {
+    const c = new Coalescer<undefined>(1_000, 100);
+    c.add(sig('1', { added: [item('a')] }, 'inbox'), '1', undefined, 0);
+    c.add(sig('2', { added: [item('b')] }, 'work'), '2', undefined, 500);
+    expect(c.nextDueAt()).toBe(1_000);
+    expect(c.due(1_000).map((b) => b.signal.folder.id)).toEqual(['inbox']);
+    expect(c.nextDueAt()).toBe(1_500);
+    expect(c.due(Number.POSITIVE_INFINITY).map((b) => b.signal.folder.id)).toEqual(['work']);
+  });
+
+  it('passes a lone signal through unchanged, id included', () => {
+    const c = new Coalescer<undefined>(0, 100);
+    const s = sig('7', { added: [item('a')] });
+    c.add(s, s.id, undefined, 5);
+    expect(c.due(5)).toEqual([{ signal: s, ids: ['7'], tag: undefined }]);
+  });
+});
+
+describe('FolderSlots', () => {
+  it('holds one merged signal per folder however many arrive', () => {
+    const slots = new FolderSlots(50);
+    for (let i = 0; i < 1_000; i++) slots.put(sig(String(i), { added: [item(String(i))] }, `f${i % 3}`));
+    expect(slots.size).toBe(3);
+    const first = slots.shift();
+    expect(first && folderKey(first)).toBe(folderKey(sig('0', {}, 'f0')));
+    expect(first?.added).toHaveLength(50);
+    expect(slots.size).toBe(2);
+  });
+});
