@@ -1,0 +1,34 @@
+import type { WatcherState } from '../watch/types';
+import type { EasError } from './errors';
+
+/** What the watcher does after a failed session. */
+export type Recovery =
+  | { kind: 'wait-for-user'; state: Extract<WatcherState, 'needs-credentials' | 'disabled'> }
+  | { kind: 'wiped' }
+  | { kind: 'retry'; baseMs: number; capMs: number };
+
+/**
+ * The one table from error to next step (docs/eas.md, "Errors"). Credentials problems wait for
+ * the user — retrying a 401 only locks the account (no retry storm); refusals by policy or
+ * administrator disable the account until it is reloaded; everything else backs off with
+ * jitter, honouring Retry-After.
+ */
+export function recoveryFor(e: EasError): Recovery {
+  switch (e.code) {
+    case 'EAS_ERR_AUTH':
+    case 'EAS_ERR_PASSWORD_EXPIRED':
+      return { kind: 'wait-for-user', state: 'needs-credentials' };
+    case 'EAS_ERR_FORBIDDEN':
+    case 'EAS_ERR_ACCOUNT_BLOCKED':
+    case 'EAS_ERR_POLICY_REFUSED':
+    case 'EAS_ERR_NO_COMMON_VERSION':
+      return { kind: 'wait-for-user', state: 'disabled' };
+    case 'EAS_ERR_REMOTE_WIPED':
+      return { kind: 'wiped' };
+    case 'EAS_ERR_MAILBOX_FULL':
+      // A full mailbox does not empty itself in seconds: start at 5 minutes, cap at an hour.
+      return { kind: 'retry', baseMs: 5 * 60_000, capMs: 3600_000 };
+    default:
+      return { kind: 'retry', baseMs: 2_000, capMs: 15 * 60_000 };
+  }
+}

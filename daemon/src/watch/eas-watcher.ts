@@ -1,0 +1,551 @@
+import type { Dispatcher } from 'undici';
+import type { EasAccount } from '../config/account';
+import type { EasAuth, TokenProvider } from '../eas/auth';
+import { EasClient } from '../eas/client';
+import { drain } from '../eas/collection-sync';
+import type { PingFolder } from '../eas/commands/ping';
+import type { ProvisionResult } from '../eas/commands/provision';
+import { deviceInformation, isValidDeviceId, newDeviceId } from '../eas/device';
+import { EasError, EasStatusError } from '../eas/errors';
+import { applyHierarchy, classOf, collectionOf, type EasFolder, watchedFolders } from '../eas/folders';
+import {
+  type HeartbeatBounds,
+  type HeartbeatState,
+  initialHeartbeat,
+  onCut,
+  onExpired,
+  onServerBound,
+  relearn,
+} from '../eas/heartbeat';
+import { recoveryFor } from '../eas/recovery';
+import { folderSignal } from '../eas/signals';
+import { CUT_CAUSES, EasHttp, transportError } from '../eas/transport';
+import { atLeast } from '../eas/versions';
+import { createDispatcher } from '../net/dispatcher';
+import { backoffDelay } from './backoff';
+import { realTimers, TimerSlot, type Timers } from './timer-slot';
+import type { Watcher, WatcherContext, WatcherState, WatcherStatus } from './types';
+
+/** Finds the EAS URL from an address (daemon/src/eas/autodiscover). */
+export type AutodiscoverFn = (
+  email: string,
+  opts: {
+    dispatcher?: Dispatcher;
+    username?: string;
+    password?: () => Promise<string>;
+    bearer?: () => Promise<string>;
+    signal?: AbortSignal;
+  },
+) => Promise<{ url: string }>;
+
+export interface EasWatcherDeps {
+  /** Shared with Autodiscover; built from the account's tls/proxy when absent (and closed on stop). */
+  dispatcher?: Dispatcher;
+  /** Monotonic-enough clock for measuring how long a Ping lived, ms. */
+  clock?: { now(): number };
+  /** Timers for back-off waits (tests fire them by hand). */
+  timers?: Timers;
+  autodiscover?: AutodiscoverFn;
+  /** OAuth2 accounts: the token provider. */
+  tokens?: TokenProvider;
+  /** Names the current network (SSID, gateway …) so learned heartbeats are kept per network. */
+  networkKey?: () => string;
+  random?: () => number;
+}
+
+/** Consecutive Ping cuts tolerated (with a shorter heartbeat each time) before backing off. */
+const MAX_CUTS = 3;
+
+/** Store keys of an EAS account (account-scoped, see store/types.ts). */
+const K = {
+  deviceId: 'eas.deviceId',
+  url: 'eas.url',
+  policyKey: 'eas.policyKey',
+  policy: 'eas.policy',
+  deviceInfo: 'eas.deviceInfo',
+  folderSyncKey: 'eas.folderSyncKey',
+  folders: 'eas.folders',
+  maxFolders: 'eas.maxFolders',
+  syncKey: (folderId: string) => `eas.syncKey.${folderId}`,
+  heartbeat: (network: string) => `eas.heartbeat.${network}`,
+} as const;
+
+/** The wait a session is parked in, so wake()/stop() can end it. */
+interface Parking {
+  release: () => void;
+}
+
+class EasWatcher implements Watcher {
+  readonly accountId: string;
+  #account: EasAccount;
+  #ctx: WatcherContext;
+  #deps: EasWatcherDeps;
+  #slot: TimerSlot;
+  #clock: { now(): number };
+  #dispatcher: Dispatcher | undefined;
+  #ownDispatcher = false;
+  #status: WatcherStatus;
+  #running: Promise<void> | undefined;
+  #stopped = true;
+  #abort: AbortController | undefined;
+  #parking: Parking | undefined;
+  #attempt = 0;
+  #hb: HeartbeatState | undefined;
+  #network = 'default';
+  #wakeReason: 'network' | 'resume' | 'manual' | undefined;
+  /** Set once a wipe order removed the account: nothing may reconnect it. */
+  #wiped = false;
+
+  constructor(account: EasAccount, ctx: WatcherContext, deps: EasWatcherDeps) {
+    this.accountId = ctx.accountId;
+    this.#account = account;
+    this.#ctx = ctx;
+    this.#deps = deps;
+    this.#slot = new TimerSlot(deps.timers ?? realTimers);
+    this.#clock = deps.clock ?? { now: () => Date.now() };
+    this.#status = { state: 'stopped', since: new Date().toISOString() };
+  }
+
+  /** What the one timer slot holds (tests assert none is left after stop). */
+  get armedTimer(): string | undefined {
+    return this.#slot.armed;
+  }
+
+  status(): WatcherStatus {
+    return this.#status;
+  }
+
+  start(): void {
+    if (this.#running) return;
+    this.#stopped = false;
+    if (this.#account.enabled === false) {
+      this.#set('disabled', { detail: 'Account disabled in the configuration' });
+      return;
+    }
+    this.#running = this.#loop().finally(() => {
+      this.#running = undefined;
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#abort?.abort();
+    this.#slot.clear();
+    this.#parking?.release();
+    await this.#running;
+    if (this.#ownDispatcher && this.#dispatcher) {
+      await this.#dispatcher.close().catch(() => undefined);
+      this.#dispatcher = undefined;
+      this.#ownDispatcher = false;
+    }
+    this.#set('stopped', {});
+  }
+
+  wake(reason: 'network' | 'resume' | 'manual'): void {
+    if (this.#stopped) return;
+    if (reason !== 'manual') this.#hb = undefined; // reloaded for the new network, bracket forgotten
+    this.#attempt = 0;
+    // Ends a hanging Ping or a back-off wait; the loop reconnects at once.
+    this.#abort?.abort();
+    this.#slot.clear();
+    this.#parking?.release();
+    this.#wakeReason = reason;
+  }
+
+  #set(state: WatcherState, extra: Omit<WatcherStatus, 'state' | 'since'>): void {
+    const status: WatcherStatus = { state, since: new Date(this.#clock.now()).toISOString(), ...extra };
+    this.#status = status;
+    this.#ctx.setStatus(status);
+  }
+
+  #get<T>(key: string): T | undefined {
+    return this.#ctx.store.get<T>(this.accountId, key);
+  }
+
+  #put(set: Record<string, unknown>, del: string[] = []): void {
+    this.#ctx.store.commit(this.accountId, { set, ...(del.length ? { delete: del } : {}) });
+  }
+
+  /** Restarts in a loop, never by recursion; each turn is one session from connect to failure. */
+  async #loop(): Promise<void> {
+    while (!this.#stopped && !this.#wiped) {
+      const abort = new AbortController();
+      this.#abort = abort;
+      try {
+        await this.#session(abort.signal);
+      } catch (err) {
+        if (this.#stopped) break;
+        const e = transportError('session', err, abort.signal);
+        if (e.code === 'EAS_ERR_ABORTED') continue; // wake(): reconnect now
+        await this.#recover(e);
+      }
+    }
+  }
+
+  async #recover(e: EasError): Promise<void> {
+    const lastError = { code: e.code, message: e.message };
+    const r = recoveryFor(e);
+    this.#ctx.log.warn(
+      { code: e.code, command: e.command, httpStatus: e.httpStatus, easStatus: e.easStatus },
+      e.message,
+    );
+    if (r.kind === 'wiped') {
+      this.#wiped = true;
+      await this.#forgetAccount(e.serverText === 'account' ? 'account' : 'device');
+      this.#set('disabled', { detail: 'Removed by a remote wipe order', lastError });
+      return;
+    }
+    if (r.kind === 'wait-for-user') {
+      this.#set(r.state, { detail: e.message, lastError });
+      await this.#park(false);
+      return;
+    }
+    const delay = backoffDelay(this.#attempt, e.retryAfterMs, {
+      baseMs: r.baseMs,
+      capMs: r.capMs,
+      ...(this.#deps.random ? { random: this.#deps.random } : {}),
+    });
+    this.#attempt++;
+    this.#set('backing-off', {
+      detail: `${e.message}; retrying in ${Math.round(delay / 1000)} s`,
+      retryAt: new Date(this.#clock.now() + delay).toISOString(),
+      lastError,
+    });
+    await this.#park(true, delay);
+  }
+
+  /** Waits for the retry timer (when given), wake() or stop(). */
+  #park(timed: boolean, ms = 0): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const release = () => {
+        this.#slot.clear();
+        this.#parking = undefined;
+        resolve();
+      };
+      this.#parking = { release };
+      if (timed) this.#slot.arm('retry', ms, release);
+    });
+  }
+
+  /**
+   * AccountOnlyRemoteWipe (and a device RemoteWipe, which we never execute on the machine):
+   * the account's state and stored secret are deleted and the user is told (issue #3).
+   */
+  async #forgetAccount(kind: 'account' | 'device'): Promise<void> {
+    this.#ctx.store.deleteAccount(this.accountId);
+    await this.#ctx.secret.delete?.().catch((cause: unknown) => {
+      this.#ctx.log.warn({ err: String(cause) }, 'could not delete the stored secret after a wipe order');
+    });
+    this.#ctx.notice?.({
+      level: 'warn',
+      code: 'EAS_REMOTE_WIPE',
+      text:
+        kind === 'account'
+          ? `The server removed account ${this.accountId} from this device. Tidings deleted its state and password.`
+          : `The server ordered a full device wipe for ${this.accountId}. Tidings never wipes a computer; it deleted this account's state and password instead.`,
+    });
+  }
+
+  #auth(): EasAuth {
+    if (this.#account.auth.type === 'basic') {
+      return {
+        kind: 'basic',
+        username: this.#account.username ?? this.#account.email,
+        password: () => this.#ctx.secret.get(),
+      };
+    }
+    const tokens = this.#deps.tokens;
+    if (!tokens) {
+      throw new EasError('EAS_ERR_AUTH', 'OAuth2 account without a token provider: sign in again', {
+        command: 'session',
+      });
+    }
+    return { kind: 'bearer', tokens };
+  }
+
+  #dispatch(): Dispatcher {
+    if (!this.#dispatcher) {
+      if (this.#deps.dispatcher) this.#dispatcher = this.#deps.dispatcher;
+      else {
+        this.#dispatcher = createDispatcher({
+          ...(this.#account.tls ? { tls: this.#account.tls } : {}),
+          ...(this.#account.proxy ? { proxy: this.#account.proxy } : {}),
+        });
+        this.#ownDispatcher = true;
+      }
+    }
+    return this.#dispatcher;
+  }
+
+  #deviceId(): string {
+    const stored = this.#get<string>(K.deviceId);
+    if (isValidDeviceId(stored)) return stored;
+    const id = newDeviceId();
+    this.#put({ [K.deviceId]: id });
+    return id;
+  }
+
+  async #url(auth: EasAuth, signal: AbortSignal): Promise<string> {
+    const url = this.#get<string>(K.url) ?? this.#account.url;
+    if (url) return url;
+    if (!this.#deps.autodiscover) {
+      throw new EasError('EAS_ERR_NO_URL', 'No server address: set `url` for this account', {
+        command: 'session',
+      });
+    }
+    const found = await this.#deps.autodiscover(this.#account.email, {
+      dispatcher: this.#dispatch(),
+      signal,
+      ...(this.#account.username ? { username: this.#account.username } : {}),
+      ...(auth.kind === 'basic'
+        ? { password: auth.password }
+        : { bearer: () => auth.tokens.getAccessToken() }),
+    });
+    this.#put({ [K.url]: found.url });
+    return found.url;
+  }
+
+  #onProvisioned = (r: ProvisionResult): void => {
+    if (r.wipe) return;
+    this.#put(
+      {
+        [K.policy]: r.policyKey ? 'applied' : 'none',
+        ...(r.policyKey ? { [K.policyKey]: r.policyKey } : {}),
+      },
+      r.policyKey ? [] : [K.policyKey],
+    );
+    if (r.unmet.length > 0) {
+      this.#ctx.notice?.({
+        level: 'warn',
+        code: 'EAS_POLICY_UNMET',
+        text: `The server's security policy asks for ${r.unmet.join(', ')}. Tidings cannot enforce these on this computer and told the server so.`,
+      });
+    }
+  };
+
+  /** OPTIONS, Provision when never done, DeviceInformation for 12.1/14.0. */
+  async #connect(signal: AbortSignal): Promise<EasClient> {
+    this.#set('connecting', { detail: 'Connecting' });
+    const auth = this.#auth();
+    const url = await this.#url(auth, signal);
+    const http = new EasHttp({
+      url,
+      user: this.#account.username ?? this.#account.email,
+      deviceId: this.#deviceId(),
+      auth,
+      dispatcher: this.#dispatch(),
+      // MS-ASHTTP 3.1.5.2.2: keep the new address for every later request.
+      onRedirect: (next) => this.#put({ [K.url]: next }),
+    });
+    const policyKey = this.#get<string>(K.policyKey);
+    const client = new EasClient({
+      http,
+      version: this.#account.protocolVersion ?? '14.1',
+      ...(policyKey ? { policyKey } : {}),
+      log: this.#ctx.log,
+      deviceInfo: deviceInformation(),
+      onProvisioned: this.#onProvisioned,
+    });
+    await client.options(this.#account.protocolVersion, signal);
+    if (this.#get(K.policy) === undefined) await client.provision(signal);
+    if (!atLeast(client.version, '14.1') && this.#get(K.deviceInfo) !== client.version) {
+      await client.settings(signal);
+      this.#put({ [K.deviceInfo]: client.version });
+    }
+    return client;
+  }
+
+  /** FolderSync; a stale key (Status 9) restarts from "0" and forgets every folder's SyncKey. */
+  async #folderSync(client: EasClient, signal: AbortSignal): Promise<EasFolder[]> {
+    let key = this.#get<string>(K.folderSyncKey) ?? '0';
+    let folders = key === '0' ? [] : (this.#get<EasFolder[]>(K.folders) ?? []);
+    let result: Awaited<ReturnType<EasClient['folderSync']>>;
+    try {
+      result = await client.folderSync(key, signal);
+    } catch (err) {
+      if (!(err instanceof EasError) || err.code !== 'EAS_ERR_SYNC_STATE' || key === '0') throw err;
+      this.#ctx.log.info({}, 'folder sync key rejected; starting the hierarchy again');
+      key = '0';
+      folders = [];
+      result = await client.folderSync('0', signal);
+    }
+    const previous = this.#get<EasFolder[]>(K.folders) ?? [];
+    const next = applyHierarchy(folders, result);
+    // A hierarchy restart resets every collection's state on the server (MS-ASCMD 2.2.1.5).
+    const gone = key === '0' ? previous : previous.filter((f) => !next.some((n) => n.id === f.id));
+    this.#put(
+      { [K.folderSyncKey]: result.syncKey, [K.folders]: next },
+      gone.map((f) => K.syncKey(f.id)),
+    );
+    return next;
+  }
+
+  #watched(folders: EasFolder[]): EasFolder[] {
+    return watchedFolders(folders, this.#account.folders, this.#get<number>(K.maxFolders));
+  }
+
+  /**
+   * Syncs one folder and commits the new SyncKey together with its signal in one store commit
+   * (transactional outbox), then hands the committed signal to the hub.
+   */
+  async #syncFolder(client: EasClient, folder: EasFolder, signal: AbortSignal): Promise<void> {
+    const collection = collectionOf(folder.type);
+    if (!collection) return;
+    const from = this.#get<string>(K.syncKey(folder.id)) ?? '0';
+    const result = await drain(client, { id: folder.id, collection, syncKey: from }, signal);
+    const s = folderSignal(
+      this.accountId,
+      { id: folder.id, name: folder.name, collection },
+      from,
+      result,
+      new Date(this.#clock.now()),
+    );
+    const committed = this.#ctx.store.commit(this.accountId, {
+      set: { [K.syncKey(folder.id)]: result.syncKey },
+      ...(s ? { signals: [s] } : {}),
+    });
+    if (committed.length > 0) this.#ctx.publish(committed);
+  }
+
+  #bounds(): HeartbeatBounds {
+    const hb = this.#account.heartbeat;
+    return { min: hb?.min ?? 60, max: hb?.max ?? 3540 };
+  }
+
+  #heartbeat(): HeartbeatState {
+    if (!this.#hb) {
+      this.#network = this.#deps.networkKey?.() ?? 'default';
+      const stored = this.#get<HeartbeatState>(K.heartbeat(this.#network));
+      const fresh = initialHeartbeat(this.#account.heartbeat?.initial ?? 480, this.#bounds());
+      // After a network change or resume the path may differ: start from the stored value, re-probe.
+      this.#hb = stored ? (this.#wakeReason ? relearn(stored, this.#bounds()) : stored) : fresh;
+      this.#wakeReason = undefined;
+    }
+    return this.#hb;
+  }
+
+  #learn(next: HeartbeatState): void {
+    this.#hb = next;
+    this.#put({ [K.heartbeat(this.#network)]: next });
+  }
+
+  async #session(signal: AbortSignal): Promise<void> {
+    const client = await this.#connect(signal);
+    let folders = await this.#folderSync(client, signal);
+    let watched = this.#watched(folders);
+    const folderList = () =>
+      watched.map((f) => ({ id: f.id, name: f.name, collection: collectionOf(f.type) ?? '' }));
+    this.#set('syncing', { detail: `Syncing ${watched.length} folders`, folders: folderList() });
+    // Catch up on what changed while we were away: announced once (baseline for new folders).
+    for (const f of watched) await this.#syncFolder(client, f, signal);
+
+    let sentKey = '';
+    let cuts = 0;
+    for (;;) {
+      const hb = this.#heartbeat();
+      const pingFolders: PingFolder[] = watched.map((f) => ({
+        id: f.id,
+        class: classOf(collectionOf(f.type) ?? 'mail'),
+      }));
+      const requestKey = JSON.stringify([hb.current, pingFolders]);
+      // Empty-Ping shortcut (MS-ASCMD 2.2.1.13): only when the server already holds exactly this request.
+      const cached = requestKey === sentKey;
+      this.#set('waiting', { detail: `Ping open, heartbeat ${hb.current} s`, folders: folderList() });
+      const started = this.#clock.now();
+      let r: Awaited<ReturnType<EasClient['ping']>>;
+      try {
+        r = await client.ping({ heartbeat: hb.current, folders: cached ? 'cached' : pingFolders, signal });
+      } catch (err) {
+        const e = transportError('Ping', err, signal);
+        const cut =
+          e.code === 'EAS_ERR_TIMEOUT' ||
+          (e.code === 'EAS_ERR_NETWORK' && CUT_CAUSES.has(e.serverText ?? ''));
+        if (!cut || signal.aborted) throw e;
+        const elapsed = (this.#clock.now() - started) / 1000;
+        this.#learn(onCut(hb, e.code === 'EAS_ERR_TIMEOUT' ? hb.current : elapsed, this.#bounds()));
+        this.#ctx.log.info(
+          { elapsed, heartbeat: this.#hb?.current },
+          'Ping cut before its heartbeat; shortening',
+        );
+        sentKey = '';
+        if (++cuts >= MAX_CUTS) throw e;
+        continue;
+      }
+      cuts = 0;
+      this.#attempt = 0;
+      sentKey = requestKey;
+      switch (r.status) {
+        case 1:
+          this.#learn(onExpired(hb, this.#bounds()));
+          break;
+        case 2: {
+          this.#set('syncing', { detail: `Changes in ${r.changed.length} folder(s)`, folders: folderList() });
+          for (const id of r.changed) {
+            const f = watched.find((w) => w.id === id);
+            if (f) await this.#syncFolder(client, f, signal);
+          }
+          break;
+        }
+        case 3:
+          if (!cached) throw this.#pingError(r.status, 'the server says the Ping lacks parameters');
+          sentKey = '';
+          break;
+        case 4:
+          throw this.#pingError(r.status, 'the server rejected the Ping as malformed');
+        case 5:
+          if (r.heartbeat === undefined)
+            throw this.#pingError(r.status, 'heartbeat out of bounds, no bound given');
+          this.#learn(onServerBound(hb, r.heartbeat, this.#bounds()));
+          sentKey = '';
+          break;
+        case 6: {
+          if (r.maxFolders === undefined || r.maxFolders < 1)
+            throw this.#pingError(r.status, 'too many folders');
+          this.#put({ [K.maxFolders]: r.maxFolders });
+          watched = this.#watched(folders);
+          this.#ctx.log.info({ maxFolders: r.maxFolders }, 'server limits Ping folders; trimmed');
+          sentKey = '';
+          break;
+        }
+        case 7: {
+          folders = await this.#folderSync(client, signal);
+          watched = this.#watched(folders);
+          for (const f of watched)
+            if (this.#get(K.syncKey(f.id)) === undefined) await this.#syncFolder(client, f, signal);
+          sentKey = '';
+          break;
+        }
+        case 8:
+          throw new EasStatusError('EAS_ERR_SERVER', 'Ping: server error (Status 8)', {
+            command: 'Ping',
+            easStatus: 8,
+          });
+        default:
+          throw this.#pingError(r.status, `unexpected Status ${r.status}`);
+      }
+    }
+  }
+
+  #pingError(status: number, what: string): EasStatusError {
+    return new EasStatusError('EAS_ERR_STATUS', `Ping: ${what} (Status ${status})`, {
+      command: 'Ping',
+      easStatus: status,
+    });
+  }
+}
+
+/** The watcher as tests see it: the Watcher contract plus the timer slot's contents. */
+export type EasWatcherHandle = Watcher & { readonly armedTimer: string | undefined };
+
+/**
+ * One EAS account's watcher (issue #3): connect (OPTIONS, Provision, DeviceInformation),
+ * FolderSync, catch-up Sync, then one Ping for every watched folder, forever; faults map to the
+ * states connecting / syncing / waiting / backing-off / needs-credentials / disabled.
+ */
+export function createEasWatcher(
+  account: EasAccount,
+  ctx: WatcherContext,
+  deps: EasWatcherDeps = {},
+): EasWatcherHandle {
+  return new EasWatcher(account, ctx, deps);
+}
