@@ -116,6 +116,7 @@ describe('autodiscover over HTTPS fixtures', () => {
     const r = await autodiscover(
       'ann@example.com',
       opts({
+        trustRedirect: async () => true,
         resolveSrv: async (name) => {
           srvNames.push(name);
           return [];
@@ -152,13 +153,43 @@ describe('autodiscover over HTTPS fixtures', () => {
       status: 200,
       body: poxSettings(EAS),
     }));
-    const r = await autodiscover('ann@example.com', opts());
+    const asked: string[] = [];
+    const r = await autodiscover(
+      'ann@example.com',
+      opts({
+        trustRedirect: async (url) => {
+          asked.push(url);
+          return true;
+        },
+      }),
+    );
     expect(r.via).toBe('http-redirect');
+    expect(asked).toEqual([`${server.origin('https', 'redirected.example.net')}${POX}`]);
     const get = server.requests.find((q) => q.method === 'GET')!;
     expect(get.headers.authorization).toBeUndefined();
     const post = server.requests.at(-1)!;
     expect(post.url).toBe(`https://redirected.example.net${POX}`);
     expect(post.headers.authorization).toMatch(/^Basic /);
+  });
+
+  it('sends no credentials to a GET-redirect target outside the domain unless the person confirms', async () => {
+    server.route('GET', `http://autodiscover.example.com${POX}`, () => ({
+      status: 302,
+      headers: { location: `${server.origin('https', 'redirected.example.net')}${POX}` },
+    }));
+    server.route('POST', `https://redirected.example.net${POX}`, () => ({
+      status: 200,
+      body: poxSettings(EAS),
+    }));
+    const err = await failure(
+      autodiscover('ann@example.com', opts({ probeOptions: false, trustRedirect: async () => false })),
+    );
+    expect(err.code).toBe('EAS_ERR_AUTODISCOVER_NOT_FOUND');
+    expect(err.attempts[3]).toEqual({
+      url: `${server.origin('https', 'redirected.example.net')}${POX}`,
+      outcome: 'skipped: found by an unauthenticated step outside the address domain, and not confirmed',
+    });
+    expect(server.requests.some((q) => q.url.startsWith('https://redirected.example.net'))).toBe(false);
   });
 
   it('refuses an HTTP GET redirect to cleartext', async () => {
@@ -289,6 +320,7 @@ describe('autodiscover over HTTPS fixtures', () => {
     const r = await autodiscover(
       'ann@example.com',
       opts({
+        trustRedirect: async () => true,
         resolveSrv: async (name) =>
           name === '_autodiscover._tcp.example.com'
             ? [
@@ -320,6 +352,7 @@ describe('autodiscover over HTTPS fixtures', () => {
     const r = await autodiscover(
       'ann@example.com',
       opts({
+        trustRedirect: async () => true,
         resolveSrv: async () => [
           { name: 'srv-target.example.net', port: server.httpsPort, priority: 0, weight: 0 },
         ],

@@ -6,6 +6,7 @@ import {
   decide,
   domainOf,
   exhausted,
+  needsConsent,
   type SearchState,
   srvCandidates,
 } from '../../src/eas/autodiscover/plan';
@@ -143,6 +144,7 @@ describe('decide', () => {
       kind: 'pox',
       url: 'https://ad.example.net/a.xml',
       via: 'http-redirect',
+      unverified: true,
     });
     const json: Candidate = { kind: 'json', url: 'https://example.com/j', via: 'json' };
     const j = decide(start(), json, {
@@ -195,11 +197,41 @@ describe('decide', () => {
       kind: 'pox',
       url: 'https://ad.example.net/autodiscover/autodiscover.xml',
       via: 'srv',
+      unverified: true,
     });
     expect(d.state.attempts[0]).toEqual({
       url: 'dns:SRV _autodiscover._tcp.example.com',
       outcome: 'SRV: ad.example.net:443',
     });
+  });
+});
+
+describe('needsConsent', () => {
+  const at = (url: string, unverified = true): Candidate => ({ kind: 'pox', url, via: 'srv', unverified });
+  it('trusts the address domain, its subdomains and Microsoft 365 without asking', () => {
+    for (const url of [
+      'https://example.com/a.xml',
+      'https://ad.eu.example.com/a.xml',
+      'https://autodiscover-s.outlook.com/autodiscover/autodiscover.xml',
+      'https://outlook.office365.com/autodiscover/autodiscover.xml',
+    ]) {
+      expect(needsConsent(at(url), 'ann@example.com'), url).toBe(false);
+    }
+  });
+
+  it('asks for anything else found by an unauthenticated step, but not for verified candidates', () => {
+    expect(needsConsent(at('https://evil.net/a.xml'), 'ann@example.com')).toBe(true);
+    expect(needsConsent(at('https://notexample.com/a.xml'), 'ann@example.com')).toBe(true);
+    expect(needsConsent(at('https://evil.net/a.xml', false), 'ann@example.com')).toBe(false);
+  });
+
+  it('keeps a redirect from an unverified candidate unverified', () => {
+    const d = decide(start(), at('https://evil.net/a.xml'), {
+      kind: 'redirect-url',
+      url: 'https://evil2.net/a.xml',
+      how: 'HTTP 302 redirect',
+    });
+    expect(d.state.queue[0]).toMatchObject({ url: 'https://evil2.net/a.xml', unverified: true });
   });
 });
 

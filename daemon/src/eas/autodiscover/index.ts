@@ -10,6 +10,7 @@ import {
   decide,
   defaultOrigin,
   exhausted,
+  needsConsent,
   type OriginFor,
   type SearchState,
 } from './plan';
@@ -40,6 +41,12 @@ export interface AutodiscoverOptions {
    * Host names stay in the URL, so TLS server names and Host headers are the real ones.
    */
   baseUrls?: OriginFor;
+  /**
+   * Asked before POSTing credentials to a host found through the cleartext GET redirect or DNS
+   * SRV that lies outside the address's domain and Microsoft 365 (MS-OXDSCLI 3.1.5.4). Absent,
+   * such hosts are skipped.
+   */
+  trustRedirect?: (url: string) => Promise<boolean>;
   /** Per-request headers and body timeout, ms (default 30 s). */
   timeoutMs?: number;
 }
@@ -85,6 +92,17 @@ export async function autodiscover(
         attempts: state.attempts,
         cause: opts.signal.reason,
       });
+    }
+    if (
+      candidate.kind === 'pox' &&
+      needsConsent(candidate, state.email) &&
+      !(await opts.trustRedirect?.(candidate.url))
+    ) {
+      state = decide(state, candidate, {
+        kind: 'failed',
+        reason: 'skipped: found by an unauthenticated step outside the address domain, and not confirmed',
+      }).state;
+      continue;
     }
     const outcome = await runCandidate(candidate, {
       email: state.email,

@@ -12,7 +12,8 @@ export type AutodiscoverVia =
 
 /** One thing to try. `via` names the step of MS-OXDSCLI 3.1.5 that produced it. */
 export type Candidate =
-  | { kind: 'pox'; url: string; via: AutodiscoverVia }
+  /** `unverified`: found through a step nobody authenticated (cleartext HTTP redirect, DNS SRV). */
+  | { kind: 'pox'; url: string; via: AutodiscoverVia; unverified?: boolean }
   | { kind: 'get-redirect'; url: string; via: 'http-redirect' }
   | { kind: 'json'; url: string; via: 'json' }
   | { kind: 'srv'; name: string; via: 'srv' }
@@ -95,7 +96,7 @@ export function srvCandidates(targets: { name: string; port: number }[], origin:
     .map((t) => {
       const name = t.name.replace(/\.$/, '');
       const base = t.port === 443 ? origin('https', name) : `https://${name}:${t.port}`;
-      return { kind: 'pox', url: base + POX_PATH, via: 'srv' } as const;
+      return { kind: 'pox', url: base + POX_PATH, via: 'srv', unverified: true } as const;
     });
 }
 
@@ -162,9 +163,30 @@ function followed(c: Candidate, url: string): Candidate {
       return { kind: 'json', url, via: c.via };
     case 'options':
       return { kind: 'options', url, via: c.via };
+    case 'get-redirect':
+      return { kind: 'pox', url, via: c.via, unverified: true };
     default:
-      return { kind: 'pox', url, via: c.via };
+      return c.kind === 'pox' && c.unverified
+        ? { kind: 'pox', url, via: c.via, unverified: true }
+        : { kind: 'pox', url, via: c.via };
   }
+}
+
+/** Microsoft 365's Autodiscover hosts, where the GET redirect of a hosted domain lands. */
+const MICROSOFT_SUFFIXES = ['.outlook.com', '.office365.com', '.office.com'];
+
+/**
+ * Whether `c` must be confirmed before credentials go to it. MS-OXDSCLI 3.1.5.4 and 3.1.5.3:
+ * the cleartext GET redirect and DNS SRV are unauthenticated, so a network attacker can point
+ * them anywhere; Outlook asks the person. We trust without asking only hosts inside the
+ * address's own domain and Microsoft 365's.
+ */
+export function needsConsent(c: Candidate, email: string): boolean {
+  if (c.kind !== 'pox' || !c.unverified) return false;
+  const host = new URL(c.url).hostname;
+  const domain = domainOf(email);
+  if (host === domain || host.endsWith(`.${domain}`)) return false;
+  return !MICROSOFT_SUFFIXES.some((s) => host.endsWith(s));
 }
 
 /**
