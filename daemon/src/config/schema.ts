@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { LOG_LEVELS } from '../log';
 import { Account } from './account';
+import { NotificationsConfig } from './rules';
 
 /**
  * The whole config file (`config.json`). Published as a JSON Schema in
@@ -30,6 +31,8 @@ export const Config = z
           seen.add(a.id);
         });
       }),
+    /** Coalescing, rules, quiet hours and sinks (config/rules.ts). */
+    notifications: NotificationsConfig.prefault({}),
   })
   .strict();
 export type Config = z.infer<typeof Config>;

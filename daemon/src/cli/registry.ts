@@ -1,0 +1,33 @@
+import type { Command } from './command';
+import { accountList, accounts } from './commands/accounts';
+import { pause, reload, resume, stop } from './commands/control';
+import { daemon } from './commands/daemon';
+import { status } from './commands/status';
+import { watch } from './commands/watch';
+
+/** Every command, in the order `tidings --help` lists them. */
+export const COMMANDS: readonly Command[] = [
+  daemon,
+  status,
+  watch,
+  accounts,
+  accountList,
+  pause,
+  resume,
+  reload,
+  stop,
+];
+
+/**
+ * Finds the command named by the leading words (`account add exchange` → `account add`):
+ * the longest name that matches wins.
+ */
+export function findCommand(words: readonly string[]): { command: Command; rest: string[] } | undefined {
+  let best: Command | undefined;
+  for (const c of COMMANDS) {
+    const parts = c.name.split(' ');
+    if (parts.every((p, i) => words[i] === p) && (!best || parts.length > best.name.split(' ').length))
+      best = c;
+  }
+  return best ? { command: best, rest: words.slice(best.name.split(' ').length) } : undefined;
+}

@@ -1,0 +1,466 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { JSONRPCErrorException } from 'json-rpc-2.0';
+import type { Logger } from 'pino';
+import { formatSignal } from './cli/format';
+import type { Account } from './config/account';
+import { diffAccounts } from './config/diff';
+import { ConfigError } from './config/errors';
+import { loadConfig } from './config/load';
+import { Config } from './config/schema';
+import { addAccountToFile, editAccounts, removeAccountFromFile } from './config/write';
+import { DEMO_ACCOUNT_ID, type Demo, startDemo } from './demo/demo';
+import { createHub, type HubSettings, type TidingsHub } from './hub/hub';
+import { resolvePause } from './hub/pause';
+import type { Sink } from './hub/types';
+import type { Connection, ConnectionLimits } from './ipc/connection';
+import { defaultIpcPath } from './ipc/paths';
+import type { AccountSummary, DaemonStatus, FolderInfo, TestResult } from './ipc/protocol';
+import { noSuchAccount } from './ipc/rpc-errors';
+import { type IpcHandlers, type IpcServer, startIpcServer } from './ipc/server';
+import { type SecretOptions, secretForAccount } from './secrets';
+import { SqliteStore } from './store/sqlite-store';
+import type { StateStore } from './store/types';
+import { VERSION } from './version';
+import { createDavWatcher } from './watch/dav-watcher';
+import { createEasWatcher } from './watch/eas-watcher';
+import type { SecretSource, Watcher, WatcherContext, WatcherStatus } from './watch/types';
+
+/** Builds the watcher for one account; the default picks EAS or DAV by `account.kind`. */
+export type WatcherFactory = (account: Account, ctx: WatcherContext) => Watcher;
+
+/** Tests an account (named checks: dns, tls, autodiscover, auth, options, ping …). */
+export type AccountTester = (account: Account, secret: SecretSource, log: Logger) => Promise<TestResult>;
+
+export const defaultWatcherFactory: WatcherFactory = (account, ctx) =>
+  account.kind === 'exchange' ? createEasWatcher(account, ctx) : createDavWatcher(account, ctx);
+
+export interface DaemonOptions {
+  configPath: string;
+  /** Directory of the state store (`state.db`). */
+  stateDir: string;
+  /** Socket path; default: config `ipc.path`, else the per-user default. */
+  ipcPath?: string;
+  log: Logger;
+  /**
+   * Run the demo when there is no config file (the newcomer's `npm start`). Default true; the
+   * service units pass false, so a missing file there is an error, not a demo.
+   */
+  demo?: boolean | { intervalMs?: number };
+  /** `--log-level` given: it wins over the config's logLevel on every reload. */
+  logLevelOverride?: boolean;
+  /** Install SIGHUP (reload) and SIGTERM/SIGINT (shutdown) handlers. The CLI sets it. */
+  handleSignals?: boolean;
+  /** Demo mode prints each signal readably here (stdout). */
+  out?: (text: string) => void;
+  watcherFactory?: WatcherFactory;
+  tester?: AccountTester;
+  secrets?: SecretOptions;
+  ipcLimits?: Partial<ConnectionLimits>;
+}
+
+export interface RunningDaemon {
+  readonly ipcPath: string;
+  readonly demo: Demo | undefined;
+  status(): DaemonStatus;
+  /** Re-reads the config; a broken file throws ConfigError and keeps the running config. */
+  reload(): Promise<{ accounts: number }>;
+  /** Stops watchers, sinks, IPC and store; idempotent. */
+  stop(): Promise<void>;
+  /** Resolves once stopped, by stop(), the `shutdown` call or a signal. */
+  readonly stopped: Promise<void>;
+}
+
+interface Running {
+  account: Account;
+  watcher: Watcher;
+  status: WatcherStatus;
+}
+
+const STATUS_THROTTLE_MS = 250;
+const REPLAY_LIMIT = 50;
+
+function hubSettings(c: Config): HubSettings {
+  const n = c.notifications;
+  return {
+    coalesceMs: n.coalesceMs,
+    maxItems: n.maxItems,
+    collections: n.collections,
+    rules: n.rules,
+    quietHours: n.quietHours,
+  };
+}
+
+/** The demo's config: no file, the demo account, defaults for everything else. */
+function demoConfig(account: Account): Config {
+  return Config.parse({ accounts: [account] });
+}
+
+/**
+ * Starts the daemon: config, state store, hub, IPC server and one supervised watcher per
+ * enabled account. With no config file (and `demo` allowed) it starts the bundled EAS fixture
+ * server and a demo account against it instead.
+ */
+export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
+  const log = opts.log;
+  const startedAt = new Date().toISOString();
+  const watcherFactory = opts.watcherFactory ?? defaultWatcherFactory;
+
+  let config: Config;
+  let demo: Demo | undefined;
+  let demoStateDir: string | undefined;
+  try {
+    config = await loadConfig(opts.configPath);
+  } catch (err) {
+    if (!(err instanceof ConfigError) || err.code !== 'CONFIG_ERR_NOT_FOUND' || opts.demo === false)
+      throw err;
+    demo = await startDemo({ log, ...(typeof opts.demo === 'object' ? opts.demo : {}) });
+    config = demoConfig(demo.account);
+    log.warn(
+      `DEMO MODE: no config file at ${opts.configPath}, so this daemon watches a demo account on a bundled ` +
+        'test server that receives a mail, an event or a contact every few seconds. Try `tidings watch` in another ' +
+        'terminal. To watch your own account: `tidings account add exchange` (or caldav / carddav); the demo stops then.',
+    );
+  }
+  if (!opts.logLevelOverride) log.level = config.logLevel;
+
+  // The demo's sync state is as ephemeral as its in-memory server: keep it out of the real store.
+  if (demo) demoStateDir = await mkdtemp(join(tmpdir(), 'tidings-demo-'));
+  const store: StateStore = SqliteStore.open({ path: join(demoStateDir ?? opts.stateDir, 'state.db') });
+  const hub: TidingsHub = createHub({ store, log: log.child({ room: 'hub' }), ...hubSettings(config) });
+
+  const running = new Map<string, Running>();
+  const subscriberSinks = new Map<Connection, () => void>();
+  let ipc: IpcServer | undefined;
+  let statusTimer: NodeJS.Timeout | undefined;
+  let stopping: Promise<void> | undefined;
+  let resolveStopped!: () => void;
+  const stopped = new Promise<void>((r) => {
+    resolveStopped = r;
+  });
+
+  const summary = (id: string): AccountSummary => {
+    const r = running.get(id);
+    const account = r?.account ?? config.accounts.find((a) => a.id === id);
+    if (!account) throw noSuchAccount(id);
+    return {
+      id,
+      kind: account.kind,
+      name: account.name ?? (account.kind === 'exchange' ? account.email : account.username),
+      enabled: account.enabled,
+      status: r ? r.watcher.status() : { state: 'disabled', since: startedAt, detail: 'disabled in config' },
+      unseen: hub.unseen(id),
+      ...(account.webUrl ? { webUrl: account.webUrl } : {}),
+    };
+  };
+
+  const status = (): DaemonStatus => {
+    const paused = hub.pausedUntil();
+    const q = config.notifications.quietHours;
+    return {
+      version: VERSION,
+      pid: process.pid,
+      startedAt,
+      configPath: opts.configPath,
+      demo: demo !== undefined,
+      ...(paused !== undefined ? { pausedUntil: new Date(paused).toISOString() } : {}),
+      ...(q ? { quietHours: { start: q.start, end: q.end, active: hub.quietNow() === true } } : {}),
+      accounts: config.accounts.map((a) => summary(a.id)),
+    };
+  };
+
+  /** Status changes come in bursts (every account connects at start): send at most every 250 ms. */
+  const statusChanged = () => {
+    if (statusTimer || !ipc) return;
+    statusTimer = setTimeout(() => {
+      statusTimer = undefined;
+      ipc?.broadcastStatus(status());
+    }, STATUS_THROTTLE_MS);
+    statusTimer.unref();
+  };
+
+  const secretFor = (account: Account): SecretSource =>
+    demo && account.id === DEMO_ACCOUNT_ID ? demo.secret : secretForAccount(account, opts.secrets);
+
+  function startWatcher(account: Account): void {
+    if (!account.enabled) return;
+    const alog = log.child({ account: account.id });
+    const entry: Running = {
+      account,
+      watcher: undefined as unknown as Watcher,
+      status: { state: 'connecting', since: new Date().toISOString() },
+    };
+    const ctx: WatcherContext = {
+      accountId: account.id,
+      store,
+      log: alog,
+      secret: secretFor(account),
+      publish: (signals) => hub.publish(signals),
+      setStatus: (s) => {
+        entry.status = s;
+        if (s.state === 'backing-off' || s.state === 'needs-credentials')
+          alog.warn(
+            { state: s.state, detail: s.detail, retryAt: s.retryAt, error: s.lastError },
+            'account state',
+          );
+        else alog.debug({ state: s.state, detail: s.detail }, 'account state');
+        statusChanged();
+      },
+      notice: (n) => alog[n.level]({ code: n.code }, n.text),
+    };
+    entry.watcher = watcherFactory(account, ctx);
+    running.set(account.id, entry);
+    entry.watcher.start();
+  }
+
+  async function stopWatcher(id: string): Promise<void> {
+    const r = running.get(id);
+    if (!r) return;
+    running.delete(id);
+    await r.watcher.stop();
+  }
+
+  /** Applies a new config: only accounts whose entry changed restart. */
+  async function apply(next: Config): Promise<void> {
+    const diff = diffAccounts(config.accounts, next.accounts);
+    config = next;
+    if (!opts.logLevelOverride) log.level = next.logLevel;
+    hub.reconfigure(hubSettings(next));
+    await Promise.all([...diff.removed, ...diff.changed.map((a) => a.id)].map(stopWatcher));
+    for (const a of [...diff.changed, ...diff.added]) startWatcher(a);
+    if (demo && !next.accounts.some((a) => a.id === DEMO_ACCOUNT_ID)) {
+      log.info('demo account gone from the config: stopping the demo server');
+      const d = demo;
+      demo = undefined;
+      await d.close();
+    }
+    log.info(
+      {
+        added: diff.added.length,
+        removed: diff.removed.length,
+        restarted: diff.changed.length,
+        kept: diff.unchanged.length,
+      },
+      'config applied',
+    );
+    statusChanged();
+  }
+
+  async function reload(): Promise<{ accounts: number }> {
+    let next: Config;
+    try {
+      next = await loadConfig(opts.configPath);
+    } catch (err) {
+      if (demo && err instanceof ConfigError && err.code === 'CONFIG_ERR_NOT_FOUND') {
+        log.info('reload: still no config file; the demo keeps running');
+        return { accounts: config.accounts.length };
+      }
+      log.error(
+        { code: (err as ConfigError).code },
+        `reload refused, keeping the running config: ${(err as Error).message}`,
+      );
+      throw err;
+    }
+    await apply(next);
+    return { accounts: next.accounts.length };
+  }
+
+  const handlers: IpcHandlers = {
+    status: () => status(),
+    'accounts.list': () => config.accounts.map((a) => summary(a.id)),
+    'accounts.add': async ({ account, secret }) => {
+      if (config.accounts.some((a) => a.id === account.id) && !(demo && account.id === DEMO_ACCOUNT_ID))
+        throw new ConfigError(
+          'CONFIG_ERR_DUPLICATE_ACCOUNT',
+          opts.configPath,
+          `account "${account.id}" exists already`,
+        );
+      if (secret !== undefined) await storeSecret(account, secret);
+      await addAccountToFile(opts.configPath, account);
+      await reload();
+      return summary(account.id);
+    },
+    'accounts.remove': async ({ id }) => {
+      if (!config.accounts.some((a) => a.id === id)) throw noSuchAccount(id);
+      await removeAccountFromFile(opts.configPath, id);
+      await reload();
+      store.deleteAccount(id);
+      return { removed: true };
+    },
+    'accounts.test': async ({ id, account, secret }) => {
+      const target = account ?? config.accounts.find((a) => a.id === id);
+      if (!target) throw noSuchAccount(id ?? '');
+      if (!opts.tester)
+        throw new JSONRPCErrorException('this daemon was started without account tests', -32006);
+      const source: SecretSource = secret !== undefined ? { get: async () => secret } : secretFor(target);
+      return opts.tester(target, source, log.child({ account: target.id, test: true }));
+    },
+    'accounts.setSecret': async ({ id, secret }) => {
+      const account = config.accounts.find((a) => a.id === id);
+      if (!account) throw noSuchAccount(id);
+      await storeSecret(account, secret);
+      // The watcher may sit in needs-credentials: restart it so it tries the new secret now.
+      await stopWatcher(id);
+      startWatcher(account);
+      return { ok: true };
+    },
+    'folders.list': ({ accountId }) => folders(accountId),
+    'folders.setWatched': async ({ accountId, folderIds }) => {
+      const known = folders(accountId);
+      const unknown = folderIds.filter((f) => !known.some((k) => k.id === f));
+      if (unknown.length)
+        throw new JSONRPCErrorException(`no folder ${unknown.join(', ')} in account "${accountId}"`, -32602);
+      await editAccounts(opts.configPath, (accounts) =>
+        accounts.map((a) =>
+          a.id !== accountId
+            ? a
+            : a.kind === 'exchange'
+              ? { ...a, folders: folderIds }
+              : { ...a, collections: folderIds },
+        ),
+      );
+      await reload();
+      return folders(accountId);
+    },
+    pause: (params) => {
+      const until = resolvePause(Date.now(), params);
+      hub.pause(until);
+      statusChanged();
+      return { pausedUntil: new Date(until).toISOString() };
+    },
+    resume: () => {
+      hub.resume();
+      statusChanged();
+      return { ok: true };
+    },
+    markSeen: ({ accountId }) => {
+      if (accountId !== undefined && !config.accounts.some((a) => a.id === accountId))
+        throw noSuchAccount(accountId);
+      hub.markSeen(accountId);
+      statusChanged();
+      return { ok: true };
+    },
+    subscribe: ({ replay }, conn) => {
+      if (!subscriberSinks.has(conn)) subscriberSinks.set(conn, hub.addSink(conn.asSink()));
+      if (replay) for (const s of store.recent?.(REPLAY_LIMIT) ?? []) conn.deliver(s);
+      return { subscribed: true };
+    },
+    reload: async () => ({ ok: true, ...(await reload()) }),
+    shutdown: () => {
+      // Answer first, then stop: the caller sees ok before the socket closes.
+      setImmediate(() => void stop());
+      return { ok: true };
+    },
+  };
+
+  function folders(accountId: string): FolderInfo[] {
+    const r = running.get(accountId);
+    if (!r) {
+      if (config.accounts.some((a) => a.id === accountId)) return [];
+      throw noSuchAccount(accountId);
+    }
+    return (r.watcher.status().folders ?? []).map((f) => ({
+      id: f.id,
+      name: f.name,
+      collection: f.collection as FolderInfo['collection'],
+      watched: true,
+    }));
+  }
+
+  async function storeSecret(account: Account, secret: string): Promise<void> {
+    const source = secretForAccount(account, opts.secrets);
+    if (!source.set)
+      throw new JSONRPCErrorException(
+        `account "${account.id}" reads its secret from a command or environment variable; set it there`,
+        -32006,
+        { code: 'SECRET_ERR_READ_ONLY' },
+      );
+    await source.set(secret);
+  }
+
+  const onSighup = () => {
+    log.info('SIGHUP: reloading the config');
+    reload().catch(() => {});
+  };
+  const onTerm = (sig: NodeJS.Signals) => {
+    log.info(`${sig}: shutting down`);
+    void stop();
+  };
+
+  async function stop(): Promise<void> {
+    stopping ??= (async () => {
+      if (opts.handleSignals) {
+        process.off('SIGHUP', onSighup);
+        process.off('SIGTERM', onTerm);
+        process.off('SIGINT', onTerm);
+      }
+      clearTimeout(statusTimer);
+      statusTimer = undefined;
+      await Promise.all([...running.keys()].map(stopWatcher));
+      hub.flush();
+      hub.close();
+      await ipc?.close();
+      store.close();
+      await demo?.close();
+      if (demoStateDir) await rm(demoStateDir, { recursive: true, force: true });
+      log.info('stopped');
+      resolveStopped();
+    })();
+    return stopping;
+  }
+
+  try {
+    ipc = await startIpcServer({
+      path: opts.ipcPath ?? config.ipc?.path ?? defaultIpcPath(),
+      log,
+      version: VERSION,
+      handlers,
+      ...(opts.ipcLimits ? { limits: opts.ipcLimits } : {}),
+      onClientClose: (conn) => {
+        subscriberSinks.get(conn)?.();
+        subscriberSinks.delete(conn);
+      },
+    });
+  } catch (err) {
+    hub.close();
+    store.close();
+    await demo?.close();
+    if (demoStateDir) await rm(demoStateDir, { recursive: true, force: true });
+    throw err;
+  }
+  if (demo && opts.out) {
+    const out = opts.out;
+    const printer: Sink = {
+      name: 'demo-stdout',
+      role: 'subscriber',
+      deliver: (s) => {
+        out(formatSignal(s));
+        return true;
+      },
+    };
+    hub.addSink(printer);
+  }
+  hub.start();
+  for (const a of config.accounts) startWatcher(a);
+  if (opts.handleSignals) {
+    process.on('SIGHUP', onSighup);
+    process.on('SIGTERM', onTerm);
+    process.on('SIGINT', onTerm);
+  }
+  log.info(
+    { accounts: config.accounts.length, ipc: ipc.path, demo: demo !== undefined, version: VERSION },
+    'daemon started',
+  );
+  const ipcPath = ipc.path;
+  return {
+    ipcPath,
+    get demo() {
+      return demo;
+    },
+    status,
+    reload,
+    stop,
+    stopped,
+  };
+}
