@@ -72,6 +72,7 @@ export function createDavWatcher(
   let running = false;
   let stopped = true;
   let chain: Promise<void> = Promise.resolve();
+  let queued: Promise<void> | undefined;
   let attempt = 0;
   let lastChangeAt = clock.now();
   let push: PushStrategy | undefined;
@@ -116,10 +117,20 @@ export function createDavWatcher(
     timer = undefined;
   }
 
-  /** Runs checks one after another, never two at once. */
+  /**
+   * Runs checks one after another, never two at once. A request while one is queued but not yet
+   * started joins it; once a check has started, a new one is queued, since the running one may
+   * have read the home before the change that prompted the request.
+   */
   function enqueue(): Promise<void> {
-    chain = chain.then(() => (stopped ? undefined : runCheck()));
-    return chain;
+    if (queued) return queued;
+    const next = chain.then(() => {
+      queued = undefined;
+      return stopped ? undefined : runCheck();
+    });
+    queued = next;
+    chain = next;
+    return next;
   }
 
   async function runCheck(): Promise<void> {
@@ -220,6 +231,10 @@ export function createDavWatcher(
         home,
         collection,
         stored,
+      );
+      ctx.log.debug(
+        { accountId, href: collection.href, step: out.step, signal: out.signal?.id },
+        'dav collection checked',
       );
       if (
         out.step === 'none' &&
