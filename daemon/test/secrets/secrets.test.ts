@@ -1,0 +1,141 @@
+import { describe, expect, it } from 'vitest';
+import { Account } from '../../src/config/account';
+import {
+  commandSecret,
+  envSecret,
+  KEYRING_SERVICE,
+  type KeyringBackend,
+  keyringSecret,
+  SecretError,
+  secretForAccount,
+} from '../../src/secrets';
+
+const SECRET = 'correct-horse-battery-staple-7c1f';
+
+function memoryKeyring(): KeyringBackend & { entries: Map<string, string> } {
+  const entries = new Map<string, string>();
+  return {
+    entries,
+    get: async (s, a) => entries.get(`${s}/${a}`) ?? null,
+    set: async (s, a, v) => {
+      entries.set(`${s}/${a}`, v);
+    },
+    delete: async (s, a) => entries.delete(`${s}/${a}`),
+  };
+}
+
+const deadKeyring: KeyringBackend = {
+  get: async () => {
+    throw new Error("Couldn't access platform storage: AccessDenied GenericFailure");
+  },
+  set: async () => {
+    throw new Error("Couldn't access platform storage");
+  },
+  delete: async () => {
+    throw new Error("Couldn't access platform storage");
+  },
+};
+
+async function rejection(p: Promise<unknown>): Promise<SecretError> {
+  const err = await p.then(
+    () => {
+      throw new Error('expected a rejection');
+    },
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(SecretError);
+  return err as SecretError;
+}
+
+describe('keyring secrets', () => {
+  it('stores under service "tidings", account <id> and <id>:oauth-refresh', async () => {
+    const kr = memoryKeyring();
+    await keyringSecret('work', 'password', kr).set!(SECRET);
+    await keyringSecret('work', 'oauth-refresh', kr).set!('refresh');
+    expect([...kr.entries.keys()].sort()).toEqual([
+      `${KEYRING_SERVICE}/work`,
+      `${KEYRING_SERVICE}/work:oauth-refresh`,
+    ]);
+    expect(await keyringSecret('work', 'password', kr).get()).toBe(SECRET);
+    await keyringSecret('work', 'password', kr).delete!();
+    const err = await rejection(keyringSecret('work', 'password', kr).get());
+    expect(err.code).toBe('SECRET_ERR_NOT_FOUND');
+  });
+
+  it('says to use a password command or env var when no keyring is reachable (headless)', async () => {
+    const err = await rejection(keyringSecret('srv', 'password', deadKeyring).get());
+    expect(err.code).toBe('SECRET_ERR_KEYRING_UNAVAILABLE');
+    expect(err.message).toContain('"command"');
+    expect(err.message).toContain('"env"');
+    expect(err.accountId).toBe('srv');
+  });
+
+  it('maps the real @napi-rs/keyring failure on this headless machine to the typed error', async () => {
+    // No Secret Service on the bus here: the OS backend must fail with our code, not a raw native error.
+    const got = await keyringSecret('tidings-test-probe')
+      .get()
+      .catch((e: unknown) => e);
+    expect(got).toBeInstanceOf(SecretError);
+    expect(['SECRET_ERR_KEYRING_UNAVAILABLE', 'SECRET_ERR_NOT_FOUND']).toContain((got as SecretError).code);
+  });
+});
+
+describe('password commands (sh -c, as mbsync PassCmd)', () => {
+  it('returns the first line of stdout, shell syntax allowed', async () => {
+    const s = commandSecret('a', `printf '%s\\nsecond line\\n' ${SECRET} | cat`);
+    expect(await s.get()).toBe(SECRET);
+  });
+
+  it('fails with the exit code and withholds stderr (it may echo the secret)', async () => {
+    const err = await rejection(commandSecret('a', `echo ${SECRET} >&2; exit 3`).get());
+    expect(err.code).toBe('SECRET_ERR_COMMAND_FAILED');
+    expect(err.message).toContain('exited with 3');
+    expect(err.message).not.toContain(SECRET);
+    expect(err.message).toContain('withheld');
+  });
+
+  it('kills a command that hangs (and its children) after the timeout', async () => {
+    const err = await rejection(commandSecret('a', 'sleep 30 & sleep 30', { timeoutMs: 200 }).get());
+    expect(err.code).toBe('SECRET_ERR_COMMAND_TIMEOUT');
+  });
+
+  it('refuses an empty first line', async () => {
+    const err = await rejection(commandSecret('a', 'echo; echo later').get());
+    expect(err.code).toBe('SECRET_ERR_EMPTY');
+  });
+});
+
+describe('environment variables', () => {
+  it('reads at each use and names an unset variable without a value', async () => {
+    const env: NodeJS.ProcessEnv = {};
+    const s = envSecret('a', 'TIDINGS_PW', env);
+    const err = await rejection(s.get());
+    expect(err.code).toBe('SECRET_ERR_ENV_UNSET');
+    expect(err.message).toContain('TIDINGS_PW');
+    env.TIDINGS_PW = SECRET;
+    expect(await s.get()).toBe(SECRET);
+  });
+});
+
+describe('secretForAccount', () => {
+  it('picks the source the config names; OAuth2 refresh tokens always from the keyring', async () => {
+    const kr = memoryKeyring();
+    await kr.set(KEYRING_SERVICE, 'o365:oauth-refresh', 'rt');
+    const oauth = Account.parse({
+      id: 'o365',
+      kind: 'exchange',
+      email: 'a@b.org',
+      auth: { type: 'oauth2', clientId: 'c' },
+    });
+    expect(await secretForAccount(oauth, { keyring: kr }).get()).toBe('rt');
+    const dav = Account.parse({
+      id: 'd',
+      kind: 'carddav',
+      url: 'https://x/',
+      username: 'u',
+      secret: { env: 'P' },
+    });
+    expect(await secretForAccount(dav, { env: { P: SECRET } }).get()).toBe(SECRET);
+    expect(secretForAccount(dav, { env: {} }).set).toBeUndefined();
+  });
+});
