@@ -129,6 +129,12 @@ describe('decide', () => {
     expect(d.state.queue).toHaveLength(8);
   });
 
+  it('ignores a redirect to an address without a usable domain', () => {
+    const d = decide(start(), pox, { kind: 'redirect-addr', email: 'bob@localhost' });
+    expect(d.state).toMatchObject({ email: 'ann@example.com', hops: 0 });
+    expect(d.state.attempts[0]?.outcome).toBe('redirected to unusable address "bob@localhost"; ignored');
+  });
+
   it('puts a followed redirect first, as the same kind (GET redirect target is POSTed)', () => {
     const get: Candidate = {
       kind: 'get-redirect',

@@ -233,9 +233,14 @@ export function decide(
       if (outcome.email.toLowerCase() === state.email.toLowerCase()) {
         return refuse(`redirected to the same address ${outcome.email}; ignored`);
       }
+      let queue: Candidate[];
+      try {
+        queue = candidatesFor(outcome.email, { origin, probeOptions: state.probeOptions });
+      } catch {
+        return refuse(`redirected to unusable address ${JSON.stringify(outcome.email)}; ignored`);
+      }
       const hops = hop();
       // MS-OXDSCLI 3.1.5.2: a new address restarts the whole search with it.
-      const queue = candidatesFor(outcome.email, { origin, probeOptions: state.probeOptions });
       return { kind: 'continue', state: { ...next, email: outcome.email, hops, queue } };
     }
     case 'redirect-url': {
