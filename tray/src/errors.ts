@@ -8,6 +8,7 @@
  * | `TRAY_ERR_DAEMON` | the daemon answered with a JSON-RPC error; `rpcCode` holds the `IpcErrorCode` | read the message; it names the field or the server step |
  * | `TRAY_ERR_INVALID_INPUT` | a value from the settings window failed validation in main | fix the named field |
  * | `TRAY_ERR_URL_NOT_ALLOWED` | an external URL with a scheme other than https or mailto | configure an https web URL |
+ * | `TRAY_ERR_SIGN_IN` | the OAuth sign-in in the browser failed, was refused by the provider, or timed out (5 min) | sign in again; the message carries the provider's reason (AADSTS…) |
  * | `TRAY_ERR_UNSUPPORTED` | the running daemon does not offer this call (older protocol) | update the daemon |
  */
 export type TrayErrorCode =
@@ -15,6 +16,7 @@ export type TrayErrorCode =
   | 'TRAY_ERR_DAEMON'
   | 'TRAY_ERR_INVALID_INPUT'
   | 'TRAY_ERR_URL_NOT_ALLOWED'
+  | 'TRAY_ERR_SIGN_IN'
   | 'TRAY_ERR_UNSUPPORTED';
 
 /** The serialisable shape of an error as it crosses the preload bridge. */

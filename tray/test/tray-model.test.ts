@@ -50,7 +50,14 @@ function daemon(accounts: AccountSummary[], extra: Partial<DaemonStatus> = {}): 
 }
 
 function input(partial: Partial<TrayModelInput>): TrayModelInput {
-  return { connection: connected, now: NOW, theme: 'light', platform: 'linux', ...partial };
+  return {
+    connection: connected,
+    now: NOW,
+    theme: 'light',
+    platform: 'linux',
+    openAtLogin: false,
+    ...partial,
+  };
 }
 
 function labels(menu: MenuEntry[]): string[] {
@@ -176,6 +183,7 @@ describe('menu', () => {
       'Pause notifications until tomorrow',
       '---',
       'Settings…',
+      'Start Tidings at login',
       'Quit Tidings',
     ]);
     expect(item(m.menu, 'Inbox — 3 new').action).toEqual({ kind: 'open-account', accountId: 'inbox' });
@@ -207,6 +215,14 @@ describe('menu', () => {
     const m = trayModel(input({ daemon: daemon([]) }));
     expect(m.tooltip).toBe('Tidings — no accounts yet');
     expect(item(m.menu, 'Add an account…').action).toEqual({ kind: 'open-settings', page: 'accounts' });
+  });
+  it('shows the start-at-login switch as it is', () => {
+    expect(item(trayModel(input({ daemon: daemon([]) })).menu, 'Start Tidings at login').checked).toBe(false);
+    const on = item(
+      trayModel(input({ daemon: daemon([]), openAtLogin: true })).menu,
+      'Start Tidings at login',
+    );
+    expect(on).toMatchObject({ checked: true, action: { kind: 'toggle-open-at-login' } });
   });
   it('greys out disabled accounts', () => {
     const m = trayModel(input({ daemon: daemon([account('old', {}, { enabled: false })]) }));

@@ -14,11 +14,12 @@ export type MenuAction =
   | { kind: 'pause-until'; until: string }
   | { kind: 'resume' }
   | { kind: 'reconnect' }
+  | { kind: 'toggle-open-at-login' }
   | { kind: 'quit' };
 
 export type MenuEntry =
   | { type: 'separator' }
-  | { type: 'item'; label: string; enabled: boolean; action?: MenuAction };
+  | { type: 'item'; label: string; enabled: boolean; action?: MenuAction; checked?: boolean };
 
 export interface TrayModelInput {
   connection: ConnectionState;
@@ -28,6 +29,8 @@ export interface TrayModelInput {
   /** The OS panel's theme: a dark panel needs a light glyph. */
   theme: 'light' | 'dark';
   platform: string;
+  /** The tray starts when the user logs in. */
+  openAtLogin: boolean;
 }
 
 export interface TrayModel {
@@ -219,6 +222,13 @@ export function trayModel(input: TrayModelInput): TrayModel {
       ...pauseEntries(input),
       { type: 'separator' },
       { type: 'item', label: 'Settings…', enabled: true, action: { kind: 'open-settings' } },
+      {
+        type: 'item',
+        label: 'Start Tidings at login',
+        enabled: true,
+        checked: input.openAtLogin,
+        action: { kind: 'toggle-open-at-login' },
+      },
       { type: 'item', label: 'Quit Tidings', enabled: true, action: { kind: 'quit' } },
     ],
   };

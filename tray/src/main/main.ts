@@ -1,0 +1,217 @@
+import { app, nativeTheme } from 'electron';
+import { join } from 'node:path';
+import { defaultIpcPath } from '../../../daemon/src/ipc/paths';
+import type { TraySettings } from '../tray-settings';
+import { setLinuxAutostart } from './autostart';
+import { DaemonConnection } from './daemon-connection';
+import { launchDaemon } from './daemon-launcher';
+import { openExternalSafely } from './external';
+import { createHandlers } from './handlers';
+import { TrayIpc } from './ipc';
+import { decideNotification } from './notification-policy';
+import { postNotification } from './notifications';
+import { signInWithOAuth } from './oauth-sign-in';
+import { SettingsStore } from './settings-store';
+import { TrayView } from './tray';
+import { type MenuAction, trayModel } from './tray-model';
+import {
+  isSettingsPage,
+  type SettingsWindowPaths,
+  settingsContents,
+  setupSessionPolicy,
+  showSettingsWindow,
+} from './windows';
+
+/**
+ * The tray's entry point: one setupX() per feature (Fiddle's src/main/main.ts), each wiring a
+ * pure core to a thin Electron adapter. Bundled to dist/main/main.cjs by scripts/build.ts.
+ */
+
+const APP_ID = 'org.tidings.tray';
+
+/** dist/main/main.cjs → dist/renderer, dist/preload; icons ship as extraResources when packaged. */
+function resolvePaths(): { window: SettingsWindowPaths; icons: string } {
+  const dist = join(__dirname, '..');
+  return {
+    window: { page: join(dist, 'renderer', 'index.html'), preload: join(dist, 'preload', 'preload.cjs') },
+    icons: app.isPackaged ? join(process.resourcesPath, 'icons') : join(dist, '..', '..', 'build', 'icons'),
+  };
+}
+
+function logError(err: unknown): void {
+  console.error('[tidings-tray]', err instanceof Error ? err.message : err);
+}
+
+function setupDaemon(): DaemonConnection {
+  const socketPath = process.env.TIDINGS_SOCKET || defaultIpcPath();
+  const daemon = new DaemonConnection({
+    socketPath,
+    startDaemon: () => launchDaemon(undefined, logError),
+  });
+  daemon.start();
+  return daemon;
+}
+
+async function setupLoginItem(settings: SettingsStore): Promise<(enabled: boolean) => Promise<void>> {
+  const apply = async (enabled: boolean) => {
+    if (process.platform === 'linux') {
+      await setLinuxAutostart(enabled, process.env.APPIMAGE ?? process.execPath);
+    } else {
+      app.setLoginItemSettings({ openAtLogin: enabled, args: ['--hidden'] });
+    }
+  };
+  await apply((await settings.get()).openAtLogin);
+  return async (enabled) => {
+    await settings.update({ openAtLogin: enabled });
+    await apply(enabled);
+  };
+}
+
+function setupTray(
+  daemon: DaemonConnection,
+  settings: () => TraySettings,
+  iconsDir: string,
+  act: (action: MenuAction) => void,
+): () => void {
+  const model = () =>
+    trayModel({
+      connection: daemon.state,
+      ...(daemon.status ? { daemon: daemon.status } : {}),
+      now: new Date(),
+      theme: nativeTheme.shouldUseDarkColors ? 'dark' : 'light',
+      platform: process.platform,
+      openAtLogin: settings().openAtLogin,
+    });
+  const view = new TrayView(iconsDir, model(), act);
+  const refresh = () => view.render(model());
+  daemon.onState(refresh);
+  daemon.onStatus(refresh);
+  nativeTheme.on('updated', refresh);
+  // "retrying in 40 s" counts down; a rebuilt menu is cheap next to a stale one.
+  const ticker = setInterval(refresh, 5_000);
+  app.on('before-quit', () => {
+    clearInterval(ticker);
+    view.destroy();
+  });
+  return refresh;
+}
+
+function setupNotifications(daemon: DaemonConnection, settings: () => TraySettings): void {
+  daemon.onSignal((signal) => {
+    const status = daemon.status;
+    const account = status?.accounts.find((a) => a.id === signal.accountId);
+    const decision = decideNotification(signal, {
+      now: new Date(),
+      ...(account ? { account } : {}),
+      ...(status?.pausedUntil ? { pausedUntil: status.pausedUntil } : {}),
+      daemonQuiet: status?.quietHours?.active ?? false,
+      settings: settings(),
+    });
+    if (decision.show) postNotification(decision, openExternalSafely, logError);
+  });
+}
+
+function setupStatusPush(daemon: DaemonConnection, ipc: TrayIpc): void {
+  const push = () => {
+    const target = settingsContents();
+    if (target)
+      ipc.send(target, 'status', {
+        connection: daemon.state,
+        ...(daemon.status ? { daemon: daemon.status } : {}),
+      });
+  };
+  daemon.onState(push);
+  daemon.onStatus(push);
+  app.on('browser-window-created', (_e, win) => win.webContents.once('did-finish-load', push));
+}
+
+async function start(): Promise<void> {
+  const paths = resolvePaths();
+  setupSessionPolicy();
+  const store = new SettingsStore(join(app.getPath('userData'), 'settings.json'));
+  let current = await store.get().catch((err: unknown) => {
+    logError(err);
+    return undefined;
+  });
+  const settings = (): TraySettings =>
+    current ?? {
+      quietHours: { enabled: false, start: '22:00', end: '07:00', days: [] },
+      rules: [],
+      openAtLogin: false,
+    };
+  const setOpenAtLogin = await setupLoginItem(store);
+  const daemon = setupDaemon();
+  const openSettings = (hash?: string) => showSettingsWindow(paths.window, hash);
+
+  const refreshTray = setupTray(daemon, settings, paths.icons, (action) => {
+    switch (action.kind) {
+      case 'open-account': {
+        const url = daemon.status?.accounts.find((a) => a.id === action.accountId)?.webUrl;
+        if (url) openExternalSafely(url).catch(logError);
+        daemon.call('markSeen', { accountId: action.accountId }).catch(logError);
+        return;
+      }
+      case 'open-settings':
+        openSettings(
+          action.page ? `${action.page}${action.accountId ? `/${action.accountId}` : ''}` : undefined,
+        );
+        return;
+      case 'mark-seen':
+        daemon.call('markSeen', {}).catch(logError);
+        return;
+      case 'pause':
+        daemon.call('pause', { minutes: action.minutes }).catch(logError);
+        return;
+      case 'pause-until':
+        daemon.call('pause', { until: action.until }).catch(logError);
+        return;
+      case 'resume':
+        daemon.call('resume', {}).catch(logError);
+        return;
+      case 'reconnect':
+        daemon.reconnectNow();
+        return;
+      case 'toggle-open-at-login':
+        setOpenAtLogin(!settings().openAtLogin)
+          .then(async () => {
+            current = await store.get();
+            refreshTray();
+          })
+          .catch(logError);
+        return;
+      case 'quit':
+        app.quit();
+        return;
+    }
+  });
+  setupNotifications(daemon, settings);
+
+  const ipc = new TrayIpc((url) => isSettingsPage(paths.window, url));
+  ipc.register(
+    createHandlers({
+      daemon,
+      settings: store,
+      oauthSignIn: (accountId) => signInWithOAuth(accountId, daemon, openExternalSafely),
+      onSettingsChanged: (next) => {
+        current = next;
+        refreshTray();
+      },
+    }),
+  );
+  setupStatusPush(daemon, ipc);
+  app.on('second-instance', () => openSettings());
+  app.on('before-quit', () => daemon.stop());
+}
+
+// One tray per user session: a second launch (clicking the app icon again) opens settings instead.
+if (!app.requestSingleInstanceLock()) {
+  app.quit();
+} else {
+  app.setAppUserModelId(APP_ID); // Windows toasts are attributed by AppUserModelID.
+  // A tray app lives on without windows; closing settings must not quit it.
+  app.on('window-all-closed', () => {});
+  app.whenReady().then(start, (err: unknown) => {
+    logError(err);
+    app.exit(1);
+  });
+}

@@ -1,0 +1,128 @@
+import { Account } from '../../../daemon/src/config/account';
+import { QuietHours, Rule } from '../tray-settings';
+
+/** Field name → message, as the form shows them next to each field. */
+export type FieldErrors = Record<string, string>;
+
+export type Checked<T> = { ok: true; value: T } | { ok: false; errors: FieldErrors };
+
+/** What the add-account form holds, as strings straight from its inputs. */
+export interface AccountFormValues {
+  kind: string;
+  id: string;
+  name: string;
+  email: string;
+  url: string;
+  username: string;
+  password: string;
+  authType: string;
+  clientId: string;
+  tenant: string;
+  webUrl: string;
+}
+
+/** Friendlier words for zod's defaults on the fields people type. */
+const MESSAGES: Record<string, (raw: string) => string> = {
+  email: () => 'enter an e-mail address like name@example.org',
+  url: (raw) =>
+    raw
+      ? 'enter a full URL starting with https://'
+      : 'enter the server URL or an e-mail address for discovery',
+  webUrl: () => 'enter a full URL starting with https://, or leave it empty',
+  username: () => 'enter the user name for this server',
+  'auth.clientId': () => 'enter the application (client) ID from your Microsoft Entra registration',
+};
+
+const opt = (v: string) => (v.trim() === '' ? undefined : v.trim());
+
+/**
+ * Builds the account the daemon will store from the form, validated with the daemon's own
+ * schema (daemon/src/config/account.ts) so the page and the daemon agree on every rule, and
+ * the password kept apart: it goes to the keyring, never into the config.
+ */
+export function checkAccountForm(v: AccountFormValues): Checked<{ account: Account; secret?: string }> {
+  const common = { id: v.id.trim(), name: opt(v.name), webUrl: opt(v.webUrl) };
+  const oauth = v.kind === 'exchange' && v.authType === 'oauth2';
+  const raw =
+    v.kind === 'exchange'
+      ? {
+          ...common,
+          kind: 'exchange',
+          email: v.email.trim(),
+          username: opt(v.username),
+          url: opt(v.url),
+          auth: oauth
+            ? {
+                type: 'oauth2',
+                clientId: v.clientId.trim(),
+                ...(opt(v.tenant) ? { tenant: opt(v.tenant) } : {}),
+              }
+            : { type: 'basic', secret: { keyring: true } },
+        }
+      : {
+          ...common,
+          kind: v.kind,
+          url: v.url.trim(),
+          username: v.username.trim(),
+          secret: { keyring: true },
+        };
+  const errors: FieldErrors = {};
+  const parsed = Account.safeParse(JSON.parse(JSON.stringify(raw)));
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const field = issue.path.filter((p) => p !== 'secret' && p !== 'type').join('.');
+      if (errors[field]) continue;
+      const friendly = MESSAGES[field];
+      const value = field === 'url' ? v.url.trim() : '';
+      errors[field] = friendly ? friendly(value) : issue.message;
+    }
+  }
+  if (!oauth && v.password === '')
+    errors.password = 'enter the password (it is stored in the system keyring)';
+  if (!parsed.success || Object.keys(errors).length > 0) return { ok: false, errors };
+  return { ok: true, value: oauth ? { account: parsed.data } : { account: parsed.data, secret: v.password } };
+}
+
+/** Quiet hours from the form; start/end come from `<input type="time">` as HH:MM. */
+export function checkQuietHours(v: {
+  enabled: boolean;
+  start: string;
+  end: string;
+  days: number[];
+}): Checked<QuietHours> {
+  const parsed = QuietHours.safeParse(v);
+  if (parsed.success) return { ok: true, value: parsed.data };
+  const errors: FieldErrors = {};
+  for (const issue of parsed.error.issues) {
+    const field = String(issue.path[0] ?? 'end');
+    errors[field] ??= issue.message;
+  }
+  return { ok: false, errors };
+}
+
+/** One rule from the form: empty inputs mean "any", and a rule must narrow at least something. */
+export function checkRule(v: {
+  accountId: string;
+  collection: string;
+  folder: string;
+  from: string;
+  action: string;
+}): Checked<Rule> {
+  const raw = {
+    accountId: opt(v.accountId),
+    collection: opt(v.collection),
+    folder: opt(v.folder),
+    from: opt(v.from),
+    action: v.action,
+  };
+  const errors: FieldErrors = {};
+  if (!raw.accountId && !raw.collection && !raw.folder && !raw.from) {
+    errors.folder = 'choose at least one condition: account, kind, folder or sender';
+  }
+  const parsed = Rule.safeParse(JSON.parse(JSON.stringify(raw)));
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) errors[String(issue.path[0] ?? 'action')] ??= issue.message;
+  }
+  if (!parsed.success || Object.keys(errors).length > 0) return { ok: false, errors };
+  return { ok: true, value: parsed.data };
+}

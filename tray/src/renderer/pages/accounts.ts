@@ -1,0 +1,225 @@
+import type { AccountSummary, TestResult } from '../../../../daemon/src/ipc/protocol';
+import { accountWords, needsAttention } from '../../main/tray-model';
+import { busy, byId, errorText, field, h, say, showFieldErrors } from '../dom';
+import { type AccountFormValues, checkAccountForm } from '../form-validation';
+
+const KIND_LABEL: Record<AccountSummary['kind'], string> = {
+  exchange: 'Exchange',
+  caldav: 'CalDAV',
+  carddav: 'CardDAV',
+};
+
+function formValues(form: HTMLFormElement): AccountFormValues {
+  const authType = form.querySelector<HTMLInputElement>('input[name="authType"]:checked')?.value ?? 'basic';
+  return {
+    kind: field(form, 'kind'),
+    id: field(form, 'id'),
+    name: field(form, 'name'),
+    email: field(form, 'email'),
+    url: field(form, 'url'),
+    username: field(form, 'username'),
+    password: field(form, 'password'),
+    authType,
+    clientId: field(form, 'clientId'),
+    tenant: field(form, 'tenant'),
+    webUrl: field(form, 'webUrl'),
+  };
+}
+
+/** Shows the fields that belong to the chosen kind and sign-in method. */
+function syncVisibility(form: HTMLFormElement): void {
+  const { kind, authType } = formValues(form);
+  for (const el of form.querySelectorAll<HTMLElement>('[data-kinds]')) {
+    el.hidden = !(el.dataset.kinds ?? '').split(' ').includes(kind);
+  }
+  const auth = kind === 'exchange' ? authType : 'basic';
+  for (const el of form.querySelectorAll<HTMLElement>('[data-auth]')) el.hidden = el.dataset.auth !== auth;
+}
+
+function renderSteps(list: HTMLElement, result: TestResult): void {
+  list.replaceChildren(
+    ...result.steps.map((s) =>
+      h(
+        'li',
+        { class: s.ok ? 'ok' : 'failed' },
+        `${s.name}: ${s.note}`,
+        s.fix ? h('div', { class: 'muted' }, `What to do: ${s.fix}`) : undefined,
+      ),
+    ),
+  );
+  list.hidden = false;
+}
+
+/** The inline "re-enter password" form under an account card. */
+function passwordForm(
+  account: AccountSummary,
+  notice: HTMLElement,
+  reload: () => Promise<void>,
+): HTMLFormElement {
+  const input = h('input', {
+    type: 'password',
+    name: 'secret',
+    autocomplete: 'current-password',
+    'aria-label': `New password for ${account.name}`,
+  });
+  const error = h('p', { class: 'error', 'data-error-for': 'secret', hidden: true });
+  const save = h('button', { type: 'submit', class: 'primary' }, 'Save password');
+  const form = h(
+    'form',
+    { class: 'password-form', novalidate: true },
+    input,
+    error,
+    h('div', { class: 'actions' }, save),
+  );
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    if (input.value === '') {
+      showFieldErrors(form, { secret: 'enter the new password' });
+      return;
+    }
+    showFieldErrors(form, {});
+    const r = await busy(save, () => window.tidings.setSecret(account.id, input.value));
+    input.value = '';
+    if (!r.ok) return say(notice, 'error', errorText(r.error));
+    say(notice, 'ok', `Password for ${account.name} saved. Tidings reconnects now.`);
+    await reload();
+  });
+  return form;
+}
+
+function accountCard(account: AccountSummary, notice: HTMLElement, reload: () => Promise<void>): HTMLElement {
+  const words = accountWords(account, new Date());
+  const steps = h('ol', {
+    class: 'steps',
+    hidden: true,
+    'aria-label': `Connection test for ${account.name}`,
+  });
+  const test = h('button', { type: 'button' }, 'Test connection');
+  const password = h('button', { type: 'button' }, 'Re-enter password');
+  const oauth = h('button', { type: 'button' }, 'Sign in with Microsoft');
+  const remove = h('button', { type: 'button', class: 'danger' }, 'Remove');
+  const card = h(
+    'li',
+    { class: 'card', 'data-account': account.id },
+    h(
+      'div',
+      { class: 'title' },
+      h('strong', {}, account.name),
+      h('span', { class: 'badge' }, KIND_LABEL[account.kind]),
+      h('span', { class: needsAttention(account) ? 'state attention' : 'state' }, words),
+    ),
+    account.status.lastError ? h('div', { class: 'muted' }, account.status.lastError.message) : undefined,
+    h('div', { class: 'buttons' }, test, password, account.kind === 'exchange' ? oauth : undefined, remove),
+    steps,
+  );
+  test.addEventListener('click', async () => {
+    const r = await busy(test, () => window.tidings.testConnection({ id: account.id }));
+    if (!r.ok) return say(notice, 'error', errorText(r.error));
+    renderSteps(steps, r.value);
+    say(
+      notice,
+      r.value.ok ? 'ok' : 'error',
+      r.value.ok ? `${account.name}: connection works.` : `${account.name}: the test failed; see the steps.`,
+    );
+  });
+  password.addEventListener('click', () => {
+    const existing = card.querySelector('form');
+    if (existing) return existing.querySelector('input')?.focus();
+    const form = passwordForm(account, notice, reload);
+    card.append(form);
+    form.querySelector('input')?.focus();
+  });
+  oauth.addEventListener('click', async () => {
+    say(notice, 'info', 'Finish signing in in your browser…');
+    const r = await busy(oauth, () => window.tidings.startOAuthSignIn(account.id));
+    if (!r.ok) return say(notice, 'error', errorText(r.error));
+    say(notice, 'ok', `${account.name} is signed in.`);
+    await reload();
+  });
+  remove.addEventListener('click', async () => {
+    // Two steps: the first click arms the button, so a stray click removes nothing.
+    if (remove.dataset.armed !== 'true') {
+      remove.dataset.armed = 'true';
+      remove.textContent = `Really remove ${account.name}?`;
+      return;
+    }
+    const r = await busy(remove, () => window.tidings.removeAccount(account.id));
+    if (!r.ok) return say(notice, 'error', errorText(r.error));
+    say(notice, 'ok', `${account.name} removed.`);
+    await reload();
+  });
+  return card;
+}
+
+/** The accounts page: the list with per-account actions, and the add form. */
+export function setupAccountsPage(): { reload: () => Promise<void>; focusAccount: (id: string) => void } {
+  const list = byId<HTMLUListElement>('account-list');
+  const empty = byId('accounts-empty');
+  const notice = byId('accounts-notice');
+  const form = byId<HTMLFormElement>('add-account');
+  const addNotice = byId('add-notice');
+  const steps = byId('test-steps');
+
+  const reload = async () => {
+    const r = await window.tidings.listAccounts();
+    if (!r.ok) {
+      list.replaceChildren();
+      return say(notice, 'error', errorText(r.error));
+    }
+    list.replaceChildren(...r.value.map((a) => accountCard(a, notice, reload)));
+    empty.hidden = r.value.length > 0;
+  };
+
+  form.addEventListener('change', () => syncVisibility(form));
+  syncVisibility(form);
+
+  byId<HTMLButtonElement>('test-new').addEventListener('click', async (ev) => {
+    const checked = checkAccountForm(formValues(form));
+    showFieldErrors(form, checked.ok ? {} : checked.errors);
+    if (!checked.ok) return;
+    say(addNotice, 'info', 'Testing… the daemon is talking to the server.');
+    const r = await busy(ev.currentTarget as HTMLButtonElement, () =>
+      window.tidings.testConnection(checked.value),
+    );
+    if (!r.ok) return say(addNotice, 'error', errorText(r.error));
+    renderSteps(steps, r.value);
+    say(
+      addNotice,
+      r.value.ok ? 'ok' : 'error',
+      r.value.ok ? 'Connection works.' : 'The test failed; see the steps above.',
+    );
+  });
+
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const checked = checkAccountForm(formValues(form));
+    showFieldErrors(form, checked.ok ? {} : checked.errors);
+    if (!checked.ok) return;
+    const submit = form.querySelector<HTMLButtonElement>('button[type="submit"]')!;
+    const r = await busy(submit, () => window.tidings.addAccount(checked.value));
+    if (!r.ok) {
+      if (r.error.field)
+        showFieldErrors(form, { [r.error.field.replace(/^account\./, '')]: r.error.message });
+      return say(addNotice, 'error', errorText(r.error));
+    }
+    form.reset();
+    syncVisibility(form);
+    steps.hidden = true;
+    const oauthHint =
+      checked.value.account.kind === 'exchange' && checked.value.account.auth.type === 'oauth2';
+    say(
+      addNotice,
+      'ok',
+      `${r.value.name} added.${oauthHint ? ' Now choose "Sign in with Microsoft" on its card.' : ''}`,
+    );
+    await reload();
+  });
+
+  return {
+    reload,
+    focusAccount(id) {
+      const card = list.querySelector<HTMLElement>(`[data-account="${CSS.escape(id)}"]`);
+      card?.querySelector<HTMLButtonElement>('button:nth-child(2)')?.click();
+    },
+  };
+}

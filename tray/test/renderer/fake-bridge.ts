@@ -1,0 +1,143 @@
+import type { AccountSummary, FolderInfo } from '../../../daemon/src/ipc/protocol';
+import type { TidingsBridge, TrayStatus } from '../../src/ipc-contract';
+import type { QuietHours, Rules } from '../../src/tray-settings';
+
+/** What the fake daemon behind the fake bridge starts with. */
+export interface FakeState {
+  accounts: AccountSummary[];
+  folders: Record<string, FolderInfo[]>;
+  rules: Rules;
+  quietHours: QuietHours;
+  status: TrayStatus;
+  /** Account ids whose connection test fails at the auth step. */
+  failingTests: string[];
+}
+
+export type Call = [verb: keyof TidingsBridge, ...args: unknown[]];
+
+declare global {
+  interface Window {
+    __calls: Call[];
+    __pushStatus(status: TrayStatus): void;
+  }
+}
+
+/**
+ * Installed with page.addInitScript before the page's own script runs, in place of the
+ * preload's contextBridge object. It keeps a tiny in-page daemon (accounts, folders, rules)
+ * and records every call, so a test asserts what the page asked for, with which arguments.
+ * Must be self-contained: Playwright serialises it into the page.
+ */
+export function installFakeBridge(initial: FakeState): void {
+  const state = structuredClone(initial);
+  const calls: Call[] = [];
+  window.__calls = calls;
+  const ok = <T>(value: T) => Promise.resolve({ ok: true as const, value: structuredClone(value) });
+  let listener: ((s: TrayStatus) => void) | undefined;
+  window.__pushStatus = (s) => listener?.(s);
+  const bridge: TidingsBridge = {
+    listAccounts() {
+      calls.push(['listAccounts']);
+      return ok(state.accounts);
+    },
+    addAccount(params) {
+      calls.push(['addAccount', params]);
+      if (state.accounts.some((a) => a.id === params.account.id)) {
+        return Promise.resolve({
+          ok: false as const,
+          error: {
+            code: 'TRAY_ERR_INVALID_INPUT' as const,
+            message: `account "${params.account.id}" exists already`,
+            field: 'account.id',
+          },
+        });
+      }
+      const summary: AccountSummary = {
+        id: params.account.id,
+        kind: params.account.kind,
+        name: params.account.name ?? params.account.id,
+        enabled: true,
+        unseen: 0,
+        status: { state: 'connecting', since: new Date().toISOString() },
+      };
+      state.accounts.push(summary);
+      return ok(summary);
+    },
+    testConnection(params) {
+      calls.push(['testConnection', params]);
+      const id = params.id ?? params.account?.id ?? '';
+      const fails = state.failingTests.includes(id);
+      return ok({
+        ok: !fails,
+        steps: [
+          { name: 'dns', ok: true, note: 'mail.example.org resolves' },
+          { name: 'tls', ok: true, note: 'certificate valid until 2027-03-01' },
+          fails
+            ? { name: 'auth', ok: false, note: 'HTTP 401', fix: 're-enter the password' }
+            : { name: 'auth', ok: true, note: 'signed in' },
+        ],
+      });
+    },
+    removeAccount(id) {
+      calls.push(['removeAccount', id]);
+      state.accounts = state.accounts.filter((a) => a.id !== id);
+      return ok({ removed: true });
+    },
+    setSecret(id, secret) {
+      calls.push(['setSecret', id, secret]);
+      return ok({ ok: true as const });
+    },
+    startOAuthSignIn(id) {
+      calls.push(['startOAuthSignIn', id]);
+      return ok({ opened: true as const });
+    },
+    listFolders(accountId) {
+      calls.push(['listFolders', accountId]);
+      return ok(state.folders[accountId] ?? []);
+    },
+    setWatchedFolders(accountId, folderIds) {
+      calls.push(['setWatchedFolders', accountId, folderIds]);
+      const folders = (state.folders[accountId] ?? []).map((f) => ({
+        ...f,
+        watched: folderIds.includes(f.id),
+      }));
+      state.folders[accountId] = folders;
+      return ok(folders);
+    },
+    getRules() {
+      calls.push(['getRules']);
+      return ok(state.rules);
+    },
+    setRules(rules) {
+      calls.push(['setRules', rules]);
+      state.rules = rules;
+      return ok(rules);
+    },
+    getQuietHours() {
+      calls.push(['getQuietHours']);
+      return ok(state.quietHours);
+    },
+    setQuietHours(q) {
+      calls.push(['setQuietHours', q]);
+      state.quietHours = q;
+      return ok(q);
+    },
+    pause(params) {
+      calls.push(['pause', params]);
+      return ok({ pausedUntil: new Date(Date.now() + 3600_000).toISOString() });
+    },
+    resume() {
+      calls.push(['resume']);
+      return ok({ ok: true as const });
+    },
+    onStatus(cb, { signal }) {
+      calls.push(['onStatus']);
+      listener = cb;
+      signal.addEventListener('abort', () => {
+        listener = undefined;
+      });
+      cb(state.status);
+    },
+  };
+  Object.defineProperty(window, 'tidings', { value: Object.freeze(bridge) });
+}
