@@ -1,0 +1,202 @@
+/**
+ * The CalDAV/CardDAV watcher against SOGo's own DAV server (scripts/sogo.sh): the same SOGo the
+ * EAS suite uses, reached as `/SOGo/dav/<user>/Calendar/` and `/SOGo/dav/<user>/Contacts/`.
+ * Each create, change and delete of an event and of a contact, made by another client, must give
+ * exactly one signal of the right kind on the next check.
+ */
+import { randomUUID } from 'node:crypto';
+import pino from 'pino';
+import { Agent } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DavAccount } from '../../src/config/account';
+import type { ChangeSignal } from '../../src/signal';
+import { MemoryStore } from '../../src/store/memory-store';
+import { createDavWatcher, type DavWatcher } from '../../src/watch/dav-watcher';
+import {
+  calendarUrl,
+  contactsUrl,
+  contactVcf,
+  davDelete,
+  davPut,
+  eventIcs,
+  SOGO,
+  type SogoUser,
+  sogoUnreachableReason,
+  user,
+} from './support/sogo';
+
+const unreachable = await sogoUnreachableReason();
+const inCi = process.env.CI === 'true';
+if (unreachable && !inCi) console.warn(`sogo-dav: skipped — ${unreachable}`);
+
+interface Run {
+  watcher: DavWatcher;
+  signals: ChangeSignal[];
+  stop(): Promise<void>;
+}
+
+async function startWatcher(u: SogoUser, kind: 'caldav' | 'carddav'): Promise<Run> {
+  const home = kind === 'caldav' ? 'Calendar' : 'Contacts';
+  const acct = DavAccount.parse({
+    id: `sogo-${kind}-${u.uid}`,
+    kind,
+    url: `${SOGO.davRoot}/${u.uid}/${home}/`,
+    username: u.uid,
+    secret: { env: 'TIDINGS_TEST_UNUSED' },
+  });
+  const signals: ChangeSignal[] = [];
+  const dispatcher = new Agent({ connections: 2 });
+  const watcher = createDavWatcher(
+    acct,
+    {
+      accountId: acct.id,
+      store: new MemoryStore(),
+      log: pino({ level: process.env.TIDINGS_INTEROP_LOG ?? 'silent' }),
+      secret: { get: async () => u.password },
+      publish: (s) => signals.push(...s),
+      setStatus: () => undefined,
+    },
+    { dispatcher, timeZone: 'UTC' },
+  );
+  watcher.start();
+  // The first check is the baseline: the primed event/contact must announce nothing.
+  await watcher.checkNow();
+  const s = watcher.status();
+  if (s.state !== 'waiting')
+    throw new Error(`${kind} watcher is ${s.state}: ${s.lastError?.message ?? s.detail}`);
+  return {
+    watcher,
+    signals,
+    stop: async () => {
+      await watcher.stop();
+      await dispatcher.close();
+    },
+  };
+}
+
+/**
+ * SOGo's sync-token and getctag are the newest change's time in whole seconds, and
+ * sync-collection returns what changed strictly after the token: a second change within the
+ * same second as the token a client holds is never reported (docs/interop.md). A person does
+ * not edit twice within a second; the test waits for the next second before each change.
+ */
+async function nextSecond(): Promise<void> {
+  await new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000) + 50));
+}
+
+/** Runs one check and returns the signals it produced. */
+async function check(run: Run): Promise<ChangeSignal[]> {
+  const before = run.signals.length;
+  await run.watcher.checkNow();
+  return run.signals.slice(before);
+}
+
+describe.skipIf(unreachable !== undefined && !inCi)('DAV watcher against SOGo (real server)', () => {
+  const alice = user('alice');
+  const tag = randomUUID().slice(0, 8);
+  let cal: Run;
+  let card: Run;
+
+  beforeAll(async () => {
+    if (unreachable) throw new Error(`CI=true and ${unreachable}`);
+    cal = await startWatcher(alice, 'caldav');
+    card = await startWatcher(alice, 'carddav');
+  });
+
+  afterAll(async () => {
+    await cal?.stop();
+    await card?.stop();
+  });
+
+  it('sets a baseline: what is already on the server announces nothing', async () => {
+    expect(cal.signals).toEqual([]);
+    expect(card.signals).toEqual([]);
+    expect(await check(cal)).toEqual([]);
+    expect(await check(card)).toEqual([]);
+  });
+
+  it('an event created, changed and deleted gives one signal each, of the right kind', async () => {
+    const href = `${calendarUrl(alice)}tidings-dav-${tag}.ics`;
+    const path = new URL(href).pathname;
+    const start = new Date(Date.UTC(2026, 11, 10, 9, 30));
+    const end = new Date(+start + 1800e3);
+    const uid = `dav-ev-${tag}`;
+
+    await nextSecond();
+    await davPut(
+      alice,
+      href,
+      eventIcs({ uid, summary: `Stand-up ${tag}`, start, end, location: 'Hall' }),
+      'text/calendar',
+    );
+    const created = await check(cal);
+    expect(created).toHaveLength(1);
+    expect(created[0]).toMatchObject({ source: 'caldav', collection: 'calendar', changed: [], removed: [] });
+    expect(created[0]!.folder.id).toBe(new URL(calendarUrl(alice)).pathname);
+    expect(created[0]!.added).toHaveLength(1);
+    expect(created[0]!.added[0]).toMatchObject({ id: path, title: `Stand-up ${tag}`, location: 'Hall' });
+    expect(Date.parse(created[0]!.added[0]!.start ?? '')).toBe(+start);
+
+    await nextSecond();
+    await davPut(
+      alice,
+      href,
+      eventIcs({
+        uid,
+        summary: `Stand-up moved ${tag}`,
+        start: new Date(+start + 3600e3),
+        end: new Date(+end + 3600e3),
+        sequence: 1,
+      }),
+      'text/calendar',
+    );
+    const changed = await check(cal);
+    expect(changed).toHaveLength(1);
+    expect(changed[0]).toMatchObject({ added: [], removed: [] });
+    expect(changed[0]!.changed).toHaveLength(1);
+    expect(changed[0]!.changed[0]).toMatchObject({ id: path, title: `Stand-up moved ${tag}` });
+
+    await nextSecond();
+    await davDelete(alice, href);
+    const removed = await check(cal);
+    expect(removed).toHaveLength(1);
+    expect(removed[0]).toMatchObject({ added: [], changed: [] });
+    expect(removed[0]!.removed.map((i) => i.id)).toEqual([path]);
+
+    expect(await check(cal)).toEqual([]);
+    expect(card.signals).toEqual([]);
+  });
+
+  it('a contact created, changed and deleted gives one signal each, with its name', async () => {
+    const href = `${contactsUrl(alice)}tidings-dav-${tag}.vcf`;
+    const path = new URL(href).pathname;
+    const uid = `dav-ct-${tag}`;
+
+    await nextSecond();
+    await davPut(alice, href, contactVcf({ uid, given: 'Ada', family: `Lovelace${tag}` }), 'text/vcard');
+    const created = await check(card);
+    expect(created).toHaveLength(1);
+    expect(created[0]).toMatchObject({ source: 'carddav', collection: 'contacts', changed: [], removed: [] });
+    expect(created[0]!.added).toEqual([expect.objectContaining({ id: path, title: `Ada Lovelace${tag}` })]);
+
+    await nextSecond();
+    await davPut(
+      alice,
+      href,
+      contactVcf({ uid, given: 'Ada', family: `King${tag}`, email: 'ada@example.org' }),
+      'text/vcard',
+    );
+    const changed = await check(card);
+    expect(changed).toHaveLength(1);
+    expect(changed[0]).toMatchObject({ added: [], removed: [] });
+    expect(changed[0]!.changed).toEqual([expect.objectContaining({ id: path, title: `Ada King${tag}` })]);
+
+    await nextSecond();
+    await davDelete(alice, href);
+    const removed = await check(card);
+    expect(removed).toHaveLength(1);
+    expect(removed[0]!.removed.map((i) => i.id)).toEqual([path]);
+
+    expect(await check(card)).toEqual([]);
+  });
+});
