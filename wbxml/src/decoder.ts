@@ -240,8 +240,11 @@ class Decoder {
               lenAt,
             );
           }
-          // A copy, so the tree owns its bytes and the input buffer can be reused or freed.
-          cur.children.push(b.slice(start, start + len));
+          // A copy, so the tree owns its bytes and the input can be reused or freed. Not b.slice():
+          // on a Node Buffer that returns a view into the input.
+          const data = new Uint8Array(len);
+          data.set(b.subarray(start, start + len));
+          cur.children.push(data);
           pos = start + len;
           break;
         }

@@ -1,0 +1,102 @@
+/*
+ * Benchmark peer: libwbxml's C tree API, timed in-process so the comparison with our codec
+ * excludes process start-up and file I/O.
+ *
+ *   libwbxml-harness FILE MIN_MS
+ *
+ * decode = wbxml_tree_from_wbxml + wbxml_tree_destroy (building and freeing the tree, as our
+ * decode builds a tree that the garbage collector later frees); encode = wbxml_tree_to_wbxml +
+ * wbxml_free of a tree parsed once, with EAS parameters (WBXML 1.3, anonymous, no string table).
+ * Prints one JSON line: nanoseconds per document for each, and the encoded length.
+ *
+ * Debian's libwbxml2-dev installs wbxml.h but not wbxml_tree.h, so the three tree functions
+ * (exported by libwbxml2.so 0.11.8) are declared here with their upstream signatures.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <wbxml/wbxml.h>
+
+typedef struct WBXMLTree_s WBXMLTree;
+WBXMLError wbxml_tree_from_wbxml(WB_UTINY *wbxml, WB_ULONG wbxml_len, WBXMLLanguage lang,
+                                 WBXMLCharsetMIBEnum charset, WBXMLTree **tree);
+WBXMLError wbxml_tree_to_wbxml(WBXMLTree *tree, WB_UTINY **wbxml, WB_ULONG *wbxml_len,
+                               WBXMLGenWBXMLParams *params);
+void wbxml_tree_destroy(WBXMLTree *tree);
+void wbxml_free(void *memblock);
+
+static double now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+int main(int argc, char **argv) {
+  if (argc != 3) {
+    fprintf(stderr, "usage: %s FILE MIN_MS\n", argv[0]);
+    return 2;
+  }
+  double min_ns = atof(argv[2]) * 1e6;
+  FILE *f = fopen(argv[1], "rb");
+  if (!f) {
+    perror(argv[1]);
+    return 2;
+  }
+  fseek(f, 0, SEEK_END);
+  long len = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  WB_UTINY *buf = malloc((size_t)len);
+  if (!buf || fread(buf, 1, (size_t)len, f) != (size_t)len) {
+    fprintf(stderr, "cannot read %s\n", argv[1]);
+    return 2;
+  }
+  fclose(f);
+
+  WBXMLTree *tree = NULL;
+  WBXMLError err;
+  /* Warm-up, and the tree the encode loop reuses. */
+  err = wbxml_tree_from_wbxml(buf, (WB_ULONG)len, WBXML_LANG_ACTIVESYNC, WBXML_CHARSET_UTF_8, &tree);
+  if (err != WBXML_OK) {
+    fprintf(stderr, "decode failed: %s\n", wbxml_errors_string(err));
+    return 1;
+  }
+
+  long dn = 0;
+  double t0 = now_ns(), t;
+  do {
+    WBXMLTree *t2 = NULL;
+    err = wbxml_tree_from_wbxml(buf, (WB_ULONG)len, WBXML_LANG_ACTIVESYNC, WBXML_CHARSET_UTF_8, &t2);
+    if (err != WBXML_OK) return 1;
+    wbxml_tree_destroy(t2);
+    dn++;
+    t = now_ns() - t0;
+  } while (t < min_ns || dn < 3);
+  double decode_ns = t / (double)dn;
+
+  WBXMLGenWBXMLParams params;
+  params.wbxml_version = WBXML_VERSION_13;
+  params.keep_ignorable_ws = TRUE;
+  params.use_strtbl = FALSE;
+  params.produce_anonymous = TRUE;
+  WB_UTINY *out = NULL;
+  WB_ULONG out_len = 0;
+  long en = 0;
+  t0 = now_ns();
+  do {
+    err = wbxml_tree_to_wbxml(tree, &out, &out_len, &params);
+    if (err != WBXML_OK) {
+      fprintf(stderr, "encode failed: %s\n", wbxml_errors_string(err));
+      return 1;
+    }
+    wbxml_free(out);
+    en++;
+    t = now_ns() - t0;
+  } while (t < min_ns || en < 3);
+  double encode_ns = t / (double)en;
+
+  wbxml_tree_destroy(tree);
+  free(buf);
+  printf("{\"decodeNs\":%.1f,\"encodeNs\":%.1f,\"decodeRuns\":%ld,\"encodeRuns\":%ld,\"encodedLength\":%lu}\n",
+         decode_ns, encode_ns, dn, en, (unsigned long)out_len);
+  return 0;
+}
