@@ -14,12 +14,14 @@ import { DEMO_ACCOUNT_ID, type Demo, startDemo } from './demo/demo';
 import { createHub, type HubSettings, type TidingsHub } from './hub/hub';
 import { resolvePause } from './hub/pause';
 import type { Sink } from './hub/types';
+import { createDesktopSink, type Notifier } from './sinks/desktop';
 import type { Connection, ConnectionLimits } from './ipc/connection';
 import { defaultIpcPath } from './ipc/paths';
 import type { AccountSummary, DaemonStatus, FolderInfo, TestResult } from './ipc/protocol';
 import { noSuchAccount } from './ipc/rpc-errors';
 import { type IpcHandlers, type IpcServer, startIpcServer } from './ipc/server';
 import { type SecretOptions, secretForAccount } from './secrets';
+import { isDeepStrictEqual } from 'node:util';
 import { SqliteStore } from './store/sqlite-store';
 import type { StateStore } from './store/types';
 import { VERSION } from './version';
@@ -58,6 +60,8 @@ export interface DaemonOptions {
   tester?: AccountTester;
   secrets?: SecretOptions;
   ipcLimits?: Partial<ConnectionLimits>;
+  /** Desktop notifications: a notifier for tests, or false to leave the desktop sink out. */
+  desktop?: Notifier | false;
 }
 
 export interface RunningDaemon {
@@ -139,6 +143,30 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   const stopped = new Promise<void>((r) => {
     resolveStopped = r;
   });
+
+  /** Sinks built from `notifications.sinks`; rebuilt when a reload changes that section. */
+  let sinkRemovers: (() => void)[] = [];
+  let sinkClosers: (() => Promise<void>)[] = [];
+  const trayConnected = () => [...subscriberSinks.keys()].some((c) => c.name === 'tray');
+
+  async function buildSinks(c: Config): Promise<void> {
+    for (const remove of sinkRemovers) remove();
+    await Promise.all(sinkClosers.map((close) => close().catch(() => {})));
+    const sinks: Sink[] = [];
+    const desktop = c.notifications.sinks.desktop;
+    if (desktop.enabled && opts.desktop !== false)
+      sinks.push(
+        createDesktopSink({
+          config: desktop,
+          log: log.child({ sink: 'desktop' }),
+          // The tray shows its own notifications: a person must never see a change twice.
+          isSuppressed: trayConnected,
+          ...(opts.desktop ? { notifier: opts.desktop } : {}),
+        }),
+      );
+    sinkRemovers = sinks.map((sink) => hub.addSink(sink));
+    sinkClosers = sinks.flatMap((sink) => (sink.close ? [() => sink.close!()] : []));
+  }
 
   const summary = (id: string): AccountSummary => {
     const r = running.get(id);
@@ -224,7 +252,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   /** Applies a new config: only accounts whose entry changed restart. */
   async function apply(next: Config): Promise<void> {
     const diff = diffAccounts(config.accounts, next.accounts);
+    const rebuildSinks = !isDeepStrictEqual(config.notifications.sinks, next.notifications.sinks);
     config = next;
+    if (rebuildSinks) await buildSinks(next);
     if (!opts.logLevelOverride) log.level = next.logLevel;
     hub.reconfigure(hubSettings(next));
     await Promise.all([...diff.removed, ...diff.changed.map((a) => a.id)].map(stopWatcher));
@@ -400,6 +430,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       await Promise.all([...running.keys()].map(stopWatcher));
       hub.flush();
       hub.close();
+      for (const remove of sinkRemovers) remove();
+      await Promise.all(sinkClosers.map((close) => close().catch(() => {})));
       await ipc?.close();
       store.close();
       await demo?.close();
@@ -441,6 +473,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     };
     hub.addSink(printer);
   }
+  await buildSinks(config);
   hub.start();
   for (const a of config.accounts) startWatcher(a);
   if (opts.handleSignals) {

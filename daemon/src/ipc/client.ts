@@ -120,7 +120,7 @@ export class IpcClient {
   async #open(): Promise<void> {
     const socket = await connectSocket(this.path);
     const decoder = new LineDecoder(this.#opts.maxFrameBytes);
-    const server = new JSONRPCServer<void>();
+    const server = new JSONRPCServer<void>({ errorListener: () => {} });
     server.addMethod('signal', (params) => {
       for (const l of this.#signalListeners) l(params as ChangeSignal);
     });

@@ -108,7 +108,8 @@ function helloGate(version: string): Parameters<JSONRPCServer<Connection>['apply
 export async function startIpcServer(opts: IpcServerOptions): Promise<IpcServer> {
   const limits: ConnectionLimits = { ...DEFAULT_LIMITS, ...opts.limits };
   const log = opts.log.child({ room: 'ipc' });
-  const rpc = new JSONRPCServer<Connection>();
+  // The library reports handler errors on console.error by default; we log them through pino (toRpcError).
+  const rpc = new JSONRPCServer<Connection>({ errorListener: () => {} });
   rpc.mapErrorToJSONRPCErrorResponse = (id, err) => {
     const e = toRpcError(err);
     if (e.code === JSONRPCErrorCode.InternalError) log.error({ err }, 'IPC handler failed');
