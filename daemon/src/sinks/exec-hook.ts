@@ -1,0 +1,239 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import type { Logger } from 'pino';
+import type { ExecHookConfig } from '../config/rules';
+import type { Sink } from '../hub/types';
+import { type ChangeSignal, signalSize } from '../signal';
+import { emitSink, sinkChannels } from './channels';
+import { SinkError } from './errors';
+import { type FormatOptions, formatSignal } from './format';
+
+/** Options for {@link createExecHook}. */
+export interface ExecHookOptions {
+  config: ExecHookConfig;
+  log: Logger;
+  /** Between SIGTERM and SIGKILL after a timeout, ms. Default 2 000. */
+  killGraceMs?: number;
+  /** The daemon's environment to pick the passed-through variables from. Default `process.env`. */
+  env?: NodeJS.ProcessEnv;
+  format?: FormatOptions;
+}
+
+/**
+ * Variables a hook inherits from the daemon. Not the whole environment: secrets can reach the
+ * daemon as environment variables (`secret: { env }`), and a hook has no business seeing them.
+ */
+const PASS_THROUGH = [
+  'PATH',
+  'HOME',
+  'USER',
+  'LOGNAME',
+  'SHELL',
+  'LANG',
+  'LANGUAGE',
+  'TZ',
+  'TMPDIR',
+  'XDG_RUNTIME_DIR',
+  'XDG_CONFIG_HOME',
+  'XDG_DATA_HOME',
+  'XDG_STATE_HOME',
+  'DISPLAY',
+  'WAYLAND_DISPLAY',
+  'DBUS_SESSION_BUS_ADDRESS',
+  'SystemRoot',
+];
+
+/** Bytes of a hook's stderr kept for the log line. */
+const STDERR_TAIL = 2048;
+
+/** The environment a hook sees for one signal. */
+export function hookEnv(
+  signal: ChangeSignal,
+  hook: ExecHookConfig,
+  base: NodeJS.ProcessEnv,
+  format?: FormatOptions,
+): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const k of PASS_THROUGH) if (base[k] !== undefined) env[k] = base[k];
+  for (const k of Object.keys(base)) if (k.startsWith('LC_')) env[k] = base[k];
+  const { title, body } = formatSignal(signal, format);
+  return {
+    ...env,
+    ...hook.env,
+    TIDINGS_HOOK: hook.name,
+    TIDINGS_SIGNAL_ID: signal.id,
+    TIDINGS_ACCOUNT: signal.accountId,
+    TIDINGS_SOURCE: signal.source,
+    TIDINGS_COLLECTION: signal.collection,
+    TIDINGS_FOLDER: signal.folder.name,
+    TIDINGS_FOLDER_ID: signal.folder.id,
+    TIDINGS_ADDED: String(signal.added.length),
+    TIDINGS_CHANGED: String(signal.changed.length),
+    TIDINGS_REMOVED: String(signal.removed.length),
+    TIDINGS_COUNT: String(signalSize(signal)),
+    TIDINGS_TITLE: title,
+    TIDINGS_BODY: body,
+    TIDINGS_OBSERVED_AT: signal.observedAt,
+  };
+}
+
+/**
+ * Runs a command per signal, as goimapnotify's onNewMail does: argv without a shell unless
+ * `shell: true`, the signal in `TIDINGS_*` variables and as one line of JSON on stdin, killed
+ * after `timeoutSeconds` (the whole process group, so a shell's children go too), at most
+ * `maxConcurrent` at once — beyond that the sink reports busy and the hub coalesces per folder.
+ * Exit codes and stderr tails are logged; nothing a hook does can crash the daemon.
+ */
+export function createExecHook(opts: ExecHookOptions): Sink {
+  const { config, log } = opts;
+  const grace = opts.killGraceMs ?? 2_000;
+  const base = opts.env ?? process.env;
+  const running = new Set<ChildProcess>();
+  // Only signals offered while full (by a caller ignoring `false`) wait here.
+  const waiting: ChangeSignal[] = [];
+  let resume: (() => void) | undefined;
+  let closing: Promise<void> | undefined;
+
+  const full = () => running.size + waiting.length >= config.maxConcurrent;
+
+  function run(signal: ChangeSignal): void {
+    const [file, ...args] = config.command as [string, ...string[]];
+    const started = Date.now();
+    // A new process group on POSIX, so a timeout kills the hook's children as well.
+    const group = process.platform !== 'win32';
+    let child: ChildProcess;
+    try {
+      child = spawn(file, config.shell ? [] : args, {
+        env: hookEnv(signal, config, base, opts.format),
+        cwd: config.cwd,
+        shell: config.shell,
+        detached: group,
+        stdio: ['pipe', 'ignore', 'pipe'],
+        windowsHide: true,
+      });
+    } catch (cause) {
+      report(signal, started, { exitCode: null, killedBy: null, timedOut: false, spawnError: cause });
+      return;
+    }
+    running.add(child);
+    let stderr = '';
+    child.stderr?.setEncoding('utf8').on('data', (c: string) => {
+      stderr = (stderr + c).slice(-STDERR_TAIL);
+    });
+    // A hook that does not read stdin closes it early: EPIPE is expected, not an error.
+    child.stdin?.on('error', () => {});
+    child.stdin?.end(`${JSON.stringify(signal)}\n`);
+
+    let timedOut = false;
+    const kill = (sig: NodeJS.Signals) => {
+      try {
+        if (group && child.pid) process.kill(-child.pid, sig);
+        else child.kill(sig);
+      } catch {
+        // Already gone.
+      }
+    };
+    let hardKill: NodeJS.Timeout | undefined;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      kill('SIGTERM');
+      hardKill = setTimeout(() => kill('SIGKILL'), grace);
+    }, config.timeoutSeconds * 1000);
+
+    let spawnError: unknown;
+    child.on('error', (err) => {
+      spawnError = err;
+    });
+    child.on('close', (exitCode, killedBy) => {
+      clearTimeout(timer);
+      clearTimeout(hardKill);
+      // The group may outlive its leader (a backgrounded child): make sure it is gone.
+      if (timedOut) kill('SIGKILL');
+      running.delete(child);
+      report(signal, started, { exitCode, killedBy, timedOut, spawnError, stderr });
+      next();
+    });
+  }
+
+  function report(
+    signal: ChangeSignal,
+    started: number,
+    r: {
+      exitCode: number | null;
+      killedBy: NodeJS.Signals | null;
+      timedOut: boolean;
+      spawnError?: unknown;
+      stderr?: string;
+    },
+  ): void {
+    const ctx = { sink: config.name, signalId: signal.id, stderr: r.stderr?.trim() || undefined };
+    let error: SinkError | undefined;
+    if (r.spawnError) {
+      error = new SinkError(
+        'SINK_ERR_HOOK_SPAWN',
+        `hook ${config.name}: cannot run ${config.command[0]}: ${(r.spawnError as Error).message}`,
+        ctx,
+        { cause: r.spawnError },
+      );
+    } else if (r.timedOut) {
+      error = new SinkError(
+        'SINK_ERR_HOOK_TIMEOUT',
+        `hook ${config.name} ran longer than ${config.timeoutSeconds} s and was killed`,
+        {
+          ...ctx,
+          killedBy: r.killedBy ?? undefined,
+        },
+      );
+    } else if (r.exitCode !== 0) {
+      error = new SinkError(
+        'SINK_ERR_HOOK_EXIT',
+        r.killedBy
+          ? `hook ${config.name} was killed by ${r.killedBy}`
+          : `hook ${config.name} exited with ${r.exitCode}`,
+        { ...ctx, status: r.exitCode ?? undefined, killedBy: r.killedBy ?? undefined },
+      );
+    }
+    const durationMs = Date.now() - started;
+    if (error) log.warn({ err: error, code: error.code, hook: config.name, durationMs }, error.message);
+    else log.debug({ hook: config.name, signalId: signal.id, durationMs }, 'hook ran');
+    emitSink(sinkChannels.exec, () => ({
+      sink: config.name,
+      signalId: signal.id,
+      exitCode: r.exitCode,
+      killedBy: r.killedBy,
+      timedOut: r.timedOut,
+      durationMs,
+      error,
+    }));
+  }
+
+  function next(): void {
+    if (closing) return;
+    const wasFull = running.size + 1 + waiting.length >= config.maxConcurrent;
+    const queued = waiting.shift();
+    if (queued) run(queued);
+    if (wasFull && !full()) resume?.();
+  }
+
+  return {
+    name: config.name,
+    role: 'hook',
+    deliver(signal) {
+      if (closing) return true;
+      if (running.size < config.maxConcurrent) run(signal);
+      else waiting.push(signal);
+      return !full();
+    },
+    onDrain(fn) {
+      resume = fn;
+    },
+    close() {
+      // Let running hooks finish (each is bounded by its own timeout); forget queued ones.
+      closing ??= new Promise<void>((resolve) => {
+        waiting.length = 0;
+        if (running.size === 0) return resolve();
+        for (const c of running) c.once('close', () => running.size === 0 && resolve());
+      });
+      return closing;
+    },
+  };
+}
