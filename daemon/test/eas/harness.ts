@@ -1,4 +1,10 @@
-import { type EasFixtureServer, type EasServerOptions, startEasServer } from '@tidings/fixtures';
+import {
+  type EasFixtureServer,
+  type EasHandler,
+  type EasReply,
+  type EasServerOptions,
+  startEasServer,
+} from '@tidings/fixtures';
 import pino from 'pino';
 import { Agent } from 'undici';
 import type { EasAccount } from '../../src/config/account';
@@ -41,6 +47,8 @@ export interface Harness {
   notices: { level: string; code: string; text: string }[];
   timers: ManualTimers;
   secretDeleted: () => boolean;
+  /** The password the secret source hands out; tests change it to "fix" credentials. */
+  password: string;
   dispatcher: Agent;
   /** Stops watcher, server and dispatcher. */
   close(): Promise<void>;
@@ -66,13 +74,14 @@ export async function harness(opts: HarnessOptions = {}): Promise<Harness> {
   const notices: Harness['notices'] = [];
   const timers = new ManualTimers();
   let deleted = false;
+  const box = { password: opts.password ?? 'alice-password' };
   const dispatcher = new Agent({ connections: 4 });
   const ctx: WatcherContext = {
     accountId: ACCOUNT_ID,
     store,
     log: pino({ level: 'silent' }),
     secret: {
-      get: async () => opts.password ?? 'alice-password',
+      get: async () => box.password,
       delete: async () => {
         deleted = true;
       },
@@ -93,7 +102,13 @@ export async function harness(opts: HarnessOptions = {}): Promise<Harness> {
   };
   const watcher = createEasWatcher(account, ctx, { dispatcher, timers, random: () => 0.5, ...opts.deps });
   if (opts.start !== false) watcher.start();
-  return {
+  const h: Harness = {
+    get password() {
+      return box.password;
+    },
+    set password(v: string) {
+      box.password = v;
+    },
     server,
     store,
     watcher,
@@ -109,6 +124,22 @@ export async function harness(opts: HarnessOptions = {}): Promise<Harness> {
       await dispatcher.close();
     },
   };
+  return h;
+}
+
+/** A handler that answers `reply` the first `times` requests, then the default. */
+export function failTimes(times: number, reply: EasReply): EasHandler {
+  let left = times;
+  return (_req, next) => {
+    if (left <= 0) return next();
+    left--;
+    return reply;
+  };
+}
+
+/** Recorded requests of one command. */
+export function sent(h: Harness, command: string) {
+  return h.server.requests.filter((r) => r.command === command);
 }
 
 /** Polls until `check` returns a truthy value; fails the test after `ms`. */

@@ -1,0 +1,173 @@
+import { child, el, int, path, text } from '@tidings/wbxml';
+import { afterEach, describe, expect, it } from 'vitest';
+import { MemoryStore } from '../../src/store/memory-store';
+import { failTimes, type Harness, harness, pingParked, sent, waitFor } from './harness';
+
+let hs: Harness[] = [];
+afterEach(async () => {
+  for (const h of hs) await h.close();
+  hs = [];
+});
+async function open(...args: Parameters<typeof harness>): Promise<Harness> {
+  const h = await harness(...args);
+  hs.push(h);
+  return h;
+}
+
+describe('Sync (MS-ASCMD 2.2.1.21) and FolderSync', () => {
+  it('follows MoreAvailable in small windows and keeps syncing until no changes; one signal for the burst', async () => {
+    const h = await open();
+    await pingParked(h);
+    const before = sent(h, 'Sync').length;
+    h.server.handlers.Ping = (_req, next) => next().then((r) => ({ ...r, delayMs: 50 }));
+    for (let i = 0; i < 60; i++)
+      h.server.addMail('alice', { subject: `m${i}`, from: 'a@b', body: 'preview text' });
+    const s = await waitFor(() => h.signals[0], 'signal');
+    await waitFor(() => h.server.parkedPings > 0, 'Ping again');
+    expect(h.signals).toHaveLength(1);
+    expect(s.added).toHaveLength(60);
+    const rounds = sent(h, 'Sync').slice(before);
+    expect(rounds.length).toBe(4); // 25 + 25 + 10 + the empty answer that ends the burst
+    const coll = path(rounds[0]?.body, 'Collections', 'Collection');
+    expect(int(coll, 'WindowSize')).toBe(25);
+    expect(int(path(coll, 'Options', 'BodyPreference'), 'TruncationSize')).toBe(200);
+    expect(int(path(coll, 'Options', 'BodyPreference'), 'Type')).toBe(1);
+  });
+
+  it('an item added and deleted within one burst announces nothing; a deletion is announced as removed', async () => {
+    const h = await open({ start: false });
+    const keep = h.server.addMail('alice', { subject: 'keep', from: 'a@b' });
+    h.watcher.start();
+    await pingParked(h);
+    h.server.handlers.Ping = failTimes(1, {
+      delayMs: 100,
+      body: el('Ping', 'Ping', el('Ping', 'Status', 1)),
+    });
+    const gone = h.server.addMail('alice', { subject: 'gone', from: 'a@b' });
+    h.server.deleteItem('alice', gone);
+    h.server.deleteItem('alice', keep);
+    const s = await waitFor(() => h.signals[0], 'signal');
+    expect(s.added).toEqual([]);
+    expect(s.removed).toEqual([{ id: keep }]);
+  });
+
+  it('an invalid SyncKey (Status 3) recovers with a new baseline and announces nothing of the folder', async () => {
+    const h = await open({ start: false });
+    for (let i = 0; i < 5; i++) h.server.addMail('alice', { subject: `old${i}`, from: 'a@b' });
+    h.watcher.start();
+    await pingParked(h);
+    const stale = h.store.get<string>('work', 'eas.syncKey.2');
+    h.server.handlers.Sync = (req, next) => {
+      const c = path(req.body, 'Collections', 'Collection');
+      if (
+        text(c, 'CollectionId') === '2' &&
+        text(c, 'SyncKey') === stale &&
+        !h.store.get('work', 'test.once')
+      ) {
+        h.store.commit('work', { set: { 'test.once': true } });
+        return {
+          body: el(
+            'AirSync',
+            'Sync',
+            el(
+              'AirSync',
+              'Collections',
+              el(
+                'AirSync',
+                'Collection',
+                el('AirSync', 'SyncKey', '0'),
+                el('AirSync', 'CollectionId', '2'),
+                el('AirSync', 'Status', 3),
+              ),
+            ),
+          ),
+        };
+      }
+      return next();
+    };
+    h.server.addMail('alice', { subject: 'trigger', from: 'a@b' });
+    await waitFor(() => h.store.get('work', 'test.once'), 'Status 3 served');
+    await pingParked(h);
+    expect(h.signals).toEqual([]);
+    h.server.addMail('alice', { subject: 'after recovery', from: 'a@b' });
+    const s = await waitFor(() => h.signals[0], 'signal');
+    expect(s.added.map((i) => i.title)).toEqual(['after recovery']);
+  });
+
+  it('a stale FolderSync key (Status 9) restarts the hierarchy cleanly without announcing', async () => {
+    const h = await open();
+    await pingParked(h);
+    h.server.addMail('alice', { subject: 'seen', from: 'a@b' });
+    await waitFor(() => h.signals[0], 'first');
+    await pingParked(h);
+    await h.watcher.stop();
+    h.server.forgetSyncState('alice');
+    h.server.addMail('alice', { subject: 'while the server forgot us', from: 'a@b' });
+    h.watcher.start();
+    await pingParked(h);
+    const syncs = sent(h, 'FolderSync');
+    expect(text(syncs.at(-2)?.body, 'SyncKey')).not.toBe('0');
+    expect(text(syncs.at(-1)?.body, 'SyncKey')).toBe('0');
+    expect(h.signals).toHaveLength(1);
+    h.server.addMail('alice', { subject: 'next', from: 'a@b' });
+    await waitFor(() => h.signals[1], 'second');
+    expect(h.signals[1]?.added[0]?.title).toBe('next');
+  });
+
+  it('a folder added, then one deleted: the hierarchy follows and the deleted folder is no longer watched', async () => {
+    const h = await open({ account: { folders: ['Inbox', 'Projects'] } });
+    await pingParked(h);
+    h.server.addFolder('alice', { id: '20', parentId: '2', name: 'Projects', type: 12 });
+    await waitFor(
+      () => (sent(h, 'Ping').at(-1)?.body && h.server.parkedPings > 0 ? sent(h, 'Ping').length >= 2 : false),
+      'Ping after FolderSync',
+    );
+    h.server.addMail('alice', { subject: 'in projects', from: 'a@b', folder: '20' });
+    const s = await waitFor(() => h.signals[0], 'signal');
+    expect(s.folder).toEqual({ id: '20', name: 'Projects' });
+    await pingParked(h);
+    h.server.deleteFolder('alice', '20');
+    await waitFor(
+      () => !h.store.get<{ id: string }[]>('work', 'eas.folders')?.some((f) => f.id === '20'),
+      'deleted',
+    );
+    expect(h.store.get('work', 'eas.syncKey.20')).toBeUndefined();
+  });
+
+  it('daemon restart: a change made while down is announced once, nothing is announced twice', async () => {
+    const store = new MemoryStore();
+    const a = await open({ store });
+    await pingParked(a);
+    a.server.addMail('alice', { subject: 'live', from: 'a@b' });
+    await waitFor(() => a.signals[0], 'live');
+    await pingParked(a);
+    await a.watcher.stop();
+    a.server.addMail('alice', { subject: 'while down', from: 'a@b' });
+    const b = await open({ store, reuseServer: a.server });
+    await pingParked(b);
+    expect(b.signals.map((s) => s.added.map((i) => i.title))).toEqual([['while down']]);
+    await b.watcher.stop();
+    const c = await open({ store, reuseServer: a.server });
+    await pingParked(c);
+    expect(c.signals).toEqual([]);
+    expect(store.pending().map((s) => s.added[0]?.title)).toEqual(['live', 'while down']);
+  });
+
+  it('crash between the Sync answer and the commit: the replay gives the same signal id, stored once', async () => {
+    const store = new MemoryStore();
+    const a = await open({ store });
+    await pingParked(a);
+    const key = store.get<string>('work', 'eas.syncKey.2');
+    a.server.addMail('alice', { subject: 'replayed', from: 'a@b' });
+    const first = await waitFor(() => a.signals[0], 'first');
+    await pingParked(a);
+    await a.watcher.stop();
+    // Roll the sync key back as if the commit had been lost: the server sees the old key again.
+    store.commit('work', { set: { 'eas.syncKey.2': key } });
+    const b = await open({ store, reuseServer: a.server });
+    await pingParked(b);
+    expect(b.signals).toEqual([]);
+    expect(store.pending().filter((s) => s.id === first.id)).toHaveLength(1);
+    expect(child(sent(b, 'Sync').at(-2)?.body, 'Collections')).toBeDefined();
+  });
+});
