@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -84,5 +85,23 @@ describe('runWbxmlCli', () => {
     const t = io();
     expect(await runWbxmlCli(['decode', '--help'], t.sink)).toBe(0);
     expect(t.text()).toMatch(/^usage: wbxml <command>/);
+  });
+});
+
+describe('wbxml/bin/wbxml.ts (standalone entry)', () => {
+  it('decodes the bundled sample from a file and encodes XML from stdin', () => {
+    const bin = resolve(import.meta.dirname, '../bin/wbxml.ts');
+    const sample = resolve(FIXTURES, 'foldersync-response.wbxml');
+    const dec = spawnSync(process.execPath, ['--import', 'tsx', bin, 'decode', sample], { encoding: 'utf8' });
+    expect(dec.status, dec.stderr).toBe(0);
+    expect(dec.stdout).toBe(readFileSync(resolve(FIXTURES, 'foldersync-response.xml'), 'utf8'));
+    const enc = spawnSync(process.execPath, ['--import', 'tsx', bin, 'encode', '-'], { input: dec.stdout });
+    expect(enc.status, String(enc.stderr)).toBe(0);
+    expect(Buffer.compare(enc.stdout, readFileSync(sample))).toBe(0);
+    const bad = spawnSync(process.execPath, ['--import', 'tsx', bin, 'decode', '-'], {
+      input: Buffer.from([3, 1]),
+    });
+    expect(bad.status).toBe(1);
+    expect(String(bad.stderr)).toContain('WBXML_ERR_TRUNCATED');
   });
 });

@@ -118,6 +118,14 @@ describe('content', () => {
     expect(Array.from(data as Uint8Array)).toEqual(payload);
   });
 
+  it('copies OPAQUE out of a Node Buffer too (Buffer#slice would return a view)', () => {
+    const input = Buffer.from(wb(...HEADER, 0x00, 0x11, 0x4b, 0xc3, 0x03, 7, 8, 9, 0x01));
+    const data = decode(input).children[0] as Uint8Array;
+    expect(Object.getPrototypeOf(data)).toBe(Uint8Array.prototype);
+    input.fill(0);
+    expect(Array.from(data)).toEqual([7, 8, 9]);
+  });
+
   it('reads an empty OPAQUE and an empty STR_I', () => {
     const t = decode(wb(...HEADER, 0x45, 0x4b, 0xc3, 0x00, 0x01, 0x52, 0x03, 0x00, 0x01, 0x01));
     expect(t).toEqual(
