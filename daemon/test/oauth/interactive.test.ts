@@ -53,6 +53,13 @@ describe('signInInteractive (authorization code + PKCE, loopback redirect)', () 
     expect(server.idp.counts.authorizationCode).toBe(1);
   });
 
+  it('can name localhost in the redirect URI for registrations that list only http://localhost', async () => {
+    const b = browser();
+    const tokens = await signInInteractive({ ...base(), openBrowser: b.open, redirectHost: 'localhost' });
+    expect(new URL(b.visits[0]!.url).searchParams.get('redirect_uri')).toMatch(/^http:\/\/localhost:\d+\/$/);
+    expect(server.idp.isValidAccessToken(tokens.accessToken)).toBe(true);
+  });
+
   it('rejects a redirect carrying a foreign state and never redeems the code', async () => {
     const b = browser({ forgeState: 'attacker-state' });
     const err = await rejection(signInInteractive({ ...base(), openBrowser: b.open }));

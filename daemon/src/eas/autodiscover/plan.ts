@@ -163,12 +163,14 @@ function followed(c: Candidate, url: string): Candidate {
       return { kind: 'json', url, via: c.via };
     case 'options':
       return { kind: 'options', url, via: c.via };
-    case 'get-redirect':
-      return { kind: 'pox', url, via: c.via, unverified: true };
-    default:
-      return c.kind === 'pox' && c.unverified
+    case 'pox':
+      return c.unverified
         ? { kind: 'pox', url, via: c.via, unverified: true }
         : { kind: 'pox', url, via: c.via };
+    // Whatever an unauthenticated step pointed at stays unverified through further redirects.
+    case 'get-redirect':
+    case 'srv':
+      return { kind: 'pox', url, via: c.via, unverified: true };
   }
 }
 

@@ -23,6 +23,12 @@ export interface InteractiveSignInOptions {
   signal?: AbortSignal;
   loginHint?: string;
   prompt?: 'select_account' | 'login' | 'consent';
+  /**
+   * Host of the redirect URI. RFC 8252 §8.3 prefers the IP literal (default); an app registration
+   * that lists only `http://localhost` (as MSAL's defaults do) needs 'localhost'. Entra ignores
+   * the port of loopback redirect URIs either way.
+   */
+  redirectHost?: '127.0.0.1' | 'localhost';
   clock?: () => number;
 }
 
@@ -36,7 +42,7 @@ export async function signInInteractive(opts: InteractiveSignInOptions): Promise
   const scope = opts.scope ?? DEFAULT_SCOPE;
   const pkce = createPkcePair();
   const state = createState();
-  const listener = await startLoopbackListener();
+  const listener = await startLoopbackListener(opts.redirectHost);
   let timer: NodeJS.Timeout | undefined;
   let onAbort: (() => void) | undefined;
   try {

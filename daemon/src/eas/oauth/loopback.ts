@@ -24,7 +24,10 @@ function page(ok: boolean, text: string): string {
  * Listens on 127.0.0.1 with an ephemeral port. RFC 8252 §7.3 and §8.3: the loopback IP literal,
  * not `localhost` (which may resolve elsewhere), and any port the OS gives us.
  */
-export async function startLoopbackListener(): Promise<LoopbackListener> {
+export async function startLoopbackListener(
+  /** Host written in the redirect URI; the socket is always bound to 127.0.0.1. */
+  uriHost: '127.0.0.1' | 'localhost' = '127.0.0.1',
+): Promise<LoopbackListener> {
   let resolveCb!: (q: URLSearchParams) => void;
   const arrived = new Promise<URLSearchParams>((r) => {
     resolveCb = r;
@@ -47,7 +50,7 @@ export async function startLoopbackListener(): Promise<LoopbackListener> {
   });
   const { port } = server.address() as AddressInfo;
   return {
-    redirectUri: `http://127.0.0.1:${port}/`,
+    redirectUri: `http://${uriHost}:${port}/`,
     callback: () => arrived,
     answer(ok, text) {
       pending
