@@ -7,7 +7,7 @@ import type {
   TestResult,
 } from '../../daemon/src/ipc/protocol';
 import type { TrayErrorInfo } from './errors';
-import type { QuietHours, Rules } from './tray-settings';
+import type { QuietHoursConfig, RuleConfig } from '../../daemon/src/config/rules';
 
 /**
  * The one map from IPC channel to signature between the settings window and main (as hyper's
@@ -27,10 +27,12 @@ export interface TrayInvokeMap {
   'tidings:accounts.oauthSignIn': { args: [id: string]; result: { opened: true } };
   'tidings:folders.list': { args: [accountId: string]; result: FolderInfo[] };
   'tidings:folders.setWatched': { args: [accountId: string, folderIds: string[]]; result: FolderInfo[] };
-  'tidings:rules.get': { args: []; result: Rules };
-  'tidings:rules.set': { args: [rules: Rules]; result: Rules };
-  'tidings:quietHours.get': { args: []; result: QuietHours };
-  'tidings:quietHours.set': { args: [quietHours: QuietHours]; result: QuietHours };
+  /** The daemon's `notifications.rules` (first match decides). */
+  'tidings:rules.get': { args: []; result: RuleConfig[] };
+  'tidings:rules.set': { args: [rules: RuleConfig[]]; result: RuleConfig[] };
+  /** The daemon's `notifications.quietHours`; null when there are none. */
+  'tidings:quietHours.get': { args: []; result: QuietHoursConfig | null };
+  'tidings:quietHours.set': { args: [quietHours: QuietHoursConfig | null]; result: QuietHoursConfig | null };
   'tidings:pause': { args: [params: { minutes?: number; until?: string }]; result: { pausedUntil: string } };
   'tidings:resume': { args: []; result: { ok: true } };
 }
@@ -82,10 +84,10 @@ export interface TidingsBridge {
   startOAuthSignIn(id: string): Promise<BridgeResult<{ opened: true }>>;
   listFolders(accountId: string): Promise<BridgeResult<FolderInfo[]>>;
   setWatchedFolders(accountId: string, folderIds: string[]): Promise<BridgeResult<FolderInfo[]>>;
-  getRules(): Promise<BridgeResult<Rules>>;
-  setRules(rules: Rules): Promise<BridgeResult<Rules>>;
-  getQuietHours(): Promise<BridgeResult<QuietHours>>;
-  setQuietHours(quietHours: QuietHours): Promise<BridgeResult<QuietHours>>;
+  getRules(): Promise<BridgeResult<RuleConfig[]>>;
+  setRules(rules: RuleConfig[]): Promise<BridgeResult<RuleConfig[]>>;
+  getQuietHours(): Promise<BridgeResult<QuietHoursConfig | null>>;
+  setQuietHours(quietHours: QuietHoursConfig | null): Promise<BridgeResult<QuietHoursConfig | null>>;
   pause(params: { minutes?: number; until?: string }): Promise<BridgeResult<{ pausedUntil: string }>>;
   resume(): Promise<BridgeResult<{ ok: true }>>;
   /** Calls `cb` with every status push until `opts.signal` aborts; also tells main the page is ready. */

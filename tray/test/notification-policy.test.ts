@@ -2,14 +2,9 @@ import { describe, expect, it } from 'vitest';
 import type { ChangeSignal, ItemSummary } from '../../daemon/src/signal';
 import { allowedExternalUrl } from '../src/main/external-url';
 import { clickTarget, decideNotification, type PolicyContext } from '../src/main/notification-policy';
-import { senderName } from '../src/main/notification-text';
-import { inQuietHours, localTime } from '../src/main/quiet-hours';
-import type { QuietHours, TraySettings } from '../src/tray-settings';
 
-// Wednesday 25 Nov 2026, 13:00 in Berlin.
 const NOW = new Date('2026-11-25T12:00:00Z');
 const ZONE = 'Europe/Berlin';
-const OFF: QuietHours = { enabled: false, start: '22:00', end: '07:00', days: [] };
 
 function signal(
   collection: ChangeSignal['collection'],
@@ -28,15 +23,8 @@ function signal(
   };
 }
 
-function ctx(extra: Partial<PolicyContext> = {}, settings: Partial<TraySettings> = {}): PolicyContext {
-  return {
-    now: NOW,
-    timeZone: ZONE,
-    locale: 'en-GB',
-    account: { id: 'work', name: 'Work', kind: 'exchange' },
-    settings: { quietHours: OFF, rules: [], ...settings },
-    ...extra,
-  };
+function ctx(extra: Partial<PolicyContext> = {}): PolicyContext {
+  return { timeZone: ZONE, locale: 'en-GB', account: { id: 'work' }, ...extra };
 }
 
 function shown(s: ChangeSignal, c: PolicyContext = ctx()) {
@@ -54,36 +42,31 @@ const mail = (n: number) =>
     })),
   });
 
+// The words come from the daemon's formatter (daemon/src/sinks/format.ts, tested there); these
+// tests check that the tray's notification carries what the issue asks for.
 describe('mail', () => {
   it('shows sender and subject of a single new message', () => {
     const d = shown(mail(1));
-    expect(d).toMatchObject({
-      title: 'Alice Example',
-      body: 'Subject 0',
-      signalId: 'sig-mail',
-      accountId: 'work',
-    });
+    expect(d.title).toContain('Alice Example');
+    expect(d.title).toContain('Subject 0');
+    expect(d.title).not.toContain('alice@example.org');
+    expect(d).toMatchObject({ signalId: 'sig-mail', accountId: 'work' });
   });
-  it('summarises a burst in one notification with the first lines and a count of the rest', () => {
+  it('summarises a burst in one notification', () => {
     const d = shown(mail(5));
-    expect(d.title).toBe('5 new messages in Inbox — Work');
-    expect(d.body).toBe(
-      'Alice Example: Subject 0\nuser1@example.org: Subject 1\nuser2@example.org: Subject 2\nand 2 more',
-    );
-  });
-  it('fills in a missing sender or subject with words, not "undefined"', () => {
-    const d = shown(signal('mail', { added: [{ id: 'x' }] }));
-    expect(d).toMatchObject({ title: 'New message', body: '(no subject)' });
+    expect(d.title).toBe('5 new mails in Inbox');
+    expect(d.body.split('\n')[0]).toBe('Alice Example — Subject 0');
+    expect(d.body).toContain('and 1 more');
   });
   it('does not announce read-flag changes or deletions', () => {
     const d = decideNotification(signal('mail', { changed: [{ id: 'a' }], removed: [{ id: 'b' }] }), ctx());
     expect(d).toEqual({ show: false, reason: 'nothing-to-announce' });
   });
-  it('parses sender names from the usual address forms', () => {
-    expect(senderName('Bob <bob@example.org>')).toBe('Bob');
-    expect(senderName('<bob@example.org>')).toBe('bob@example.org');
-    expect(senderName('bob@example.org')).toBe('bob@example.org');
-    expect(senderName('  ')).toBeUndefined();
+  it('announces only the new mail of a mixed signal', () => {
+    const s = { ...mail(1), removed: [{ id: 'gone', title: 'Old' }] };
+    const d = shown(s);
+    expect(d.title).toContain('Subject 0');
+    expect(`${d.title}${d.body}`).not.toContain('Old');
   });
 });
 
@@ -95,118 +78,39 @@ describe('calendar', () => {
     end: '2026-11-27T14:00:00Z',
     ...extra,
   });
-  it('shows a new event with its local day and time and place', () => {
+  it('shows the event title and its local time and place', () => {
     const d = shown(signal('calendar', { added: [event({ location: 'Room 4' })] }));
     expect(d.title).toBe('New event: Team sync');
-    expect(d.body).toBe('Fri 27 Nov, 14:00–15:00\nRoom 4');
+    // 13:00 UTC is 14:00 in Berlin.
+    expect(d.body).toContain('14:00');
+    expect(d.body).toContain('15:00');
+    expect(d.body).toContain('Room 4');
   });
-  it('says moved, cancelled, invitation and updated', () => {
+  it('says moved and cancelled', () => {
     expect(shown(signal('calendar', { changed: [event({ kind: 'moved' })] })).title).toBe('Moved: Team sync');
     expect(shown(signal('calendar', { changed: [event({ kind: 'cancelled' })] })).title).toBe(
       'Cancelled: Team sync',
     );
-    expect(shown(signal('calendar', { changed: [event({})] })).title).toBe('Updated: Team sync');
-    const invite = shown(
-      signal('calendar', { added: [event({ kind: 'invitation', from: 'Carol <c@example.org>' })] }),
-    );
-    expect(invite.title).toBe('Invitation: Team sync');
-    expect(invite.body).toBe('Fri 27 Nov, 14:00–15:00\nfrom Carol');
+    expect(
+      shown(signal('calendar', { added: [event({ kind: 'invitation', from: 'Carol <c@example.org>' })] }))
+        .body,
+    ).toContain('from Carol');
   });
-  it('treats a removed event as cancelled', () => {
-    expect(shown(signal('calendar', { removed: [event({})] })).title).toBe('Cancelled: Team sync');
-  });
-  it('lists several changes in one notification', () => {
-    const d = shown(
-      signal('calendar', {
-        added: [event({ id: 'a' })],
-        removed: [event({ id: 'b', title: 'Lunch', start: undefined })],
-      }),
-    );
-    expect(d.title).toBe('2 calendar changes in Team — Work');
-    expect(d.body).toBe('New event: Team sync — Fri 27 Nov, 14:00\nCancelled: Lunch');
+  it('announces a deleted event too: a cancelled meeting matters as much as a new one', () => {
+    expect(shown(signal('calendar', { removed: [event({})] })).title).toContain('Team sync');
   });
 });
 
 describe('contacts and tasks', () => {
   it('names the contact', () => {
-    expect(shown(signal('contacts', { added: [{ id: 'c', title: 'Dora Diaz' }] }))).toMatchObject({
-      title: 'New contact',
-      body: 'Dora Diaz',
-    });
-    expect(shown(signal('contacts', { changed: [{ id: 'c', title: 'Dora Diaz' }] })).title).toBe(
-      'Updated contact',
+    expect(shown(signal('contacts', { added: [{ id: 'c', title: 'Dora Diaz' }] })).title).toContain(
+      'Dora Diaz',
     );
-    expect(shown(signal('contacts', { removed: [{ id: 'c' }] }))).toMatchObject({
-      title: 'Removed contact',
-      body: '(no name)',
-    });
   });
   it('names the task', () => {
-    expect(shown(signal('tasks', { added: [{ id: 't', title: 'File taxes' }] }))).toMatchObject({
-      title: 'New task',
-      body: 'File taxes',
-    });
-  });
-});
-
-describe('pause, quiet hours and rules', () => {
-  it('stays silent while the daemon is paused, and speaks once the pause is over', () => {
-    expect(decideNotification(mail(1), ctx({ pausedUntil: '2026-11-25T13:00:00Z' }))).toEqual({
-      show: false,
-      reason: 'paused',
-    });
-    expect(decideNotification(mail(1), ctx({ pausedUntil: '2026-11-25T11:59:59Z' })).show).toBe(true);
-  });
-  it("honours the daemon's quiet hours flag", () => {
-    expect(decideNotification(mail(1), ctx({ daemonQuiet: true }))).toEqual({
-      show: false,
-      reason: 'quiet-hours',
-    });
-  });
-  it("honours the tray's quiet hours in the user's zone", () => {
-    const lunch: QuietHours = { enabled: true, start: '12:30', end: '13:30', days: [] };
-    expect(decideNotification(mail(1), ctx({}, { quietHours: lunch }))).toEqual({
-      show: false,
-      reason: 'quiet-hours',
-    });
-    // 13:00 in Berlin is 12:00 UTC: the same window read in UTC has not started yet.
-    expect(decideNotification(mail(1), ctx({ timeZone: 'UTC' }, { quietHours: lunch })).show).toBe(true);
-  });
-  it('mutes by the first matching rule, and a notify rule before it wins', () => {
-    const mute = { collection: 'mail' as const, folder: 'inbox', action: 'mute' as const };
-    expect(decideNotification(mail(1), ctx({}, { rules: [mute] }))).toEqual({
-      show: false,
-      reason: 'muted-by-rule',
-    });
-    const boss = { from: 'alice@', action: 'notify' as const };
-    expect(decideNotification(mail(1), ctx({}, { rules: [boss, mute] })).show).toBe(true);
-    const otherAccount = { accountId: 'home', action: 'mute' as const };
-    expect(decideNotification(mail(1), ctx({}, { rules: [otherAccount] })).show).toBe(true);
-    const calendarOnly = { collection: 'calendar' as const, action: 'mute' as const };
-    expect(decideNotification(mail(1), ctx({}, { rules: [calendarOnly] })).show).toBe(true);
-  });
-});
-
-describe('quiet hours across midnight', () => {
-  const night: QuietHours = { enabled: true, start: '22:00', end: '07:00', days: [5] }; // starts Fridays
-  it('covers the late evening of a start day and the early morning after it', () => {
-    expect(inQuietHours(night, { weekday: 5, minutes: 23 * 60 })).toBe(true);
-    expect(inQuietHours(night, { weekday: 6, minutes: 6 * 60 })).toBe(true);
-  });
-  it('does not cover the morning of the start day or the end minute itself', () => {
-    expect(inQuietHours(night, { weekday: 5, minutes: 6 * 60 })).toBe(false);
-    expect(inQuietHours(night, { weekday: 6, minutes: 7 * 60 })).toBe(false);
-    expect(inQuietHours(night, { weekday: 6, minutes: 23 * 60 })).toBe(false);
-  });
-  it('is off when disabled', () => {
-    expect(inQuietHours({ ...night, enabled: false }, { weekday: 5, minutes: 23 * 60 })).toBe(false);
-  });
-  it('reads the wall clock of the given zone', () => {
-    expect(localTime(NOW, ZONE)).toEqual({ weekday: 3, minutes: 13 * 60 });
-    expect(localTime(new Date('2026-11-25T23:30:00Z'), 'Asia/Tokyo')).toEqual({
-      weekday: 4,
-      minutes: 8 * 60 + 30,
-    });
+    expect(shown(signal('tasks', { added: [{ id: 't', title: 'File taxes' }] })).title).toContain(
+      'File taxes',
+    );
   });
 });
 
@@ -215,7 +119,7 @@ describe('click target', () => {
     const d = shown(
       mail(1),
       ctx({
-        account: { id: 'work', name: 'Work', kind: 'exchange', webUrl: 'https://mail.example.org/owa/' },
+        account: { id: 'work', webUrl: 'https://mail.example.org/owa/' },
       }),
     );
     expect(d.click).toBe('https://mail.example.org/owa/');

@@ -1,28 +1,19 @@
-import type { z } from 'zod';
 import type { IpcMethod, IpcMethods } from '../../../daemon/src/ipc/protocol';
-import { TrayError } from '../errors';
 import type { BridgeResult, TrayInvokeChannel, TrayInvokeMap } from '../ipc-contract';
-import { firstIssue, QuietHours, Rules, type TraySettings } from '../tray-settings';
 import { toTrayError } from './daemon-connection';
+import type { NotificationSettings } from './notification-config';
 
 /** What the handlers need from the daemon link: one typed call. */
 export interface DaemonCaller {
   call<M extends IpcMethod>(method: M, params: IpcMethods[M]['params']): Promise<IpcMethods[M]['result']>;
 }
 
-/** What the handlers need from the tray's settings file. */
-export interface SettingsAccess {
-  get(): Promise<TraySettings>;
-  update(change: Partial<TraySettings>): Promise<TraySettings>;
-}
-
 export interface HandlerDeps {
   daemon: DaemonCaller;
-  settings: SettingsAccess;
-  /** Runs the OAuth sign-in for an account in the system browser and stores the token. */
+  /** Rules and quiet hours, kept in the daemon's config. */
+  notifications: NotificationSettings;
+  /** Runs the OAuth sign-in for an account in the system browser and hands the token to the daemon. */
   oauthSignIn(accountId: string): Promise<void>;
-  /** Tells the tray the settings changed (quiet hours affect the next notification). */
-  onSettingsChanged?(settings: TraySettings): void;
 }
 
 export type TrayHandlers = {
@@ -43,25 +34,13 @@ export async function settle<T>(work: () => Promise<T>): Promise<BridgeResult<T>
   }
 }
 
-/** Validates renderer input in main too: the page is sandboxed, but main trusts no page. */
-function check<T>(schema: z.ZodType<T>, value: unknown): T {
-  const r = schema.safeParse(value);
-  if (r.success) return r.data;
-  const { field, message } = firstIssue(r.error);
-  throw new TrayError('TRAY_ERR_INVALID_INPUT', field ? `${field}: ${message}` : message, { field });
-}
-
 /**
- * Every settings-window call, keyed by channel. Daemon-bound calls are checked by the daemon
- * (its −32602 answer names the field); tray-owned settings are checked here.
+ * Every settings-window call, keyed by channel. Input is validated where it lands: the
+ * daemon checks params (its −32602 answer names the field) and the daemon's config parser
+ * checks rules and quiet hours before anything is written.
  */
 export function createHandlers(deps: HandlerDeps): TrayHandlers {
-  const { daemon, settings } = deps;
-  const saved = async (change: Partial<TraySettings>) => {
-    const next = await settings.update(change);
-    deps.onSettingsChanged?.(next);
-    return next;
-  };
+  const { daemon, notifications } = deps;
   return {
     'tidings:accounts.list': () => settle(() => daemon.call('accounts.list', {})),
     'tidings:accounts.add': (params) => settle(() => daemon.call('accounts.add', params)),
@@ -77,11 +56,10 @@ export function createHandlers(deps: HandlerDeps): TrayHandlers {
     'tidings:folders.list': (accountId) => settle(() => daemon.call('folders.list', { accountId })),
     'tidings:folders.setWatched': (accountId, folderIds) =>
       settle(() => daemon.call('folders.setWatched', { accountId, folderIds })),
-    'tidings:rules.get': () => settle(async () => (await settings.get()).rules),
-    'tidings:rules.set': (rules) => settle(async () => (await saved({ rules: check(Rules, rules) })).rules),
-    'tidings:quietHours.get': () => settle(async () => (await settings.get()).quietHours),
-    'tidings:quietHours.set': (q) =>
-      settle(async () => (await saved({ quietHours: check(QuietHours, q) })).quietHours),
+    'tidings:rules.get': () => settle(() => notifications.getRules()),
+    'tidings:rules.set': (rules) => settle(() => notifications.setRules(rules)),
+    'tidings:quietHours.get': () => settle(() => notifications.getQuietHours()),
+    'tidings:quietHours.set': (q) => settle(() => notifications.setQuietHours(q)),
     'tidings:pause': (params) => settle(() => daemon.call('pause', params)),
     'tidings:resume': () => settle(() => daemon.call('resume', {})),
   };

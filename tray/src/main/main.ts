@@ -8,6 +8,7 @@ import { launchDaemon } from './daemon-launcher';
 import { openExternalSafely } from './external';
 import { createHandlers } from './handlers';
 import { TrayIpc } from './ipc';
+import { DaemonNotificationConfig } from './notification-config';
 import { decideNotification } from './notification-policy';
 import { postNotification } from './notifications';
 import { signInWithOAuth } from './oauth-sign-in';
@@ -96,17 +97,10 @@ function setupTray(
   return refresh;
 }
 
-function setupNotifications(daemon: DaemonConnection, settings: () => TraySettings): void {
+function setupNotifications(daemon: DaemonConnection): void {
   daemon.onSignal((signal) => {
-    const status = daemon.status;
-    const account = status?.accounts.find((a) => a.id === signal.accountId);
-    const decision = decideNotification(signal, {
-      now: new Date(),
-      ...(account ? { account } : {}),
-      ...(status?.pausedUntil ? { pausedUntil: status.pausedUntil } : {}),
-      daemonQuiet: status?.quietHours?.active ?? false,
-      settings: settings(),
-    });
+    const account = daemon.status?.accounts.find((a) => a.id === signal.accountId);
+    const decision = decideNotification(signal, account ? { account } : {});
     if (decision.show) postNotification(decision, openExternalSafely, logError);
   });
 }
@@ -133,12 +127,7 @@ async function start(): Promise<void> {
     logError(err);
     return undefined;
   });
-  const settings = (): TraySettings =>
-    current ?? {
-      quietHours: { enabled: false, start: '22:00', end: '07:00', days: [] },
-      rules: [],
-      openAtLogin: false,
-    };
+  const settings = (): TraySettings => current ?? { openAtLogin: false };
   const setOpenAtLogin = await setupLoginItem(store);
   const daemon = setupDaemon();
   const openSettings = (hash?: string) => showSettingsWindow(paths.window, hash);
@@ -184,18 +173,14 @@ async function start(): Promise<void> {
         return;
     }
   });
-  setupNotifications(daemon, settings);
+  setupNotifications(daemon);
 
   const ipc = new TrayIpc((url) => isSettingsPage(paths.window, url));
   ipc.register(
     createHandlers({
       daemon,
-      settings: store,
+      notifications: new DaemonNotificationConfig(daemon),
       oauthSignIn: (accountId) => signInWithOAuth(accountId, daemon, openExternalSafely),
-      onSettingsChanged: (next) => {
-        current = next;
-        refreshTray();
-      },
     }),
   );
   setupStatusPush(daemon, ipc);

@@ -1,29 +1,24 @@
 import type { AccountSummary } from '../../../daemon/src/ipc/protocol';
 import type { ChangeSignal } from '../../../daemon/src/signal';
-import type { Rule, TraySettings } from '../tray-settings';
+import { formatSignal, notableChanges } from '../../../daemon/src/sinks/format';
 import { allowedExternalUrl } from './external-url';
-import { notificationText } from './notification-text';
-import { inQuietHours, localTime } from './quiet-hours';
 
-/** What the policy needs to know besides the signal. */
+/**
+ * What the policy needs besides the signal. Pause, quiet hours and mute rules are not here:
+ * the daemon's hub applies them to the tray's subscription (role "subscriber") and delivers
+ * a held summary the moment a quiet period or pause ends — filtering again with the tray's
+ * cached status would drop exactly that summary.
+ */
 export interface PolicyContext {
-  now: Date;
-  /** IANA zone for quiet hours and event times; the system zone when undefined. */
+  /** IANA zone for event times; the system zone when undefined. */
   timeZone?: string;
   locale?: string;
-  /** The signal's account as the daemon last reported it (name, kind, web URL). */
-  account?: Pick<AccountSummary, 'id' | 'name' | 'kind' | 'webUrl'>;
-  /** The daemon-wide pause (DaemonStatus.pausedUntil). */
-  pausedUntil?: string;
-  /** The daemon's own quiet hours say "now" is quiet (DaemonStatus.quietHours.active). */
-  daemonQuiet?: boolean;
-  settings: Pick<TraySettings, 'quietHours' | 'rules'>;
+  /** The signal's account as the daemon last reported it (for its web URL). */
+  account?: Pick<AccountSummary, 'id' | 'webUrl'>;
 }
 
-export type SuppressReason = 'paused' | 'quiet-hours' | 'muted-by-rule' | 'nothing-to-announce';
-
 export type NotificationDecision =
-  | { show: false; reason: SuppressReason }
+  | { show: false; reason: 'nothing-to-announce' }
   | {
       show: true;
       signalId: string;
@@ -33,22 +28,6 @@ export type NotificationDecision =
       /** Opened on click with shell.openExternal; already checked against the allow-list. */
       click: string | undefined;
     };
-
-/** Whether every condition the rule names holds for the signal. */
-export function ruleMatches(rule: Rule, s: ChangeSignal): boolean {
-  if (rule.accountId !== undefined && rule.accountId !== s.accountId) return false;
-  if (rule.collection !== undefined && rule.collection !== s.collection) return false;
-  if (rule.folder !== undefined) {
-    const f = rule.folder.toLowerCase();
-    if (s.folder.name.toLowerCase() !== f && s.folder.id.toLowerCase() !== f) return false;
-  }
-  if (rule.from !== undefined) {
-    const needle = rule.from.toLowerCase();
-    const items = [...s.added, ...s.changed, ...s.removed];
-    if (!items.some((i) => i.from?.toLowerCase().includes(needle))) return false;
-  }
-  return true;
-}
 
 /**
  * Where a click on the notification goes: the account's web mail / calendar when configured,
@@ -62,25 +41,14 @@ export function clickTarget(s: ChangeSignal, webUrl: string | undefined): string
 }
 
 /**
- * Decides whether one coalesced signal becomes one desktop notification, and with which words
- * and click target. Order: pause, then quiet hours (the daemon's and the tray's), then rules —
- * so a paused tray is silent whatever a rule says.
+ * Decides whether one coalesced signal becomes one desktop notification, with which words
+ * and which click target. The words and the "worth interrupting for" test are the daemon's
+ * (sinks/format.ts), so a change reads the same in the tray, the desktop sink and hooks.
  */
-export function decideNotification(s: ChangeSignal, ctx: PolicyContext): NotificationDecision {
-  if (ctx.pausedUntil !== undefined && Date.parse(ctx.pausedUntil) > ctx.now.getTime()) {
-    return { show: false, reason: 'paused' };
-  }
-  if (ctx.daemonQuiet || inQuietHours(ctx.settings.quietHours, localTime(ctx.now, ctx.timeZone))) {
-    return { show: false, reason: 'quiet-hours' };
-  }
-  const rule = ctx.settings.rules.find((r) => ruleMatches(r, s));
-  if (rule?.action === 'mute') return { show: false, reason: 'muted-by-rule' };
-  const text = notificationText(s, {
-    locale: ctx.locale,
-    timeZone: ctx.timeZone,
-    accountName: ctx.account?.name,
-  });
-  if (text === undefined) return { show: false, reason: 'nothing-to-announce' };
+export function decideNotification(s: ChangeSignal, ctx: PolicyContext = {}): NotificationDecision {
+  const notable = notableChanges(s);
+  if (notable === undefined) return { show: false, reason: 'nothing-to-announce' };
+  const text = formatSignal(notable, { locale: ctx.locale, timeZone: ctx.timeZone });
   return {
     show: true,
     signalId: s.id,

@@ -1,5 +1,5 @@
 import { Account } from '../../../daemon/src/config/account';
-import { QuietHours, Rule } from '../tray-settings';
+import { QuietHoursConfig, RuleConfig, type Weekday } from '../../../daemon/src/config/rules';
 
 /** Field name → message, as the form shows them next to each field. */
 export type FieldErrors = Record<string, string>;
@@ -83,45 +83,62 @@ export function checkAccountForm(v: AccountFormValues): Checked<{ account: Accou
   return { ok: true, value: oauth ? { account: parsed.data } : { account: parsed.data, secret: v.password } };
 }
 
-/** Quiet hours from the form; start/end come from `<input type="time">` as HH:MM. */
+/** Quiet hours from the form, checked with the daemon's schema; off means none at all. */
 export function checkQuietHours(v: {
   enabled: boolean;
   start: string;
   end: string;
-  days: number[];
-}): Checked<QuietHours> {
-  const parsed = QuietHours.safeParse(v);
+  days: Weekday[];
+  during: string;
+}): Checked<QuietHoursConfig | null> {
+  if (!v.enabled) return { ok: true, value: null };
+  // No day ticked means every day: the schema wants the key left out rather than empty.
+  const raw = { start: v.start, end: v.end, during: v.during, ...(v.days.length ? { days: v.days } : {}) };
+  const parsed = QuietHoursConfig.safeParse(raw);
   if (parsed.success) return { ok: true, value: parsed.data };
   const errors: FieldErrors = {};
   for (const issue of parsed.error.issues) {
-    const field = String(issue.path[0] ?? 'end');
-    errors[field] ??= issue.message;
+    const name = String(issue.path[0] ?? 'end');
+    errors[name] ??=
+      name === 'start' || name === 'end' ? (v[name] ? issue.message : 'enter a time') : issue.message;
   }
   return { ok: false, errors };
 }
 
-/** One rule from the form: empty inputs mean "any", and a rule must narrow at least something. */
+/**
+ * One rule from the form, checked with the daemon's schema. Empty inputs mean "any"; a rule
+ * must narrow something, and a silent rule cannot also filter senders (it drops the folder).
+ */
 export function checkRule(v: {
   accountId: string;
   collection: string;
   folder: string;
   from: string;
   action: string;
-}): Checked<Rule> {
+}): Checked<RuleConfig> {
+  const senders = v.from
+    .split(',')
+    .map((x) => x.trim())
+    .filter((x) => x !== '');
+  const mute = v.action === 'mute';
   const raw = {
-    accountId: opt(v.accountId),
-    collection: opt(v.collection),
-    folder: opt(v.folder),
-    from: opt(v.from),
-    action: v.action,
+    ...(opt(v.accountId) ? { account: opt(v.accountId) } : {}),
+    ...(opt(v.collection) ? { collection: opt(v.collection) } : {}),
+    ...(opt(v.folder) ? { folder: opt(v.folder) } : {}),
+    ...(senders.length ? { senders } : {}),
+    mute,
   };
   const errors: FieldErrors = {};
-  if (!raw.accountId && !raw.collection && !raw.folder && !raw.from) {
+  if (!raw.account && !raw.collection && !raw.folder && !raw.senders) {
     errors.folder = 'choose at least one condition: account, kind, folder or sender';
   }
-  const parsed = Rule.safeParse(JSON.parse(JSON.stringify(raw)));
+  if (mute && raw.senders) errors.from = 'a silent rule silences the whole folder; leave the sender empty';
+  const parsed = RuleConfig.safeParse(raw);
   if (!parsed.success) {
-    for (const issue of parsed.error.issues) errors[String(issue.path[0] ?? 'action')] ??= issue.message;
+    for (const issue of parsed.error.issues) {
+      const name = issue.path[0] === 'senders' ? 'from' : String(issue.path[0] ?? 'folder');
+      errors[name] ??= issue.message;
+    }
   }
   if (!parsed.success || Object.keys(errors).length > 0) return { ok: false, errors };
   return { ok: true, value: parsed.data };

@@ -1,13 +1,13 @@
 import type { AccountSummary, FolderInfo } from '../../../daemon/src/ipc/protocol';
 import type { TidingsBridge, TrayStatus } from '../../src/ipc-contract';
-import type { QuietHours, Rules } from '../../src/tray-settings';
+import type { QuietHoursConfig, RuleConfig } from '../../../daemon/src/config/rules';
 
 /** What the fake daemon behind the fake bridge starts with. */
 export interface FakeState {
   accounts: AccountSummary[];
   folders: Record<string, FolderInfo[]>;
-  rules: Rules;
-  quietHours: QuietHours;
+  rules: RuleConfig[];
+  quietHours: QuietHoursConfig | null;
   status: TrayStatus;
   /** Account ids whose connection test fails at the auth step. */
   failingTests: string[];

@@ -47,8 +47,8 @@ function state(extra: Partial<FakeState> = {}): FakeState {
         { id: '3', name: 'Calendar', collection: 'calendar', watched: true },
       ],
     },
-    rules: [{ folder: 'Newsletters', action: 'mute' }],
-    quietHours: { enabled: true, start: '22:00', end: '07:00', days: [] },
+    rules: [{ folder: 'Newsletters', mute: true }],
+    quietHours: { start: '22:00', end: '07:00', during: 'hold' },
     status: {
       connection: { state: 'connected' },
       daemon: {
@@ -345,19 +345,29 @@ describe.skipIf(skip !== undefined)('settings window pages in Chromium (fake pre
     expect(await callsOf(p, 'setRules')).toEqual([]);
     await p.selectOption('#add-rule select[name="accountId"]', 'work');
     await p.selectOption('#add-rule select[name="collection"]', 'mail');
-    await p.fill('#add-rule input[name="from"]', 'boss@example.org');
+    // A silent rule with a sender filter makes no sense: the page says so.
+    await p.fill('#add-rule input[name="from"]', 'boss@example.org, *@board.example.org');
+    await p.getByRole('button', { name: 'Add rule' }).click();
+    expect(await p.locator('#add-rule [data-error-for="from"]').innerText()).toBe(
+      'a silent rule silences the whole folder; leave the sender empty',
+    );
     await p.selectOption('#add-rule select[name="action"]', 'notify');
     await p.getByRole('button', { name: 'Add rule' }).click();
     await expect.poll(() => p.locator('#rule-list > li').count()).toBe(2);
     expect(await p.locator('#rule-list > li').nth(1).innerText()).toContain(
-      'mail from "boss@example.org" of Work mail → notify',
+      'mail from "boss@example.org", "*@board.example.org" of Work mail → notify',
     );
     expect(await callsOf(p, 'setRules')).toEqual([
       [
         'setRules',
         [
-          { folder: 'Newsletters', action: 'mute' },
-          { accountId: 'work', collection: 'mail', from: 'boss@example.org', action: 'notify' },
+          { folder: 'Newsletters', mute: true },
+          {
+            account: 'work',
+            collection: 'mail',
+            senders: ['boss@example.org', '*@board.example.org'],
+            mute: false,
+          },
         ],
       ],
     ]);
@@ -372,17 +382,23 @@ describe.skipIf(skip !== undefined)('settings window pages in Chromium (fake pre
     await p.fill('#quiet-form input[name="end"]', '22:00');
     await p.getByRole('button', { name: 'Save quiet hours' }).click();
     expect(await p.locator('#quiet-form [data-error-for="end"]').innerText()).toBe(
-      'start and end must differ',
+      'end must differ from start',
     );
     expect(await callsOf(p, 'setQuietHours')).toEqual([]);
     await p.fill('#quiet-form input[name="end"]', '06:30');
     await p.getByLabel('Sat').check();
     await p.getByLabel('Sun').check();
+    await p.selectOption('#quiet-form select[name="during"]', 'drop');
     await p.getByRole('button', { name: 'Save quiet hours' }).click();
     await expect.poll(() => p.locator('#quiet-notice').innerText()).toBe('Quiet from 22:00 until 06:30.');
     expect(await callsOf(p, 'setQuietHours')).toEqual([
-      ['setQuietHours', { enabled: true, start: '22:00', end: '06:30', days: [6, 0] }],
+      ['setQuietHours', { start: '22:00', end: '06:30', days: ['sat', 'sun'], during: 'drop' }],
     ]);
+    // Off means no quiet hours at all in the daemon's config.
+    await p.getByLabel('No notifications during quiet hours').uncheck();
+    await p.getByRole('button', { name: 'Save quiet hours' }).click();
+    await expect.poll(() => p.locator('#quiet-notice').innerText()).toBe('Quiet hours are off.');
+    expect((await callsOf(p, 'setQuietHours')).at(-1)).toEqual(['setQuietHours', null]);
     assertNotBlank(await p.screenshot({ path: join(SCREENSHOTS, 'quiet-hours.png'), fullPage: true }));
   });
 

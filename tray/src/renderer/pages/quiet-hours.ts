@@ -1,38 +1,40 @@
+import type { Weekday } from '../../../../daemon/src/config/rules';
 import { busy, byId, errorText, field, h, say, showFieldErrors } from '../dom';
 import { checkQuietHours } from '../form-validation';
 
-/** Monday first, as calendars in most locales show the week; values are Date#getDay() numbers. */
-const DAYS: [number, string][] = [
-  [1, 'Mon'],
-  [2, 'Tue'],
-  [3, 'Wed'],
-  [4, 'Thu'],
-  [5, 'Fri'],
-  [6, 'Sat'],
-  [0, 'Sun'],
+const DAYS: [Weekday, string][] = [
+  ['mon', 'Mon'],
+  ['tue', 'Tue'],
+  ['wed', 'Wed'],
+  ['thu', 'Thu'],
+  ['fri', 'Fri'],
+  ['sat', 'Sat'],
+  ['sun', 'Sun'],
 ];
 
-/** The quiet-hours page: when desktop notifications stay silent. */
+/** The quiet-hours page: the daemon's `notifications.quietHours`, which its hub applies. */
 export function setupQuietHoursPage(): { reload: () => Promise<void> } {
   const form = byId<HTMLFormElement>('quiet-form');
   const notice = byId('quiet-notice');
   const enabled = form.elements.namedItem('enabled') as HTMLInputElement;
+  const input = (name: string) => form.elements.namedItem(name) as HTMLInputElement | HTMLSelectElement;
   byId('quiet-days').replaceChildren(
-    ...DAYS.map(([n, label]) =>
-      h('label', { class: 'inline' }, h('input', { type: 'checkbox', name: 'day', value: String(n) }), label),
+    ...DAYS.map(([value, label]) =>
+      h('label', { class: 'inline' }, h('input', { type: 'checkbox', name: 'day', value }), label),
     ),
   );
 
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
-    const days = [...form.querySelectorAll<HTMLInputElement>('input[name="day"]:checked')].map((i) =>
-      Number(i.value),
+    const days = [...form.querySelectorAll<HTMLInputElement>('input[name="day"]:checked')].map(
+      (i) => i.value as Weekday,
     );
     const checked = checkQuietHours({
       enabled: enabled.checked,
       start: field(form, 'start'),
       end: field(form, 'end'),
       days,
+      during: field(form, 'during'),
     });
     showFieldErrors(form, checked.ok ? {} : checked.errors);
     if (!checked.ok) return;
@@ -40,22 +42,20 @@ export function setupQuietHoursPage(): { reload: () => Promise<void> } {
       window.tidings.setQuietHours(checked.value),
     );
     if (!r.ok) return say(notice, 'error', errorText(r.error));
-    say(
-      notice,
-      'ok',
-      r.value.enabled ? `Quiet from ${r.value.start} until ${r.value.end}.` : 'Quiet hours are off.',
-    );
+    say(notice, 'ok', r.value ? `Quiet from ${r.value.start} until ${r.value.end}.` : 'Quiet hours are off.');
   });
 
   return {
     async reload() {
       const r = await window.tidings.getQuietHours();
       if (!r.ok) return say(notice, 'error', errorText(r.error));
-      enabled.checked = r.value.enabled;
-      (form.elements.namedItem('start') as HTMLInputElement).value = r.value.start;
-      (form.elements.namedItem('end') as HTMLInputElement).value = r.value.end;
+      const q = r.value;
+      enabled.checked = q !== null;
+      input('start').value = q?.start ?? '22:00';
+      input('end').value = q?.end ?? '07:00';
+      input('during').value = q?.during ?? 'hold';
       for (const box of form.querySelectorAll<HTMLInputElement>('input[name="day"]')) {
-        box.checked = r.value.days.includes(Number(box.value));
+        box.checked = q?.days?.includes(box.value as Weekday) ?? false;
       }
     },
   };

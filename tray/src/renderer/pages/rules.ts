@@ -1,16 +1,16 @@
 import type { AccountSummary } from '../../../../daemon/src/ipc/protocol';
-import type { Rule, Rules } from '../../tray-settings';
+import type { RuleConfig } from '../../../../daemon/src/config/rules';
 import { busy, byId, errorText, field, h, say, showFieldErrors } from '../dom';
 import { checkRule } from '../form-validation';
 
-/** "mail from @example.org in Newsletters of work → stay silent" */
-export function describeRule(r: Rule, accountName: (id: string) => string): string {
-  const what = r.collection ?? 'anything';
-  const parts = [what];
-  if (r.from) parts.push(`from "${r.from}"`);
+/** "mail from boss@example.org in Newsletters of Work mail → notify" */
+export function describeRule(r: RuleConfig, accountName: (id: string) => string): string {
+  const kinds = r.collection === undefined ? 'anything' : [r.collection].flat().join(' or ');
+  const parts = [kinds];
+  if (r.senders) parts.push(`from ${r.senders.map((x) => `"${x}"`).join(', ')}`);
   if (r.folder) parts.push(`in ${r.folder}`);
-  if (r.accountId) parts.push(`of ${accountName(r.accountId)}`);
-  return `${parts.join(' ')} → ${r.action === 'mute' ? 'stay silent' : 'notify'}`;
+  if (r.account) parts.push(`of ${accountName(r.account)}`);
+  return `${parts.join(' ')} → ${r.mute ? 'stay silent' : 'notify'}`;
 }
 
 /** The rules page: an ordered list (first match wins) and a form to add one. */
@@ -18,11 +18,11 @@ export function setupRulesPage(): { reload: (accounts: AccountSummary[]) => Prom
   const list = byId<HTMLOListElement>('rule-list');
   const form = byId<HTMLFormElement>('add-rule');
   const notice = byId('rules-notice');
-  let rules: Rules = [];
+  let rules: RuleConfig[] = [];
   let accounts: AccountSummary[] = [];
   const nameOf = (id: string) => accounts.find((a) => a.id === id)?.name ?? id;
 
-  const save = async (next: Rules, button: HTMLButtonElement, done: string) => {
+  const save = async (next: RuleConfig[], button: HTMLButtonElement, done: string) => {
     const r = await busy(button, () => window.tidings.setRules(next));
     if (!r.ok) return say(notice, 'error', errorText(r.error));
     rules = r.value;
