@@ -5,6 +5,8 @@ import type { EasError } from './errors';
 export type Recovery =
   | { kind: 'wait-for-user'; state: Extract<WatcherState, 'needs-credentials' | 'disabled'> }
   | { kind: 'wiped' }
+  /** Reconnect at once (a new session starts with FolderSync); `reset` restarts the hierarchy from "0". */
+  | { kind: 'resync'; reset: boolean }
   | { kind: 'retry'; baseMs: number; capMs: number };
 
 /**
@@ -25,6 +27,11 @@ export function recoveryFor(e: EasError): Recovery {
       return { kind: 'wait-for-user', state: 'disabled' };
     case 'EAS_ERR_REMOTE_WIPED':
       return { kind: 'wiped' };
+    case 'EAS_ERR_HIERARCHY_CHANGED':
+      return { kind: 'resync', reset: false };
+    case 'EAS_ERR_SYNC_STATE':
+      // Status 132–136: the server lost our state; only a fresh hierarchy (and baselines) helps.
+      return { kind: 'resync', reset: true };
     case 'EAS_ERR_MAILBOX_FULL':
       // A full mailbox does not empty itself in seconds: start at 5 minutes, cap at an hour.
       return { kind: 'retry', baseMs: 5 * 60_000, capMs: 3600_000 };

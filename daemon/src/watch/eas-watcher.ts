@@ -53,6 +53,8 @@ export interface EasWatcherDeps {
   random?: () => number;
 }
 
+/** Immediate reconnects for a changed hierarchy or lost sync state before those back off too. */
+const MAX_QUICK_RESYNCS = 2;
 /** Consecutive Ping cuts tolerated (with a shorter heartbeat each time) before backing off. */
 const MAX_CUTS = 3;
 
@@ -195,14 +197,19 @@ class EasWatcher implements Watcher {
       this.#set('disabled', { detail: 'Removed by a remote wipe order', lastError });
       return;
     }
+    if (r.kind === 'resync' && this.#attempt < MAX_QUICK_RESYNCS) {
+      this.#attempt++;
+      if (r.reset) this.#put({}, [K.folderSyncKey]);
+      return;
+    }
     if (r.kind === 'wait-for-user') {
       this.#set(r.state, { detail: e.message, lastError });
       await this.#park(false);
       return;
     }
     const delay = backoffDelay(this.#attempt, e.retryAfterMs, {
-      baseMs: r.baseMs,
-      capMs: r.capMs,
+      baseMs: r.kind === 'retry' ? r.baseMs : 2_000,
+      capMs: r.kind === 'retry' ? r.capMs : 15 * 60_000,
       ...(this.#deps.random ? { random: this.#deps.random } : {}),
     });
     this.#attempt++;

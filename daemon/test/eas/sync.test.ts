@@ -171,3 +171,33 @@ describe('Sync (MS-ASCMD 2.2.1.21) and FolderSync', () => {
     expect(child(sent(b, 'Sync').at(-2)?.body, 'Collections')).toBeDefined();
   });
 });
+
+describe('hierarchy and state loss during Sync', () => {
+  it('Sync Status 12 (hierarchy changed): FolderSync at once, no back-off, changes keep flowing', async () => {
+    const h = await open();
+    await pingParked(h);
+    const folderSyncs = sent(h, 'FolderSync').length;
+    h.server.handlers.Sync = failTimes(1, { body: el('AirSync', 'Sync', el('AirSync', 'Status', 12)) });
+    h.server.addMail('alice', { subject: 'one', from: 'a@b' });
+    await waitFor(
+      () => sent(h, 'FolderSync').length > folderSyncs && h.server.parkedPings > 0,
+      'FolderSync again',
+    );
+    const s = await waitFor(() => h.signals[0], 'signal');
+    expect(s.added[0]?.title).toBe('one');
+    expect(h.statuses.some((x) => x.state === 'backing-off')).toBe(false);
+  });
+
+  it('Status 132 (server lost the sync state): hierarchy restarts from 0, baselines again, nothing announced', async () => {
+    const h = await open();
+    await pingParked(h);
+    h.server.handlers.Sync = failTimes(1, { body: el('AirSync', 'Sync', el('AirSync', 'Status', 132)) });
+    h.server.addMail('alice', { subject: 'lost', from: 'a@b' });
+    await waitFor(
+      () => text(sent(h, 'FolderSync').at(-1)?.body, 'SyncKey') === '0' && sent(h, 'FolderSync').length > 1,
+      'restart',
+    );
+    await pingParked(h);
+    expect(h.signals).toEqual([]);
+  });
+});
