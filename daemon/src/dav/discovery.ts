@@ -151,7 +151,10 @@ async function propfind0(send: Send, url: URL): Promise<ContextProps> {
     body: PROPFIND_PRINCIPAL,
   });
   const ms = parseMultistatus(res.body, { url: url.href });
-  const props = ms.responses.map(okProps).reduce((a, b) => Object.assign(a, b), {});
+  // Depth: 0 answers for the request URL only; a server that lists members anyway must not
+  // lend their resourcetype to the context URL.
+  const first = ms.responses[0];
+  const props = first ? okProps(first) : {};
   const principal = hrefsOf(props['current-user-principal'])[0];
   return {
     url: res.url,

@@ -10,17 +10,21 @@ import { childNames, hrefsOf, type Multistatus, okProps, parseMultistatus, text,
 const PUSH_NS = 'xmlns:P="https://bitfire.at/webdav-push" xmlns:P0="DAV:Push"';
 
 /**
- * The body of the one PROPFIND Depth: 1 per home and check. It asks every member for what tells
- * a change (RFC 6578 §4 sync-token, calendarserver getctag) and what we need to name and type it
- * (RFC 4791 §5.2.3 supported-calendar-component-set). Push properties are asked only when
- * `withPush`, on the first check, to keep the idle request small.
+ * How much a home PROPFIND asks. `full` reads what names and types each collection (displayname,
+ * DAV:owner, RFC 4791 §5.2.3 supported-calendar-component-set); `markers` only what tells a change
+ * (RFC 6578 §4 sync-token, calendarserver getctag) plus resourcetype, which is what an idle check
+ * needs — the metadata comes from the last full listing (see mergeMarkers).
  */
-export function homePropfindBody(withPush: boolean): string {
+export type HomeDetail = 'full' | 'markers';
+
+/** The body of the one PROPFIND Depth: 1 per home and check. Push properties only when `withPush`. */
+export function homePropfindBody(detail: HomeDetail, withPush = false): string {
+  const full = detail === 'full';
   return (
     '<?xml version="1.0" encoding="utf-8"?>' +
     `<D:propfind xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav" xmlns:CS="http://calendarserver.org/ns/"${withPush ? ` ${PUSH_NS}` : ''}>` +
-    '<D:prop><D:resourcetype/><D:displayname/><D:sync-token/><CS:getctag/><D:owner/>' +
-    '<C:supported-calendar-component-set/>' +
+    '<D:prop><D:resourcetype/><D:sync-token/><CS:getctag/>' +
+    (full ? '<D:displayname/><D:owner/><C:supported-calendar-component-set/>' : '') +
     (withPush ? '<P:push-transports/><P:topic/><P0:push-transports/><P0:topic/>' : '') +
     '</D:prop></D:propfind>'
   );
@@ -30,15 +34,38 @@ export function homePropfindBody(withPush: boolean): string {
 export async function propfindHome(
   send: Send,
   home: URL,
-  opts: { withPush?: boolean } = {},
+  opts: { detail?: HomeDetail; withPush?: boolean } = {},
 ): Promise<DavCollection[]> {
   const res = await send({
     method: 'PROPFIND',
     url: home,
     headers: { depth: '1', 'content-type': 'application/xml; charset=utf-8' },
-    body: homePropfindBody(opts.withPush ?? false),
+    body: homePropfindBody(opts.detail ?? 'full', opts.withPush ?? false),
   });
   return parseHomeCollections(parseMultistatus(res.body, { url: home.href }), res.url);
+}
+
+/**
+ * Pure: a markers-only listing completed from the last full one — name, type, owner and push
+ * topic from `known`, change markers from `markers`. Undefined when a collection appeared that
+ * the full listing did not have: the caller then asks for the full listing.
+ */
+export function mergeMarkers(
+  known: ReadonlyMap<string, DavCollection>,
+  markers: readonly DavCollection[],
+): DavCollection[] | undefined {
+  const out: DavCollection[] = [];
+  for (const m of markers) {
+    const k = known.get(m.href);
+    if (k === undefined) return undefined;
+    const { syncToken: _t, ctag: _c, ...meta } = k;
+    out.push({
+      ...meta,
+      ...(m.syncToken !== undefined ? { syncToken: m.syncToken } : {}),
+      ...(m.ctag !== undefined ? { ctag: m.ctag } : {}),
+    });
+  }
+  return out;
 }
 
 /** Pure: the collections in a home's multistatus. The home itself and non-DAV members are skipped. */

@@ -5,7 +5,7 @@ import { checkCollection } from '../dav/check';
 import type { DavCollection } from '../dav/collection';
 import { type DiscoveryDns, type DiscoveryResult, discover, systemDns } from '../dav/discovery';
 import { DavError } from '../dav/errors';
-import { propfindHome } from '../dav/home-propfind';
+import { mergeMarkers, propfindHome } from '../dav/home-propfind';
 import { hrefUrl } from '../dav/href';
 import type { PushInbox } from '../dav/push';
 import { compose, createTransport, type Send } from '../dav/request';
@@ -45,6 +45,8 @@ export interface DavWatcher extends Watcher {
 const KEY_DISCOVERY = 'dav:discovery';
 const KEY_WATCHED = 'dav:watched';
 const collectionKey = (href: string) => `dav:col:${href}`;
+/** How long a full home listing (names, types, owners) is reused for markers-only checks. */
+const FULL_LISTING_MS = 3600_000;
 
 /**
  * One CalDAV or CardDAV account: discovery, then per check one PROPFIND Depth: 1 per home and a
@@ -76,6 +78,8 @@ export function createDavWatcher(
   let attempt = 0;
   let lastChangeAt = clock.now();
   let push: PushStrategy | undefined;
+  /** Last full listing per home URL. */
+  const homes = new Map<string, { at: number; collections: Map<string, DavCollection> }>();
 
   function setStatus(state: WatcherState, extra: Omit<WatcherStatus, 'state' | 'since'> = {}): void {
     const folders = status.folders;
@@ -208,7 +212,7 @@ export function createDavWatcher(
     const watched: { home: URL; collection: DavCollection }[] = [];
     for (const home of disc.homes) {
       const homeUrl = new URL(home);
-      const found = await propfindHome(s, homeUrl, { withPush: firstRound });
+      const found = await listHome(s, homeUrl, firstRound);
       const chosen = selectCollections(found, {
         ...(account.collections ? { configured: account.collections } : {}),
         ...(disc.principal ? { principal: disc.principal } : {}),
@@ -261,6 +265,22 @@ export function createDavWatcher(
       );
     }
     return announced;
+  }
+
+  /**
+   * The home's collections for this check: a markers-only PROPFIND completed from the last full
+   * listing, or a full one on the first check, after FULL_LISTING_MS, or when a collection
+   * appeared. Either way it is one request per home, except the check that meets a new collection.
+   */
+  async function listHome(s: Send, homeUrl: URL, withPush: boolean): Promise<DavCollection[]> {
+    const cached = homes.get(homeUrl.href);
+    if (cached && !withPush && clock.now() - cached.at < FULL_LISTING_MS) {
+      const merged = mergeMarkers(cached.collections, await propfindHome(s, homeUrl, { detail: 'markers' }));
+      if (merged) return merged;
+    }
+    const full = await propfindHome(s, homeUrl, { detail: 'full', withPush });
+    homes.set(homeUrl.href, { at: clock.now(), collections: new Map(full.map((c) => [c.href, c])) });
+    return full;
   }
 
   /** Drops the state of collections that are no longer watched (deleted or unselected). */

@@ -85,6 +85,33 @@ describe('DAV watcher against the fixture server', () => {
     expect(fx.requests.map((r) => [r.method, r.path, r.depth])).toEqual([['PROPFIND', '/cal/alice/', '1']]);
   });
 
+  it('idle checks ask only for change markers; names refresh hourly; a new collection is listed in full at once', async () => {
+    await setup();
+    const w = start();
+    w.start();
+    await w.checkNow();
+    fx.requests.length = 0;
+    await w.checkNow();
+    expect(fx.requests[0]?.body).toContain('sync-token');
+    expect(fx.requests[0]?.body).not.toContain('displayname');
+
+    fx.data.addCollection('/cal/alice/new/', 'tasks', 'Chores');
+    await w.checkNow();
+    expect(w.status().folders?.map((f) => [f.name, f.collection])).toEqual([
+      ['Work', 'calendar'],
+      ['Chores', 'tasks'],
+    ]);
+
+    const work = fx.data.collections.get(WORK);
+    if (work) work.name = 'Office';
+    await w.checkNow();
+    expect(w.status().folders?.[0]?.name).toBe('Work');
+    clock.advance(3600_000);
+    await w.checkNow();
+    expect(w.status().folders?.[0]?.name).toBe('Office');
+    expect(t.published).toEqual([]);
+  });
+
   it('announces a new, a moved and a cancelled event with exact summaries', async () => {
     await setup();
     const w = start();
