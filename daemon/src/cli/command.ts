@@ -37,7 +37,7 @@ export type FlagValues = Record<string, string | number | boolean | undefined>;
 
 /** What a command gets from main. */
 export interface CommandContext {
-  /** Positional arguments after the command words. */
+  /** Positional arguments after the command words (every argument for passthrough commands). */
   args: string[];
   flags: FlagValues;
   out: Output;
@@ -61,5 +61,7 @@ export interface Command {
   flags: readonly FlagSpec[];
   /** Longer help shown by `--help`. */
   details?: string;
+  /** Hands every argument after the command words to `run` unparsed (it has its own parser). */
+  passthrough?: boolean;
   run(ctx: CommandContext): Promise<number>;
 }

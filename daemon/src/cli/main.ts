@@ -54,7 +54,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   const { command } = found;
   const rest = argv.slice(command.name.split(' ').length);
   try {
-    const { flags, args } = parseFlags(rest, command.flags, command.name);
+    const { flags, args } = command.passthrough
+      ? { flags: {}, args: [...rest] }
+      : parseFlags(rest, command.flags, command.name);
     if (flags.help) {
       out.write(commandUsage(command));
       return EXIT.OK;
@@ -71,7 +73,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   } catch (err) {
     if (err instanceof CliError) {
       out.error(err.code, err.message);
-      if (err.exitCode === EXIT.USAGE) io.stderr(`\n${commandUsage(command)}`);
+      if (err.exitCode === EXIT.USAGE && !json) io.stderr(`\n${commandUsage(command)}`);
       return err.exitCode;
     }
     if (err instanceof IpcError && err.code === 'IPC_ERR_NOT_RUNNING') {

@@ -1,6 +1,7 @@
 /** Where text goes; tests pass collectors. */
 export interface Streams {
-  stdout(text: string): void;
+  /** Text, or bytes (wbxml encode writes WBXML). */
+  stdout(chunk: string | Uint8Array): void;
   stderr(text: string): void;
 }
 
@@ -43,7 +44,7 @@ export class Output {
 
   /** Raw text to stdout (usage, wbxml output). */
   write(text: string | Uint8Array): void {
-    this.#io.stdout(typeof text === 'string' ? text : Buffer.from(text).toString('binary'));
+    this.#io.stdout(text);
   }
 
   get streams(): Streams {

@@ -1,9 +1,13 @@
 import type { Command } from './command';
+import { accountAdd, accountRemove, accountTest } from './commands/account';
 import { accountList, accounts } from './commands/accounts';
 import { pause, reload, resume, stop } from './commands/control';
 import { daemon } from './commands/daemon';
+import { doctor } from './commands/doctor';
+import { serviceInstall } from './commands/service';
 import { status } from './commands/status';
 import { watch } from './commands/watch';
+import { wbxml } from './commands/wbxml';
 
 /** Every command, in the order `tidings --help` lists them. */
 export const COMMANDS: readonly Command[] = [
@@ -12,10 +16,16 @@ export const COMMANDS: readonly Command[] = [
   watch,
   accounts,
   accountList,
+  accountAdd,
+  accountRemove,
+  accountTest,
+  doctor,
   pause,
   resume,
   reload,
   stop,
+  serviceInstall,
+  wbxml,
 ];
 
 /**

@@ -4,6 +4,7 @@ import { stateDir } from '../../config/paths';
 import type { Command } from '../command';
 import { CliError, EXIT } from '../errors';
 import { configPathOf } from '../paths';
+import { testAccount } from '../../diagnose/checks';
 
 export const daemon: Command = {
   name: 'daemon',
@@ -43,6 +44,7 @@ export const daemon: Command = {
       logLevelOverride: level !== undefined,
       handleSignals: true,
       out: (text) => ctx.out.write(`${text}\n`),
+      tester: testAccount,
     });
     await running.stopped;
     return EXIT.OK;

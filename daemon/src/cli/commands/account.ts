@@ -1,0 +1,271 @@
+import { join } from 'node:path';
+import { Account } from '../../config/account';
+import { loadConfig, toIssues } from '../../config/load';
+import { addAccountToFile, removeAccountFromFile } from '../../config/write';
+import { testAccount } from '../../diagnose/checks';
+import { IpcError } from '../../ipc/errors';
+import type { TestResult } from '../../ipc/protocol';
+import { keyringSecret, secretForAccount } from '../../secrets';
+import { SqliteStore } from '../../store/sqlite-store';
+import type { SecretSource } from '../../watch/types';
+import type { Command, CommandContext } from '../command';
+import { withDaemon } from '../client';
+import { formatSteps } from '../checks-table';
+import { CliError, EXIT } from '../errors';
+import { cliLog, stateDirOf } from '../local';
+import { configPathOf } from '../paths';
+
+const KINDS = ['exchange', 'caldav', 'carddav'] as const;
+type Kind = (typeof KINDS)[number];
+
+/** Runs `fn` against the daemon when it runs, else `offline` (the CLI does the work itself). */
+async function daemonOr<T>(
+  ctx: CommandContext,
+  online: Parameters<typeof withDaemon<T>>[1],
+  offline: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await withDaemon(ctx, online);
+  } catch (err) {
+    if (err instanceof IpcError && err.code === 'IPC_ERR_NOT_RUNNING') return offline();
+    throw err;
+  }
+}
+
+async function value(
+  ctx: CommandContext,
+  flag: string,
+  question: string,
+  required: boolean,
+): Promise<string | undefined> {
+  const v = ctx.flags[flag];
+  if (typeof v === 'string' && v !== '') return v;
+  if (ctx.ask) {
+    const answer = await ctx.ask(question);
+    if (answer !== '') return answer;
+  }
+  if (required)
+    throw new CliError('CLI_ERR_MISSING', `--${flag} is required (no terminal to ask on)`, {
+      command: 'account add',
+    });
+  return undefined;
+}
+
+/** Account ids are lowercase [a-z0-9._-]: derived from the address when not given. */
+export function deriveId(from: string): string {
+  const id = from
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]+/g, '-')
+    .replace(/^[^a-z0-9]+/, '')
+    .slice(0, 64);
+  return id || 'account';
+}
+
+async function readPassword(ctx: CommandContext): Promise<string> {
+  if (ctx.flags['password-stdin']) {
+    const text = Buffer.from(await ctx.stdin()).toString('utf8');
+    const first = text.split(/\r?\n/, 1)[0] ?? '';
+    if (first === '')
+      throw new CliError('CLI_ERR_MISSING', '--password-stdin: stdin was empty', { command: 'account add' });
+    return first;
+  }
+  if (ctx.ask) return ctx.ask('Password (stored in the OS keyring, not in the config): ', { secret: true });
+  throw new CliError(
+    'CLI_ERR_MISSING',
+    'no password: give --password-command, --password-env or --password-stdin (no terminal to ask on)',
+    { command: 'account add' },
+  );
+}
+
+export const accountAdd: Command = {
+  name: 'account add',
+  synopsis: 'exchange|caldav|carddav',
+  description: 'add an account: asks what it needs, discovers the server, tests, stores the secret',
+  flags: [
+    { name: 'id', type: 'string', placeholder: 'id', description: 'account id (default: from the address)' },
+    { name: 'name', type: 'string', placeholder: 'text', description: 'display name' },
+    {
+      name: 'email',
+      type: 'string',
+      placeholder: 'addr',
+      description: 'exchange: e-mail address (Autodiscover starts from it)',
+    },
+    {
+      name: 'username',
+      type: 'string',
+      placeholder: 'login',
+      description: 'login when it differs from the address (DOMAIN\\user, UPN)',
+    },
+    {
+      name: 'url',
+      type: 'string',
+      placeholder: 'url',
+      description: 'server URL (exchange: skips Autodiscover; dav: required)',
+    },
+    {
+      name: 'password-command',
+      type: 'string',
+      placeholder: 'cmd',
+      description: 'read the password from this command (sh -c, first line), as mbsync PassCmd',
+    },
+    {
+      name: 'password-env',
+      type: 'string',
+      placeholder: 'VAR',
+      description: 'read the password from this environment variable of the daemon',
+    },
+    {
+      name: 'password-stdin',
+      type: 'boolean',
+      description: 'read the password (for the keyring) from the first line of stdin',
+    },
+    { name: 'no-test', type: 'boolean', description: 'add without testing the connection' },
+    { name: 'force', type: 'boolean', description: 'add even when the test fails' },
+  ],
+  details:
+    'The password goes to the OS keyring (service "tidings", account <id>) unless --password-command or\n' +
+    '--password-env says where the daemon finds it; it is never written to the config file.',
+  async run(ctx) {
+    const kind = (ctx.args[0] ??
+      (ctx.ask ? await ctx.ask('Kind (exchange, caldav, carddav): ') : undefined)) as Kind | undefined;
+    if (!kind || !KINDS.includes(kind))
+      throw new CliError('CLI_ERR_MISSING', 'say which kind: tidings account add exchange|caldav|carddav', {
+        command: 'account add',
+      });
+    const cmd = ctx.flags['password-command'] as string | undefined;
+    const env = ctx.flags['password-env'] as string | undefined;
+    if (cmd !== undefined && env !== undefined)
+      throw new CliError('CLI_ERR_BAD_VALUE', 'give --password-command or --password-env, not both', {
+        command: 'account add',
+      });
+    const secretRef =
+      cmd !== undefined ? { command: cmd } : env !== undefined ? { env } : { keyring: true as const };
+    let raw: Record<string, unknown>;
+    if (kind === 'exchange') {
+      const email = await value(ctx, 'email', 'E-mail address: ', true);
+      const username = await value(ctx, 'username', 'Login name (empty: the address): ', false);
+      raw = {
+        kind,
+        id: (ctx.flags.id as string | undefined) ?? deriveId(email!),
+        email,
+        ...(username ? { username } : {}),
+        ...(ctx.flags.url ? { url: ctx.flags.url } : {}),
+        auth: { type: 'basic', secret: secretRef },
+      };
+    } else {
+      const url = await value(
+        ctx,
+        'url',
+        `${kind === 'caldav' ? 'CalDAV' : 'CardDAV'} server URL (or your e-mail address): `,
+        true,
+      );
+      const username = await value(ctx, 'username', 'Login name: ', true);
+      raw = {
+        kind,
+        id: (ctx.flags.id as string | undefined) ?? deriveId(`${kind}-${username}`),
+        url,
+        username,
+        secret: secretRef,
+      };
+    }
+    if (ctx.flags.name) raw.name = ctx.flags.name;
+    const parsed = Account.safeParse(raw);
+    if (!parsed.success) {
+      const issue = toIssues(parsed.error)[0]!;
+      throw new CliError('CLI_ERR_BAD_VALUE', `${issue.path}: ${issue.reason}`, { command: 'account add' });
+    }
+    const account = parsed.data;
+    const password = 'keyring' in secretRef ? await readPassword(ctx) : undefined;
+    const secret: SecretSource =
+      password !== undefined ? { get: async () => password } : secretForAccount(account, { env: ctx.env });
+
+    let test: TestResult | undefined;
+    if (!ctx.flags['no-test']) {
+      ctx.out.info(`testing ${account.id} …`);
+      const result: TestResult = await testAccount(account, secret, cliLog(ctx));
+      test = result;
+      ctx.out.info(formatSteps(`${account.id}:`, result));
+      if (!result.ok && !ctx.flags.force) {
+        ctx.out.result(
+          { added: false, test: result },
+          () => 'not added: fix the failing check, or add --force',
+        );
+        return EXIT.CHECK_FAILED;
+      }
+    }
+    await daemonOr(
+      ctx,
+      (c) => c.call('accounts.add', { account, ...(password !== undefined ? { secret: password } : {}) }),
+      async () => {
+        if (password !== undefined) await keyringSecret(account.id).set!(password);
+        await addAccountToFile(configPathOf(ctx), account);
+        return undefined;
+      },
+    );
+    ctx.out.result(
+      { added: true, id: account.id, ...(test ? { test } : {}) },
+      () => `added ${account.id} to ${configPathOf(ctx)}`,
+    );
+    return EXIT.OK;
+  },
+};
+
+export const accountRemove: Command = {
+  name: 'account remove',
+  synopsis: '<id>',
+  description: 'remove an account: config entry, stored secrets and sync state',
+  flags: [],
+  async run(ctx) {
+    const id = ctx.args[0];
+    if (!id)
+      throw new CliError('CLI_ERR_MISSING', 'which account? tidings account remove <id>', {
+        command: 'account remove',
+      });
+    const file = configPathOf(ctx);
+    const account = (await loadConfig(file)).accounts.find((a) => a.id === id);
+    await daemonOr(
+      ctx,
+      (c) => c.call('accounts.remove', { id }),
+      async () => {
+        await removeAccountFromFile(file, id);
+        const store = SqliteStore.open({ path: join(stateDirOf(ctx), 'state.db') });
+        try {
+          store.deleteAccount(id);
+        } finally {
+          store.close();
+        }
+        return { removed: true };
+      },
+    );
+    // Secrets the keyring holds for it go too; a missing keyring is not a reason to fail.
+    for (const purpose of ['password', 'oauth-refresh'] as const)
+      await keyringSecret(id, purpose).delete!().catch(() => {});
+    ctx.out.result({ removed: true, id, kind: account?.kind }, () => `removed ${id}`);
+    return EXIT.OK;
+  },
+};
+
+export const accountTest: Command = {
+  name: 'account test',
+  synopsis: '<id>',
+  description: 'test an account: DNS, TLS, Autodiscover, auth, OPTIONS, one short Ping',
+  flags: [],
+  async run(ctx) {
+    const id = ctx.args[0];
+    if (!id)
+      throw new CliError('CLI_ERR_MISSING', 'which account? tidings account test <id>', {
+        command: 'account test',
+      });
+    const result = await daemonOr(
+      ctx,
+      (c) => c.call('accounts.test', { id }),
+      async () => {
+        const account = (await loadConfig(configPathOf(ctx))).accounts.find((a) => a.id === id);
+        if (!account) throw new CliError('CLI_ERR_FAILED', `no account "${id}" in ${configPathOf(ctx)}`);
+        return testAccount(account, secretForAccount(account, { env: ctx.env }), cliLog(ctx));
+      },
+    );
+    ctx.out.result(result, () => formatSteps(`${id}:`, result));
+    return result.ok ? EXIT.OK : EXIT.CHECK_FAILED;
+  },
+};
