@@ -71,7 +71,6 @@ export function createDavWatcher(
   let send: Send | undefined;
   let status: WatcherStatus = { state: 'stopped', since: new Date(clock.now()).toISOString() };
   let timer: unknown;
-  let running = false;
   let stopped = true;
   let chain: Promise<void> = Promise.resolve();
   let queued: Promise<void> | undefined;
@@ -138,7 +137,6 @@ export function createDavWatcher(
   }
 
   async function runCheck(): Promise<void> {
-    running = true;
     disarm();
     try {
       const changed = await check();
@@ -155,8 +153,6 @@ export function createDavWatcher(
     } catch (err) {
       if (stopped) return;
       onError(err);
-    } finally {
-      running = false;
     }
   }
 
@@ -328,7 +324,9 @@ export function createDavWatcher(
     },
     status: () => status,
     wake(reason) {
-      if (stopped || running) return;
+      // While a check runs, queue one more: the running check may have read the home before
+      // the change a push message announces.
+      if (stopped) return;
       ctx.log.debug({ accountId, reason }, 'dav wake');
       if (reason === 'network' || reason === 'resume') attempt = 0;
       disarm();
