@@ -77,6 +77,7 @@ export function createDavWatcher(
   let attempt = 0;
   let lastChangeAt = clock.now();
   let push: PushStrategy | undefined;
+  let secretOfCheck: Promise<string> | undefined;
   /** Last full listing per home URL. */
   const homes = new Map<string, { at: number; collections: Map<string, DavCollection> }>();
 
@@ -102,7 +103,12 @@ export function createDavWatcher(
       withRetryOnReset(),
       withStatusErrors(() => clock.now()),
       withRedirects(),
-      withBasicAuth(account.username, () => ctx.secret.get()),
+      withBasicAuth(account.username, () => {
+        // One look-up per check, not per request: a passwordCommand would otherwise run for
+        // every multiget batch. Forgotten when the check ends.
+        secretOfCheck ??= ctx.secret.get();
+        return secretOfCheck;
+      }),
     );
     return send;
   }
@@ -153,6 +159,8 @@ export function createDavWatcher(
     } catch (err) {
       if (stopped) return;
       onError(err);
+    } finally {
+      secretOfCheck = undefined;
     }
   }
 

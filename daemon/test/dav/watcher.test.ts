@@ -312,6 +312,25 @@ describe('DAV watcher against the fixture server', () => {
     expect(t.store.pending().map((s) => s.id)).toEqual([t.published[0]?.id]);
   });
 
+  it('reads the secret once per check, however many requests the check makes', async () => {
+    await setup();
+    for (let i = 0; i < 3; i++) fx.data.addCollection(`/cal/alice/c${i}/`, 'calendar', `C${i}`);
+    let reads = 0;
+    t.ctx.secret = {
+      get: async () => {
+        reads++;
+        return 'secret';
+      },
+    };
+    const w = start();
+    w.start();
+    await w.checkNow();
+    expect(fx.requests.length).toBeGreaterThan(5);
+    expect(reads).toBe(1);
+    await w.checkNow();
+    expect(reads).toBe(2);
+  });
+
   it('announces contact changes by display name for a CardDAV account', async () => {
     await setup();
     fx.data.addCollection('/card/alice/contacts/', 'contacts', 'Contacts');

@@ -223,10 +223,13 @@ describe.skipIf(unavailable !== undefined)('Radicale: CalDAV', () => {
     await w.checkNow();
     await w.checkNow();
     // Make Radicale forget its sync history: the stored token then fails valid-sync-token.
-    await rm(`/tmp/tidings-radicale/collections/collection-root${cal}.Radicale.cache/sync-token`, {
-      recursive: true,
-      force: true,
-    });
+    await rm(
+      `${process.env.TIDINGS_RADICALE_ROOT ?? '/tmp/tidings-radicale'}/collections/collection-root${cal}.Radicale.cache/sync-token`,
+      {
+        recursive: true,
+        force: true,
+      },
+    );
     await alice?.put(
       `${cal}e9.ics`,
       vevent({ uid: 'e9', summary: 'E9', start: '20260301T090000Z', end: '20260301T100000Z' }),
