@@ -47,7 +47,9 @@ function setupDaemon(): DaemonConnection {
   const socketPath = process.env.TIDINGS_SOCKET || defaultIpcPath();
   const daemon = new DaemonConnection({
     socketPath,
-    startDaemon: () => launchDaemon(undefined, logError),
+    startDaemon: () => {
+      launchDaemon(undefined, logError);
+    },
   });
   daemon.start();
   return daemon;
