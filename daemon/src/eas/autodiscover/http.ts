@@ -1,4 +1,5 @@
 import { type Dispatcher, request } from 'undici';
+import { authorization as authHeader, type EasAuth } from '../auth';
 import { AutodiscoverError } from './errors';
 import { MAX_RESPONSE_BYTES, parseJsonResponse, parsePoxResponse, type AutodiscoverAnswer } from './parse';
 import type { Candidate, Outcome } from './plan';
@@ -31,12 +32,13 @@ const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 /** Credentials go only over TLS; the GET-redirect step is unauthenticated by design (MS-OXDSCLI 3.1.5.4). */
 async function authorization(url: string, ctx: CandidateContext): Promise<Record<string, string>> {
   if (!url.startsWith('https:')) return {};
-  if (ctx.bearer) return { authorization: `Bearer ${await ctx.bearer()}` };
-  if (ctx.password) {
-    const user = ctx.username ?? ctx.email;
-    return { authorization: `Basic ${Buffer.from(`${user}:${await ctx.password()}`).toString('base64')}` };
-  }
-  return {};
+  const { bearer, password } = ctx;
+  const auth: EasAuth | undefined = bearer
+    ? { kind: 'bearer', tokens: { getAccessToken: () => bearer() } }
+    : password
+      ? { kind: 'basic', username: ctx.username ?? ctx.email, password }
+      : undefined;
+  return auth ? { authorization: await authHeader(auth) } : {};
 }
 
 async function readCapped(body: Dispatcher.ResponseData['body']): Promise<string> {
