@@ -14,7 +14,7 @@ export const SIGNALS_PER_STEP = 25;
 
 const path = process.argv[2];
 if (path) {
-  const store = SqliteStore.open({ path });
+  const store = SqliteStore.open({ path, syncEveryMs: Number(process.argv[3] ?? 1000) });
   let n = (store.get<number>('acct', 'step') ?? -1) + 1;
   writeSync(1, 'ready\n');
   for (;;) {

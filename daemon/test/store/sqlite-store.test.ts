@@ -72,6 +72,21 @@ describe('SqliteStore (file-specific behaviour)', () => {
     db.close();
   });
 
+  it('uses NORMAL with periodic checkpoints by default and FULL when syncEveryMs is 0', async () => {
+    const path = join(tmp(), 'state.db');
+    const normal = SqliteStore.open({ path, syncEveryMs: 20 });
+    expect(normal.synchronous).toBe('NORMAL');
+    normal.commit('a', { signals: Array.from({ length: 50 }, (_, i) => mailSignal('a', i)) });
+    expect(statSync(`${path}-wal`).size).toBeGreaterThan(0);
+    // The checkpoint (TRUNCATE) fsyncs and empties the WAL once the interval has passed.
+    while (statSync(`${path}-wal`).size > 0) await new Promise((r) => setTimeout(r, 10));
+    normal.close();
+    const full = SqliteStore.open({ path, syncEveryMs: 0 });
+    expect(full.synchronous).toBe('FULL');
+    expect(full.pending()).toHaveLength(50);
+    full.close();
+  });
+
   it('refuses a second instance on the same file with STORE_ERR_LOCKED, and opens once the first is gone', () => {
     const path = join(tmp(), 'state.db');
     const first = SqliteStore.open({ path });
