@@ -2,7 +2,8 @@
 # Installs and starts the real servers, runs the interop suite, stops what it started.
 #   SOGo (ActiveSync, CalDAV, CardDAV) + PostgreSQL + Dovecot + memcached: scripts/sogo.sh
 #   Radicale (CalDAV, CardDAV): scripts/radicale.sh, when present
-# Every server is stopped by the pids its script recorded, also when a step fails.
+# What this run started is stopped by the pids its script recorded, also when a step fails; a
+# server that was already running (a developer's session) is used and left running.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,13 +17,18 @@ stop_all() {
 }
 trap stop_all EXIT
 
-bash scripts/sogo.sh install
-started+=(sogo)
-bash scripts/sogo.sh start
+# Starts server $1 with scripts/$1.sh unless it already runs; remembers it for stop_all.
+bring_up() {
+  if bash "scripts/$1.sh" status >/dev/null 2>&1; then
+    echo "interop: $1 already running; leaving it running afterwards" >&2
+    return
+  fi
+  started+=("$1")
+  bash "scripts/$1.sh" start
+}
 
-if [[ -f scripts/radicale.sh ]]; then
-  started+=(radicale)
-  bash scripts/radicale.sh start
-fi
+bash scripts/sogo.sh install
+bring_up sogo
+if [[ -f scripts/radicale.sh ]]; then bring_up radicale; fi
 
 npm run test:interop

@@ -100,6 +100,13 @@ wait_for() {
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+# Refuses to start $1 when something else already listens on its port: the readiness checks
+# would otherwise pass against a stranger (say, the Debian sogod with the package's config).
+port_free_for() {
+  running "$1" && return 0
+  ! port_open "$2" || die "port $2 is taken by a process this script did not start; cannot start $1"
+}
+
 prepare_run_dir() {
   install -d -m 0755 "$RUN_DIR"
   install -d -m 0755 -o postgres -g postgres "$RUN_DIR/pg"
@@ -112,6 +119,7 @@ prepare_run_dir() {
 
 start_postgres() {
   find_pg_bin
+  port_free_for postgres "$PG_PORT"
   spawn postgres setpriv --reuid=postgres --regid=postgres --init-groups -- \
     "$PG_BIN/postgres" -D "$PGDATA" -c listen_addresses=127.0.0.1 -c "port=$PG_PORT" \
     -c "unix_socket_directories=$RUN_DIR/pg" -c logging_collector=off
@@ -153,10 +161,20 @@ install_packages() {
   done
   if ((${#missing[@]})); then
     log "installing ${missing[*]}"
-    apt-get update -qq
-    # policy-rc.d on CI images keeps the Debian services from starting; they stay stopped
-    # either way, since we run our own instances on our own ports.
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    # The packages' own services must not start: the Debian sogod would take port 20000 with the
+    # package's config. policy-rc.d exit 101 is Debian's "do not start" (invoke-rc.d(8)); CI images
+    # often ship one already, and then it is left alone.
+    local own_policy=0
+    if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+      printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+      chmod 0755 /usr/sbin/policy-rc.d
+      own_policy=1
+    fi
+    local rc=0
+    { apt-get update -qq &&
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; } || rc=$?
+    ((own_policy)) && rm -f /usr/sbin/policy-rc.d
+    ((rc == 0)) || die "apt-get install failed (exit $rc)"
   fi
 }
 
@@ -232,10 +250,13 @@ cmd_start() {
   [[ -s $PGDATA/PG_VERSION && -f $DATA_DIR/dovecot.conf ]] || die "not installed; run: scripts/sogo.sh install"
   prepare_run_dir
   start_postgres
+  port_free_for memcached "$MEMCACHED_PORT"
   spawn memcached memcached -u memcache -l 127.0.0.1 -p "$MEMCACHED_PORT" -U 0 -m 64
   wait_for memcached 40 port_open "$MEMCACHED_PORT"
+  port_free_for dovecot "$IMAP_PORT"
   spawn dovecot dovecot -F -c "$DATA_DIR/dovecot.conf"
   wait_for Dovecot 40 port_open "$IMAP_PORT"
+  port_free_for sogod "$SOGO_PORT"
   spawn sogod setpriv --reuid=sogo --regid=sogo --init-groups -- \
     env HOME="$RUN_DIR/sogo" /usr/sbin/sogod -WONoDetach YES
   wait_for "SOGo ActiveSync (OPTIONS /SOGo/Microsoft-Server-ActiveSync)" 120 eas_ready
