@@ -91,6 +91,7 @@ export class EasClient implements EasConnection {
       ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
       ...(opts.signal ? { signal: opts.signal } : {}),
     });
+    this.log.debug({ command, version: this.#version, bytes: bytes.length }, 'EAS response');
     if (bytes.length === 0) return undefined;
     let tree: WbxmlElement;
     try {
