@@ -93,8 +93,11 @@ describe('autodiscover over HTTPS fixtures', () => {
         ? { status: 200, body: poxSettings(EAS) }
         : { status: 401, body: '' },
     );
-    const r = await autodiscover('ann@example.com', opts({ bearer: async () => 'at-123' }));
+    const { log, text } = capturedLogger();
+    const r = await autodiscover('ann@example.com', opts({ log, bearer: async () => 'at-123' }));
     expect(r.url).toBe(EAS);
+    expect(text()).toContain('autodiscover found the ActiveSync endpoint');
+    expect(`${text()}${JSON.stringify(r)}`).not.toContain('at-123');
   });
 
   it('falls back to autodiscover.<domain> when the domain has no Autodiscover', async () => {
