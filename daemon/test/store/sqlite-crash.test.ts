@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { StoreError } from '../../src/store/errors';
 import { SqliteStore } from '../../src/store/sqlite-store';
 import { SIGNALS_PER_STEP } from './crash-writer';
 import { mailSignal } from './signals';
@@ -22,6 +23,19 @@ function prng(seed: number): () => number {
 const SEED = Number(process.env.TIDINGS_CRASH_SEED ?? 20261125);
 const CYCLES = 20;
 const WRITER = join(import.meta.dirname, 'crash-writer.ts');
+
+/** Starts the writer and resolves once it holds the store (printed `ready`). */
+function startWriter(path: string): Promise<ChildProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', WRITER, path], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    child.on('error', reject);
+    child.stdout?.setEncoding('utf8').on('data', (c: string) => {
+      if (c.includes('ready')) resolve(child);
+    });
+  });
+}
 
 /** Runs the writer until `ready`, lets it commit for `ms`, kills it with SIGKILL; returns the last acked step. */
 function runAndKill(
@@ -65,6 +79,30 @@ function runAndKill(
 describe('SqliteStore under SIGKILL', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tidings-crash-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('refuses a second daemon process with STORE_ERR_LOCKED, and opens as soon as the holder is killed', async () => {
+    const path = join(dir, 'locked.db');
+    const writer = await startWriter(path);
+    const exited = new Promise((r) => writer.on('close', r));
+    try {
+      let caught: unknown;
+      try {
+        SqliteStore.open({ path, lockWaitMs: 100 });
+      } catch (err) {
+        caught = err;
+      }
+      expect(caught).toBeInstanceOf(StoreError);
+      expect((caught as StoreError).code).toBe('STORE_ERR_LOCKED');
+      expect((caught as StoreError).message).toContain(path);
+    } finally {
+      writer.kill('SIGKILL');
+      await exited;
+    }
+    // The OS released the lock with the process: a restart after kill -9 just works.
+    const store = SqliteStore.open({ path, lockWaitMs: 100 });
+    expect(store.get('acct', 'step')).toBeGreaterThanOrEqual(0);
+    store.close();
+  }, 60_000);
 
   it(`keeps every acknowledged commit whole across ${CYCLES} kills mid-write (seed ${SEED})`, async () => {
     const path = join(dir, 'state.db');
