@@ -60,10 +60,6 @@ const PAGE = (text: string) =>
 /** Waits for the one redirect carrying `code` and our `state` on the loopback listener. */
 function awaitRedirect(server: Server, expectedState: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new TrayError('TRAY_ERR_SIGN_IN', 'sign-in was not completed within 5 minutes')),
-      SIGN_IN_TIMEOUT_MS,
-    );
     server.on('request', (req, res) => {
       const q = new URL(req.url ?? '/', 'http://127.0.0.1').searchParams;
       if (q.get('state') !== expectedState) {
@@ -73,7 +69,6 @@ function awaitRedirect(server: Server, expectedState: string): Promise<string> {
           .end(PAGE('This page is not part of a Tidings sign-in.'));
         return;
       }
-      clearTimeout(timer);
       const code = q.get('code');
       if (!code) {
         const why = q.get('error_description') ?? q.get('error') ?? 'no code in the answer';
@@ -134,12 +129,22 @@ export async function runLoopbackSignIn(
     server.once('error', reject);
     server.listen(0, '127.0.0.1', resolve);
   });
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new TrayError('TRAY_ERR_SIGN_IN', 'sign-in was not completed within 5 minutes')),
+      SIGN_IN_TIMEOUT_MS,
+    );
+  });
   try {
     const req = authorizeRequest(o, (server.address() as AddressInfo).port);
-    const code = awaitRedirect(server, req.state);
+    const code = Promise.race([awaitRedirect(server, req.state), timeout]);
+    // The redirect can fail while openBrowser is still pending; it is awaited below, so mark it handled.
+    code.catch(() => {});
     await openBrowser(req.url);
     return await redeem(req, o, await code);
   } finally {
+    clearTimeout(timer);
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
