@@ -2,6 +2,7 @@ import { type Dispatcher, request } from 'undici';
 import { parseRetryAfter } from '../watch/backoff';
 import { authorization, type EasAuth } from './auth';
 import { EasError, type EasErrorCode, HttpStatusError } from './errors';
+import { parseVersionList } from './versions';
 
 /** Our User-Agent: names the product so server admins can tell us apart (MS-ASHTTP 2.2.1.1.2.8). */
 export const USER_AGENT = 'Tidings/0.1';

@@ -4,7 +4,10 @@ import { EasError } from './errors';
 export const SUPPORTED_VERSIONS = ['16.1', '16.0', '14.1', '14.0', '12.1'] as const;
 export type EasVersion = (typeof SUPPORTED_VERSIONS)[number];
 
-/** Parses the comma-separated `MS-ASProtocolVersions` header of an OPTIONS answer (MS-ASHTTP 2.2.2.1.2.5). */
+/**
+ * Parses a comma-separated OPTIONS header: `MS-ASProtocolVersions` (MS-ASHTTP 2.2.2.1.2.5) or
+ * `MS-ASProtocolCommands`.
+ */
 export function parseVersionList(header: string | undefined): string[] {
   if (!header) return [];
   return header

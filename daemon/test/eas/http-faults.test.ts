@@ -97,6 +97,10 @@ describe('HTTP faults (MS-ASHTTP 2.2.2.1.1)', () => {
     expect(st.lastError?.code).toBe('EAS_ERR_MAILBOX_FULL');
     expect(h.timers.delays.at(-1)).toBeGreaterThanOrEqual(2.5 * 60_000);
     expect(h.watcher.armedTimer).toBe('retry');
+    await h.watcher.stop();
+    expect(h.watcher.armedTimer).toBeUndefined();
+    expect(h.timers.pending.size).toBe(0);
+    expect(h.watcher.status().state).toBe('stopped');
   });
 
   it('503 with Retry-After and X-MS-ASThrottle: waits what the server asked, then reconnects', async () => {
