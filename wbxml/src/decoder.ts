@@ -6,7 +6,13 @@
 import { NAMESPACES, TAG_NAMES } from './codepage-index';
 import { createError, type WbxmlErrorCode } from './errors';
 import { type DecodeLimits, resolveLimits } from './limits';
-import {
+import * as tokens from './tokens';
+import type { WbxmlElement, WbxmlNode } from './tree';
+import * as utf8 from './utf8';
+
+// Module-local copies, read once at load: the hot loop must not pay for live-binding access to
+// another module's exports, which TS loaders (tsx, vite-node) may compile to getter calls.
+const {
   CHARSET_US_ASCII,
   CHARSET_UTF8,
   END,
@@ -23,9 +29,8 @@ import {
   TAG_ATTRIBUTES,
   TAG_CONTENT,
   TAG_MASK,
-} from './tokens';
-import type { WbxmlElement, WbxmlNode } from './tree';
-import { decodeUtf8, firstInvalidUtf8 } from './utf8';
+} = tokens;
+const { decodeUtf8, firstInvalidUtf8 } = utf8;
 
 /** What the header said, for callers that care (the CLI's `--header`, tests). */
 export interface WbxmlHeader {

@@ -8,9 +8,10 @@
  * copy a 5 MB document several times over and zero pages it then discards.
  */
 import { Buffer } from 'node:buffer';
-import { type PageTokens, pageTokens } from './codepage-index';
+import * as codepages from './codepage-index';
+import type { PageTokens } from './codepage-index';
 import { createError, type WbxmlErrorCode } from './errors';
-import { EAS_HEADER, END, OPAQUE, STR_I, SWITCH_PAGE, TAG_CONTENT } from './tokens';
+import * as tokens from './tokens';
 import type { WbxmlElement, WbxmlNode } from './tree';
 
 /** Encoder options. */
@@ -19,6 +20,10 @@ export interface EncodeOptions {
   readonly maxDepth?: number;
 }
 
+// Module-local copies, read once at load: the hot paths must not pay for live-binding access to
+// another module's exports, which TS loaders (tsx, vite-node) may compile to getter calls.
+const { EAS_HEADER, END, OPAQUE, STR_I, SWITCH_PAGE, TAG_CONTENT } = tokens;
+const { pageTokens } = codepages;
 const textEncoder = new TextEncoder();
 
 /** Encodes a tree as a WBXML 1.3 document. Throws WbxmlError for a tag no code page defines. */
