@@ -145,6 +145,10 @@ export function createHub(opts: HubOptions): TidingsHub {
         emit(hubChannels.drop, () => ({ signal, reason: 'quiet', sink: e.sink.name }));
         continue;
       }
+      const holdBack = e.busy || (peopleFacing(e) && quiet);
+      // Held slots whose reason has passed without its timer firing (a suspended machine wakes
+      // after quiet hours) go out first, so a folder's older news never trails its newer.
+      if (!holdBack && e.held.size > 0) release(e);
       // Behind a busy sink or quiet hours, or behind an older held signal of the same folder
       // (order per folder is kept), merge into the folder's slot.
       if (e.busy || (peopleFacing(e) && quiet) || e.held.has(signal)) {

@@ -248,6 +248,19 @@ describe('hub', () => {
     ]);
   });
 
+  it('hands over held summaries first when quiet hours ended but the timer is late (machine was asleep)', () => {
+    const { hub, clock } = setup({
+      coalesceMs: 0,
+      quietHours: { start: '11:30', end: '13:00', timeZone: 'UTC' },
+    });
+    const desktop = new RecordingSink('desktop', 'notifier');
+    hub.addSink(desktop);
+    hub.publish([mail('inbox', 'a')]);
+    clock.jump(2 * 3600_000);
+    hub.publish([mail('inbox', 'b')]);
+    expect(desktop.got.map((s) => s.added.map((i) => i.id))).toEqual([['a'], ['b']]);
+  });
+
   it("drops people-facing signals during quiet hours set to 'drop'", () => {
     const { hub } = setup({
       coalesceMs: 0,
