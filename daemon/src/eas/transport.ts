@@ -181,10 +181,8 @@ export class EasHttp {
       ...(signal ? { signal } : {}),
     });
     return {
-      versions:
-        (res.headers['ms-asprotocolversions'] as string | undefined)?.split(',').map((s) => s.trim()) ?? [],
-      commands:
-        (res.headers['ms-asprotocolcommands'] as string | undefined)?.split(',').map((s) => s.trim()) ?? [],
+      versions: parseVersionList(header(res.headers, 'ms-asprotocolversions')),
+      commands: parseVersionList(header(res.headers, 'ms-asprotocolcommands')),
     };
   }
 
