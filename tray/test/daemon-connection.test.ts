@@ -7,6 +7,7 @@ import type { ChangeSignal } from '../../daemon/src/signal';
 import type { ConnectionState } from '../src/ipc-contract';
 import { DaemonConnection } from '../src/main/daemon-connection';
 import { launchDaemon } from '../src/main/daemon-launcher';
+import { createHandlers } from '../src/main/handlers';
 import { DaemonNotificationConfig } from '../src/main/notification-config';
 import { TrayError } from '../src/errors';
 
@@ -155,7 +156,7 @@ describe('DaemonConnection against the real daemon', { timeout: 120_000 }, () =>
     expect((await conn.call('status', {})).pid).not.toBe(daemon.pid);
   });
 
-  it('maps daemon errors to coded tray errors', async () => {
+  it('maps daemon errors to coded tray errors and serves the settings handlers', async () => {
     start();
     conn = new DaemonConnection({ socketPath: d.socket, backoff: { baseMs: 100, capMs: 400 } });
     conn.start();
@@ -165,6 +166,29 @@ describe('DaemonConnection against the real daemon', { timeout: 120_000 }, () =>
     expect(noAccount).toMatchObject({ code: 'TRAY_ERR_DAEMON', rpcCode: -32003 });
     const bad = await conn.call('pause', { minutes: -5 }).catch((e: unknown) => e);
     expect(bad).toMatchObject({ code: 'TRAY_ERR_INVALID_INPUT', field: 'minutes' });
+
+    // The settings window's handlers answer with values, never throw across the bridge.
+    const handlers = createHandlers({
+      daemon: conn,
+      notifications: new DaemonNotificationConfig(conn),
+      oauthSignIn: async () => {
+        throw new TrayError('TRAY_ERR_SIGN_IN', 'not in this test');
+      },
+    });
+    const listed = await handlers['tidings:accounts.list']();
+    expect(listed.ok && listed.value.map((a) => a.id)).toEqual(['demo']);
+    expect(await handlers['tidings:folders.list']('nope')).toMatchObject({
+      ok: false,
+      error: { code: 'TRAY_ERR_DAEMON', rpcCode: -32003 },
+    });
+    const paused = await handlers['tidings:pause']({ minutes: 60 });
+    expect(paused.ok && Date.parse(paused.value.pausedUntil)).toBeGreaterThan(Date.now());
+    await until(() => conn?.status?.pausedUntil !== undefined, 'the pause in a status push');
+    expect(await handlers['tidings:resume']()).toEqual({ ok: true, value: { ok: true } });
+    expect(await handlers['tidings:accounts.oauthSignIn']('demo')).toMatchObject({
+      ok: false,
+      error: { code: 'TRAY_ERR_SIGN_IN' },
+    });
   });
 
   it("edits rules and quiet hours in the daemon's config, which the daemon then applies", async () => {

@@ -7,6 +7,7 @@ import {
   type TrayInvokeChannel,
 } from '../ipc-contract';
 import type { TrayHandlers } from './handlers';
+import { ReadyQueue } from './ready-queue';
 
 /**
  * Registers the settings window's handlers and pushes events to pages. Calls from any frame
@@ -15,9 +16,7 @@ import type { TrayHandlers } from './handlers';
  */
 export class TrayIpc {
   readonly #isOwnPage: (url: string) => boolean;
-  readonly #ready = new WeakSet<WebContents>();
-  /** Per page, the latest payload of each event: a status queued twice is sent once. */
-  readonly #queued = new WeakMap<WebContents, Map<TrayEventName, unknown>>();
+  readonly #queue = new ReadyQueue<WebContents, TrayEventName>();
 
   constructor(isOwnPage: (url: string) => boolean) {
     this.#isOwnPage = isOwnPage;
@@ -25,10 +24,7 @@ export class TrayIpc {
     ipcMain.on(READY_CHANNEL, (event) => {
       if (!event.senderFrame || !this.#isOwnPage(event.senderFrame.url)) return;
       const target = event.sender;
-      this.#ready.add(target);
-      const queue = this.#queued.get(target);
-      this.#queued.delete(target);
-      for (const [name, payload] of queue ?? []) this.#deliver(target, name, payload);
+      this.#queue.ready(target, (name, payload) => this.#deliver(target, name, payload));
     });
   }
 
@@ -49,13 +45,7 @@ export class TrayIpc {
   /** Sends an event now if the page listens, else keeps the latest for when it does. */
   send<E extends TrayEventName>(target: WebContents, name: E, payload: TrayEventPayloads[E]): void {
     if (target.isDestroyed()) return;
-    if (!this.#ready.has(target)) {
-      const queue = this.#queued.get(target) ?? new Map<TrayEventName, unknown>();
-      queue.set(name, payload);
-      this.#queued.set(target, queue);
-      return;
-    }
-    this.#deliver(target, name, payload);
+    this.#queue.push(target, name, payload, (n, p) => this.#deliver(target, n, p));
   }
 
   #deliver(target: WebContents, name: TrayEventName, payload: unknown): void {

@@ -15,8 +15,8 @@ import { signInWithOAuth } from './oauth-sign-in';
 import { SettingsStore } from './settings-store';
 import { TrayView } from './tray';
 import { type MenuAction, trayModel } from './tray-model';
+import { isOwnPage } from './own-page';
 import {
-  isSettingsPage,
   type SettingsWindowPaths,
   settingsContents,
   setupSessionPolicy,
@@ -177,7 +177,7 @@ async function start(): Promise<void> {
   });
   setupNotifications(daemon);
 
-  const ipc = new TrayIpc((url) => isSettingsPage(paths.window, url));
+  const ipc = new TrayIpc((url) => isOwnPage(paths.window.page, url));
   ipc.register(
     createHandlers({
       daemon,

@@ -1,5 +1,5 @@
 import { BrowserWindow, session } from 'electron';
-import { pathToFileURL } from 'node:url';
+import { isOwnPage } from './own-page';
 
 export interface SettingsWindowPaths {
   /** dist/renderer/index.html */
@@ -9,17 +9,6 @@ export interface SettingsWindowPaths {
 }
 
 let settingsWindow: BrowserWindow | undefined;
-
-/** True for our own settings page only (any hash: the page routes with #accounts, #rules …). */
-export function isSettingsPage(paths: SettingsWindowPaths, url: string): boolean {
-  try {
-    const u = new URL(url);
-    u.hash = '';
-    return u.href === pathToFileURL(paths.page).href;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * Locks the default session down once: the settings page needs no permission at all
@@ -67,7 +56,7 @@ export function showSettingsWindow(paths: SettingsWindowPaths, hash?: string): B
   // The page never leaves itself: links to the outside go through main's allow-listed opener.
   contents.setWindowOpenHandler(() => ({ action: 'deny' }));
   contents.on('will-navigate', (event, url) => {
-    if (!isSettingsPage(paths, url)) event.preventDefault();
+    if (!isOwnPage(paths.page, url)) event.preventDefault();
   });
   contents.on('will-redirect', (event) => event.preventDefault());
   contents.on('will-attach-webview', (event) => event.preventDefault());
