@@ -24,6 +24,7 @@ import {
   davPut,
   eventIcs,
   imapAppend,
+  imapExpunge,
   SOGO,
   type SogoUser,
   sogoUnreachableReason,
@@ -157,6 +158,8 @@ describe.skipIf(unreachable !== undefined && !inCi)('EAS engine against SOGo (re
   const alice = user('alice');
   const tag = randomUUID().slice(0, 8);
   let run: Run;
+  /** The mail the APPEND test announced: subject and the ServerId it was announced under. */
+  let appended: { subject: string; id: string } | undefined;
 
   beforeAll(async () => {
     if (unreachable) throw new Error(`CI=true and ${unreachable}`);
@@ -206,6 +209,23 @@ describe.skipIf(unreachable !== undefined && !inCi)('EAS engine against SOGo (re
     expect(s.added[0]!.from).toContain(from.email);
     expect(s.added[0]!.from).toContain(from.name);
     expect(s.added[0]!.preview).toContain('The numbers are in.');
+    expect(run.signals.filter((x) => x.at >= t0)).toHaveLength(1);
+    appended = { subject, id: s.added[0]!.id };
+  });
+
+  it('that mail expunged over IMAP gives exactly one signal removing the item announced before', async () => {
+    if (!appended) throw new Error('needs the APPEND test');
+    const t0 = Date.now();
+    expect(await imapExpunge(alice, appended.subject)).toBe(1);
+    const got = await waitFor('the removal signal', SIGNAL_WITHIN_MS, () => signalsFor(run, 'mail', t0)[0]);
+    latencies.push({ what: 'IMAP EXPUNGE → mail signal', ms: got.at - t0 });
+    await sleep(QUIET_MS);
+
+    const mail = signalsFor(run, 'mail', t0);
+    expect(mail).toHaveLength(1);
+    expect(mail[0]!.signal).toMatchObject({ added: [], changed: [] });
+    // The same ServerId the addition was announced under, so a notification can be withdrawn.
+    expect(mail[0]!.signal.removed.map((i) => i.id)).toEqual([appended.id]);
     expect(run.signals.filter((x) => x.at >= t0)).toHaveLength(1);
   });
 

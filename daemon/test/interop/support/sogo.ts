@@ -228,6 +228,23 @@ export async function imapAppend(u: SogoUser, message: string, mailbox = 'INBOX'
   await withImap(u, (s) => s.command(`APPEND ${quote(mailbox)} ()`, message));
 }
 
+/**
+ * Deletes every message of `mailbox` whose subject contains `subject` (STORE \Deleted, then
+ * EXPUNGE), as another mail client would. Returns how many went.
+ */
+export async function imapExpunge(u: SogoUser, subject: string, mailbox = 'INBOX'): Promise<number> {
+  return withImap(u, async (s) => {
+    await s.command(`SELECT ${quote(mailbox)}`);
+    const found = (await s.command(`UID SEARCH SUBJECT ${quote(subject)}`))
+      .filter((l) => l.startsWith('* SEARCH'))
+      .flatMap((l) => l.slice('* SEARCH'.length).trim().split(/\s+/).filter(Boolean));
+    if (found.length === 0) return 0;
+    await s.command(`UID STORE ${found.join(',')} +FLAGS.SILENT (\\Deleted)`);
+    await s.command('EXPUNGE');
+    return found.length;
+  });
+}
+
 // ---------------------------------------------------------------------------------------------
 // CalDAV/CardDAV side door into SOGo.
 
