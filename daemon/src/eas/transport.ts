@@ -214,7 +214,7 @@ export class EasHttp {
     for (;;) {
       const headers: Record<string, string> = {
         'user-agent': this.#opts.userAgent ?? USER_AGENT,
-        authorization: await authorization(this.#opts.auth, refreshed),
+        authorization: await credentials(command, this.#opts.auth, refreshed),
       };
       if (method === 'POST') {
         headers['content-type'] = WBXML_TYPE;
@@ -261,6 +261,41 @@ export class EasHttp {
       }
       throw httpError(command, res.statusCode, h, new TextDecoder().decode(bytes.subarray(0, 400)));
     }
+  }
+}
+
+/** Token-provider failures that are transient: back off instead of asking the user to sign in. */
+const TRANSIENT_TOKEN_ERRORS = new Set([
+  'EAS_ERR_OAUTH_NETWORK',
+  'EAS_ERR_OAUTH_TIMEOUT',
+  'EAS_ERR_OAUTH_BAD_RESPONSE',
+]);
+
+/**
+ * The Authorization value, or an error a person can act on: a password source that fails
+ * (keyring locked, passwordCommand failed) or a refresh token that was revoked means
+ * needs-credentials; a token endpoint that is down is a network error.
+ */
+async function credentials(command: string, auth: EasAuth, forceRefresh: boolean): Promise<string> {
+  try {
+    return await authorization(auth, forceRefresh);
+  } catch (cause) {
+    const code = (cause as { code?: unknown }).code;
+    const why = typeof code === 'string' ? code : cause instanceof Error ? cause.message : String(cause);
+    if (typeof code === 'string' && TRANSIENT_TOKEN_ERRORS.has(code)) {
+      return Promise.reject(
+        new EasError('EAS_ERR_NETWORK', `${command}: the sign-in service is unreachable (${code})`, {
+          command,
+          cause,
+        }),
+      );
+    }
+    return Promise.reject(
+      new EasError('EAS_ERR_AUTH', `${command}: no usable credentials (${why}); sign in again`, {
+        command,
+        cause,
+      }),
+    );
   }
 }
 

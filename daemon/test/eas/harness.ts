@@ -58,6 +58,8 @@ export interface HarnessOptions {
   server?: EasServerOptions;
   account?: Partial<EasAccount>;
   password?: string;
+  /** Replaces how the secret is read (a locked keyring, a failing passwordCommand). */
+  readSecret?: () => Promise<string>;
   deps?: EasWatcherDeps;
   /** Reuse a store (daemon restart). */
   store?: MemoryStore;
@@ -81,7 +83,7 @@ export async function harness(opts: HarnessOptions = {}): Promise<Harness> {
     store,
     log: pino({ level: 'silent' }),
     secret: {
-      get: async () => box.password,
+      get: opts.readSecret ?? (async () => box.password),
       delete: async () => {
         deleted = true;
       },

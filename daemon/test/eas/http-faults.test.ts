@@ -212,3 +212,36 @@ describe('HTTP faults (MS-ASHTTP 2.2.2.1.1)', () => {
     expect(st.retryAt).toBeDefined();
   });
 });
+
+describe('credential sources that fail', () => {
+  it('a password source that fails: needs-credentials, no request sent', async () => {
+    h = await harness({
+      start: false,
+      readSecret: () =>
+        Promise.reject(Object.assign(new Error('keyring locked'), { code: 'SECRET_ERR_LOCKED' })),
+    });
+    const x = h;
+    x.watcher.start();
+    const st = await state(x, 'needs-credentials');
+    expect(st.lastError?.code).toBe('EAS_ERR_AUTH');
+    expect(st.lastError?.message).toContain('SECRET_ERR_LOCKED');
+    expect(x.server.requests).toHaveLength(0);
+  });
+
+  it.each([
+    ['EAS_ERR_OAUTH_INVALID_GRANT', 'needs-credentials', 'EAS_ERR_AUTH'],
+    ['EAS_ERR_OAUTH_NETWORK', 'backing-off', 'EAS_ERR_NETWORK'],
+  ])('a token provider failing with %s: %s', async (code, expected, easCode) => {
+    const tokens: TokenProvider = {
+      getAccessToken: async () => {
+        throw Object.assign(new Error('token endpoint says no'), { code });
+      },
+    };
+    h = await harness({
+      account: { auth: { type: 'oauth2', clientId: 'c', tenant: 'common', scope: 's' } },
+      deps: { tokens },
+    });
+    const st = await state(h, expected);
+    expect(st.lastError?.code).toBe(easCode);
+  });
+});
