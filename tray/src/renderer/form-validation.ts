@@ -79,6 +79,8 @@ export function checkAccountForm(v: AccountFormValues): Checked<{ account: Accou
   }
   if (!oauth && v.password === '')
     errors.password = 'enter the password (it is stored in the system keyring)';
+  // A click opens only https (main's allow-list); say so here rather than ignore the link later.
+  if (common.webUrl && !common.webUrl.startsWith('https://')) errors.webUrl ??= MESSAGES.webUrl!('');
   if (!parsed.success || Object.keys(errors).length > 0) return { ok: false, errors };
   return { ok: true, value: oauth ? { account: parsed.data } : { account: parsed.data, secret: v.password } };
 }

@@ -203,6 +203,9 @@ describe.skipIf(skip !== undefined)('settings window pages in Chromium (fake pre
     expect(await errorFor('id').isVisible()).toBe(true);
     expect(await errorFor('email').isVisible()).toBe(true);
     expect(await errorFor('url').innerText()).toBe('enter a full URL starting with https://');
+    expect(await errorFor('webUrl').innerText()).toBe(
+      'enter a full URL starting with https://, or leave it empty',
+    );
     assertNotBlank(await p.screenshot({ path: join(SCREENSHOTS, 'add-account-errors.png'), fullPage: true }));
 
     // CalDAV needs a server and a user name instead of an e-mail address.
