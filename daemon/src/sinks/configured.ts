@@ -1,0 +1,66 @@
+import type { Logger } from 'pino';
+import type { Dispatcher } from 'undici';
+import type { SecretRef } from '../config/account';
+import type { SinksConfig } from '../config/rules';
+import type { Sink } from '../hub/types';
+import type { SecretSource } from '../watch/types';
+import { createDesktopSink, type Notifier } from './desktop';
+import { createExecHook } from './exec-hook';
+import type { FormatOptions } from './format';
+import { createWebhook } from './webhook';
+
+/** What the daemon supplies to build the sinks of `notifications.sinks`. */
+export interface ConfiguredSinkDeps {
+  log: Logger;
+  /** True while a tray client is subscribed (the desktop sink then stays silent). */
+  isTraySubscribed: () => boolean;
+  /**
+   * The SecretSource for a webhook's `secret` reference; `owner` is `webhook:<name>`, the
+   * keyring account its key lives under.
+   */
+  secretFor: (owner: string, ref: SecretRef) => SecretSource;
+  /** HTTP client for webhooks (proxies, extra CAs). */
+  dispatcher?: Dispatcher;
+  /** A notifier for tests, or false to leave the desktop sink out (headless, tests). */
+  notifier?: Notifier | false;
+  format?: FormatOptions;
+}
+
+/**
+ * Builds every sink the config names, in a stable order: desktop (when enabled), then exec
+ * hooks, then webhooks. The daemon adds them to the hub and closes them on reload/shutdown.
+ */
+export function createConfiguredSinks(config: SinksConfig, deps: ConfiguredSinkDeps): Sink[] {
+  const sinks: Sink[] = [];
+  if (config.desktop.enabled && deps.notifier !== false) {
+    sinks.push(
+      createDesktopSink({
+        config: config.desktop,
+        log: deps.log.child({ sink: 'desktop' }),
+        isSuppressed: deps.isTraySubscribed,
+        ...(deps.notifier ? { notifier: deps.notifier } : {}),
+        ...(deps.format ? { format: deps.format } : {}),
+      }),
+    );
+  }
+  for (const hook of config.exec) {
+    sinks.push(
+      createExecHook({
+        config: hook,
+        log: deps.log.child({ sink: hook.name }),
+        ...(deps.format ? { format: deps.format } : {}),
+      }),
+    );
+  }
+  for (const hook of config.webhooks) {
+    sinks.push(
+      createWebhook({
+        config: hook,
+        log: deps.log.child({ sink: hook.name }),
+        ...(hook.secret ? { secret: deps.secretFor(`webhook:${hook.name}`, hook.secret) } : {}),
+        ...(deps.dispatcher ? { dispatcher: deps.dispatcher } : {}),
+      }),
+    );
+  }
+  return sinks;
+}
