@@ -50,6 +50,7 @@ export function createDesktopSink(opts: DesktopSinkOptions): Sink {
   const max = opts.maxInFlight ?? 4;
   const markup = process.platform !== 'darwin' && process.platform !== 'win32';
   let inFlight = 0;
+  let failing = false;
   let resume: (() => void) | undefined;
 
   function failed(signal: ChangeSignal, cause: unknown): void {
@@ -59,7 +60,15 @@ export function createDesktopSink(opts: DesktopSinkOptions): Sink {
       { sink: 'desktop', signalId: signal.id },
       { cause },
     );
-    opts.log.warn({ err, code: err.code }, 'desktop notification failed');
+    // Warn once per streak: a server without a desktop session would otherwise log a warning
+    // for every signal. The next success ends the streak.
+    if (failing) opts.log.debug({ err, code: err.code }, 'desktop notification failed again');
+    else
+      opts.log.warn(
+        { err, code: err.code },
+        'desktop notification failed (further failures are logged at debug level)',
+      );
+    failing = true;
     emitSink(sinkChannels.desktop, () => ({ signalId: signal.id, outcome: 'failed', error: err }));
   }
 
@@ -90,7 +99,10 @@ export function createDesktopSink(opts: DesktopSinkOptions): Sink {
         settled = true;
         settle();
         if (err instanceof Error) failed(signal, err);
-        else emitSink(sinkChannels.desktop, () => ({ signalId: signal.id, outcome: 'shown', title, body }));
+        else {
+          failing = false;
+          emitSink(sinkChannels.desktop, () => ({ signalId: signal.id, outcome: 'shown', title, body }));
+        }
       };
       try {
         notifier.notify(

@@ -103,6 +103,24 @@ describe('desktop sink', () => {
     expect(notifier.calls).toHaveLength(2);
   });
 
+  it('warns once per streak of failures, not for every signal', () => {
+    const notifier = new HeldNotifier();
+    const sink = createDesktopSink({ config, log, isSuppressed: () => false, notifier });
+    const warnings = () => logLines.filter((l) => l.includes('"level":40')).length;
+    const before = warnings();
+    for (const id of ['1', '2', '3']) {
+      sink.deliver(mail(id));
+      notifier.calls.at(-1)?.callback(new Error('notify-send must be installed on the system.'));
+    }
+    expect(warnings() - before).toBe(1);
+    sink.deliver(mail('4'));
+    notifier.calls.at(-1)?.callback(null);
+    sink.deliver(mail('5'));
+    notifier.calls.at(-1)?.callback(new Error('no bus'));
+    expect(warnings() - before).toBe(2);
+    expect(messages.filter((m) => m.outcome === 'failed')).toHaveLength(4);
+  });
+
   it('treats a synchronous throw from node-notifier the same way', () => {
     const notifier: Notifier = {
       notify() {
