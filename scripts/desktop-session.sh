@@ -46,16 +46,18 @@ start() {
   # If anything below fails, take down what was already started.
   trap 'stop; exit 1' ERR
 
-  # A free display: no lock file and no socket. Xvfb -nolisten tcp keeps it local.
-  local n
-  for n in $(seq 90 250); do
-    [[ -e /tmp/.X$n-lock || -e /tmp/.X11-unix/X$n ]] || break
-  done
-  Xvfb ":$n" -screen 0 1024x768x24 -nolisten tcp >"$dir/xvfb.log" 2>&1 &
+  # Xvfb picks a free display itself and writes its number to fd 3 once it accepts clients
+  # (-displayfd), so parallel sessions never race for one. -nolisten tcp keeps it local.
+  Xvfb -displayfd 3 -screen 0 1024x768x24 -nolisten tcp 3>"$dir/display" >"$dir/xvfb.log" 2>&1 &
   echo "XVFB_PID=$!" >>"$state"
+  local n=
+  for _ in $(seq 1 200); do
+    n=$(tr -dc 0-9 <"$dir/display")
+    [[ -n $n ]] && break
+    sleep 0.05
+  done
+  [[ -n $n ]] || { echo "Xvfb did not start: $(cat "$dir/xvfb.log")" >&2; false; }
   echo "DISPLAY=:$n" >>"$state"
-  for _ in $(seq 1 100); do [[ -S /tmp/.X11-unix/X$n ]] && break; sleep 0.05; done
-  [[ -S /tmp/.X11-unix/X$n ]] || { echo "Xvfb did not start: $(cat "$dir/xvfb.log")" >&2; false; }
 
   # --fork returns once the bus is ready; it prints the address, then the pid. The socket lives
   # in DIR, so nothing is left in /tmp and two sessions never meet.
