@@ -1,7 +1,16 @@
 import { collectionHref, canonicalHref } from './href';
 import type { DavCollection } from './collection';
 import type { Send } from './request';
-import { childNames, hrefsOf, type Multistatus, okProps, parseMultistatus, text, type XmlNode } from './xml';
+import {
+  asArray,
+  childNames,
+  hrefsOf,
+  type Multistatus,
+  okProps,
+  parseMultistatus,
+  text,
+  type XmlNode,
+} from './xml';
 
 /**
  * WebDAV-Push draft namespaces: the current one and the `DAV:Push` of the first drafts, which
@@ -101,9 +110,7 @@ function collectionType(kinds: string[], comps: unknown): DavCollection['type'] 
 
 function componentNames(node: unknown): string[] {
   if (typeof node !== 'object' || node === null) return [];
-  const comps = (node as XmlNode).comp;
-  const list = Array.isArray(comps) ? comps : comps === undefined ? [] : [comps];
-  return list
+  return asArray((node as XmlNode).comp)
     .map((c) => (typeof c === 'object' && c !== null ? (c as XmlNode)['@_name'] : undefined))
     .filter((n): n is string => typeof n === 'string')
     .map((n) => n.toUpperCase());
@@ -111,9 +118,7 @@ function componentNames(node: unknown): string[] {
 
 function offersWebPush(node: unknown): boolean {
   if (typeof node !== 'object' || node === null) return false;
-  const transports = (node as XmlNode).transport;
-  const list = Array.isArray(transports) ? transports : [];
-  return list.some((t) => childNames(t).includes('web-push'));
+  return asArray((node as XmlNode).transport).some((t) => childNames(t).includes('web-push'));
 }
 
 function lastSegment(href: string): string {

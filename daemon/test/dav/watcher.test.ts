@@ -33,7 +33,10 @@ async function setup(opts: DavFixtureOptions = {}) {
   );
 }
 
-function start(extra: Parameters<typeof davAccount>[1] = {}, deps: { push?: PushInbox } = {}): DavWatcher {
+function start(
+  extra: Parameters<typeof davAccount>[1] = {},
+  deps: { push?: PushInbox; maxBodyBytes?: number } = {},
+): DavWatcher {
   watcher = createDavWatcher(davAccount(fx.url, extra), t.ctx, {
     dispatcher: agent,
     clock,
@@ -423,6 +426,27 @@ describe('DAV watcher states and faults', () => {
       r.method === 'REPORT' ? { status: 207, body: '<multistatus xmlns="DAV:"><response>' } : undefined;
     await w.checkNow();
     expect(w.status().lastError?.code).toBe('DAV_ERR_XML_MALFORMED');
+    expect(t.published).toEqual([]);
+    expect(t.store.get('acct', `dav:col:${WORK}`)).toEqual(before);
+  });
+
+  it('a body beyond the cap changes nothing: clear error, no commit, no signal', async () => {
+    await setup();
+    const w = start({}, { maxBodyBytes: 64 * 1024 });
+    w.start();
+    await w.checkNow();
+    const before = t.store.get('acct', `dav:col:${WORK}`);
+    fx.data.put(
+      WORK,
+      'a.ics',
+      vevent({ uid: 'a', summary: 'A', start: '20260301T090000Z', end: '20260301T100000Z' }),
+    );
+    fx.faults.push((r) =>
+      r.method === 'REPORT' ? { status: 207, body: Buffer.alloc(1024 * 1024, 'x') } : undefined,
+    );
+    await w.checkNow();
+    expect(w.status()).toMatchObject({ state: 'backing-off', lastError: { code: 'DAV_ERR_BODY_TOO_LARGE' } });
+    expect(w.status().lastError?.message).toMatch(/exceeds 65536 bytes/);
     expect(t.published).toEqual([]);
     expect(t.store.get('acct', `dav:col:${WORK}`)).toEqual(before);
   });
