@@ -3,9 +3,11 @@
  * `03 01 6A 00`, SWITCH_PAGE only when the page changes, STR_I for text, OPAQUE for bytes, and a
  * bare token (no content bit) for an empty element.
  *
- * Two passes: the first validates the tree, resolves every tag to its token and measures every
- * string, so the second writes into one exactly-sized output buffer. A growable buffer would
- * copy a 5 MB document several times over and zero pages it then discards.
+ * Two strategies, one result. Most documents (every request the daemon sends) fit a scratch
+ * buffer that is kept between calls: one pass writes into it and the result is a copy of the
+ * used part. A document larger than the scratch limit (a multi-megabyte Sync or attachment) is
+ * measured first and then written once into an exactly-sized buffer, since touching fresh memory
+ * — growing a buffer, copying it out — is what costs most at that size.
  */
 import { Buffer } from 'node:buffer';
 import * as codepages from './codepage-index';
@@ -13,6 +15,7 @@ import type { PageTokens } from './codepage-index';
 import { createError, type WbxmlErrorCode } from './errors';
 import * as tokens from './tokens';
 import type { WbxmlElement, WbxmlNode } from './tree';
+import * as utf8 from './utf8';
 
 /** Encoder options. */
 export interface EncodeOptions {
@@ -24,34 +27,44 @@ export interface EncodeOptions {
 // another module's exports, which TS loaders (tsx, vite-node) may compile to getter calls.
 const { EAS_HEADER, END, OPAQUE, STR_I, SWITCH_PAGE, TAG_CONTENT } = tokens;
 const { pageTokens } = codepages;
+const { encodeUtf8Into } = utf8;
 const textEncoder = new TextEncoder();
+
+const SCRATCH_INITIAL = 64 * 1024;
+/** Documents up to this size go through the kept scratch buffer. */
+const SCRATCH_LIMIT = 1024 * 1024;
+let scratch: Uint8Array = new Uint8Array(SCRATCH_INITIAL);
+/** Thrown by the one-pass writer when a document outgrows the scratch limit. */
+const OVERFLOW = Symbol('overflow');
 
 /** Encodes a tree as a WBXML 1.3 document. Throws WbxmlError for a tag no code page defines. */
 export function encode(root: WbxmlElement, options?: EncodeOptions): Uint8Array {
-  const plan = new Plan(options?.maxDepth ?? 256);
-  if (!isElementNode(root))
+  const maxDepth = options?.maxDepth ?? 256;
+  if (!isElementNode(root)) {
     throw createError('WBXML_ERR_INVALID_TREE', 'the root is not an element', EAS_HEADER.length);
+  }
+  const w = new ScratchWriter(scratch, new Resolver(maxDepth));
+  try {
+    w.element(root);
+    return w.buf.slice(0, w.pos);
+  } catch (err) {
+    if (err !== OVERFLOW) throw err;
+  } finally {
+    scratch = w.buf;
+  }
+  const plan = new Plan(new Resolver(maxDepth));
   plan.measure(root);
-  // Every byte is written below, so the buffer need not be zeroed first (a measurable cost for
-  // multi-megabyte Sync responses); the view is a plain Uint8Array over its own ArrayBuffer.
-  const raw = Buffer.allocUnsafeSlow(plan.size);
-  const out = new Uint8Array(raw.buffer, raw.byteOffset, plan.size);
+  const out = allocateUnzeroed(plan.size);
   out.set(EAS_HEADER);
   const end = new Emitter(out, plan).document(root);
   if (end !== plan.size) throw new Error(`wbxml encoder: wrote ${end} of ${plan.size} planned bytes`);
   return out;
 }
 
-/** Pass 1: validation, token resolution and sizes, recorded in document order. */
-class Plan {
-  /** Per element: page << 8 | tag byte (token, plus the content bit). */
-  readonly tags: number[] = [];
-  /** Per non-empty string child: its UTF-8 length. */
-  readonly lengths: number[] = [];
-  size = EAS_HEADER.length;
+/** Tag resolution, nesting and error context shared by both strategies. */
+class Resolver {
   readonly #maxDepth: number;
-  readonly #path: string[] = [];
-  #page = 0;
+  readonly #path: WbxmlElement[] = [];
   #lastNs = '';
   #lastPage: PageTokens | undefined;
 
@@ -59,53 +72,161 @@ class Plan {
     this.#maxDepth = maxDepth;
   }
 
-  measure(el: WbxmlElement): void {
+  /** Enters an element: returns `page << 8 | token`; `at` is the output offset, for errors. */
+  enter(el: WbxmlElement, at: number): number {
     const path = this.#path;
-    path.push(el.tag);
+    path.push(el);
     if (path.length > this.#maxDepth) {
-      this.#fail('WBXML_ERR_DEPTH_EXCEEDED', `element nesting deeper than maxDepth ${this.#maxDepth}`);
+      this.fail('WBXML_ERR_DEPTH_EXCEEDED', `element nesting deeper than maxDepth ${this.#maxDepth}`, at);
     }
     let pt = this.#lastPage;
     if (el.ns !== this.#lastNs || pt === undefined) {
       pt = pageTokens(el.ns);
       if (pt === undefined)
-        this.#fail('WBXML_ERR_UNKNOWN_NAMESPACE', `namespace "${el.ns}" is no EAS code page`);
+        this.fail('WBXML_ERR_UNKNOWN_NAMESPACE', `namespace "${el.ns}" is no EAS code page`, at);
       this.#lastNs = el.ns;
       this.#lastPage = pt;
     }
     const token = pt.tokens.get(el.tag);
     if (token === undefined) {
-      this.#fail(
+      this.fail(
         'WBXML_ERR_UNKNOWN_TAG',
         `tag "${el.tag}" is not defined on code page ${pt.page} (${pt.namespace})`,
+        at,
       );
     }
-    if (pt.page !== this.#page) {
+    if (!Array.isArray(el.children)) this.fail('WBXML_ERR_INVALID_TREE', 'element has no children array', at);
+    return (pt.page << 8) | token;
+  }
+
+  leave(): void {
+    this.#path.pop();
+  }
+
+  fail(code: WbxmlErrorCode, detail: string, at: number): never {
+    throw createError(code, detail, at, { path: this.#path.map((e) => e.tag).join('/') });
+  }
+}
+
+const NUL_TEXT = 'text contains U+0000, which STR_I cannot carry (WAP-192 §5.8.4.1)';
+const BAD_CHILD = 'is neither an element, a string nor a Uint8Array';
+
+/** One pass into the kept scratch buffer; throws OVERFLOW past SCRATCH_LIMIT. */
+class ScratchWriter {
+  buf: Uint8Array;
+  pos: number;
+  readonly #r: Resolver;
+  #page = 0;
+
+  constructor(buf: Uint8Array, resolver: Resolver) {
+    this.buf = buf;
+    buf.set(EAS_HEADER);
+    this.pos = EAS_HEADER.length;
+    this.#r = resolver;
+  }
+
+  element(el: WbxmlElement): void {
+    const v = this.#r.enter(el, this.pos);
+    const page = v >> 8;
+    const children = el.children;
+    this.#ensure(3);
+    const buf = this.buf;
+    if (page !== this.#page) {
+      buf[this.pos++] = SWITCH_PAGE;
+      buf[this.pos++] = page;
+      this.#page = page;
+    }
+    if (!hasContent(children)) {
+      buf[this.pos++] = v & 0xff;
+      this.#r.leave();
+      return;
+    }
+    buf[this.pos++] = (v & 0xff) | TAG_CONTENT;
+    for (let i = 0; i < children.length; i++) {
+      const c: WbxmlNode = children[i]!;
+      if (typeof c === 'string') {
+        if (c.length !== 0) this.#string(c);
+      } else if (c instanceof Uint8Array) {
+        this.#opaque(c);
+      } else if (typeof c === 'object' && c !== null && typeof c.tag === 'string') {
+        this.element(c);
+      } else {
+        this.#r.fail('WBXML_ERR_INVALID_TREE', `child ${i} ${BAD_CHILD}`, this.pos);
+      }
+    }
+    this.#ensure(1);
+    this.buf[this.pos++] = END;
+    this.#r.leave();
+  }
+
+  #string(s: string): void {
+    if (s.includes('\u0000')) this.#r.fail('WBXML_ERR_INVALID_TREE', NUL_TEXT, this.pos);
+    this.#ensure(s.length * 3 + 2);
+    this.buf[this.pos++] = STR_I;
+    this.pos += encodeUtf8Into(s, this.buf, this.pos);
+    this.buf[this.pos++] = 0;
+  }
+
+  #opaque(bytes: Uint8Array): void {
+    this.#ensure(bytes.length + 6);
+    this.buf[this.pos++] = OPAQUE;
+    this.pos = writeMbUint(this.buf, this.pos, bytes.length);
+    this.buf.set(bytes, this.pos);
+    this.pos += bytes.length;
+  }
+
+  #ensure(n: number): void {
+    const need = this.pos + n;
+    if (need <= this.buf.length) return;
+    if (need > SCRATCH_LIMIT) throw OVERFLOW;
+    let cap = this.buf.length * 2;
+    while (cap < need) cap *= 2;
+    const next = new Uint8Array(Math.min(cap, SCRATCH_LIMIT));
+    next.set(this.buf.subarray(0, this.pos));
+    this.buf = next;
+  }
+}
+
+/** Large documents, pass 1: validation, tokens and string sizes, recorded in document order. */
+class Plan {
+  /** Per element: page << 8 | tag byte (token, plus the content bit). */
+  readonly tags: number[] = [];
+  /** Per non-empty string child: its UTF-8 length. */
+  readonly lengths: number[] = [];
+  size = EAS_HEADER.length;
+  readonly #r: Resolver;
+  #page = 0;
+
+  constructor(resolver: Resolver) {
+    this.#r = resolver;
+  }
+
+  measure(el: WbxmlElement): void {
+    const v = this.#r.enter(el, this.size);
+    const page = v >> 8;
+    if (page !== this.#page) {
       this.size += 2;
-      this.#page = pt.page;
+      this.#page = page;
     }
     const slot = this.tags.length;
-    this.tags.push((pt.page << 8) | token);
+    this.tags.push(v);
     this.size += 1;
     const children = el.children;
-    if (!Array.isArray(children)) this.#fail('WBXML_ERR_INVALID_TREE', 'element has no children array');
     let content = false;
     for (let i = 0; i < children.length; i++) {
       const c: WbxmlNode = children[i]!;
       if (typeof c === 'string') {
         if (c.length === 0) continue;
-        // STR_I is NUL-terminated (WAP-192 §5.8.4.1): U+0000 cannot be carried as text.
-        if (c.includes('\u0000'))
-          this.#fail('WBXML_ERR_INVALID_TREE', 'text contains U+0000, which STR_I cannot carry');
         const n = utf8Length(c);
+        if (n < 0) this.#r.fail('WBXML_ERR_INVALID_TREE', NUL_TEXT, this.size);
         this.lengths.push(n);
         this.size += n + 2;
       } else if (c instanceof Uint8Array) {
         this.size += 1 + mbUintLength(c.length) + c.length;
-      } else if (isElementNode(c)) {
+      } else if (typeof c === 'object' && c !== null && typeof c.tag === 'string') {
         this.measure(c);
       } else {
-        this.#fail('WBXML_ERR_INVALID_TREE', `child ${i} is neither an element, a string nor a Uint8Array`);
+        this.#r.fail('WBXML_ERR_INVALID_TREE', `child ${i} ${BAD_CHILD}`, this.size);
       }
       content = true;
     }
@@ -113,15 +234,11 @@ class Plan {
       this.tags[slot]! |= TAG_CONTENT;
       this.size += 1;
     }
-    path.pop();
-  }
-
-  #fail(code: WbxmlErrorCode, detail: string): never {
-    throw createError(code, detail, this.size, { path: this.#path.join('/') });
+    this.#r.leave();
   }
 }
 
-/** Pass 2: writes the planned document; it trusts the plan and cannot fail. */
+/** Large documents, pass 2: writes the planned document; it trusts the plan and cannot fail. */
 class Emitter {
   readonly #out: Uint8Array;
   readonly #tags: number[];
@@ -139,11 +256,11 @@ class Emitter {
 
   /** Writes the body; returns the end offset, which must equal the planned size. */
   document(root: WbxmlElement): number {
-    this.element(root);
+    this.#element(root);
     return this.#pos;
   }
 
-  element(el: WbxmlElement): void {
+  #element(el: WbxmlElement): void {
     const out = this.#out;
     const v = this.#tags[this.#t++]!;
     const page = v >> 8;
@@ -160,9 +277,12 @@ class Emitter {
       if (typeof c === 'string') {
         if (c.length !== 0) this.#string(c);
       } else if (c instanceof Uint8Array) {
-        this.#opaque(c);
+        out[this.#pos++] = OPAQUE;
+        this.#pos = writeMbUint(out, this.#pos, c.length);
+        out.set(c, this.#pos);
+        this.#pos += c.length;
       } else {
-        this.element(c);
+        this.#element(c);
       }
     }
     out[this.#pos++] = END;
@@ -171,34 +291,32 @@ class Emitter {
   #string(s: string): void {
     const out = this.#out;
     const n = this.#lengths[this.#s++]!;
-    let pos = this.#pos;
-    out[pos++] = STR_I;
-    if (n === s.length) {
-      // ASCII: one byte per UTF-16 unit.
-      for (let i = 0; i < n; i++) out[pos + i] = s.charCodeAt(i);
+    out[this.#pos++] = STR_I;
+    if (n === s.length && n <= 32) {
+      for (let i = 0; i < n; i++) out[this.#pos + i] = s.charCodeAt(i);
     } else {
-      textEncoder.encodeInto(s, out.subarray(pos, pos + n));
-    }
-    pos += n;
-    out[pos++] = 0;
-    this.#pos = pos;
-  }
-
-  #opaque(bytes: Uint8Array): void {
-    const out = this.#out;
-    out[this.#pos++] = OPAQUE;
-    // mb_u_int32 (WAP-192 §5.1): 7 bits per byte, most significant first.
-    const len = bytes.length;
-    const n = mbUintLength(len);
-    let v = len;
-    for (let i = n - 1; i >= 0; i--) {
-      out[this.#pos + i] = (v & 0x7f) | (i === n - 1 ? 0 : 0x80);
-      v = Math.floor(v / 128);
+      textEncoder.encodeInto(s, out.subarray(this.#pos, this.#pos + n));
     }
     this.#pos += n;
-    out.set(bytes, this.#pos);
-    this.#pos += len;
+    out[this.#pos++] = 0;
   }
+}
+
+/** An output buffer whose every byte the caller writes: no zeroing pass over large ones. */
+function allocateUnzeroed(size: number): Uint8Array {
+  const raw = Buffer.allocUnsafeSlow(size);
+  return new Uint8Array(raw.buffer, raw.byteOffset, size);
+}
+
+/** mb_u_int32 (WAP-192 §5.1): 7 bits per byte, most significant first. Returns the new offset. */
+function writeMbUint(out: Uint8Array, at: number, value: number): number {
+  const n = mbUintLength(value);
+  let v = value;
+  for (let i = n - 1; i >= 0; i--) {
+    out[at + i] = (v & 0x7f) | (i === n - 1 ? 0 : 0x80);
+    v = Math.floor(v / 128);
+  }
+  return at + n;
 }
 
 function mbUintLength(n: number): number {
@@ -207,25 +325,39 @@ function mbUintLength(n: number): number {
   return len;
 }
 
-/** UTF-8 length of a string; a lone surrogate counts 3 bytes, as TextEncoder writes U+FFFD for it. */
+/**
+ * UTF-8 length of a string, or -1 when it contains U+0000. Native for pure ASCII; otherwise
+ * counted here, a lone surrogate as 3 bytes since TextEncoder writes U+FFFD for it.
+ */
 function utf8Length(s: string): number {
+  if (s.includes('\u0000')) return -1;
   const len = s.length;
+  if (Buffer.byteLength(s, 'utf8') === len) return len;
   let n = len;
   for (let i = 0; i < len; i++) {
     const c = s.charCodeAt(i);
     if (c < 0x80) continue;
-    if (c < 0x800) n += 1;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < len) {
+    if (c < 0x800) {
+      n += 1;
+    } else if (c >= 0xd800 && c <= 0xdbff && i + 1 < len) {
       const d = s.charCodeAt(i + 1);
-      if (d >= 0xdc00 && d <= 0xdfff) {
-        n += 2; // 4 bytes for 2 units
-        i++;
-      } else {
-        n += 2;
-      }
-    } else n += 2;
+      // A valid pair is 4 bytes for 2 units; a lone high surrogate is U+FFFD, 3 bytes.
+      n += 2;
+      if (d >= 0xdc00 && d <= 0xdfff) i++;
+    } else {
+      n += 2;
+    }
   }
   return n;
+}
+
+/** EAS writes `<X/>` and `<X></X>` alike as the bare token: empty strings are no content. */
+function hasContent(children: readonly WbxmlNode[]): boolean {
+  for (let i = 0; i < children.length; i++) {
+    const c = children[i];
+    if (typeof c !== 'string' || c.length > 0) return true;
+  }
+  return false;
 }
 
 function isElementNode(n: unknown): n is WbxmlElement {

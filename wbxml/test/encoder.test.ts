@@ -97,6 +97,27 @@ describe('encode', () => {
     expect(hex(encode(el('AirSync', 'Sync')))).toBe('03 01 6a 00 05');
   });
 
+  it('encodes documents past the 1 MiB scratch limit (measured, then written once) identically', () => {
+    const body = new Uint8Array(1_500_000).map((_, i) => (i * 31) & 0xff);
+    const kids = [
+      el('Email', 'Subject', 'Grüße 😀 '.repeat(5000)),
+      el('AirSyncBase', 'Data', body),
+      el('Email', 'Read', '1'),
+    ];
+    const big = el('AirSync', 'Sync', kids, el('AirSync', 'Status', 'x'.repeat(40)));
+    const out = encode(big);
+    expect(decode(out, { maxOpaqueLength: 2_000_000 })).toEqual(big);
+    // The same content split across small documents gives the same bytes piece by piece.
+    const small = encode(el('AirSync', 'Sync', el('Email', 'Subject', 'Grüße 😀 '.repeat(5000))));
+    expect(hex(out.subarray(0, small.length - 1))).toBe(hex(small.subarray(0, small.length - 1)));
+    const e = expectWbxmlError(
+      () => encode(el('AirSync', 'Sync', el('AirSyncBase', 'Data', body), el('Email', 'Subject', 'a\u0000'))),
+      'WBXML_ERR_INVALID_TREE',
+    );
+    expect(e.path).toBe('Sync/Subject');
+    expect(e.offset).toBeGreaterThan(1_500_000);
+  });
+
   it('rejects a namespace that is no code page, naming the element path', () => {
     const e = expectWbxmlError(
       () => encode(el('AirSync', 'Sync', el('Bogus', 'X'))),
