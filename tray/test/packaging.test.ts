@@ -1,7 +1,9 @@
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { buildTray } from '../scripts/build';
 import { iconFiles } from '../scripts/icons';
 import { decodePng } from '../scripts/png';
 import { ICON_STATES, iconFile } from '../src/main/tray-model';
@@ -59,6 +61,26 @@ describe('electron-builder configuration', () => {
     await expect(validateConfiguration(misspelt, new DebugLogger(false))).rejects.toThrow(/directorys/);
     const wrongType = { ...config, asar: 'yes please' } as unknown as BuilderConfig;
     await expect(validateConfiguration(wrongType, new DebugLogger(false))).rejects.toThrow(/asar/);
+  });
+});
+
+describe('bundles', () => {
+  it('bundles main and preload; the sandboxed preload needs nothing but electron', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'tidings-tray-build-'));
+    try {
+      const built = await buildTray({ outdir: out });
+      const preload = await readFile(built.preload, 'utf8');
+      // A sandboxed preload can require only 'electron' and a few polyfills (Electron "Process Sandboxing").
+      expect([...preload.matchAll(/require\(["']([^"']+)["']\)/g)].map((m) => m[1])).toEqual(['electron']);
+      expect(preload).toContain('exposeInMainWorld');
+      const main = await readFile(built.main, 'utf8');
+      expect(main).toContain('require("electron")');
+      expect(main).toContain('requestSingleInstanceLock');
+      const page = await readFile(built.page, 'utf8');
+      expect(page).toContain('<script src="app.js" defer></script>');
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
   });
 });
 
