@@ -10,38 +10,24 @@ export interface SyncConnection {
 /** Rounds per drain; a server that keeps sending changes beyond this is asked again next Ping. */
 export const MAX_ROUNDS = 40;
 
-export interface DrainResult {
+/**
+ * One Sync round, handed to the caller to commit before the next request: the key it moved to,
+ * with the changes it brought. Committing per round is what makes a kill -9 mid-burst safe —
+ * the server keeps only the latest key or two, so a replay must start from the last one the
+ * server handed out, never from where the burst began.
+ */
+export interface SyncRound {
+  /** Key the round was requested with ("0" for the first of a baseline). */
+  fromKey: string;
   /** Key to store. */
   syncKey: string;
-  /** True when this drain set a baseline (first sync or recovery from an invalid key). */
+  /** This round belongs to a baseline: its items are the folder's existing content, not news. */
   baseline: boolean;
+  /** The server has nothing more: the folder is quiet (and a baseline is complete). */
+  done: boolean;
   added: ItemSummary[];
   changed: ItemSummary[];
   removed: ItemSummary[];
-}
-
-/** Folds successive rounds into one net change per item. */
-class Changes {
-  readonly added = new Map<string, ItemSummary>();
-  readonly changed = new Map<string, ItemSummary>();
-  readonly removed = new Map<string, ItemSummary>();
-
-  apply(r: SyncCollectionResult): void {
-    for (const i of r.added) {
-      this.removed.delete(i.id);
-      this.added.set(i.id, i);
-    }
-    for (const i of r.changed) {
-      if (this.added.has(i.id)) this.added.set(i.id, { ...this.added.get(i.id), ...i });
-      else this.changed.set(i.id, i);
-    }
-    for (const i of r.removed) {
-      // Added and removed within one burst: nothing to tell.
-      if (this.added.delete(i.id)) continue;
-      this.changed.delete(i.id);
-      this.removed.set(i.id, i);
-    }
-  }
 }
 
 function quiet(r: SyncCollectionResult): boolean {
@@ -49,19 +35,20 @@ function quiet(r: SyncCollectionResult): boolean {
 }
 
 /**
- * Syncs one folder until the server has nothing more (MS-ASCMD 2.2.1.21): follows MoreAvailable
- * and keeps asking until an answer carries no changes — SOGo reports Status 2 to the next Ping
- * otherwise (issue #3). SyncKey "0" sets a baseline and collects nothing; an invalid key
+ * Syncs one folder until the server has nothing more (MS-ASCMD 2.2.1.21), committing each round
+ * through `commit` before the next request: follows MoreAvailable and keeps asking until an
+ * answer carries no changes — SOGo reports Status 2 to the next Ping otherwise (issue #3).
+ * SyncKey "0" (or `baseline`, when a baseline was interrupted) collects nothing; an invalid key
  * (Status 3) starts a new baseline, so the recovery announces nothing.
  */
 export async function drain(
   conn: SyncConnection,
-  folder: { id: string; collection: Collection; syncKey: string },
+  folder: { id: string; collection: Collection; syncKey: string; baseline?: boolean },
+  commit: (round: SyncRound) => void,
   signal?: AbortSignal,
-): Promise<DrainResult> {
+): Promise<void> {
   let key = folder.syncKey;
-  let baseline = key === '0';
-  const changes = new Changes();
+  let baseline = key === '0' || folder.baseline === true;
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const [r] = await conn.sync([{ id: folder.id, collection: folder.collection, syncKey: key }], signal);
     if (!r)
@@ -87,17 +74,18 @@ export async function drain(
       throw new EasStatusError('EAS_ERR_SERVER', `Sync: server error (Status ${r.status})`, ctx);
     }
     if (r.status !== 1) throw new EasStatusError('EAS_ERR_STATUS', `Sync: Status ${r.status}`, ctx);
-    const wasInitial = key === '0';
+    // MS-ASCMD 2.2.3.166.4: the answer to SyncKey 0 carries a key and no items, never "done".
+    const done = key !== '0' && quiet(r);
+    commit({
+      fromKey: key,
+      syncKey: r.syncKey,
+      baseline,
+      done,
+      added: baseline ? [] : r.added,
+      changed: baseline ? [] : r.changed,
+      removed: baseline ? [] : r.removed,
+    });
     key = r.syncKey;
-    if (wasInitial) continue;
-    if (!baseline) changes.apply(r);
-    if (quiet(r)) break;
+    if (done) return;
   }
-  return {
-    syncKey: key,
-    baseline,
-    added: [...changes.added.values()],
-    changed: [...changes.changed.values()],
-    removed: [...changes.removed.values()],
-  };
 }

@@ -69,6 +69,7 @@ const K = {
   folders: 'eas.folders',
   maxFolders: 'eas.maxFolders',
   syncKey: (folderId: string) => `eas.syncKey.${folderId}`,
+  baselining: (folderId: string) => `eas.baselining.${folderId}`,
   heartbeat: (network: string) => `eas.heartbeat.${network}`,
 } as const;
 
@@ -382,7 +383,7 @@ class EasWatcher implements Watcher {
     const gone = key === '0' ? previous : previous.filter((f) => !next.some((n) => n.id === f.id));
     this.#put(
       { [K.folderSyncKey]: result.syncKey, [K.folders]: next },
-      gone.map((f) => K.syncKey(f.id)),
+      gone.flatMap((f) => [K.syncKey(f.id), K.baselining(f.id)]),
     );
     return next;
   }
@@ -392,26 +393,38 @@ class EasWatcher implements Watcher {
   }
 
   /**
-   * Syncs one folder and commits the new SyncKey together with its signal in one store commit
-   * (transactional outbox), then hands the committed signal to the hub.
+   * Syncs one folder; every round is committed as the new SyncKey together with its signal in
+   * one store commit (transactional outbox), then handed to the hub. An interrupted baseline is
+   * marked, so after a crash its remaining rounds are still not announced.
    */
   async #syncFolder(client: EasClient, folder: EasFolder, signal: AbortSignal): Promise<void> {
     const collection = collectionOf(folder.type);
     if (!collection) return;
     const from = this.#get<string>(K.syncKey(folder.id)) ?? '0';
-    const result = await drain(client, { id: folder.id, collection, syncKey: from }, signal);
-    const s = folderSignal(
-      this.accountId,
-      { id: folder.id, name: folder.name, collection },
-      from,
-      result,
-      new Date(this.#clock.now()),
+    const baseline = this.#get<boolean>(K.baselining(folder.id)) === true;
+    await drain(
+      client,
+      { id: folder.id, collection, syncKey: from, baseline },
+      (round) => {
+        const s = folderSignal(
+          this.accountId,
+          { id: folder.id, name: folder.name, collection },
+          round,
+          new Date(this.#clock.now()),
+        );
+        const unfinishedBaseline = round.baseline && !round.done;
+        const committed = this.#ctx.store.commit(this.accountId, {
+          set: {
+            [K.syncKey(folder.id)]: round.syncKey,
+            ...(unfinishedBaseline ? { [K.baselining(folder.id)]: true } : {}),
+          },
+          ...(unfinishedBaseline ? {} : { delete: [K.baselining(folder.id)] }),
+          ...(s ? { signals: [s] } : {}),
+        });
+        if (committed.length > 0) this.#ctx.publish(committed);
+      },
+      signal,
     );
-    const committed = this.#ctx.store.commit(this.accountId, {
-      set: { [K.syncKey(folder.id)]: result.syncKey },
-      ...(s ? { signals: [s] } : {}),
-    });
-    if (committed.length > 0) this.#ctx.publish(committed);
   }
 
   #bounds(): HeartbeatBounds {

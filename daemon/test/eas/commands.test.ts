@@ -1,6 +1,6 @@
 import { child, el, int, path, text, type WbxmlElement } from '@tidings/wbxml';
 import { describe, expect, it } from 'vitest';
-import { drain } from '../../src/eas/collection-sync';
+import { drain, type SyncRound } from '../../src/eas/collection-sync';
 import * as folderSync from '../../src/eas/commands/folder-sync';
 import * as ping from '../../src/eas/commands/ping';
 import * as provision from '../../src/eas/commands/provision';
@@ -110,7 +110,7 @@ describe('commands against a plain-object connection', () => {
     });
   });
 
-  it('drain: keeps syncing until an answer without changes (SOGo), folding the rounds', async () => {
+  it('drain: keeps syncing until an answer without changes (SOGo), handing each round over to commit', async () => {
     const coll = (key: string, ...cmds: ReturnType<typeof el>[]) =>
       as(
         'Sync',
@@ -129,9 +129,40 @@ describe('commands against a plain-object connection', () => {
       as('Add', as('ServerId', id), as('ApplicationData', el('Email', 'Subject', id)));
     const { c, sentBodies } = conn('14.1', [coll('3', add('a')), coll('4', add('b')), coll('4')]);
     const client = { sync: (cols: sync.SyncRequest[]) => sync.run(c, { collections: cols }) };
-    const r = await drain(client, { id: '2', collection: 'mail', syncKey: '2' });
-    expect(r.added.map((i) => i.title)).toEqual(['a', 'b']);
-    expect(r.syncKey).toBe('4');
+    const rounds: SyncRound[] = [];
+    await drain(client, { id: '2', collection: 'mail', syncKey: '2' }, (r) => rounds.push(r));
+    expect(rounds.map((r) => [r.fromKey, r.syncKey, r.done, r.added.map((i) => i.title)])).toEqual([
+      ['2', '3', false, ['a']],
+      ['3', '4', false, ['b']],
+      ['4', '4', true, []],
+    ]);
     expect(sentBodies).toHaveLength(3);
+  });
+
+  it('drain: a baseline (key 0, or one interrupted by a crash) hands over no items', async () => {
+    const coll = (key: string, ...cmds: ReturnType<typeof el>[]) =>
+      as(
+        'Sync',
+        as(
+          'Collections',
+          as(
+            'Collection',
+            as('SyncKey', key),
+            as('CollectionId', '2'),
+            as('Status', 1),
+            cmds.length > 0 && as('Commands', cmds),
+          ),
+        ),
+      );
+    const add = (id: string) =>
+      as('Add', as('ServerId', id), as('ApplicationData', el('Email', 'Subject', id)));
+    const { c } = conn('14.1', [coll('8', add('old')), coll('8')]);
+    const client = { sync: (cols: sync.SyncRequest[]) => sync.run(c, { collections: cols }) };
+    const rounds: SyncRound[] = [];
+    await drain(client, { id: '2', collection: 'mail', syncKey: '7', baseline: true }, (r) => rounds.push(r));
+    expect(rounds.map((r) => [r.baseline, r.done, r.added.length])).toEqual([
+      [true, false, 0],
+      [true, true, 0],
+    ]);
   });
 });

@@ -15,17 +15,17 @@ async function open(...args: Parameters<typeof harness>): Promise<Harness> {
 }
 
 describe('Sync (MS-ASCMD 2.2.1.21) and FolderSync', () => {
-  it('follows MoreAvailable in small windows and keeps syncing until no changes; one signal for the burst', async () => {
+  it('follows MoreAvailable in small windows and keeps syncing until no changes; a signal per round', async () => {
     const h = await open();
     await pingParked(h);
     const before = sent(h, 'Sync').length;
     h.server.handlers.Ping = (_req, next) => next().then((r) => ({ ...r, delayMs: 50 }));
     for (let i = 0; i < 60; i++)
       h.server.addMail('alice', { subject: `m${i}`, from: 'a@b', body: 'preview text' });
-    const s = await waitFor(() => h.signals[0], 'signal');
+    await waitFor(() => h.signals.reduce((n, s) => n + s.added.length, 0) === 60, 'all 60 announced');
     await waitFor(() => h.server.parkedPings > 0, 'Ping again');
-    expect(h.signals).toHaveLength(1);
-    expect(s.added).toHaveLength(60);
+    expect(h.signals.map((s) => s.added.length)).toEqual([25, 25, 10]);
+    expect(new Set(h.signals.flatMap((s) => s.added.map((i) => i.title))).size).toBe(60);
     const rounds = sent(h, 'Sync').slice(before);
     expect(rounds.length).toBe(4); // 25 + 25 + 10 + the empty answer that ends the burst
     const coll = path(rounds[0]?.body, 'Collections', 'Collection');
@@ -199,5 +199,47 @@ describe('hierarchy and state loss during Sync', () => {
     );
     await pingParked(h);
     expect(h.signals).toEqual([]);
+  });
+});
+
+describe('crash safety of multi-round bursts', () => {
+  it('a baseline interrupted after its first window resumes as a baseline: nothing announced', async () => {
+    const h = await open({ start: false });
+    for (let i = 0; i < 60; i++) h.server.addMail('alice', { subject: `old${i}`, from: 'a@b' });
+    let inboxRounds = 0;
+    h.server.handlers.Sync = (req, next) => {
+      const c = path(req.body, 'Collections', 'Collection');
+      if (text(c, 'CollectionId') === '2' && ++inboxRounds === 3) return { destroy: true };
+      return next();
+    };
+    h.watcher.start();
+    await waitFor(() => h.watcher.status().state === 'backing-off', 'the drop mid-baseline');
+    expect(h.store.get('work', 'eas.baselining.2')).toBe(true);
+    h.timers.fireAll();
+    await pingParked(h);
+    expect(h.signals).toEqual([]);
+    expect(h.store.get('work', 'eas.baselining.2')).toBeUndefined();
+    h.server.addMail('alice', { subject: 'news', from: 'a@b' });
+    const s = await waitFor(() => h.signals[0], 'signal');
+    expect(s.added.map((i) => i.title)).toEqual(['news']);
+  });
+
+  it('a burst interrupted after its first window: the committed window is not repeated, the rest follows', async () => {
+    const h = await open();
+    await pingParked(h);
+    let rounds = 0;
+    h.server.handlers.Sync = (req, next) => {
+      const c = path(req.body, 'Collections', 'Collection');
+      if (text(c, 'CollectionId') === '2' && ++rounds === 2) return { destroy: true };
+      return next();
+    };
+    for (let i = 0; i < 40; i++) h.server.addMail('alice', { subject: `m${i}`, from: 'a@b' });
+    await waitFor(() => h.watcher.status().state === 'backing-off', 'the drop mid-burst');
+    expect(h.signals.map((s) => s.added.length)).toEqual([25]);
+    h.timers.fireAll();
+    await waitFor(() => h.signals.reduce((n, s) => n + s.added.length, 0) === 40, 'the rest');
+    const titles = h.signals.flatMap((s) => s.added.map((i) => i.title));
+    expect(new Set(titles).size).toBe(40);
+    expect(titles).toHaveLength(40);
   });
 });

@@ -124,18 +124,27 @@ describe('folders', () => {
 });
 
 describe('signals and device ids', () => {
-  const drained = { syncKey: '5', baseline: false, added: [{ id: 'a' }], changed: [], removed: [] };
+  const round = {
+    fromKey: '4',
+    syncKey: '5',
+    baseline: false,
+    done: false,
+    added: [{ id: 'a' }],
+    changed: [],
+    removed: [],
+  };
   const folder = { id: '2', name: 'Inbox', collection: 'mail' as const };
   it('the same change from the same key has the same id; another key or item does not', () => {
     const at = new Date();
-    const id = folderSignal('w', folder, '4', drained, at)?.id;
-    expect(folderSignal('w', folder, '4', drained, new Date(0))?.id).toBe(id);
-    expect(folderSignal('w', folder, '3', drained, at)?.id).not.toBe(id);
-    expect(folderSignal('w', folder, '4', { ...drained, added: [{ id: 'b' }] }, at)?.id).not.toBe(id);
+    const id = folderSignal('w', folder, round, at)?.id;
+    expect(folderSignal('w', folder, round, new Date(0))?.id).toBe(id);
+    expect(folderSignal('w', folder, { ...round, fromKey: '3' }, at)?.id).not.toBe(id);
+    expect(folderSignal('w', folder, { ...round, added: [{ id: 'b' }] }, at)?.id).not.toBe(id);
+    expect(folderSignal('v', folder, round, at)?.id).not.toBe(id);
   });
-  it('a baseline or an empty drain gives no signal', () => {
-    expect(folderSignal('w', folder, '0', { ...drained, baseline: true }, new Date())).toBeUndefined();
-    expect(folderSignal('w', folder, '4', { ...drained, added: [] }, new Date())).toBeUndefined();
+  it('a baseline round or an empty round gives no signal', () => {
+    expect(folderSignal('w', folder, { ...round, baseline: true }, new Date())).toBeUndefined();
+    expect(folderSignal('w', folder, { ...round, added: [] }, new Date())).toBeUndefined();
   });
   it('device ids: ≤ 32 alphanumerics, unique', () => {
     const a = newDeviceId();
