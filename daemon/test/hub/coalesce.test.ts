@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Coalescer, FolderSlots, folderKey, mergeSignals } from '../../src/hub/coalesce';
 import type { ChangeSignal, ItemSummary } from '../../src/signal';
@@ -70,6 +71,66 @@ describe('mergeSignals', () => {
     for (let i = 1; i < 10; i++) m = mergeSignals(m, sig(String(i), { added: [item(String(i))] }), 3);
     expect(m.added.map((i) => i.id)).toEqual(['7', '8', '9']);
     expect(m.observedAt).toBe(sig('9', {}).observedAt);
+  });
+});
+
+describe('mergeSignals invariants (property)', () => {
+  const change = fc.record({
+    id: fc.constantFrom('a', 'b', 'c', 'd', 'e'),
+    kind: fc.constantFrom('added', 'changed', 'removed'),
+  });
+
+  it('never lists an item twice, keeps caps, and ends each item in the state its history implies', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(change, { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 12 }),
+        fc.integer({ min: 1, max: 6 }),
+        (bursts, cap) => {
+          const signals = bursts.map((events, i) => {
+            // Within one signal an item appears once (as a server reports it).
+            const last = new Map(events.map((e) => [e.id, e.kind]));
+            const parts = {
+              added: [] as ItemSummary[],
+              changed: [] as ItemSummary[],
+              removed: [] as ItemSummary[],
+            };
+            for (const [id, kind] of last) parts[kind as 'added'].push(item(id));
+            return sig(String(i), parts);
+          });
+          const merged = signals
+            .slice(1)
+            .reduce((m, s) => mergeSignals(m, s, cap), signals[0] as ChangeSignal);
+          const ids = [...merged.added, ...merged.changed, ...merged.removed].map((i) => i.id);
+          expect(new Set(ids).size).toBe(ids.length);
+          for (const l of [merged.added, merged.changed, merged.removed])
+            expect(l.length).toBeLessThanOrEqual(signals.length === 1 ? 5 : cap);
+          // History per item across signals.
+          const history = new Map<string, string[]>();
+          for (const s of signals)
+            for (const k of ['added', 'changed', 'removed'] as const)
+              for (const it of s[k]) history.set(it.id, [...(history.get(it.id) ?? []), k]);
+          for (const [id, h] of history) {
+            const where = (['added', 'changed', 'removed'] as const).find((k) =>
+              merged[k].some((i) => i.id === id),
+            );
+            const lastKind = h.at(-1);
+            // Added, then removed once: never announced — unless the cap pushed it out in between
+            // (then its removal is news of its own), or the server repeated the removal.
+            const uncapped = cap >= 5;
+            if (
+              uncapped &&
+              h[0] === 'added' &&
+              lastKind === 'removed' &&
+              h.indexOf('removed') === h.length - 1
+            )
+              expect(where).toBeUndefined();
+            else if (where !== undefined && lastKind === 'removed') expect(where).toBe('removed');
+            else if (where !== undefined) expect(where).not.toBe('removed');
+          }
+        },
+      ),
+      { numRuns: 300, seed: 11 },
+    );
   });
 });
 
