@@ -55,7 +55,10 @@ function setupDaemon(): DaemonConnection {
   return daemon;
 }
 
-async function setupLoginItem(settings: SettingsStore): Promise<(enabled: boolean) => Promise<void>> {
+async function setupLoginItem(
+  settings: SettingsStore,
+  initial: boolean,
+): Promise<(enabled: boolean) => Promise<void>> {
   const apply = async (enabled: boolean) => {
     if (process.platform === 'linux') {
       await setLinuxAutostart(enabled, process.env.APPIMAGE ?? process.execPath);
@@ -63,7 +66,7 @@ async function setupLoginItem(settings: SettingsStore): Promise<(enabled: boolea
       app.setLoginItemSettings({ openAtLogin: enabled, args: ['--hidden'] });
     }
   };
-  await apply((await settings.get()).openAtLogin);
+  await apply(initial).catch(logError);
   return async (enabled) => {
     await settings.update({ openAtLogin: enabled });
     await apply(enabled);
@@ -130,7 +133,7 @@ async function start(): Promise<void> {
     return undefined;
   });
   const settings = (): TraySettings => current ?? { openAtLogin: false };
-  const setOpenAtLogin = await setupLoginItem(store);
+  const setOpenAtLogin = await setupLoginItem(store, settings().openAtLogin);
   const daemon = setupDaemon();
   const openSettings = (hash?: string) => showSettingsWindow(paths.window, hash);
 
