@@ -1,0 +1,257 @@
+/**
+ * Scale benchmark (issue 5): one daemon holding the Pings of 1 000 and of 10 000 EAS accounts
+ * against the fixture server (127.0.0.1, a separate process), plus idle RSS with 3 accounts.
+ * Prints RSS, CPU seconds per idle minute (measured over a shorter window and scaled — said in
+ * the output), and change → IPC signal latency p50/p99 under a burst of 1 000 changes/s, with
+ * PASS/MISS against the targets. Runs alone: `npx tsx daemon/bench/scale.bench.ts`; with
+ * `--quick` only the 3- and 1 000-account runs.
+ *
+ * The same file is also the fixture server's process (`--role server`), so the server's CPU and
+ * memory never count against the daemon.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { connect, type IpcClient } from '../src/ipc/client';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const PASSWORD = 'bench-password';
+const now = () => performance.timeOrigin + performance.now();
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/* ---------- server role ---------- */
+
+async function serverRole(users: number): Promise<void> {
+  const { startEasServer } = await import('@tidings/fixtures');
+  const map: Record<string, string> = {};
+  for (let i = 0; i < users; i++) map[`u${i}`] = PASSWORD;
+  const server = await startEasServer({ users: map, record: 0, maxHeartbeat: 3540 });
+  process.stdout.write(`${JSON.stringify({ url: server.url })}\n`);
+  // Commands on stdin: {"burst": n, "perSecond": r} adds n mails to random users at r/s and
+  // reports each add's time, so the bench can match signals to changes.
+  for await (const line of createInterface({ input: process.stdin })) {
+    const cmd = JSON.parse(line) as { burst?: number; perSecond?: number; quit?: boolean };
+    if (cmd.quit) break;
+    if (cmd.burst) {
+      const gap = 1000 / (cmd.perSecond ?? 1000);
+      const start = now();
+      const adds: { token: string; at: number }[] = [];
+      for (let n = 0; n < cmd.burst; n++) {
+        while (now() < start + n * gap) await sleep(Math.max(0, start + n * gap - now()));
+        const token = `b${n}-${Math.random().toString(36).slice(2, 8)}`;
+        const user = `u${Math.floor(Math.random() * users)}`;
+        const at = now();
+        server.addMail(user, { subject: token, from: 'Bench <bench@example.org>' });
+        adds.push({ token, at });
+      }
+      process.stdout.write(`${JSON.stringify({ adds })}\n`);
+    }
+  }
+  await server.close();
+  process.exit(0);
+}
+
+/* ---------- bench role ---------- */
+
+interface ProcStat {
+  rssMb: number;
+  cpuSec: number;
+}
+
+/** RSS and CPU time of a process from /proc (Linux). */
+function procStat(pid: number): ProcStat {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]); // utime + stime
+  return { rssMb: rssKb / 1024, cpuSec: ticks / 100 }; // USER_HZ is 100 on Linux
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+const verdict = (ok: boolean) => (ok ? 'PASS' : 'MISS');
+
+function lines(p: ChildProcess): AsyncIterator<string> {
+  return createInterface({ input: p.stdout! })[Symbol.asyncIterator]();
+}
+
+interface RunResult {
+  accounts: number;
+  ready: number;
+  readySec: number;
+  rssMb: number;
+  cpuPerIdleMin: number;
+  idleWindowSec: number;
+  p50?: number;
+  p99?: number;
+  received?: number;
+  sent?: number;
+}
+
+async function run(
+  accounts: number,
+  opts: { burst: boolean; idleSec: number; readyTimeoutSec: number },
+): Promise<RunResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'tidings-bench-'));
+  const children: ChildProcess[] = [];
+  let client: IpcClient | undefined;
+  try {
+    const server = spawn(
+      'bash',
+      [
+        '-c',
+        `ulimit -n 65536; exec "${process.execPath}" --import tsx "${import.meta.filename}" --role server --users ${accounts}`,
+      ],
+      { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] },
+    );
+    children.push(server);
+    const serverOut = lines(server);
+    const { url } = JSON.parse((await serverOut.next()).value as string) as { url: string };
+
+    const configPath = join(dir, 'config.json');
+    writeFileSync(
+      configPath,
+      JSON.stringify({
+        logLevel: 'warn',
+        // No coalescing window: the default 2 s window delays every signal by design; here we
+        // measure the pipeline itself (Ping answer → Sync → store → hub → IPC).
+        notifications: { coalesceMs: 0, sinks: { desktop: { enabled: false } } },
+        accounts: Array.from({ length: accounts }, (_, i) => ({
+          id: `a${i}`,
+          kind: 'exchange',
+          email: `u${i}@example.org`,
+          username: `u${i}`,
+          url,
+          folders: ['Inbox'],
+          auth: { type: 'basic', secret: { env: 'TIDINGS_BENCH_PW' } },
+        })),
+      }),
+    );
+    const socket = join(dir, 'run', 'tidings.sock');
+    const t0 = now();
+    const daemon = spawn(
+      'bash',
+      [
+        '-c',
+        `ulimit -n 65536; exec "${process.execPath}" --import tsx daemon/src/cli/main.ts daemon --no-demo --config "${configPath}" --socket "${socket}" --state-dir "${join(dir, 'state')}"`,
+      ],
+      {
+        cwd: ROOT,
+        env: { ...process.env, TIDINGS_BENCH_PW: PASSWORD },
+        stdio: ['ignore', 'ignore', 'inherit'],
+      },
+    );
+    children.push(daemon);
+    const pid = daemon.pid!; // bash exec'd node: same pid
+
+    for (;;) {
+      try {
+        client = await connect(socket, { client: 'bench', callTimeoutMs: 120_000 });
+        break;
+      } catch {
+        await sleep(200);
+      }
+    }
+    let ready = 0;
+    const deadline = t0 + opts.readyTimeoutSec * 1000;
+    while (now() < deadline) {
+      const s = await client.call('status', {});
+      ready = s.accounts.filter((a) => a.status.state === 'waiting').length;
+      if (ready === accounts) break;
+      await sleep(accounts > 2000 ? 2000 : 250);
+    }
+    const readySec = (now() - t0) / 1000;
+
+    // Idle: every Ping parked, nothing happening.
+    await sleep(2000);
+    const before = procStat(pid);
+    await sleep(opts.idleSec * 1000);
+    const after = procStat(pid);
+    const result: RunResult = {
+      accounts,
+      ready,
+      readySec,
+      rssMb: after.rssMb,
+      cpuPerIdleMin: ((after.cpuSec - before.cpuSec) / opts.idleSec) * 60,
+      idleWindowSec: opts.idleSec,
+    };
+
+    if (opts.burst) {
+      const arrived = new Map<string, number>();
+      client.onSignal((s) => {
+        const t = now();
+        for (const i of s.added) if (i.title && !arrived.has(i.title)) arrived.set(i.title, t);
+      });
+      await client.subscribe();
+      server.stdin!.write(`${JSON.stringify({ burst: 1000, perSecond: 1000 })}\n`);
+      const { adds } = JSON.parse((await serverOut.next()).value as string) as {
+        adds: { token: string; at: number }[];
+      };
+      const end = now() + 15_000;
+      while (arrived.size < adds.length && now() < end) await sleep(100);
+      const lat = adds
+        .flatMap((a) => (arrived.has(a.token) ? [arrived.get(a.token)! - a.at] : []))
+        .sort((x, y) => x - y);
+      result.p50 = percentile(lat, 50);
+      result.p99 = percentile(lat, 99);
+      result.received = lat.length;
+      result.sent = adds.length;
+      result.rssMb = Math.max(result.rssMb, procStat(pid).rssMb);
+    }
+    await client.call('shutdown', {}).catch(() => {});
+    server.stdin!.write(`${JSON.stringify({ quit: true })}\n`);
+    return result;
+  } finally {
+    client?.close();
+    await sleep(500);
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function report(r: RunResult, rssTarget?: number): void {
+  const rss = `${r.rssMb.toFixed(1)} MB${rssTarget ? ` (target < ${rssTarget} MB: ${verdict(r.rssMb < rssTarget && r.ready === r.accounts)})` : ''}`;
+  console.log(
+    `\n${r.accounts} accounts: ${r.ready}/${r.accounts} holding a Ping after ${r.readySec.toFixed(1)} s`,
+  );
+  console.log(`  RSS ${rss}`);
+  console.log(
+    `  CPU ${r.cpuPerIdleMin.toFixed(3)} s per idle minute (measured over ${r.idleWindowSec} s, scaled to 60 s)`,
+  );
+  if (r.sent !== undefined)
+    console.log(
+      `  change → IPC signal, burst of ${r.sent} changes at 1 000/s: ${r.received}/${r.sent} arrived, ` +
+        `p50 ${r.p50?.toFixed(1)} ms, p99 ${r.p99?.toFixed(1)} ms (target p99 < 100 ms: ${verdict((r.p99 ?? Infinity) < 100 && r.received === r.sent)})`,
+    );
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  if (args[0] === '--role' && args[1] === 'server') {
+    await serverRole(Number(args[args.indexOf('--users') + 1]));
+    return;
+  }
+  const quick = args.includes('--quick');
+  const started = now();
+  console.log(
+    'scale bench: daemon and fixture EAS server in separate processes on 127.0.0.1, ulimit -n 65536',
+  );
+  console.log('coalesceMs 0 for the latency runs (the default 2 s window delays signals by design)');
+  const three = await run(3, { burst: false, idleSec: 10, readyTimeoutSec: 60 });
+  report(three, 60);
+  const thousand = await run(1000, { burst: true, idleSec: 15, readyTimeoutSec: 90 });
+  report(thousand);
+  if (!quick) {
+    const tenThousand = await run(10_000, { burst: true, idleSec: 15, readyTimeoutSec: 150 });
+    report(tenThousand, 300);
+  }
+  console.log(`\nscale bench took ${((now() - started) / 1000).toFixed(0)} s`);
+}
+
+await main();
