@@ -135,7 +135,10 @@ export function createHub(opts: HubOptions): TidingsHub {
   function dispatch(signal: ChangeSignal, route: Route): void {
     const paused = isPaused(pausedUntil, clock.now());
     const quiet = quietNow();
-    for (const e of sinks) {
+    // A snapshot: a sink may remove itself (or another) from inside deliver(), e.g. an IPC
+    // client dropped for being too slow.
+    for (const e of [...sinks]) {
+      if (e.removed) continue;
       if (e.role !== 'subscriber' && route && !route.has(e.sink.name)) continue;
       if (peopleFacing(e) && paused) {
         emit(hubChannels.drop, () => ({ signal, reason: 'paused', sink: e.sink.name }));
@@ -198,7 +201,7 @@ export function createHub(opts: HubOptions): TidingsHub {
       () => {
         quietTimer = undefined;
         // Quiet hours ended: hand over the per-folder summaries held meanwhile.
-        if (!quietNow()) for (const e of sinks) release(e);
+        if (!quietNow()) for (const e of [...sinks]) release(e);
         scheduleQuiet();
       },
       Math.max(0, next.getTime() - clock.now()),
@@ -263,7 +266,7 @@ export function createHub(opts: HubOptions): TidingsHub {
         coalescer = new Coalescer<Route>(next.coalesceMs, next.maxItems);
       }
       scheduleQuiet();
-      if (!quietNow()) for (const e of sinks) release(e);
+      if (!quietNow()) for (const e of [...sinks]) release(e);
     },
     unseen: (accountId) => unseen.get(accountId) ?? 0,
     markSeen(accountId) {

@@ -342,6 +342,23 @@ describe('hub', () => {
     expect(logLines.some((l) => l.includes('"sink":"broken"') && l.includes('boom'))).toBe(true);
   });
 
+  it('keeps fanning out when a sink removes itself from inside deliver()', () => {
+    const { hub } = setup({ coalesceMs: 0 });
+    const remove: () => void = hub.addSink({
+      name: 'slow-client',
+      deliver: () => {
+        remove();
+        return true;
+      },
+    });
+    const tray = new RecordingSink('tray');
+    hub.addSink(tray);
+    hub.publish([mail('inbox', 'a')]);
+    hub.publish([mail('inbox', 'b')]);
+    expect(tray.got.map((s) => s.added[0]?.id)).toEqual(['a', 'b']);
+    expect(Object.keys(hub.stats().held)).toEqual(['tray']);
+  });
+
   it('stops delivering to a removed sink', () => {
     const { hub } = setup({ coalesceMs: 0 });
     const tray = new RecordingSink('tray');
