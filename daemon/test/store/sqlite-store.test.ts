@@ -138,6 +138,14 @@ describe('SqliteStore (file-specific behaviour)', () => {
     expect(err.message).toContain(`schema version ${MIGRATIONS.length + 1}`);
   });
 
+  it('says which path it could not create', () => {
+    const blocker = join(tmp(), 'not-a-dir');
+    writeFileSync(blocker, '');
+    const err = catchStoreError(() => SqliteStore.open({ path: join(blocker, 'state.db') }));
+    expect(err.code).toBe('STORE_ERR_PERMISSIONS');
+    expect(err.message).toContain(`cannot create the state file ${join(blocker, 'state.db')}`);
+  });
+
   const root = process.getuid?.() === 0;
   if (!root) console.warn('skipping the foreign-owner test: it needs root to chown a file to another user');
   it.skipIf(!root)('refuses a state file owned by another user with STORE_ERR_PERMISSIONS', () => {
