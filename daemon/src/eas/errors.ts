@@ -25,7 +25,7 @@
  * | `EAS_ERR_STATUS`             | a command Status the engine has no recovery for                      | backing-off         |
  * | `EAS_ERR_SYNC_STATE`         | invalid/stale SyncKey (Sync 3, FolderSync 9, Status 132–136)         | resync, no signals  |
  * | `EAS_ERR_HIERARCHY_CHANGED`  | Sync 12 / Ping 7 / FolderSync needed                                 | FolderSync          |
- * | `EAS_ERR_NO_URL`             | no EAS URL configured and Autodiscover found none                    | backing-off         |
+ * | `EAS_ERR_NO_URL`             | no EAS URL configured and no Autodiscover to ask                     | disabled            |
  * | `EAS_ERR_ABORTED`            | the request was cancelled (stop, wake)                               | —                   |
  */
 export type EasErrorCode =

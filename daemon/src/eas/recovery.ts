@@ -24,6 +24,7 @@ export function recoveryFor(e: EasError): Recovery {
     case 'EAS_ERR_ACCOUNT_BLOCKED':
     case 'EAS_ERR_POLICY_REFUSED':
     case 'EAS_ERR_NO_COMMON_VERSION':
+    case 'EAS_ERR_NO_URL':
       return { kind: 'wait-for-user', state: 'disabled' };
     case 'EAS_ERR_REMOTE_WIPED':
       return { kind: 'wiped' };

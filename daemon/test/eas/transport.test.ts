@@ -8,7 +8,7 @@ import { Agent, type Dispatcher } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EasHttp } from '../../src/eas/transport';
 import { createDispatcher } from '../../src/net/dispatcher';
-import { harness, pingParked } from './harness';
+import { harness, pingParked, waitFor } from './harness';
 
 let server: EasFixtureServer | undefined;
 let dispatcher: Dispatcher | undefined;
@@ -169,5 +169,15 @@ describe('Autodiscover hand-off', () => {
     await pingParked(h);
     expect(asked).toEqual(['alice@example.test']);
     expect(h.store.get('work', 'eas.url')).toBe(s.url);
+  });
+});
+
+describe('no address at all', () => {
+  it('an account without url and without Autodiscover is disabled with EAS_ERR_NO_URL', async () => {
+    const h = await harness({ account: { url: undefined } });
+    cleanups.push(() => h.close());
+    const st = await waitFor(() => h.watcher.status().state === 'disabled' && h.watcher.status(), 'disabled');
+    expect(st.lastError?.code).toBe('EAS_ERR_NO_URL');
+    expect(h.server.requests).toHaveLength(0);
   });
 });
