@@ -14,13 +14,14 @@ import { DEMO_ACCOUNT_ID, type Demo, startDemo } from './demo/demo';
 import { createHub, type HubSettings, type TidingsHub } from './hub/hub';
 import { resolvePause } from './hub/pause';
 import type { Sink } from './hub/types';
-import { createDesktopSink, type Notifier } from './sinks/desktop';
+import { createConfiguredSinks } from './sinks/configured';
+import type { Notifier } from './sinks/desktop';
 import type { Connection, ConnectionLimits } from './ipc/connection';
 import { defaultIpcPath } from './ipc/paths';
 import type { AccountSummary, DaemonStatus, FolderInfo, TestResult } from './ipc/protocol';
 import { noSuchAccount } from './ipc/rpc-errors';
 import { type IpcHandlers, type IpcServer, startIpcServer } from './ipc/server';
-import { type SecretOptions, secretForAccount } from './secrets';
+import { type SecretOptions, secretForAccount, secretFromRef } from './secrets';
 import { isDeepStrictEqual } from 'node:util';
 import { SqliteStore } from './store/sqlite-store';
 import type { StateStore } from './store/types';
@@ -152,18 +153,13 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   async function buildSinks(c: Config): Promise<void> {
     for (const remove of sinkRemovers) remove();
     await Promise.all(sinkClosers.map((close) => close().catch(() => {})));
-    const sinks: Sink[] = [];
-    const desktop = c.notifications.sinks.desktop;
-    if (desktop.enabled && opts.desktop !== false)
-      sinks.push(
-        createDesktopSink({
-          config: desktop,
-          log: log.child({ sink: 'desktop' }),
-          // The tray shows its own notifications: a person must never see a change twice.
-          isSuppressed: trayConnected,
-          ...(opts.desktop ? { notifier: opts.desktop } : {}),
-        }),
-      );
+    const sinks = createConfiguredSinks(c.notifications.sinks, {
+      log,
+      // The tray shows its own notifications: a person must never see a change twice.
+      isTraySubscribed: trayConnected,
+      secretFor: (owner, ref) => secretFromRef(owner, ref, opts.secrets),
+      ...(opts.desktop !== undefined ? { notifier: opts.desktop } : {}),
+    });
     sinkRemovers = sinks.map((sink) => hub.addSink(sink));
     sinkClosers = sinks.flatMap((sink) => (sink.close ? [() => sink.close!()] : []));
   }

@@ -1,4 +1,5 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/errors';
 import { type RunningDaemon, startDaemon, type WatcherFactory } from '../../src/daemon';
@@ -139,6 +140,59 @@ describe('desktop sink and the tray', () => {
     expect(posted.length - before).toBeLessThanOrEqual(1);
     tray.close();
     await until(() => posted.length > before + 1, 'notifications again once the tray left');
+  });
+});
+
+describe('configured sinks', () => {
+  it('runs an exec hook from notifications.sinks with the committed signal as JSON on stdin', async () => {
+    const dirs = daemonDirs();
+    cleanups.push(dirs.cleanup);
+    const out = join(dirs.root, 'hook.out');
+    writeFileSync(
+      dirs.configPath,
+      JSON.stringify({
+        accounts: [acct('a')],
+        notifications: {
+          coalesceMs: 0,
+          sinks: {
+            desktop: { enabled: false },
+            exec: [{ name: 'log', command: ['/bin/sh', '-c', `cat >> '${out}'`] }],
+          },
+        },
+      }),
+    );
+    const factory: WatcherFactory = (account, ctx) => ({
+      accountId: account.id,
+      start() {
+        const signal: ChangeSignal = {
+          id: 'hook-test-1',
+          accountId: account.id,
+          source: 'caldav',
+          collection: 'calendar',
+          folder: { id: 'c', name: 'Calendar' },
+          added: [{ id: 'e1', title: 'Planning' }],
+          changed: [],
+          removed: [],
+          observedAt: new Date().toISOString(),
+        };
+        ctx.publish(ctx.store.commit(account.id, { signals: [signal] }));
+      },
+      async stop() {},
+      status: () => ({ state: 'waiting', since: new Date().toISOString() }),
+    });
+    const d = await startDaemon({
+      configPath: dirs.configPath,
+      stateDir: dirs.stateDir,
+      ipcPath: dirs.ipcPath,
+      log: capturingLog('warn').log,
+      watcherFactory: factory,
+    });
+    cleanups.push(() => d.stop());
+    await until(
+      () => existsSync(out) && readFileSync(out, 'utf8').includes('hook-test-1'),
+      'the hook to run',
+    );
+    expect(JSON.parse(readFileSync(out, 'utf8')).added[0].title).toBe('Planning');
   });
 });
 
