@@ -478,7 +478,7 @@ describe('WebDAV-Push strategy', () => {
     await setup({ push: true });
     const listeners = new Set<(body: string) => void>();
     const inbox: PushInbox = {
-      endpoint: 'https://push.example.net/up/abc',
+      endpoint: 'http://127.0.0.1:9/up/abc',
       subscribe: (l) => {
         listeners.add(l);
         return () => listeners.delete(l);
@@ -487,7 +487,7 @@ describe('WebDAV-Push strategy', () => {
     const w = start({}, { push: inbox });
     w.start();
     await w.checkNow();
-    expect(fx.pushRegistrations.get(WORK)).toBe('https://push.example.net/up/abc');
+    expect(fx.pushRegistrations.get(WORK)).toBe('http://127.0.0.1:9/up/abc');
     expect(w.status().detail).toMatch(/WebDAV-Push/);
     expect(clock.armedDelay()).toBe(900_000);
 
