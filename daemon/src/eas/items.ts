@@ -81,7 +81,14 @@ export function summarize(
       set(out, 'preview', bodyPreview(data));
       const read = text(data, 'Read', 'Email');
       if (read !== undefined) out.unread = read.trim() === '0';
-      set(out, 'kind', meetingMailKind(text(data, 'MessageClass', 'Email')));
+      // MessageClass names the meeting message; a MeetingRequest element alone (some servers omit
+      // the class) still marks an invitation (MS-ASEMAIL 2.2.2.48).
+      set(
+        out,
+        'kind',
+        meetingMailKind(text(data, 'MessageClass', 'Email')) ??
+          (child(data, 'MeetingRequest', 'Email') ? 'invitation' : undefined),
+      );
       break;
     }
     case 'calendar': {

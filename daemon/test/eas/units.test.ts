@@ -91,6 +91,8 @@ describe('item summaries', () => {
     expect(summarize('mail', '1', data('IPM.Schedule.Meeting.Request'), true).kind).toBe('invitation');
     expect(summarize('mail', '1', data('IPM.Schedule.Meeting.Canceled'), true).kind).toBe('cancelled');
     expect(summarize('mail', '1', data('IPM.Note'), true).kind).toBeUndefined();
+    const bare = el('AirSync', 'ApplicationData', el('Email', 'Subject', 's'), el('Email', 'MeetingRequest'));
+    expect(summarize('mail', '1', bare, true).kind).toBe('invitation');
   });
   it('contacts: FileAs, else first and last name, else the address', () => {
     const c = (...x: ReturnType<typeof el>[]) =>
