@@ -89,7 +89,7 @@ const PROPFIND_PRINCIPAL =
 /**
  * Finds the homes of an account: for each candidate URL, PROPFIND Depth: 0 for
  * current-user-principal (RFC 5397) and the home set (RFC 4791 §6.2.1, RFC 6352 §7.1.1), then the
- * same on the principal. The first candidate that yields a home wins; 401 stops at once.
+ * same on the principal. The first candidate that yields a home wins; 401 or an unreadable secret stops at once.
  */
 export async function discover(
   send: Send,
@@ -105,7 +105,9 @@ export async function discover(
       const found = await fromContext(send, candidate, kind);
       if (found) return found;
     } catch (err) {
-      if (err instanceof DavError && err.code === 'DAV_ERR_UNAUTHORIZED') throw err;
+      // Credentials are the same for every candidate: no point trying the next one.
+      if (err instanceof DavError && (err.code === 'DAV_ERR_UNAUTHORIZED' || err.code === 'DAV_ERR_SECRET'))
+        throw err;
       lastError = err;
     }
   }

@@ -7,6 +7,7 @@
  * | `DAV_ERR_NETWORK` | connection refused, reset or dropped mid-answer | nothing; the watcher retries with back-off |
  * | `DAV_ERR_TIMEOUT` | no answer headers or body within the request timeout | nothing; retried with back-off |
  * | `DAV_ERR_UNAUTHORIZED` | HTTP 401 | update the password (watcher enters needs-credentials) |
+ * | `DAV_ERR_SECRET` | the account's secret could not be read (keyring locked, command failed) | fix the secret source (needs-credentials) |
  * | `DAV_ERR_FORBIDDEN` | HTTP 403 without a known precondition | check the account's rights on the server |
  * | `DAV_ERR_NOT_FOUND` | HTTP 404/410 on a home or collection | re-discovery runs; check the URL |
  * | `DAV_ERR_RATE_LIMITED` | HTTP 429 or 503 (with or without Retry-After) | nothing; the watcher waits as told |
@@ -26,6 +27,7 @@ export type DavErrorCode =
   | 'DAV_ERR_NETWORK'
   | 'DAV_ERR_TIMEOUT'
   | 'DAV_ERR_UNAUTHORIZED'
+  | 'DAV_ERR_SECRET'
   | 'DAV_ERR_FORBIDDEN'
   | 'DAV_ERR_NOT_FOUND'
   | 'DAV_ERR_RATE_LIMITED'

@@ -90,11 +90,21 @@ export function createDavWatcher(
   function getSend(): Send {
     if (send) return send;
     if (!deps.dispatcher) {
-      ownedDispatcher = createDispatcher({
-        ...(account.tls ? { tls: account.tls } : {}),
-        ...(account.proxy ? { proxy: account.proxy } : {}),
-        connections: 2,
-      });
+      try {
+        ownedDispatcher = createDispatcher({
+          ...(account.tls ? { tls: account.tls } : {}),
+          ...(account.proxy ? { proxy: account.proxy } : {}),
+          connections: 2,
+        });
+      } catch (err) {
+        // An unreadable CA / certificate file or a bad proxy URL: nothing a retry can fix.
+        throw new DavError(
+          'DAV_ERR_CONFIG',
+          err instanceof Error ? err.message : String(err),
+          {},
+          { cause: err },
+        );
+      }
     }
     const dispatcher = deps.dispatcher ?? ownedDispatcher;
     // Outermost first: a reset socket is retried; then statuses become errors after redirects.
@@ -106,7 +116,9 @@ export function createDavWatcher(
       withBasicAuth(account.username, () => {
         // One look-up per check, not per request: a passwordCommand would otherwise run for
         // every multiget batch. Forgotten when the check ends.
-        secretOfCheck ??= ctx.secret.get();
+        secretOfCheck ??= ctx.secret.get().catch((err: unknown) => {
+          throw new DavError('DAV_ERR_SECRET', 'Could not read the account secret', {}, { cause: err });
+        });
         return secretOfCheck;
       }),
     );
@@ -176,9 +188,13 @@ export function createDavWatcher(
           );
     const lastError = { code: e.code, message: e.message };
     ctx.log.warn({ accountId, code: e.code, context: e.context }, 'dav check failed');
-    if (e.code === 'DAV_ERR_UNAUTHORIZED') {
+    if (e.code === 'DAV_ERR_UNAUTHORIZED' || e.code === 'DAV_ERR_SECRET') {
       // Retrying a refused password only risks a lock-out; wait for the user (wake('manual')).
-      setStatus('needs-credentials', { detail: 'The server refused the user name or password', lastError });
+      const detail =
+        e.code === 'DAV_ERR_SECRET'
+          ? 'The password could not be read from its source'
+          : 'The server refused the user name or password';
+      setStatus('needs-credentials', { detail, lastError });
       return;
     }
     if (e.code === 'DAV_ERR_CONFIG') {

@@ -463,6 +463,35 @@ describe('DAV watcher states and faults', () => {
     expect(clock.timers.size).toBe(0);
   });
 
+  it('a secret source that fails → needs-credentials (DAV_ERR_SECRET), nothing sent', async () => {
+    await setup();
+    t.ctx.secret = {
+      get: async () => {
+        throw new Error('keyring locked');
+      },
+    };
+    const w = start();
+    w.start();
+    await w.checkNow();
+    expect(w.status()).toMatchObject({ state: 'needs-credentials', lastError: { code: 'DAV_ERR_SECRET' } });
+    expect(fx.requests).toEqual([]);
+    expect(clock.timers.size).toBe(0);
+  });
+
+  it('an unreadable CA file → disabled with DAV_ERR_CONFIG naming the field', async () => {
+    await setup();
+    watcher = createDavWatcher(
+      davAccount(fx.url, { tls: { ca: '/nonexistent/ca.pem', rejectUnauthorized: true } }),
+      t.ctx,
+      { clock },
+    );
+    watcher.start();
+    await watcher.checkNow();
+    expect(watcher.status()).toMatchObject({ state: 'disabled', lastError: { code: 'DAV_ERR_CONFIG' } });
+    expect(watcher.status().lastError?.message).toContain('tls.ca');
+    expect(clock.timers.size).toBe(0);
+  });
+
   it('a disabled account stays disabled and sends nothing', async () => {
     await setup();
     const w = start({ enabled: false });
