@@ -1,5 +1,3 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { JSONRPCErrorException } from 'json-rpc-2.0';
 import type { Logger } from 'pino';
@@ -114,7 +112,6 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
 
   let config: Config;
   let demo: Demo | undefined;
-  let demoStateDir: string | undefined;
   try {
     config = await loadConfig(opts.configPath);
   } catch (err) {
@@ -130,9 +127,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   }
   if (!opts.logLevelOverride) log.level = config.logLevel;
 
-  // The demo's sync state is as ephemeral as its in-memory server: keep it out of the real store.
-  if (demo) demoStateDir = await mkdtemp(join(tmpdir(), 'tidings-demo-'));
-  const store: StateStore = SqliteStore.open({ path: join(demoStateDir ?? opts.stateDir, 'state.db') });
+  const store: StateStore = SqliteStore.open({ path: join(opts.stateDir, 'state.db') });
+  // The demo's sync state is as ephemeral as its in-memory server: a killed demo's leftovers go
+  // now, the rest when the demo ends, so a real account added from the demo starts clean.
+  if (demo) store.deleteAccount(DEMO_ACCOUNT_ID);
   const hub: TidingsHub = createHub({ store, log: log.child({ room: 'hub' }), ...hubSettings(config) });
 
   const running = new Map<string, Running>();
@@ -260,6 +258,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       const d = demo;
       demo = undefined;
       await d.close();
+      store.deleteAccount(DEMO_ACCOUNT_ID);
     }
     log.info(
       {
@@ -429,9 +428,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       for (const remove of sinkRemovers) remove();
       await Promise.all(sinkClosers.map((close) => close().catch(() => {})));
       await ipc?.close();
+      if (demo) store.deleteAccount(DEMO_ACCOUNT_ID);
       store.close();
       await demo?.close();
-      if (demoStateDir) await rm(demoStateDir, { recursive: true, force: true });
       log.info('stopped');
       resolveStopped();
     })();
@@ -454,7 +453,6 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     hub.close();
     store.close();
     await demo?.close();
-    if (demoStateDir) await rm(demoStateDir, { recursive: true, force: true });
     throw err;
   }
   if (demo && opts.out) {

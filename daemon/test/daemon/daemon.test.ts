@@ -2,7 +2,13 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/errors';
-import { type RunningDaemon, startDaemon, type WatcherFactory } from '../../src/daemon';
+import { Account } from '../../src/config/account';
+import {
+  defaultWatcherFactory,
+  type RunningDaemon,
+  startDaemon,
+  type WatcherFactory,
+} from '../../src/daemon';
 import { connect, type IpcClient } from '../../src/ipc/client';
 import type { IpcError } from '../../src/ipc/errors';
 import { IpcErrorCode } from '../../src/ipc/protocol';
@@ -59,6 +65,32 @@ describe('demo mode (no config file)', () => {
     // The one command shows something real: every signal also printed readably.
     await until(() => printed.length > 0, 'printed signals');
     expect(printed.join('\n')).toMatch(/demo (Inbox|Calendar|Contacts): \d+ new/);
+  });
+
+  it('adding a real account writes the config file and ends the demo', async () => {
+    const dirs = daemonDirs();
+    cleanups.push(dirs.cleanup);
+    const events: string[] = [];
+    const fake = recordingFactory(events);
+    const d = await startDaemon({
+      configPath: dirs.configPath,
+      stateDir: dirs.stateDir,
+      ipcPath: dirs.ipcPath,
+      log: capturingLog('warn').log,
+      demo: { intervalMs: 60_000 },
+      desktop: false,
+      watcherFactory: (a, ctx) => (a.id === 'demo' ? defaultWatcherFactory(a, ctx) : fake(a, ctx)),
+    });
+    cleanups.push(() => d.stop());
+    const c = await client(d);
+    expect((await c.call('status', {})).demo).toBe(true);
+    const added = await c.call('accounts.add', { account: Account.parse(acct('real')) });
+    expect(added.id).toBe('real');
+    const status = await c.call('status', {});
+    expect(status.demo).toBe(false);
+    expect(status.accounts.map((a) => a.id)).toEqual(['real']);
+    expect(JSON.parse(readFileSync(dirs.configPath, 'utf8')).accounts[0].id).toBe('real');
+    expect(d.demo).toBeUndefined();
   });
 
   it('with demo: false, a missing config file is an error naming the file', async () => {
