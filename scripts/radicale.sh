@@ -10,12 +10,19 @@ PIDFILE="$ROOT/radicale.pid"
 LOG="$ROOT/radicale.log"
 URL="http://127.0.0.1:5232/"
 
+mkdir -p "$ROOT"
+# Serialise start/stop: the interop suite, the benchmark and a person may call this at once, and
+# two starts racing would orphan one server and overwrite the other's pid file.
+exec 9>"$ROOT/.lock"
+flock 9
+
 running() { [[ -f "$PIDFILE" ]] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
 answering() { curl -s -o /dev/null -m 2 -w '%{http_code}' -X OPTIONS "$URL" 2>/dev/null | grep -qE '^[1-5][0-9][0-9]$'; }
 
 case "${1:-}" in
   start)
     if running && answering; then echo "radicale: already running (pid $(cat "$PIDFILE"))"; exit 0; fi
+    if answering; then echo "radicale: something else already answers on $URL; not starting another" >&2; exit 0; fi
     command -v radicale >/dev/null || { echo "radicale: not installed (scripts/setup.sh installs it)" >&2; exit 1; }
     mkdir -p "$ROOT/collections"
     sed "s#@ROOT@#$ROOT#g" "$HERE/radicale/config" >"$ROOT/config"
@@ -24,8 +31,9 @@ case "${1:-}" in
     env -u RADICALE_CONFIG nohup radicale --config "$ROOT/config" >"$LOG" 2>&1 &
     echo $! >"$PIDFILE"
     for _ in $(seq 1 100); do
-      if answering; then echo "radicale: started (pid $(cat "$PIDFILE")) on $URL"; exit 0; fi
+      # Our process must be alive as well: an answer from another server on the port is not ours.
       if ! running; then echo "radicale: exited at start:" >&2; cat "$LOG" >&2; rm -f "$PIDFILE"; exit 1; fi
+      if answering; then echo "radicale: started (pid $(cat "$PIDFILE")) on $URL"; exit 0; fi
       sleep 0.1
     done
     echo "radicale: did not answer on $URL within 10 s" >&2; cat "$LOG" >&2; exit 1

@@ -36,14 +36,17 @@ async function answering(): Promise<boolean> {
  */
 export async function ensureRadicale(): Promise<{ startedByUs: boolean } | { reason: string }> {
   if (await answering()) return { startedByUs: false };
+  let out: string;
   try {
-    await run(SCRIPT, ['start'], { timeout: 30_000 });
+    out = (await run(SCRIPT, ['start'], { timeout: 30_000 })).stdout;
   } catch (err) {
     const e = err as { stderr?: string; message: string };
     return { reason: `scripts/radicale.sh start failed: ${(e.stderr || e.message).trim()}` };
   }
+  // Another suite may have started it meanwhile; only "started (pid …)" makes it ours to stop.
+  const ours = /started \(pid \d+\)/.test(out);
   return (await answering())
-    ? { startedByUs: true }
+    ? { startedByUs: ours }
     : { reason: `Radicale does not answer on ${RADICALE_URL}` };
 }
 
