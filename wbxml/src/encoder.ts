@@ -160,10 +160,11 @@ class ScratchWriter {
   }
 
   #string(s: string): void {
-    if (s.includes('\u0000')) this.#r.fail('WBXML_ERR_INVALID_TREE', NUL_TEXT, this.pos);
     this.#ensure(s.length * 3 + 2);
-    this.buf[this.pos++] = STR_I;
-    this.pos += encodeUtf8Into(s, this.buf, this.pos);
+    const n = encodeUtf8Into(s, this.buf, this.pos + 1);
+    if (n < 0) this.#r.fail('WBXML_ERR_INVALID_TREE', NUL_TEXT, this.pos);
+    this.buf[this.pos] = STR_I;
+    this.pos += n + 1;
     this.buf[this.pos++] = 0;
   }
 

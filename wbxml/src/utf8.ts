@@ -71,18 +71,22 @@ export function firstInvalidUtf8(bytes: Uint8Array, start: number, end: number):
   return -1;
 }
 
-/** Encodes a string into dest at offset; returns bytes written. dest must hold 3 bytes per UTF-16 unit. */
+/**
+ * Encodes a string into dest at offset; returns the bytes written, or -1 when the string holds
+ * U+0000 (which STR_I cannot carry). dest must hold 3 bytes per UTF-16 unit.
+ */
 export function encodeUtf8Into(s: string, dest: Uint8Array, offset: number): number {
   const len = s.length;
   if (len <= SHORT) {
     let i = 0;
     for (; i < len; i++) {
       const c = s.charCodeAt(i);
-      if (c >= 0x80) break;
+      if (c >= 0x80 || c === 0) break;
       dest[offset + i] = c;
     }
     if (i === len) return len;
   }
+  if (s.includes('\u0000')) return -1;
   return encoder.encodeInto(s, dest.subarray(offset)).written;
 }
 
