@@ -36,7 +36,7 @@ export interface DavWatcherDeps {
   maxBodyBytes?: number;
 }
 
-/** A DAV watcher with one extra verb for tests and `tidings check`. */
+/** A DAV watcher with one extra verb, so tests and benchmarks can drive it check by check. */
 export interface DavWatcher extends Watcher {
   /** Runs one check now (after any running one) and resolves when it has been committed. */
   checkNow(): Promise<void>;
