@@ -95,7 +95,8 @@ class EasWatcher implements Watcher {
   #attempt = 0;
   #hb: HeartbeatState | undefined;
   #network = 'default';
-  #wakeReason: 'network' | 'resume' | 'manual' | undefined;
+  /** Set by wake('network' | 'resume'): the next heartbeat load forgets the learned bracket. */
+  #relearn = false;
   /** Set once a wipe order removed the account: nothing may reconnect it. */
   #wiped = false;
 
@@ -146,13 +147,16 @@ class EasWatcher implements Watcher {
 
   wake(reason: 'network' | 'resume' | 'manual'): void {
     if (this.#stopped) return;
-    if (reason !== 'manual') this.#hb = undefined; // reloaded for the new network, bracket forgotten
+    if (reason !== 'manual') {
+      // Reloaded for the (maybe new) network on the next Ping, bracket forgotten.
+      this.#hb = undefined;
+      this.#relearn = true;
+    }
     this.#attempt = 0;
     // Ends a hanging Ping or a back-off wait; the loop reconnects at once.
     this.#abort?.abort();
     this.#slot.clear();
     this.#parking?.release();
-    this.#wakeReason = reason;
   }
 
   #set(state: WatcherState, extra: Omit<WatcherStatus, 'state' | 'since'>): void {
@@ -438,8 +442,8 @@ class EasWatcher implements Watcher {
       const stored = this.#get<HeartbeatState>(K.heartbeat(this.#network));
       const fresh = initialHeartbeat(this.#account.heartbeat?.initial ?? 480, this.#bounds());
       // After a network change or resume the path may differ: start from the stored value, re-probe.
-      this.#hb = stored ? (this.#wakeReason ? relearn(stored, this.#bounds()) : stored) : fresh;
-      this.#wakeReason = undefined;
+      this.#hb = stored ? (this.#relearn ? relearn(stored, this.#bounds()) : stored) : fresh;
+      this.#relearn = false;
     }
     return this.#hb;
   }

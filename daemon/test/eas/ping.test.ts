@@ -156,3 +156,21 @@ describe('Ping statuses (MS-ASCMD 2.2.3.177.11) and heartbeat learning', () => {
     expect(firstOffice).toBeDefined();
   });
 });
+
+describe('resume from sleep', () => {
+  it('wake("resume") aborts the Ping and re-probes: the learned bracket no longer caps growth', async () => {
+    h = await harness({ start: false, server: { pingTimeScale: 0.3 } });
+    h.store.commit('work', { set: { 'eas.heartbeat.default': { current: 900, good: 900, bad: 1200 } } });
+    h.watcher.start();
+    await waitFor(() => h && sent(h, 'Ping').length >= 3, 'bisecting inside the bracket');
+    const before = sent(h, 'Ping').map((r) => int(r.body, 'HeartbeatInterval') ?? 0);
+    expect(before.slice(0, 3)).toEqual([900, 1050, 1125]);
+    expect(Math.max(...before)).toBeLessThan(1200);
+    h.watcher.wake?.('resume');
+    await waitFor(
+      () => h && sent(h, 'Ping').some((r) => (int(r.body, 'HeartbeatInterval') ?? 0) > 1200),
+      'growth past 1200',
+    );
+    expect(h.store.get<HeartbeatState>('work', 'eas.heartbeat.default')?.bad).toBeUndefined();
+  });
+});
