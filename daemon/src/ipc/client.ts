@@ -51,6 +51,9 @@ function connectSocket(path: string): Promise<Socket> {
 /** Turns a JSON-RPC error answer into IpcError with the wire code kept. */
 function fromRpc(err: unknown): IpcError {
   if (err instanceof IpcError) return err;
+  // Code 0 is json-rpc-2.0's own: a request timeout or rejectAllPendingRequests on close.
+  if (err instanceof JSONRPCErrorException && err.code === 0)
+    return new IpcError(/timeout/i.test(err.message) ? 'IPC_ERR_TIMEOUT' : 'IPC_ERR_CLOSED', err.message);
   if (err instanceof JSONRPCErrorException)
     return new IpcError('IPC_ERR_REMOTE', err.message, { rpcCode: err.code, data: err.data });
   return new IpcError('IPC_ERR_CLOSED', (err as Error).message, { cause: err });
@@ -208,7 +211,7 @@ export class IpcClient {
       return await rpc.timeout(this.#opts.callTimeoutMs).request(method, params, undefined);
     } catch (err) {
       const e = fromRpc(err);
-      if (e.code === 'IPC_ERR_REMOTE' && e.rpcCode === 0 && /timeout/i.test(e.message))
+      if (e.code === 'IPC_ERR_TIMEOUT')
         throw new IpcError('IPC_ERR_TIMEOUT', `no answer to ${method} within ${this.#opts.callTimeoutMs} ms`);
       throw e;
     }

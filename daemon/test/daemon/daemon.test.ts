@@ -79,7 +79,7 @@ describe('demo mode (no config file)', () => {
       log: capturingLog('warn').log,
       demo: { intervalMs: 60_000 },
       desktop: false,
-      watcherFactory: (a, ctx) => (a.id === 'demo' ? defaultWatcherFactory(a, ctx) : fake(a, ctx)),
+      watcherFactory: (a, ctx) => (a.id === 'demo' ? defaultWatcherFactory()(a, ctx) : fake(a, ctx)),
     });
     cleanups.push(() => d.stop());
     const c = await client(d);
