@@ -18,14 +18,9 @@ export class Output {
     this.json = json;
   }
 
-  /** A command's answer: JSON (one line) with --json, else the text. */
+  /** A command's answer, or one event of `watch`: one JSON line with --json, else the text. */
   result(value: unknown, text: () => string): void {
     this.#io.stdout(this.json ? `${JSON.stringify(value)}\n` : `${text()}\n`);
-  }
-
-  /** One JSON line per event with --json (watch), else the text. */
-  event(value: unknown, text: () => string): void {
-    this.result(value, text);
   }
 
   /** Progress and hints for people: stderr, so stdout stays clean for pipes. */

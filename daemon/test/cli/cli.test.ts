@@ -132,6 +132,40 @@ describe('talking to a running daemon', () => {
   });
 });
 
+describe('watch', () => {
+  it('--json prints each signal of the demo daemon as one JSON line, until interrupted', async () => {
+    env = freshEnv();
+    const d = await startDaemon({
+      configPath: join(env.XDG_CONFIG_HOME!, 'tidings', 'config.json'),
+      stateDir: env.XDG_STATE_HOME!,
+      ipcPath: join(env.XDG_RUNTIME_DIR!, 'tidings', 'tidings.sock'),
+      log: capturingLog('fatal').log,
+      demo: { intervalMs: 100 },
+      desktop: false,
+    });
+    cleanups.push(() => d.stop());
+    const out: string[] = [];
+    let stop!: () => void;
+    const interrupted = new Promise<void>((r) => {
+      stop = r;
+    });
+    const code = await runCli(['watch', '--json'], {
+      stdout: (t) => {
+        out.push(String(t));
+        if (out.length === 2) stop();
+      },
+      stderr: () => {},
+      env,
+      stdin: async () => new Uint8Array(),
+      interrupted: () => interrupted,
+    });
+    expect(code).toBe(EXIT.OK);
+    const signals = out.map((l) => JSON.parse(l));
+    expect(signals[0]).toMatchObject({ accountId: 'demo', source: 'eas' });
+    expect(out.every((l) => l.endsWith('\n') && l.indexOf('\n') === l.length - 1)).toBe(true);
+  });
+});
+
 describe('accounts against the EAS fixture server (no daemon running)', () => {
   let server: EasFixtureServer;
   beforeAll(async () => {

@@ -12,7 +12,7 @@ export const watch: Command = {
   ],
   async run(ctx) {
     const client = await connect(socketPathOf(ctx), { client: 'cli-watch' });
-    client.onSignal((s) => ctx.out.event(s, () => formatSignal(s)));
+    client.onSignal((s) => ctx.out.result(s, () => formatSignal(s)));
     const closed = client.closed();
     await client.subscribe(ctx.flags.replay === true);
     ctx.out.info(`watching ${client.path} (Ctrl-C to stop)`);
