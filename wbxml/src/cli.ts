@@ -4,7 +4,7 @@
  */
 import { decodeDocument } from './decoder';
 import { encode } from './encoder';
-import { isWbxmlError } from './errors';
+import { createError, isWbxmlError } from './errors';
 import { fromXml, toXml } from './xml';
 
 /** The I/O the CLI needs; tests pass plain functions. */
@@ -96,7 +96,12 @@ export async function runWbxmlCli(args: readonly string[], io: WbxmlCliIo): Prom
       io.stdout(toXml(doc.root, { pretty: !flags.has('--compact') }));
       if (flags.has('--compact')) io.stdout('\n');
     } else {
-      const text = new TextDecoder('utf-8', { fatal: false }).decode(input);
+      let text: string;
+      try {
+        text = new TextDecoder('utf-8', { fatal: true }).decode(input);
+      } catch {
+        throw createError('WBXML_ERR_XML_SYNTAX', 'XML input is not valid UTF-8', -1);
+      }
       io.stdout(encode(fromXml(text, { libwbxmlNames: flags.has('--libwbxml-names') })));
     }
     return EXIT_OK;

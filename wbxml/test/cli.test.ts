@@ -62,6 +62,9 @@ describe('runWbxmlCli', () => {
     const t = io({}, Uint8Array.from([0x03, 0x01, 0x6a, 0x00, 0x45, 0x7f]));
     expect(await runWbxmlCli(['decode'], t.sink)).toBe(1);
     expect(t.err.join('')).toMatch(/^wbxml decode: WBXML_ERR_UNKNOWN_TOKEN: token 0x3f .* at offset 5\n$/);
+    const u = io({}, Uint8Array.from([0x3c, 0x53, 0xff, 0x2f, 0x3e]));
+    expect(await runWbxmlCli(['encode'], u.sink)).toBe(1);
+    expect(u.err.join('')).toContain('WBXML_ERR_XML_SYNTAX: XML input is not valid UTF-8');
     const x = io({}, '<!DOCTYPE x [<!ENTITY a "b">]><Sync xmlns="AirSync:"/>');
     expect(await runWbxmlCli(['encode', '-'], x.sink)).toBe(1);
     expect(x.err.join('')).toContain('WBXML_ERR_XML_HOSTILE');
