@@ -4,7 +4,7 @@
  * Prints RSS, CPU seconds per idle minute (measured over a shorter window and scaled — said in
  * the output), and change → IPC signal latency p50/p99 under a burst of 1 000 changes/s, with
  * PASS/MISS against the targets. Runs alone: `npx tsx daemon/bench/scale.bench.ts`; with
- * `--quick` only the 3- and 1 000-account runs.
+ * `--quick` only the 3- and 1 000-account runs; `--accounts N` one run of N accounts.
  *
  * The same file is also the fixture server's process (`--role server`), so the server's CPU and
  * memory never count against the daemon.
@@ -22,6 +22,8 @@ const now = () => performance.timeOrigin + performance.now();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Where the daemon's state.db goes; TIDINGS_BENCH_STATE_BASE=/dev/shm isolates the cost of fsync. */
 const STATE_BASE = process.env.TIDINGS_BENCH_STATE_BASE ?? tmpdir();
+/** Extra node flags for the daemon, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to see where a burst goes. */
+const DAEMON_NODE_ARGS = process.env.TIDINGS_BENCH_DAEMON_NODE_ARGS ?? '';
 
 /* ---------- server role ---------- */
 
@@ -141,7 +143,7 @@ async function run(
       'bash',
       [
         '-c',
-        `ulimit -n $(ulimit -Hn); exec "${process.execPath}" --import tsx daemon/src/cli/main.ts daemon --no-demo --config "${configPath}" --socket "${socket}" --state-dir "${join(dir, 'state')}"`,
+        `ulimit -n $(ulimit -Hn); exec "${process.execPath}" ${DAEMON_NODE_ARGS} --import tsx daemon/src/cli/main.ts daemon --no-demo --config "${configPath}" --socket "${socket}" --state-dir "${join(dir, 'state')}"`,
       ],
       {
         cwd: ROOT,
@@ -240,12 +242,20 @@ async function main(): Promise<void> {
     return;
   }
   const quick = args.includes('--quick');
+  const only = args.includes('--accounts') ? Number(args[args.indexOf('--accounts') + 1]) : undefined;
   const started = now();
   console.log(
     'scale bench: daemon and fixture EAS server in separate processes on 127.0.0.1, fd limit raised to the hard ' +
       `limit (${spawnSync('bash', ['-c', 'ulimit -Hn'], { encoding: 'utf8' }).stdout.trim()}); state under ${STATE_BASE}`,
   );
   console.log('coalesceMs 0 for the latency runs (the default 2 s window delays signals by design)');
+  if (only !== undefined) {
+    report(
+      await run(only, { burst: only > 3, idleSec: 10, readyTimeoutSec: 150 }),
+      only >= 10_000 ? 300 : only <= 3 ? 60 : undefined,
+    );
+    return;
+  }
   const three = await run(3, { burst: false, idleSec: 10, readyTimeoutSec: 60 });
   report(three, 60);
   const thousand = await run(1000, { burst: true, idleSec: 10, readyTimeoutSec: 90 });

@@ -2,7 +2,7 @@ import { createConnection, type Socket } from 'node:net';
 import { JSONRPCClient, JSONRPCErrorException, JSONRPCServer, JSONRPCServerAndClient } from 'json-rpc-2.0';
 import { type BackoffOptions, backoffDelay } from '../watch/backoff';
 import { IpcError } from './errors';
-import { DEFAULT_MAX_FRAME_BYTES, encodeFrame, LineDecoder } from './framing';
+import { encodeFrame, LineDecoder } from './framing';
 import {
   type DaemonStatus,
   IPC_PROTOCOL_VERSION,
@@ -25,6 +25,12 @@ export interface IpcClientOptions {
 }
 
 type Listener<T> = (value: T) => void;
+
+/**
+ * The client's frame cap. Larger than the daemon's (which guards against untrusted clients):
+ * a status answer for 10 000 accounts is several MB, and the daemon is the trusted side.
+ */
+const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
 
 function connectSocket(path: string): Promise<Socket> {
   return new Promise((resolve, reject) => {
@@ -85,7 +91,7 @@ export class IpcClient {
       reconnect: opts.reconnect ?? false,
       backoff: opts.backoff ?? { baseMs: 250, capMs: 10_000 },
       callTimeoutMs: opts.callTimeoutMs ?? 60_000,
-      maxFrameBytes: opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
+      maxFrameBytes: opts.maxFrameBytes ?? MAX_ANSWER_BYTES,
     };
   }
 
