@@ -68,8 +68,11 @@ export interface DeltaInput {
 
 /**
  * Pure: the next stored state and the signal (undefined when nothing a person would notice
- * changed). The id hashes account, collection and the step's from/to keys, so a step replayed
- * after a crash yields the same id and the store's outbox drops it (store/types.ts).
+ * changed). The id hashes account, collection, the step's from/to keys and what it announces, so
+ * a step replayed after a crash yields the same id and the store's outbox drops it
+ * (store/types.ts). The announced items are part of the id because the from/to keys alone can
+ * repeat with different news: SOGo answers two reports within one second with the same token
+ * pair, and a token kept back for an open second (second-token.ts) starts two rounds.
  */
 export function buildDelta(input: DeltaInput): { state: CollectionState; signal?: ChangeSignal } {
   const { stored, changes, fetched, collection } = input;
@@ -77,6 +80,8 @@ export function buildDelta(input: DeltaInput): { state: CollectionState; signal?
   const added: ItemSummary[] = [];
   const changed: ItemSummary[] = [];
   const removed: ItemSummary[] = [];
+  /** What this step announces, as (href, ETag) pairs: the content part of the signal id. */
+  const announced: [string, string | undefined][] = [];
   const calendarish = collection.type !== 'contacts';
   for (const m of changes.upserted) {
     const got = fetched.get(m.href);
@@ -87,19 +92,21 @@ export function buildDelta(input: DeltaInput): { state: CollectionState; signal?
     const kind = calendarish ? classifyEvent(before, got.digest) : undefined;
     items[m.href] = { ...got.digest, ...(got.etag !== undefined ? { etag: got.etag } : {}) };
     (before === undefined ? added : changed).push(toSummary(m.href, got.digest, kind));
+    announced.push([m.href, got.etag]);
   }
   for (const href of changes.removed) {
     const before = stored.items[href];
     if (before === undefined) continue;
     delete items[href];
     removed.push(toSummary(href, before, calendarish ? 'cancelled' : undefined));
+    announced.push([href, '\u0000removed']);
   }
   const state: CollectionState = { ...stored, name: collection.name, type: collection.type, items };
   if (input.token !== undefined) state.token = input.token;
   if (collection.ctag !== undefined) state.ctag = collection.ctag;
   if (added.length + changed.length + removed.length === 0) return { state };
   const signal: ChangeSignal = {
-    id: signalId(input.accountId, collection.href, input.fromKey, input.toKey),
+    id: signalId(input.accountId, collection.href, input.fromKey, input.toKey, etagSetKey(announced)),
     accountId: input.accountId,
     source: input.source,
     collection: collection.type,
@@ -112,9 +119,17 @@ export function buildDelta(input: DeltaInput): { state: CollectionState; signal?
   return { state, signal };
 }
 
-/** Deterministic signal id: `dav-` + 32 hex of SHA-256 over the step. */
-export function signalId(accountId: string, href: string, fromKey: string, toKey: string): string {
-  const h = createHash('sha256').update([accountId, href, fromKey, toKey].join('\u0000')).digest('hex');
+/** Deterministic signal id: `dav-` + 32 hex of SHA-256 over the step and what it announces. */
+export function signalId(
+  accountId: string,
+  href: string,
+  fromKey: string,
+  toKey: string,
+  contentKey: string,
+): string {
+  const h = createHash('sha256')
+    .update([accountId, href, fromKey, toKey, contentKey].join('\u0000'))
+    .digest('hex');
   return `dav-${h.slice(0, 32)}`;
 }
 

@@ -14,6 +14,7 @@ import { diffEtags, listEtags } from './etag-diff';
 import { hrefUrl } from './href';
 import { multiget } from './multiget';
 import type { Send } from './request';
+import { tokenToStore } from './second-token';
 import { syncCollection } from './sync-collection';
 
 export interface CheckDeps {
@@ -30,6 +31,11 @@ export interface CollectionOutcome {
   step: 'baseline' | 'sync' | 'rebaseline' | 'etag' | 'none';
   state: CollectionState;
   signal?: ChangeSignal;
+  /**
+   * The listing's token was a whole second that may not have ended (second-token.ts): the
+   * starting token was kept, and the watcher should look again once the second is over.
+   */
+  openSecond?: boolean;
 }
 
 /**
@@ -51,26 +57,31 @@ export async function checkCollection(
     const state = { ...stored, name: live.name, ...(live.ctag !== undefined ? { ctag: live.ctag } : {}) };
     return { step: 'none', state };
   }
+  // A time the listings below cannot precede: the home PROPFIND's Date, else our own clock.
+  const listedNotBefore = live.listedAt ?? deps.now();
   if (step.kind === 'baseline' || stored === undefined)
-    return { step: 'baseline', state: await baseline(deps, url, live) };
+    return await baseline(deps, url, live, listedNotBefore);
 
   if (step.kind === 'sync') {
     try {
       const delta = await syncCollection(deps.send, url, step.from);
       const changes: MemberChanges = { upserted: delta.changed, removed: delta.removed };
-      return await apply(deps, url, live, stored, changes, step.from, delta.token, delta.token, 'sync');
+      const kept = tokenToStore(step.from, delta.token, listedNotBefore);
+      return await apply(deps, url, live, stored, changes, step.from, delta.token, kept, 'sync');
     } catch (err) {
       if (!(err instanceof DavError && err.code === 'DAV_ERR_INVALID_SYNC_TOKEN')) throw err;
       const full = await syncCollection(deps.send, url, '');
       const now = new Map(full.changed.map((m) => [m.href, m.etag ?? '']));
       const changes = etagChanges(stored, now);
-      return await apply(deps, url, live, stored, changes, step.from, full.token, full.token, 'rebaseline');
+      const kept = tokenToStore('', full.token, listedNotBefore);
+      return await apply(deps, url, live, stored, changes, step.from, full.token, kept, 'rebaseline');
     }
   }
   const now = await listEtags(deps.send, url);
   const before = etagSetKey(Object.entries(stored.items).map(([h, s]) => [h, s.etag]));
   const after = etagSetKey(now);
-  return apply(deps, url, live, stored, etagChanges(stored, now), before, after, live.syncToken, 'etag');
+  const kept = tokenToStore(undefined, live.syncToken, listedNotBefore);
+  return apply(deps, url, live, stored, etagChanges(stored, now), before, after, kept, 'etag');
 }
 
 function etagChanges(stored: CollectionState, now: Map<string, string>): MemberChanges {
@@ -90,7 +101,7 @@ async function apply(
   changes: MemberChanges,
   fromKey: string,
   toKey: string,
-  token: string | undefined,
+  kept: { token: string | undefined; open: boolean },
   step: CollectionOutcome['step'],
 ): Promise<CollectionOutcome> {
   const fetched = await fetchDigests(deps, url, live.type, hrefsToFetch(stored, changes));
@@ -103,19 +114,33 @@ async function apply(
     fetched,
     fromKey,
     toKey,
-    ...(token !== undefined ? { token } : {}),
+    ...(kept.token !== undefined ? { token: kept.token } : {}),
     observedAt: new Date(deps.now()).toISOString(),
   });
-  return signal ? { step, state, signal } : { step, state };
+  return {
+    step,
+    state,
+    ...(signal ? { signal } : {}),
+    ...(kept.open ? { openSecond: true } : {}),
+  };
 }
 
-/** Baseline: every member's ETag and digest, so the next change can be told new, moved or cancelled. */
-async function baseline(deps: CheckDeps, url: URL, live: DavCollection): Promise<CollectionState> {
-  let token: string | undefined;
+/**
+ * Baseline: every member's ETag and digest, so the next change can be told new, moved or
+ * cancelled. An open whole-second token is replaced by '' (RFC 6578 §3.4 initial
+ * synchronisation): the next report lists everything again and the ETags keep it silent.
+ */
+async function baseline(
+  deps: CheckDeps,
+  url: URL,
+  live: DavCollection,
+  listedNotBefore: number,
+): Promise<CollectionOutcome> {
+  let kept: { token: string | undefined; open: boolean } = { token: undefined, open: false };
   let members: Map<string, string | undefined>;
   if (live.syncToken !== undefined) {
     const full = await syncCollection(deps.send, url, '');
-    token = full.token;
+    kept = tokenToStore('', full.token, listedNotBefore);
     members = new Map(full.changed.map((m) => [m.href, m.etag]));
   } else {
     members = await listEtags(deps.send, url);
@@ -128,9 +153,9 @@ async function baseline(deps: CheckDeps, url: URL, live: DavCollection): Promise
     items[href] = { ...(got?.digest ?? {}), ...(e !== undefined ? { etag: e } : {}) };
   }
   const state: CollectionState = { name: live.name, type: live.type, items };
-  if (token !== undefined) state.token = token;
+  if (kept.token !== undefined) state.token = kept.token;
   if (live.ctag !== undefined) state.ctag = live.ctag;
-  return state;
+  return { step: 'baseline', state, ...(kept.open ? { openSecond: true } : {}) };
 }
 
 async function fetchDigests(

@@ -14,4 +14,6 @@ export interface DavCollection {
   owner?: string;
   /** WebDAV-Push (draft): the collection's topic when it offers the web-push transport. */
   pushTopic?: string;
+  /** Server `Date` of the listing that reported these markers, ms (see second-token.ts). */
+  listedAt?: number;
 }

@@ -1,6 +1,7 @@
 import { collectionHref, canonicalHref } from './href';
 import type { DavCollection } from './collection';
 import type { Send } from './request';
+import { serverDate } from './second-token';
 import {
   asArray,
   childNames,
@@ -51,7 +52,11 @@ export async function propfindHome(
     headers: { depth: '1', 'content-type': 'application/xml; charset=utf-8' },
     body: homePropfindBody(opts.detail ?? 'full', opts.withPush ?? false),
   });
-  return parseHomeCollections(parseMultistatus(res.body, { url: home.href }), res.url);
+  return parseHomeCollections(
+    parseMultistatus(res.body, { url: home.href }),
+    res.url,
+    serverDate(res.headers.date),
+  );
 }
 
 /**
@@ -67,18 +72,22 @@ export function mergeMarkers(
   for (const m of markers) {
     const k = known.get(m.href);
     if (k === undefined) return undefined;
-    const { syncToken: _t, ctag: _c, ...meta } = k;
+    const { syncToken: _t, ctag: _c, listedAt: _l, ...meta } = k;
     out.push({
       ...meta,
       ...(m.syncToken !== undefined ? { syncToken: m.syncToken } : {}),
       ...(m.ctag !== undefined ? { ctag: m.ctag } : {}),
+      ...(m.listedAt !== undefined ? { listedAt: m.listedAt } : {}),
     });
   }
   return out;
 }
 
-/** Pure: the collections in a home's multistatus. The home itself and non-DAV members are skipped. */
-export function parseHomeCollections(ms: Multistatus, base: URL): DavCollection[] {
+/**
+ * Pure: the collections in a home's multistatus. The home itself and non-DAV members are skipped.
+ * `listedAt` is the answer's server `Date`, kept with the markers it dates.
+ */
+export function parseHomeCollections(ms: Multistatus, base: URL, listedAt?: number): DavCollection[] {
   const out: DavCollection[] = [];
   for (const r of ms.responses) {
     const props = okProps(r);
@@ -95,6 +104,7 @@ export function parseHomeCollections(ms: Multistatus, base: URL): DavCollection[
     if (owner !== undefined) c.owner = canonicalHref(owner, base);
     const topic = text(props.topic);
     if (topic !== undefined && offersWebPush(props['push-transports'])) c.pushTopic = topic;
+    if (listedAt !== undefined) c.listedAt = listedAt;
     out.push(c);
   }
   return out;

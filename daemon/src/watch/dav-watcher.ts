@@ -10,6 +10,7 @@ import { hrefUrl } from '../dav/href';
 import type { PushInbox } from '../dav/push';
 import { compose, createTransport, type Send } from '../dav/request';
 import { intervalPolicy, nextPollDelay } from '../dav/schedule';
+import { SECOND_SETTLE_MS } from '../dav/second-token';
 import { selectCollections } from '../dav/select';
 import { localTimeZone } from '../dav/time';
 import { withBasicAuth, withRedirects, withRetryOnReset, withStatusErrors } from '../dav/wrappers';
@@ -78,6 +79,8 @@ export function createDavWatcher(
   let lastChangeAt = clock.now();
   let push: PushStrategy | undefined;
   let secretOfCheck: Promise<string> | undefined;
+  /** The armed check is the extra one after an open whole-second token. */
+  let settling = false;
   /** Last full listing per home URL. */
   const homes = new Map<string, { at: number; collections: Map<string, DavCollection> }>();
 
@@ -157,12 +160,17 @@ export function createDavWatcher(
   async function runCheck(): Promise<void> {
     disarm();
     try {
-      const changed = await check();
+      const { announced, openSecond } = await check();
       attempt = 0;
-      if (changed) lastChangeAt = clock.now();
-      const delay = push?.active()
+      if (announced) lastChangeAt = clock.now();
+      let delay = push?.active()
         ? push.safetyDelay(policy)
         : nextPollDelay(clock.now() - lastChangeAt, policy);
+      // A whole-second token that may still be open (SOGo, second-token.ts): look once more
+      // right after that second, so a change made later in it is not left to the interval. Only
+      // once in a row: the kept-back token already guarantees the next check reports it.
+      settling = openSecond && !settling;
+      if (settling) delay = Math.min(delay, SECOND_SETTLE_MS);
       if (stopped) return;
       setStatus('waiting', {
         detail: `${status.folders?.length ?? 0} collections; ${push?.active() ? 'WebDAV-Push, ' : ''}next check in ${Math.round(delay / 1000)} s`,
@@ -218,8 +226,11 @@ export function createDavWatcher(
     arm(delay);
   }
 
-  /** One check of every home. Returns whether anything was announced. */
-  async function check(): Promise<boolean> {
+  /**
+   * One check of every home. Returns whether anything was announced, and whether a collection
+   * kept its token back for an open whole second (second-token.ts).
+   */
+  async function check(): Promise<{ announced: boolean; openSecond: boolean }> {
     const s = getSend();
     let disc = ctx.store.get<DiscoveryResult>(accountId, KEY_DISCOVERY);
     if (disc === undefined) {
@@ -246,8 +257,9 @@ export function createDavWatcher(
     };
 
     let announced = false;
+    let openSecond = false;
     for (const { home, collection } of watched) {
-      if (stopped) return announced;
+      if (stopped) return { announced, openSecond };
       const key = collectionKey(collection.href);
       const stored = ctx.store.get<CollectionState>(accountId, key);
       const out = await checkCollection(
@@ -260,6 +272,7 @@ export function createDavWatcher(
         { accountId, href: collection.href, step: out.step, signal: out.signal?.id },
         'dav collection checked',
       );
+      if (out.openSecond) openSecond = true;
       if (
         out.step === 'none' &&
         stored !== undefined &&
@@ -284,7 +297,7 @@ export function createDavWatcher(
         watched.map(({ home, collection }) => ({ collection, url: hrefUrl(collection.href, home) })),
       );
     }
-    return announced;
+    return { announced, openSecond };
   }
 
   /**

@@ -114,7 +114,7 @@ describe('buildDelta', () => {
   it('announces new, moved and cancelled items and stores the new token and digests', () => {
     const { state: next, signal } = buildDelta(input);
     expect(signal).toEqual({
-      id: signalId('acct', '/cal/a/work/', 't1', 't2'),
+      id: expect.stringMatching(/^dav-[0-9a-f]{32}$/),
       accountId: 'acct',
       source: 'caldav',
       collection: 'calendar',
@@ -162,6 +162,21 @@ describe('buildDelta', () => {
     });
     expect(quiet.signal).toBeUndefined();
     expect(quiet.state.token).toBe('t2');
+  });
+
+  it('gives different ids to the same token pair announcing different items (SOGo: one token pair per second)', () => {
+    const only = (href: string, etag: string) =>
+      buildDelta({
+        ...input,
+        changes: { upserted: [{ href, etag }], removed: [] },
+        fetched: new Map([[href, { etag, digest: { title: href } }]]),
+      }).signal?.id;
+    const a = only('/cal/a/work/5.ics', '"x"');
+    expect(a).toMatch(/^dav-[0-9a-f]{32}$/);
+    expect(only('/cal/a/work/5.ics', '"x"')).toBe(a);
+    expect(only('/cal/a/work/6.ics', '"y"')).not.toBe(a);
+    expect(only('/cal/a/work/5.ics', '"z"')).not.toBe(a);
+    expect(signalId('acct', '/c/', 't1', 't2', 'k1')).not.toBe(signalId('acct', '/c/', 't1', 't2', 'k2'));
   });
 
   it('hashes ETag sets independent of order', () => {

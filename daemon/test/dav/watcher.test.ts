@@ -1,7 +1,9 @@
 import { Agent } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type DavFixture, type DavFixtureOptions, startDavFixture } from '../../../fixtures/src/dav-server';
+import type { CollectionState } from '../../src/dav/changes';
 import type { PushInbox } from '../../src/dav/push';
+import { SECOND_SETTLE_MS } from '../../src/dav/second-token';
 import { createDavWatcher, type DavWatcher } from '../../src/watch/dav-watcher';
 import { davAccount, FakeClock, testContext, vcard, vevent } from './support';
 
@@ -499,6 +501,74 @@ describe('DAV watcher states and faults', () => {
     await w.checkNow();
     expect(w.status().state).toBe('disabled');
     expect(fx.requests).toEqual([]);
+  });
+});
+
+describe('whole-second sync tokens (SOGo-style fixture)', () => {
+  const ev = (uid: string) =>
+    vevent({ uid, summary: uid, start: '20260301T090000Z', end: '20260301T100000Z' });
+  const items = () => t.published.flatMap((s) => [...s.added, ...s.changed, ...s.removed].map((i) => i.id));
+
+  it('two changes in one second with a check between: each announced exactly once', async () => {
+    await setup({ secondTokens: true, now: clock.now });
+    const w = start();
+    w.start();
+    // Baseline in the second of old.ics's write: its token is kept as '' (initial sync) and one
+    // extra check is armed just after that second; it re-lists silently and stores the token.
+    await w.checkNow();
+    expect(t.store.get<CollectionState>('acct', `dav:col:${WORK}`)?.token).toBe('');
+    expect(clock.armedDelay()).toBe(SECOND_SETTLE_MS);
+    clock.advance(SECOND_SETTLE_MS);
+    await w.checkNow();
+    expect(t.published).toEqual([]);
+    const settled = t.store.get<CollectionState>('acct', `dav:col:${WORK}`)?.token;
+    expect(settled).toBe(fx.data.token(fx.data.collections.get(WORK)!));
+    expect(clock.armedDelay()).toBeGreaterThan(SECOND_SETTLE_MS);
+
+    clock.advance(10_000);
+    fx.data.put(WORK, 'a.ics', ev('a'));
+    await w.checkNow();
+    expect(items()).toEqual([`${WORK}a.ics`]);
+    // Same second: from the token the server just gave, b would never be listed.
+    fx.data.put(WORK, 'b.ics', ev('b'));
+    expect(
+      fx.data.since(fx.data.collections.get(WORK)!, fx.data.token(fx.data.collections.get(WORK)!)),
+    ).toEqual({
+      changed: [],
+      removed: [],
+    });
+    expect(t.store.get<CollectionState>('acct', `dav:col:${WORK}`)?.token).toBe(settled);
+    expect(clock.armedDelay()).toBe(SECOND_SETTLE_MS);
+
+    const before = fx.requests.length;
+    clock.advance(SECOND_SETTLE_MS); // the extra check fires from the timer
+    await w.checkNow();
+    expect(fx.requests.length).toBeGreaterThan(before);
+    expect(items()).toEqual([`${WORK}a.ics`, `${WORK}b.ics`]);
+    expect(t.published.map((s) => s.added.map((i) => i.kind))).toEqual([['new'], ['new']]);
+    expect(new Set(t.published.map((s) => s.id)).size).toBe(2);
+    // Settled: the stored token is the server's, and later checks repeat nothing.
+    expect(t.store.get<CollectionState>('acct', `dav:col:${WORK}`)?.token).toBe(
+      fx.data.token(fx.data.collections.get(WORK)!),
+    );
+    expect(clock.armedDelay()).toBe(30_000);
+    clock.advance(5_000);
+    await w.checkNow();
+    expect(items()).toEqual([`${WORK}a.ics`, `${WORK}b.ics`]);
+  });
+
+  it('opaque tokens pay nothing: the returned token is stored and no extra check is armed', async () => {
+    await setup();
+    const w = start();
+    w.start();
+    await w.checkNow();
+    fx.data.put(WORK, 'a.ics', ev('a'));
+    await w.checkNow();
+    expect(items()).toEqual([`${WORK}a.ics`]);
+    expect(t.store.get<CollectionState>('acct', `dav:col:${WORK}`)?.token).toBe(
+      fx.data.token(fx.data.collections.get(WORK)!),
+    );
+    expect(clock.armedDelay()).toBe(30_000);
   });
 });
 

@@ -75,10 +75,9 @@ async function startWatcher(u: SogoUser, kind: 'caldav' | 'carddav'): Promise<Ru
 }
 
 /**
- * SOGo's sync-token and getctag are the newest change's time in whole seconds, and
- * sync-collection returns what changed strictly after the token: a second change within the
- * same second as the token a client holds is never reported (docs/interop.md). A person does
- * not edit twice within a second; the test waits for the next second before each change.
+ * SOGo's sync-token and getctag are whole seconds (docs/interop.md). The watcher copes with two
+ * changes in one second (second-token.ts, and the test for it below); the other tests start each
+ * change in a fresh second so that every change is the news of its own check.
  */
 async function nextSecond(): Promise<void> {
   await new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000) + 50));
@@ -165,6 +164,59 @@ describe.skipIf(unreachable !== undefined && !inCi)('DAV watcher against SOGo (r
 
     expect(await check(cal)).toEqual([]);
     expect(card.signals).toEqual([]);
+  });
+
+  it('two events PUT within one second, with a check between, are each announced exactly once', async () => {
+    // SOGo's tokens are whole seconds (second-token.ts); the watcher must neither lose the second
+    // PUT nor announce the first one again when the next report repeats it.
+    const start = new Date(Date.UTC(2026, 11, 11, 8, 0));
+    const end = new Date(+start + 1800e3);
+    let hrefs: string[] = [];
+    let before = cal.signals.length;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      hrefs = ['a', 'b'].map((n) => `${calendarUrl(alice)}tidings-sec-${tag}-${attempt}${n}.ics`);
+      await nextSecond();
+      before = cal.signals.length;
+      const second = Math.floor(Date.now() / 1000);
+      await davPut(
+        alice,
+        hrefs[0]!,
+        eventIcs({ uid: `sec-${tag}-${attempt}a`, summary: 'A', start, end }),
+        'text/calendar',
+      );
+      await cal.watcher.checkNow();
+      // The check between the PUTs saw A (so its token was taken inside A's second).
+      expect(cal.signals.slice(before).flatMap((x) => x.added.map((item) => item.title))).toEqual(['A']);
+      await davPut(
+        alice,
+        hrefs[1]!,
+        eventIcs({ uid: `sec-${tag}-${attempt}b`, summary: 'B', start, end }),
+        'text/calendar',
+      );
+      if (Math.floor(Date.now() / 1000) === second) break;
+      // The second ticked between the PUTs: clean up and try again in a fresh second.
+      await cal.watcher.checkNow();
+      for (const h of hrefs) await davDelete(alice, h);
+      await nextSecond();
+      await cal.watcher.checkNow();
+      hrefs = [];
+    }
+    expect(hrefs).toHaveLength(2);
+    await cal.watcher.checkNow();
+    await nextSecond();
+    await cal.watcher.checkNow();
+    await cal.watcher.checkNow();
+    const paths = hrefs.map((h) => new URL(h).pathname);
+    const announced = cal.signals.slice(before).flatMap((s) => s.added.filter((i) => paths.includes(i.id)));
+    expect(announced.map((i) => [i.id, i.title, i.kind]).sort()).toEqual([
+      [paths[0], 'A', 'new'],
+      [paths[1], 'B', 'new'],
+    ]);
+    expect(cal.signals.slice(before).flatMap((s) => [...s.changed, ...s.removed])).toEqual([]);
+    for (const h of hrefs) await davDelete(alice, h);
+    await nextSecond();
+    const gone = await check(cal);
+    expect(gone.flatMap((s) => s.removed.map((i) => i.id)).sort()).toEqual(paths);
   });
 
   it('a contact created, changed and deleted gives one signal each, with its name', async () => {
