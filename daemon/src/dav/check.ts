@@ -23,6 +23,8 @@ export interface CheckDeps {
   source: SignalSource;
   /** IANA zone for event times in signals. */
   timeZone: string;
+  /** The user's calendar user addresses (discovery), to tell invitations (classify.ts). */
+  addresses?: readonly string[];
   now(): number;
 }
 
@@ -169,7 +171,8 @@ async function fetchDigests(
   const got = await multiget(deps.send, url, type, hrefs);
   for (const [href, item] of got) {
     if (item.data === undefined) continue;
-    const digest = type === 'contacts' ? digestVcard(item.data) : digestCalendar(item.data, deps.timeZone);
+    const digest =
+      type === 'contacts' ? digestVcard(item.data) : digestCalendar(item.data, deps.timeZone, deps.addresses);
     out.set(href, item.etag !== undefined ? { etag: item.etag, digest } : { digest });
   }
   return out;

@@ -14,15 +14,23 @@ export interface ItemDigest {
   status?: string;
   /** Contacts: first e-mail address, as a preview. */
   preview?: string;
+  /** RFC 5546 §1.4 iTIP METHOD of the object (CANCEL in a scheduling message), upper case. */
+  method?: string;
+  /**
+   * The user's own ATTENDEE entry (RFC 5545 §3.8.4.1) when someone else organises the event:
+   * PARTSTAT (§3.2.12, NEEDS-ACTION when absent) and RSVP (§3.2.17).
+   */
+  invite?: { partstat: string; rsvp: boolean };
 }
 
 /**
  * Digest of an iCalendar object resource (RFC 4791 §4.1: one UID per resource, possibly with
  * overridden instances). The master component stands for the whole series, so a recurring event
  * yields one digest, not one per occurrence. Returns {} for data ical.js cannot parse: a broken
- * item must not stop the signal for the others.
+ * item must not stop the signal for the others. `me` are the user's calendar user addresses
+ * (RFC 6638 §2.4.1), to find the user among the attendees.
  */
-export function digestCalendar(ics: string, timeZone: string): ItemDigest {
+export function digestCalendar(ics: string, timeZone: string, me: readonly string[] = []): ItemDigest {
   let root: ICAL.Component;
   try {
     root = new ICAL.Component(ICAL.parse(ics));
@@ -49,7 +57,31 @@ export function digestCalendar(ics: string, timeZone: string): ItemDigest {
     const cn = str(organizer.getParameter('cn'));
     d.from = cn && addr ? `${cn} <${addr}>` : cn || addr;
   }
+  const method = str(root.getFirstPropertyValue('method'));
+  if (method) d.method = method.toUpperCase();
+  const invite = ownAttendance(master, me);
+  if (invite) d.invite = invite;
   return d;
+}
+
+/** A calendar user address (RFC 5545 §3.3.3 CAL-ADDRESS) in a comparable form. */
+function calAddress(v: unknown): string {
+  return str(v)
+    .replace(/^mailto:/i, '')
+    .toLowerCase();
+}
+
+/** The user's ATTENDEE entry, when the event has an organizer who is not the user. */
+function ownAttendance(master: ICAL.Component, me: readonly string[]): ItemDigest['invite'] {
+  const mine = new Set(me.map(calAddress));
+  const organizer = master.getFirstProperty('organizer');
+  if (mine.size === 0 || !organizer || mine.has(calAddress(organizer.getFirstValue()))) return undefined;
+  const own = master.getAllProperties('attendee').find((a) => mine.has(calAddress(a.getFirstValue())));
+  if (!own) return undefined;
+  return {
+    partstat: str(own.getParameter('partstat')).toUpperCase() || 'NEEDS-ACTION',
+    rsvp: str(own.getParameter('rsvp')).toUpperCase() === 'TRUE',
+  };
 }
 
 /** Digest of a vCard (RFC 6350 §6.2.1 FN, §6.4.2 EMAIL). */

@@ -26,6 +26,12 @@ export const systemDns: DiscoveryDns = { resolveSrv: dns.resolveSrv, resolveTxt:
 export interface DiscoveryResult {
   principal?: string;
   homes: string[];
+  /**
+   * CalDAV: the user's calendar user addresses (RFC 6638 §2.4.1 calendar-user-address-set, e.g.
+   * `mailto:alice@example.org`), empty when the server names none: who "me" is when telling an
+   * invitation from an event. Absent in results stored before it was read (see the watcher).
+   */
+  addresses?: string[];
   /** Set when the configured URL is itself a calendar / address book: watch just it. */
   onlyCollection?: string;
 }
@@ -83,7 +89,8 @@ function parseUrl(s: string): URL {
 const PROPFIND_PRINCIPAL =
   '<?xml version="1.0" encoding="utf-8"?>' +
   '<D:propfind xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav" xmlns:A="urn:ietf:params:xml:ns:carddav">' +
-  '<D:prop><D:current-user-principal/><D:resourcetype/><C:calendar-home-set/><A:addressbook-home-set/></D:prop>' +
+  '<D:prop><D:current-user-principal/><D:resourcetype/><C:calendar-home-set/><A:addressbook-home-set/>' +
+  '<C:calendar-user-address-set/></D:prop>' +
   '</D:propfind>';
 
 /**
@@ -125,7 +132,7 @@ async function fromContext(send: Send, url: URL, kind: DavKind): Promise<Discove
   if (first.types.includes(COLLECTION_TYPE[kind])) {
     // The URL names one collection; its parent is the home whose PROPFIND lists it.
     const parent = here.replace(/[^/]+\/$/, '');
-    return { homes: [new URL(parent, first.url).href], onlyCollection: here };
+    return withAddresses({ homes: [new URL(parent, first.url).href], onlyCollection: here }, first, kind);
   }
   if (first.homes[kind].length > 0) return result(first, kind);
   if (first.principal === undefined) return undefined;
@@ -134,8 +141,18 @@ async function fromContext(send: Send, url: URL, kind: DavKind): Promise<Discove
 }
 
 function result(r: ContextProps, kind: DavKind): DiscoveryResult {
-  const homes = r.homes[kind].map((h) => new URL(h, r.url).href);
-  return r.principal === undefined ? { homes } : { principal: collectionHref(r.principal, r.url), homes };
+  const out: DiscoveryResult = { homes: r.homes[kind].map((h) => new URL(h, r.url).href) };
+  if (r.principal !== undefined) out.principal = collectionHref(r.principal, r.url);
+  return withAddresses(out, r, kind);
+}
+
+/**
+ * The address set comes from the answer that gave the homes (a principal property, RFC 6638
+ * §2.4.1, asked in the same PROPFIND): no extra request. A collection URL is not a principal,
+ * so such an account has none.
+ */
+function withAddresses(out: DiscoveryResult, r: ContextProps, kind: DavKind): DiscoveryResult {
+  return kind === 'caldav' ? { ...out, addresses: r.addresses } : out;
 }
 
 interface ContextProps {
@@ -143,6 +160,7 @@ interface ContextProps {
   types: string[];
   principal?: string;
   homes: Record<DavKind, string[]>;
+  addresses: string[];
 }
 
 async function propfind0(send: Send, url: URL): Promise<ContextProps> {
@@ -166,5 +184,6 @@ async function propfind0(send: Send, url: URL): Promise<ContextProps> {
       caldav: hrefsOf(props[HOME_PROP.caldav]),
       carddav: hrefsOf(props[HOME_PROP.carddav]),
     },
+    addresses: hrefsOf(props['calendar-user-address-set']),
   };
 }

@@ -233,7 +233,8 @@ export function createDavWatcher(
   async function check(): Promise<{ announced: boolean; openSecond: boolean }> {
     const s = getSend();
     let disc = ctx.store.get<DiscoveryResult>(accountId, KEY_DISCOVERY);
-    if (disc === undefined) {
+    // A CalDAV discovery stored before the address set was read is redone once (invitations).
+    if (disc === undefined || (source === 'caldav' && disc.addresses === undefined)) {
       setStatus('connecting', { detail: `Discovering ${source} homes` });
       disc = await discover(s, account.url, source, deps.dns ?? systemDns);
       ctx.store.commit(accountId, { set: { [KEY_DISCOVERY]: disc } });
@@ -263,7 +264,7 @@ export function createDavWatcher(
       const key = collectionKey(collection.href);
       const stored = ctx.store.get<CollectionState>(accountId, key);
       const out = await checkCollection(
-        { send: s, accountId, source, timeZone, now: clock.now },
+        { send: s, accountId, source, timeZone, now: clock.now, addresses: disc.addresses ?? [] },
         home,
         collection,
         stored,

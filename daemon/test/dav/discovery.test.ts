@@ -80,12 +80,23 @@ describe('discovery against the fixture (RFC 5397 principal, RFC 4791 §6.2.1 / 
     await fx.close();
   });
 
-  it('from the server root: principal, then the kind’s home set', async () => {
+  it('from the server root: principal, then the kind’s home set and (CalDAV) the user’s addresses', async () => {
+    const before = fx.requests.length;
     expect(await discover(send, `${fx.url}/`, 'caldav', dns({}))).toEqual({
       principal: '/principals/alice/',
       homes: [`${fx.url}/cal/alice/`],
+      addresses: ['mailto:alice@example.org'],
     });
-    expect((await discover(send, `${fx.url}/`, 'carddav', dns({}))).homes).toEqual([`${fx.url}/card/alice/`]);
+    // RFC 6638 §2.4.1 calendar-user-address-set rides on the PROPFINDs discovery already sends.
+    expect(fx.requests.slice(before).map((r) => `${r.method} ${r.path}`)).toEqual([
+      'PROPFIND /',
+      'PROPFIND /principals/alice/',
+    ]);
+    expect(fx.requests.at(-1)?.body).toContain('<C:calendar-user-address-set/>');
+    expect(await discover(send, `${fx.url}/`, 'carddav', dns({}))).toEqual({
+      principal: '/principals/alice/',
+      homes: [`${fx.url}/card/alice/`],
+    });
   });
 
   it('from a path without DAV properties, via the well-known redirect', async () => {
@@ -98,6 +109,7 @@ describe('discovery against the fixture (RFC 5397 principal, RFC 4791 §6.2.1 / 
     expect(await discover(send, `${fx.url}/cal/alice/work/`, 'caldav', dns({}))).toEqual({
       homes: [`${fx.url}/cal/alice/`],
       onlyCollection: '/cal/alice/work/',
+      addresses: [],
     });
   });
 

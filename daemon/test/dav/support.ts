@@ -84,6 +84,8 @@ export function vevent(o: {
   organizer?: string;
   status?: string;
   rrule?: string;
+  /** Further VEVENT lines as they are (ATTENDEE, SEQUENCE …). */
+  lines?: string[];
   overrides?: { recurrenceId: string; start: string; end: string; summary: string }[];
 }): string {
   const t = (prop: string, v: string) => (o.tzid ? `${prop};TZID=${o.tzid}:${v}` : `${prop}:${v}`);
@@ -100,7 +102,7 @@ export function vevent(o: {
     lines.push(`ORGANIZER;CN=${o.organizer.split('<')[0]?.trim()}:mailto:${/<(.+)>/.exec(o.organizer)?.[1]}`);
   if (o.status) lines.push(`STATUS:${o.status}`);
   if (o.rrule) lines.push(`RRULE:${o.rrule}`);
-  lines.push('END:VEVENT');
+  lines.push(...(o.lines ?? []), 'END:VEVENT');
   for (const ov of o.overrides ?? []) {
     lines.push(
       'BEGIN:VEVENT',

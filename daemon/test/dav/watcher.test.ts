@@ -504,6 +504,85 @@ describe('DAV watcher states and faults', () => {
   });
 });
 
+describe('invitations (RFC 6638: the user is an attendee, someone else organises)', () => {
+  const meeting = (o: { seq: number; partstat: string; start?: string; status?: string }) =>
+    vevent({
+      uid: 'review',
+      summary: 'Review',
+      start: o.start ?? '20260310T090000Z',
+      end: o.start ? o.start.replace('T09', 'T10') : '20260310T100000Z',
+      organizer: 'Bob <bob@example.org>',
+      ...(o.status ? { status: o.status } : {}),
+      lines: [
+        `SEQUENCE:${o.seq}`,
+        'ATTENDEE;PARTSTAT=ACCEPTED:mailto:bob@example.org',
+        `ATTENDEE;CN=Alice;PARTSTAT=${o.partstat};RSVP=TRUE:mailto:alice@example.org`,
+      ],
+    });
+
+  it('new invitation → invitation; organizer revision → updated, move → moved; cancel → cancelled', async () => {
+    await setup({ addresses: { alice: ['mailto:Alice@example.org', '/principals/alice/'] } });
+    const w = start();
+    w.start();
+    await w.checkNow();
+    expect(t.store.get('acct', 'dav:discovery')).toMatchObject({
+      addresses: ['mailto:Alice@example.org', '/principals/alice/'],
+    });
+
+    const steps: [string, string][] = [
+      ['invitation', meeting({ seq: 0, partstat: 'NEEDS-ACTION' })],
+      ['updated', meeting({ seq: 0, partstat: 'ACCEPTED' })], // Alice answered elsewhere
+      ['updated', meeting({ seq: 1, partstat: 'NEEDS-ACTION' })], // Bob revised: re-asks, not a new invitation
+      ['moved', meeting({ seq: 2, partstat: 'NEEDS-ACTION', start: '20260311T090000Z' })],
+      [
+        'cancelled',
+        meeting({ seq: 3, partstat: 'NEEDS-ACTION', start: '20260311T090000Z', status: 'CANCELLED' }),
+      ],
+    ];
+    for (const [, data] of steps) {
+      fx.data.put(WORK, 'review.ics', data);
+      await w.checkNow();
+    }
+    // Alice's own meeting with Bob as attendee is just new.
+    fx.data.put(
+      WORK,
+      'own.ics',
+      vevent({
+        uid: 'own',
+        summary: 'Own',
+        start: '20260312T090000Z',
+        end: '20260312T100000Z',
+        organizer: 'Alice <alice@example.org>',
+        lines: ['ATTENDEE;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:bob@example.org'],
+      }),
+    );
+    await w.checkNow();
+
+    expect(
+      t.published.map((s) => [...s.added, ...s.changed].map((i) => [i.id, i.kind, i.title, i.from])),
+    ).toEqual([
+      ...steps.map(([kind]) => [[`${WORK}review.ics`, kind, 'Review', 'Bob <bob@example.org>']]),
+      [[`${WORK}own.ics`, 'new', 'Own', 'Alice <alice@example.org>']],
+    ]);
+    expect(t.published[0]?.added.map((i) => i.kind)).toEqual(['invitation']);
+  });
+
+  it('a discovery stored before addresses were read is redone once, then invitations are told', async () => {
+    await setup();
+    t.store.commit('acct', {
+      set: { 'dav:discovery': { principal: '/principals/alice/', homes: [`${fx.url}/cal/alice/`] } },
+    });
+    const w = start();
+    w.start();
+    await w.checkNow();
+    await w.checkNow();
+    expect(fx.requests.filter((r) => r.path === '/principals/alice/')).toHaveLength(1);
+    fx.data.put(WORK, 'review.ics', meeting({ seq: 0, partstat: 'NEEDS-ACTION' }));
+    await w.checkNow();
+    expect(t.published.flatMap((s) => s.added.map((i) => i.kind))).toEqual(['invitation']);
+  });
+});
+
 describe('whole-second sync tokens (SOGo-style fixture)', () => {
   const ev = (uid: string) =>
     vevent({ uid, summary: uid, start: '20260301T090000Z', end: '20260301T100000Z' });

@@ -219,6 +219,42 @@ describe.skipIf(unreachable !== undefined && !inCi)('DAV watcher against SOGo (r
     expect(gone.flatMap((s) => s.removed.map((i) => i.id)).sort()).toEqual(paths);
   });
 
+  it('an invitation from bob (SOGo implicit scheduling) is an invitation, his revision an update, his delete a cancellation', async () => {
+    // SOGo delivers an organizer's PUT into each attendee's calendar (RFC 6638 implicit
+    // scheduling) and removes the copies when the organizer deletes the event.
+    const bob = user('bob');
+    const href = `${calendarUrl(bob)}tidings-inv-${tag}.ics`;
+    const path = `${new URL(calendarUrl(alice)).pathname}tidings-inv-${tag}.ics`;
+    const start = new Date(Date.UTC(2026, 11, 14, 15, 0));
+    const end = new Date(+start + 3600e3);
+    const meeting = (summary: string, sequence: number) =>
+      eventIcs({ uid: `inv-${tag}`, summary, start, end, sequence, organizer: bob, invite: [alice] });
+    const from = `${bob.name} <${bob.email}>`;
+
+    await nextSecond();
+    await davPut(bob, href, meeting(`Review ${tag}`, 0), 'text/calendar');
+    const invited = await check(cal);
+    expect(invited.flatMap((s) => s.added)).toEqual([
+      expect.objectContaining({ id: path, title: `Review ${tag}`, from, kind: 'invitation' }),
+    ]);
+
+    await nextSecond();
+    await davPut(bob, href, meeting(`Review (agenda) ${tag}`, 1), 'text/calendar');
+    const revised = await check(cal);
+    expect(revised.flatMap((s) => [...s.added, ...s.removed])).toEqual([]);
+    expect(revised.flatMap((s) => s.changed)).toEqual([
+      expect.objectContaining({ id: path, title: `Review (agenda) ${tag}`, kind: 'updated' }),
+    ]);
+
+    await nextSecond();
+    await davDelete(bob, href);
+    const cancelled = await check(cal);
+    expect(cancelled.flatMap((s) => [...s.changed, ...s.removed])).toEqual([
+      expect.objectContaining({ id: path, kind: 'cancelled' }),
+    ]);
+    expect(await check(cal)).toEqual([]);
+  });
+
   it('a contact created, changed and deleted gives one signal each, with its name', async () => {
     const href = `${contactsUrl(alice)}tidings-dav-${tag}.vcf`;
     const path = new URL(href).pathname;

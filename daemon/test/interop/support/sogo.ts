@@ -315,6 +315,9 @@ export interface EventSpec {
   location?: string;
   /** Bumped on every change of the same event (RFC 5545 §3.8.7.4). */
   sequence?: number;
+  /** A meeting: its organizer, and attendees asked to answer (PARTSTAT=NEEDS-ACTION, RSVP=TRUE). */
+  organizer?: SogoUser;
+  invite?: SogoUser[];
 }
 
 /** A single VEVENT in UTC, CRLF line ends. */
@@ -331,6 +334,13 @@ export function eventIcs(e: EventSpec): string {
     `SUMMARY:${e.summary}`,
     ...(e.location ? [`LOCATION:${e.location}`] : []),
     `SEQUENCE:${e.sequence ?? 0}`,
+    ...(e.organizer
+      ? [
+          `ORGANIZER;CN=${e.organizer.name}:mailto:${e.organizer.email}`,
+          `ATTENDEE;CN=${e.organizer.name};PARTSTAT=ACCEPTED:mailto:${e.organizer.email}`,
+        ]
+      : []),
+    ...(e.invite ?? []).map((u) => `ATTENDEE;CN=${u.name};PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:${u.email}`),
     'END:VEVENT',
     'END:VCALENDAR',
     '',
