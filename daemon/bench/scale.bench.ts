@@ -213,7 +213,10 @@ async function run(
     return result;
   } finally {
     client?.close();
-    await sleep(500);
+    // Give both a moment to exit on their own (a --cpu-prof daemon writes its profile then).
+    const end = now() + 15_000;
+    while (children.some((c) => c.exitCode === null && c.signalCode === null) && now() < end)
+      await sleep(100);
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   }
