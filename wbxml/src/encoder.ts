@@ -43,7 +43,7 @@ export function encode(root: WbxmlElement, options?: EncodeOptions): Uint8Array 
   if (!isElementNode(root)) {
     throw createError('WBXML_ERR_INVALID_TREE', 'the root is not an element', EAS_HEADER.length);
   }
-  const w = new ScratchWriter(scratch, new Resolver(maxDepth));
+  const w = new ScratchWriter(scratch, new Resolver(maxDepth), SCRATCH_LIMIT);
   try {
     w.element(root);
     return w.buf.slice(0, w.pos);
@@ -59,6 +59,84 @@ export function encode(root: WbxmlElement, options?: EncodeOptions): Uint8Array 
   const end = new Emitter(out, plan).document(root);
   if (end !== plan.size) throw new Error(`wbxml encoder: wrote ${end} of ${plan.size} planned bytes`);
   return out;
+}
+
+/** Options of a reusable encoder. */
+export interface EncoderOptions extends EncodeOptions {
+  /**
+   * `encodeChunks` passes an OPAQUE payload of at least this many bytes by reference, as its own
+   * chunk; smaller ones are copied among the structural bytes. Default 1024.
+   */
+  readonly opaqueByReferenceFrom?: number;
+}
+
+/**
+ * A reusable encoder: its output buffer is kept between calls, so encoding a large document
+ * again writes into memory that is already resident instead of faulting in a fresh buffer.
+ *
+ * **The results are borrowed.** What `encode` and `encodeChunks` return views the encoder's
+ * buffer and is valid only **until the next call on the same encoder** (any call, including
+ * one that throws): that call overwrites it. Send or copy it before encoding again. Other
+ * encoders and the one-shot `encode()` never touch it. One encoder per connection with one
+ * request in flight fits: encode, send, await the response, then encode the next request.
+ * Concurrent requests need an encoder each. The buffer grows to the largest document encoded
+ * and stays that size until `release()`.
+ */
+export interface Encoder {
+  /**
+   * The document in one contiguous view of the encoder's buffer, byte-identical to
+   * `encode(root)`. Valid until the next call on this encoder.
+   */
+  encode(root: WbxmlElement): Uint8Array;
+  /**
+   * The document as chunks whose concatenation is byte-identical to `encode(root)`, without
+   * copying large OPAQUE payloads: each of at least `opaqueByReferenceFrom` bytes is itself a
+   * chunk (the very `Uint8Array` of the tree, so it must not change until the chunks are sent);
+   * the structural bytes between them are views of the encoder's buffer, valid until the next
+   * call on this encoder. The total length (for Content-Length) is the sum of the chunks'
+   * `byteLength`s. Never returns empty chunks.
+   */
+  encodeChunks(root: WbxmlElement): Uint8Array[];
+  /** Drops the grown buffer (back to 64 KiB); earlier results stay intact. */
+  release(): void;
+}
+
+/** Creates a reusable encoder; see `Encoder` for how long its results stay valid. */
+export function createEncoder(options?: EncoderOptions): Encoder {
+  const maxDepth = options?.maxDepth ?? 256;
+  const byRefFrom = options?.opaqueByReferenceFrom ?? 1024;
+  if (!(byRefFrom >= 1)) throw new TypeError(`opaqueByReferenceFrom must be >= 1, got ${byRefFrom}`);
+  let buf: Uint8Array = allocateUnzeroed(SCRATCH_INITIAL);
+  const run = (root: WbxmlElement, chunks?: Uint8Array[]): ScratchWriter => {
+    if (!isElementNode(root)) {
+      throw createError('WBXML_ERR_INVALID_TREE', 'the root is not an element', EAS_HEADER.length);
+    }
+    const w = new ScratchWriter(
+      buf,
+      new Resolver(maxDepth),
+      Number.POSITIVE_INFINITY,
+      chunks,
+      chunks ? byRefFrom : Number.POSITIVE_INFINITY,
+    );
+    try {
+      w.element(root);
+    } finally {
+      buf = w.buf;
+    }
+    return w;
+  };
+  return {
+    encode(root) {
+      const w = run(root);
+      return w.buf.subarray(0, w.pos);
+    },
+    encodeChunks(root) {
+      return run(root, []).finish();
+    },
+    release() {
+      buf = allocateUnzeroed(SCRATCH_INITIAL);
+    },
+  };
 }
 
 /** Tag resolution, nesting and error context shared by both strategies. */
@@ -111,22 +189,50 @@ class Resolver {
 const NUL_TEXT = 'text contains U+0000, which STR_I cannot carry (WAP-192 §5.8.4.1)';
 const BAD_CHILD = 'is neither an element, a string nor a Uint8Array';
 
-/** One pass into the kept scratch buffer; throws OVERFLOW past SCRATCH_LIMIT. */
+/**
+ * One pass into a kept buffer that grows as needed. The one-shot `encode` caps it at
+ * SCRATCH_LIMIT (OVERFLOW past it); an Encoder lets it grow to its largest document. In chunk
+ * mode (`chunks` given) an OPAQUE payload of at least `byRefFrom` bytes is not copied: the
+ * structural bytes so far and then the payload itself are pushed to `chunks`.
+ */
 class ScratchWriter {
   buf: Uint8Array;
   pos: number;
   readonly #r: Resolver;
+  readonly #limit: number;
+  readonly #chunks: Uint8Array[] | undefined;
+  readonly #byRefFrom: number;
+  /** Start of the structural bytes not yet pushed to #chunks. */
+  #flushed = 0;
+  /** Payload bytes passed by reference so far: pos + #external is the document offset. */
+  #external = 0;
   #page = 0;
 
-  constructor(buf: Uint8Array, resolver: Resolver) {
+  constructor(
+    buf: Uint8Array,
+    resolver: Resolver,
+    limit: number,
+    chunks?: Uint8Array[],
+    byRefFrom = Number.POSITIVE_INFINITY,
+  ) {
     this.buf = buf;
     buf.set(EAS_HEADER);
     this.pos = EAS_HEADER.length;
     this.#r = resolver;
+    this.#limit = limit;
+    this.#chunks = chunks;
+    this.#byRefFrom = byRefFrom;
+  }
+
+  /** Chunk mode: pushes the structural bytes after the last payload; returns the chunks. */
+  finish(): Uint8Array[] {
+    const chunks = this.#chunks!;
+    if (this.pos > this.#flushed) chunks.push(this.buf.subarray(this.#flushed, this.pos));
+    return chunks;
   }
 
   element(el: WbxmlElement): void {
-    const v = this.#r.enter(el, this.pos);
+    const v = this.#r.enter(el, this.pos + this.#external);
     const page = v >> 8;
     const children = el.children;
     this.#ensure(3);
@@ -151,7 +257,7 @@ class ScratchWriter {
       } else if (typeof c === 'object' && c !== null && typeof c.tag === 'string') {
         this.element(c);
       } else {
-        this.#r.fail('WBXML_ERR_INVALID_TREE', `child ${i} ${BAD_CHILD}`, this.pos);
+        this.#r.fail('WBXML_ERR_INVALID_TREE', `child ${i} ${BAD_CHILD}`, this.pos + this.#external);
       }
     }
     this.#ensure(1);
@@ -162,27 +268,39 @@ class ScratchWriter {
   #string(s: string): void {
     this.#ensure(s.length * 3 + 2);
     const n = encodeUtf8Into(s, this.buf, this.pos + 1);
-    if (n < 0) this.#r.fail('WBXML_ERR_INVALID_TREE', NUL_TEXT, this.pos);
+    if (n < 0) this.#r.fail('WBXML_ERR_INVALID_TREE', NUL_TEXT, this.pos + this.#external);
     this.buf[this.pos] = STR_I;
     this.pos += n + 1;
     this.buf[this.pos++] = 0;
   }
 
   #opaque(bytes: Uint8Array): void {
-    this.#ensure(bytes.length + 6);
+    const len = bytes.length;
+    if (len >= this.#byRefFrom) {
+      this.#ensure(6);
+      this.buf[this.pos++] = OPAQUE;
+      this.pos = writeMbUint(this.buf, this.pos, len);
+      const chunks = this.#chunks!;
+      chunks.push(this.buf.subarray(this.#flushed, this.pos), bytes);
+      this.#flushed = this.pos;
+      this.#external += len;
+      return;
+    }
+    this.#ensure(len + 6);
     this.buf[this.pos++] = OPAQUE;
-    this.pos = writeMbUint(this.buf, this.pos, bytes.length);
+    this.pos = writeMbUint(this.buf, this.pos, len);
     this.buf.set(bytes, this.pos);
-    this.pos += bytes.length;
+    this.pos += len;
   }
 
   #ensure(n: number): void {
     const need = this.pos + n;
     if (need <= this.buf.length) return;
-    if (need > SCRATCH_LIMIT) throw OVERFLOW;
+    if (need > this.#limit) throw OVERFLOW;
     let cap = this.buf.length * 2;
     while (cap < need) cap *= 2;
-    const next = new Uint8Array(Math.min(cap, SCRATCH_LIMIT));
+    // Chunks already pushed keep viewing the old buffer, whose bytes are never written again.
+    const next = allocateUnzeroed(Math.min(cap, this.#limit));
     next.set(this.buf.subarray(0, this.pos));
     this.buf = next;
   }
