@@ -5,7 +5,7 @@ import { defineConfig } from 'vitest/config';
 // vitest.interop.config.ts, as imapflow keeps its integration tests apart.
 export default defineConfig({
   test: {
-    include: ['{wbxml,daemon,fixtures,tray}/test/**/*.test.ts'],
+    include: ['{wbxml,daemon,fixtures,tray,scripts}/test/**/*.test.ts'],
     exclude: ['**/node_modules/**', '**/test/interop/**'],
     testTimeout: 20_000,
     hookTimeout: 30_000,
