@@ -28,6 +28,8 @@ import type { StateStore } from './store/types';
 import { VERSION } from './version';
 import { createDavWatcher } from './watch/dav-watcher';
 import { createEasWatcher } from './watch/eas-watcher';
+import { type AutodiscoverOptions, autodiscover } from './eas/autodiscover';
+import { authorityFor, createOAuthTokenProvider } from './eas/oauth';
 import type { SecretSource, Watcher, WatcherContext, WatcherStatus } from './watch/types';
 
 /** Builds the watcher for one account; the default picks EAS or DAV by `account.kind`. */
@@ -65,12 +67,47 @@ export class DispatcherPool {
   }
 }
 
-/** The real watchers: EAS or DAV by `account.kind`, with HTTP from the shared pool. */
-export function defaultWatcherFactory(pool: DispatcherPool = new DispatcherPool()): WatcherFactory {
-  return (account, ctx) =>
-    account.kind === 'exchange'
-      ? createEasWatcher(account, ctx, { dispatcher: pool.for(account) })
-      : createDavWatcher(account, ctx, { dispatcher: pool.for(account) });
+/** Options of the real watcher factory; the defaults are what the daemon runs with. */
+export interface WatcherFactoryOptions {
+  /** Extra Autodiscover options for every search (tests: `baseUrls`, `resolveSrv`). */
+  autodiscover?: Omit<AutodiscoverOptions, 'dispatcher' | 'username' | 'password' | 'bearer' | 'signal'>;
+  /** Test hook: the HTTP dispatcher for an account instead of the shared pool's. */
+  dispatcherFor?: (account: Account) => Dispatcher;
+  /** Names the current network (the wake monitor's key) so EAS heartbeats are learned per network. */
+  networkKey?: () => string;
+}
+
+/**
+ * The real watchers: EAS or DAV by `account.kind`, with HTTP from the shared pool. Exchange
+ * accounts without `url` find it by Autodiscover (the watcher stores it); OAuth2 accounts get a
+ * token provider whose refresh token is the account's secret (keyring `<id>:oauth-refresh`).
+ */
+export function defaultWatcherFactory(
+  pool: DispatcherPool = new DispatcherPool(),
+  fopts: WatcherFactoryOptions = {},
+): WatcherFactory {
+  return (account, ctx) => {
+    const dispatcher = fopts.dispatcherFor?.(account) ?? pool.for(account);
+    if (account.kind !== 'exchange') return createDavWatcher(account, ctx, { dispatcher });
+    const auth = account.auth;
+    return createEasWatcher(account, ctx, {
+      dispatcher,
+      autodiscover: (email, o) => autodiscover(email, { ...fopts.autodiscover, ...o, log: ctx.log }),
+      ...(fopts.networkKey ? { networkKey: fopts.networkKey } : {}),
+      ...(auth.type === 'oauth2'
+        ? {
+            tokens: createOAuthTokenProvider({
+              clientId: auth.clientId,
+              authority: auth.authority ?? authorityFor(auth.tenant),
+              scope: auth.scope,
+              refreshToken: ctx.secret,
+              dispatcher,
+              log: ctx.log,
+            }),
+          }
+        : {}),
+    });
+  };
 }
 
 export interface DaemonOptions {
