@@ -1,3 +1,4 @@
+import type { KeyringBackend } from '../secrets';
 import type { Output } from './output';
 
 /** A declared flag; the parser and the usage text both read it. */
@@ -47,6 +48,15 @@ export interface CommandContext {
   /** Resolves at the first Ctrl-C / SIGTERM (watch); installs the handler when called. */
   interrupted(): Promise<void>;
   stdin: () => Promise<Uint8Array>;
+  /** Test hooks for what touches the person's machine: the OS keyring and the OAuth2 sign-in. */
+  hooks?: CliHooks;
+}
+
+/** Replaceable edges (tests): the keyring backend, the browser, and device-code poll waits. */
+export interface CliHooks {
+  keyring?: KeyringBackend;
+  openBrowser?: (url: string) => Promise<void>;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
 /**

@@ -3,7 +3,7 @@ import { pathToFileURL } from 'node:url';
 import { ConfigError } from '../config/errors';
 import { IpcError } from '../ipc/errors';
 import { VERSION } from '../version';
-import type { CommandContext } from './command';
+import type { CliHooks, CommandContext } from './command';
 import { CliError, EXIT } from './errors';
 import { Output, type Streams } from './output';
 import { parseFlags } from './parse';
@@ -17,6 +17,7 @@ export interface CliIo extends Streams {
   /** Present when stdin and stderr are terminals: commands may ask questions. */
   ask?: CommandContext['ask'];
   interrupted(): Promise<void>;
+  hooks?: CliHooks;
 }
 
 /** Error codes of typed errors from any room: `{code, message}` people can act on. */
@@ -69,6 +70,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       ...(io.ask ? { ask: io.ask } : {}),
       interrupted: io.interrupted,
       stdin: io.stdin,
+      ...(io.hooks ? { hooks: io.hooks } : {}),
     });
   } catch (err) {
     if (err instanceof CliError) {

@@ -4,6 +4,7 @@ import { accountList, accounts } from './commands/accounts';
 import { pause, reload, resume, stop } from './commands/control';
 import { daemon } from './commands/daemon';
 import { doctor } from './commands/doctor';
+import { accountLogin } from './commands/login';
 import { serviceInstall } from './commands/service';
 import { status } from './commands/status';
 import { watch } from './commands/watch';
@@ -19,6 +20,7 @@ export const COMMANDS: readonly Command[] = [
   accountAdd,
   accountRemove,
   accountTest,
+  accountLogin,
   doctor,
   pause,
   resume,

@@ -119,6 +119,23 @@ export const accountAdd: Command = {
       type: 'boolean',
       description: 'read the password (for the keyring) from the first line of stdin',
     },
+    {
+      name: 'oauth',
+      type: 'boolean',
+      description: 'exchange: sign in with OAuth2 (Microsoft 365) instead of a password',
+    },
+    {
+      name: 'client-id',
+      type: 'string',
+      placeholder: 'id',
+      description: 'exchange --oauth: the application (client) id registered in Entra ID',
+    },
+    {
+      name: 'tenant',
+      type: 'string',
+      placeholder: 'tenant',
+      description: 'exchange --oauth: tenant id or domain (default: common)',
+    },
     { name: 'no-test', type: 'boolean', description: 'add without testing the connection' },
     { name: 'force', type: 'boolean', description: 'add even when the test fails' },
   ],
@@ -140,8 +157,30 @@ export const accountAdd: Command = {
       });
     const secretRef =
       cmd !== undefined ? { command: cmd } : env !== undefined ? { env } : { keyring: true as const };
+    const oauth = ctx.flags.oauth === true;
+    if (oauth && kind !== 'exchange')
+      throw new CliError('CLI_ERR_BAD_VALUE', '--oauth is for exchange accounts', { command: 'account add' });
+    if (oauth && (cmd !== undefined || env !== undefined || ctx.flags['password-stdin']))
+      throw new CliError(
+        'CLI_ERR_BAD_VALUE',
+        '--oauth takes no password: sign in with `tidings account login`',
+        {
+          command: 'account add',
+        },
+      );
     let raw: Record<string, unknown>;
-    if (kind === 'exchange') {
+    if (kind === 'exchange' && oauth) {
+      const email = await value(ctx, 'email', 'E-mail address: ', true);
+      const clientId = await value(ctx, 'client-id', 'Application (client) id: ', true);
+      const tenant = ctx.flags.tenant as string | undefined;
+      raw = {
+        kind,
+        id: (ctx.flags.id as string | undefined) ?? deriveId(email!),
+        email,
+        ...(ctx.flags.url ? { url: ctx.flags.url } : {}),
+        auth: { type: 'oauth2', clientId, ...(tenant ? { tenant } : {}) },
+      };
+    } else if (kind === 'exchange') {
       const email = await value(ctx, 'email', 'E-mail address: ', true);
       const username = await value(ctx, 'username', 'Login name (empty: the address): ', false);
       raw = {
@@ -175,6 +214,22 @@ export const accountAdd: Command = {
       throw new CliError('CLI_ERR_BAD_VALUE', `${issue.path}: ${issue.reason}`, { command: 'account add' });
     }
     const account = parsed.data;
+    if (oauth) {
+      // No token yet: nothing to test. `account login` signs in and stores the refresh token.
+      await daemonOr(
+        ctx,
+        (c) => c.call('accounts.add', { account }),
+        async () => {
+          await addAccountToFile(configPathOf(ctx), account);
+          return undefined;
+        },
+      );
+      ctx.out.info(
+        `next: tidings account login ${account.id}   (or --device-code on a machine without a browser)`,
+      );
+      ctx.out.result({ added: true, id: account.id }, () => `added ${account.id} to ${configPathOf(ctx)}`);
+      return EXIT.OK;
+    }
     const password = 'keyring' in secretRef ? await readPassword(ctx) : undefined;
     const secret: SecretSource =
       password !== undefined ? { get: async () => password } : secretForAccount(account, { env: ctx.env });

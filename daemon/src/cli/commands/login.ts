@@ -1,0 +1,93 @@
+import type { EasAccount } from '../../config/account';
+import { loadConfig } from '../../config/load';
+import { authorityFor, signInInteractive, signInWithDeviceCode, type TokenSet } from '../../eas/oauth';
+import { IpcError } from '../../ipc/errors';
+import { osKeyring, secretForAccount } from '../../secrets';
+import type { Command, CommandContext } from '../command';
+import { withDaemon } from '../client';
+import { CliError, EXIT } from '../errors';
+import { configPathOf } from '../paths';
+
+/** The OAuth2 settings of an exchange account, or a CliError saying why there are none. */
+async function oauthAccount(
+  ctx: CommandContext,
+  id: string,
+): Promise<EasAccount & { auth: { type: 'oauth2' } }> {
+  const account = (await loadConfig(configPathOf(ctx))).accounts.find((a) => a.id === id);
+  if (!account) throw new CliError('CLI_ERR_FAILED', `no account "${id}" in ${configPathOf(ctx)}`);
+  if (account.kind !== 'exchange' || account.auth.type !== 'oauth2')
+    throw new CliError(
+      'CLI_ERR_BAD_VALUE',
+      `account "${id}" does not use OAuth2 (auth.type "oauth2"); its password is set with \`tidings account add\``,
+      { command: 'account login' },
+    );
+  return account as EasAccount & { auth: { type: 'oauth2' } };
+}
+
+/**
+ * Signs an OAuth2 account in (browser + loopback + PKCE, or the device code on a headless
+ * machine), stores the refresh token in the keyring (`<id>:oauth-refresh`) and has a running
+ * daemon restart the account with it.
+ */
+export const accountLogin: Command = {
+  name: 'account login',
+  synopsis: '<id>',
+  description: 'sign an OAuth2 (Microsoft 365) account in: browser, or --device-code on a headless machine',
+  flags: [
+    {
+      name: 'device-code',
+      type: 'boolean',
+      description: 'print a code and a URL to open on another device instead of starting a browser',
+    },
+  ],
+  details:
+    'The refresh token goes to the OS keyring (service "tidings", account <id>:oauth-refresh), never to\n' +
+    'the config file; a running daemon restarts the account with it.',
+  async run(ctx) {
+    const id = ctx.args[0];
+    if (!id)
+      throw new CliError('CLI_ERR_MISSING', 'which account? tidings account login <id>', {
+        command: 'account login',
+      });
+    const account = await oauthAccount(ctx, id);
+    const common = {
+      clientId: account.auth.clientId,
+      authority: account.auth.authority ?? authorityFor(account.auth.tenant),
+      scope: account.auth.scope,
+    };
+    let tokens: TokenSet;
+    if (ctx.flags['device-code']) {
+      tokens = await signInWithDeviceCode({
+        ...common,
+        ...(ctx.hooks?.sleep ? { sleep: ctx.hooks.sleep } : {}),
+        onPrompt: (p) =>
+          ctx.out.info(p.message ?? `To sign in, open ${p.verificationUri} and enter the code ${p.userCode}`),
+      });
+    } else {
+      tokens = await signInInteractive({
+        ...common,
+        loginHint: account.email,
+        ...(ctx.hooks?.openBrowser ? { openBrowser: ctx.hooks.openBrowser } : {}),
+        onUrl: (url) => ctx.out.info(`Opening the browser to sign in. If it does not open, visit:\n${url}`),
+      });
+    }
+    if (!tokens.refreshToken)
+      throw new CliError(
+        'CLI_ERR_FAILED',
+        'the identity provider returned no refresh token: the scope must include offline_access',
+        { command: 'account login' },
+      );
+    const secret = secretForAccount(account, { keyring: ctx.hooks?.keyring ?? osKeyring });
+    await secret.set!(tokens.refreshToken);
+    let daemon = 'not running: the account signs in when it starts';
+    try {
+      // The daemon stores the token in its keyring too and restarts the watcher now.
+      await withDaemon(ctx, (c) => c.call('accounts.setSecret', { id, secret: tokens.refreshToken! }));
+      daemon = 'restarted the account';
+    } catch (err) {
+      if (!(err instanceof IpcError && err.code === 'IPC_ERR_NOT_RUNNING')) throw err;
+    }
+    ctx.out.result({ signedIn: true, id, daemon }, () => `signed in ${id}; daemon: ${daemon}`);
+    return EXIT.OK;
+  },
+};
