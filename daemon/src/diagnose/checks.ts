@@ -3,7 +3,9 @@ import { connect as tlsConnect, type PeerCertificate } from 'node:tls';
 import type { Logger } from 'pino';
 import { request, type Dispatcher } from 'undici';
 import type { Account, DavAccount, EasAccount } from '../config/account';
-import { autodiscover } from '../eas/autodiscover';
+import { AutodiscoverError, type AutodiscoverOptions, autodiscover } from '../eas/autodiscover';
+import type { EasAuth } from '../eas/auth';
+import { authorityFor, createOAuthTokenProvider } from '../eas/oauth';
 import { EasClient } from '../eas/client';
 import { deviceInformation, newDeviceId } from '../eas/device';
 import { classOf, collectionOf, type EasFolder, watchedFolders } from '../eas/folders';
@@ -20,7 +22,24 @@ export interface CheckOptions {
   timeoutMs?: number;
   /** How long the Ping check waits: a Ping still held then is push working. */
   pingHoldMs?: number;
+  /**
+   * Asked before credentials go to an Autodiscover host outside the address's domain that an
+   * unauthenticated step (cleartext redirect, DNS SRV) named; the CLI asks the person when it
+   * runs in a terminal. Absent, such hosts are refused and the fix says how to go on.
+   */
+  trustRedirect?: (url: string) => Promise<boolean>;
+  /** Test hooks: the HTTP dispatcher, and Autodiscover options (`baseUrls`, `resolveSrv`). */
+  dispatcher?: Dispatcher;
+  autodiscover?: Omit<AutodiscoverOptions, 'dispatcher' | 'username' | 'password' | 'bearer' | 'signal'>;
 }
+
+/** Autodiscover's failure with every URL tried and why it failed, one per line. */
+function autodiscoverNote(err: unknown): string {
+  if (!(err instanceof AutodiscoverError) || err.attempts.length === 0) return reason(err);
+  return [reason(err), ...err.attempts.map((a) => `    tried ${a.url}: ${a.outcome}`)].join('\n');
+}
+
+const REFUSED_REDIRECT = 'skipped: found by an unauthenticated step';
 
 /** A typed error's message (rooms write them for people, without secrets), else a generic line. */
 function reason(err: unknown): string {
@@ -114,33 +133,61 @@ async function checkEas(
   account: EasAccount,
   secret: SecretSource,
   log: Logger,
-  o: Required<CheckOptions>,
+  o: CheckOptions & { timeoutMs: number; pingHoldMs: number },
 ): Promise<Step[]> {
   const steps: Step[] = [];
-  const dispatcher: Dispatcher = createDispatcher({
-    ...(account.tls ? { tls: account.tls } : {}),
-    ...(account.proxy ? { proxy: account.proxy } : {}),
-  });
+  const own = !o.dispatcher;
+  const dispatcher: Dispatcher =
+    o.dispatcher ??
+    createDispatcher({
+      ...(account.tls ? { tls: account.tls } : {}),
+      ...(account.proxy ? { proxy: account.proxy } : {}),
+    });
   try {
     let url = account.url;
     const password = () => secret.get();
+    const authFix =
+      account.auth.type === 'oauth2' ? `sign in again: tidings account login ${account.id}` : AUTH_FIX;
+    // OAuth2: bearer tokens from the refresh token the keyring holds (rotations are stored back).
+    const auth: EasAuth =
+      account.auth.type === 'oauth2'
+        ? {
+            kind: 'bearer',
+            tokens: createOAuthTokenProvider({
+              clientId: account.auth.clientId,
+              authority: account.auth.authority ?? authorityFor(account.auth.tenant),
+              scope: account.auth.scope,
+              refreshToken: secret,
+              dispatcher,
+              log,
+            }),
+          }
+        : { kind: 'basic', username: account.username ?? account.email, password };
     if (!url) {
       try {
         const found = await autodiscover(account.email, {
+          ...o.autodiscover,
           dispatcher,
           ...(account.username ? { username: account.username } : {}),
-          password,
+          ...(auth.kind === 'bearer' ? { bearer: () => auth.tokens.getAccessToken() } : { password }),
+          ...(o.trustRedirect ? { trustRedirect: o.trustRedirect } : {}),
           log,
           timeoutMs: o.timeoutMs,
         });
         url = found.url;
         steps.push({ name: 'autodiscover', ok: true, note: `found ${found.url} (via ${found.via})` });
       } catch (err) {
+        const refused =
+          err instanceof AutodiscoverError &&
+          err.attempts.some((a) => a.outcome.startsWith(REFUSED_REDIRECT));
         steps.push({
           name: 'autodiscover',
           ok: false,
-          note: reason(err),
-          fix: 'give the server URL (https://host/Microsoft-Server-ActiveSync) with --url, or ask your administrator for it',
+          note: autodiscoverNote(err),
+          fix: refused
+            ? "a server outside your address's domain was named by an unverified step and was not trusted: " +
+              'run this in a terminal to confirm it, or give the server URL with --url if your administrator confirms it'
+            : 'give the server URL (https://host/Microsoft-Server-ActiveSync) with --url, or ask your administrator for it',
         });
         return steps;
       }
@@ -150,19 +197,11 @@ async function checkEas(
     if (!steps.at(-1)!.ok) return steps;
     steps.push(await tlsStep(u, account, o.timeoutMs));
     if (!steps.at(-1)!.ok) return steps;
-    if (account.auth.type === 'oauth2') {
-      steps.push({
-        name: 'auth',
-        ok: true,
-        note: 'OAuth2: the daemon refreshes tokens from the keyring; run the daemon to test sign-in',
-      });
-      return steps;
-    }
     const http = new EasHttp({
       url,
       user: account.username ?? account.email,
       deviceId: newDeviceId(),
-      auth: { kind: 'basic', username: account.username ?? account.email, password },
+      auth,
       dispatcher,
     });
     const client = new EasClient({
@@ -180,8 +219,9 @@ async function checkEas(
       });
     } catch (err) {
       // Many servers (and the fixture) authenticate OPTIONS too: a 401 here is an auth verdict.
-      if ((err as { code?: string }).code === 'EAS_ERR_AUTH')
-        steps.push({ name: 'auth', ok: false, note: reason(err), fix: AUTH_FIX });
+      const code = (err as { code?: string }).code ?? '';
+      if (code === 'EAS_ERR_AUTH' || code.startsWith('EAS_ERR_OAUTH'))
+        steps.push({ name: 'auth', ok: false, note: reason(err), fix: authFix });
       else
         steps.push({
           name: 'options',
@@ -207,8 +247,7 @@ async function checkEas(
         name: 'auth',
         ok: false,
         note: reason(err),
-        fix:
-          status === 401 ? AUTH_FIX : 'see the note; `tidings daemon --log-level debug` shows each request',
+        fix: status === 401 ? authFix : 'see the note; `tidings daemon --log-level debug` shows each request',
       });
       return steps;
     }
@@ -249,7 +288,7 @@ async function checkEas(
     }
     return steps;
   } finally {
-    await dispatcher.close().catch(() => {});
+    if (own) await dispatcher.close().catch(() => {});
   }
 }
 
@@ -257,7 +296,7 @@ async function checkEas(
 async function checkDav(
   account: DavAccount,
   secret: SecretSource,
-  o: Required<CheckOptions>,
+  o: CheckOptions & { timeoutMs: number; pingHoldMs: number },
 ): Promise<Step[]> {
   const steps: Step[] = [];
   if (!/^https?:\/\//.test(account.url)) {
@@ -332,7 +371,7 @@ export async function testAccount(
   log: Logger,
   opts: CheckOptions = {},
 ): Promise<TestResult> {
-  const o = { timeoutMs: opts.timeoutMs ?? 15_000, pingHoldMs: opts.pingHoldMs ?? 3_000 };
+  const o = { ...opts, timeoutMs: opts.timeoutMs ?? 15_000, pingHoldMs: opts.pingHoldMs ?? 3_000 };
   const steps =
     account.kind === 'exchange'
       ? await checkEas(account, secret, log, o)

@@ -122,7 +122,7 @@ describe('tidings account add --oauth / account login', () => {
       configPath: h.configPath,
       stateDir: join(h.env.XDG_STATE_HOME!, 'tidings'),
       ipcPath: h.socket,
-      log: capturingLog('silent').log,
+      log: capturingLog('fatal').log,
       desktop: false,
       secrets: { keyring: daemonKeyring },
     });

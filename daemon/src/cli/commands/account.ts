@@ -12,7 +12,7 @@ import type { Command, CommandContext } from '../command';
 import { withDaemon } from '../client';
 import { formatSteps } from '../checks-table';
 import { CliError, EXIT } from '../errors';
-import { cliLog, stateDirOf } from '../local';
+import { checkOptionsOf, cliLog, stateDirOf } from '../local';
 import { configPathOf } from '../paths';
 
 const KINDS = ['exchange', 'caldav', 'carddav'] as const;
@@ -237,7 +237,7 @@ export const accountAdd: Command = {
     let test: TestResult | undefined;
     if (!ctx.flags['no-test']) {
       ctx.out.info(`testing ${account.id} …`);
-      const result: TestResult = await testAccount(account, secret, cliLog(ctx));
+      const result: TestResult = await testAccount(account, secret, cliLog(ctx), checkOptionsOf(ctx));
       test = result;
       ctx.out.info(formatSteps(`${account.id}:`, result));
       if (!result.ok && !ctx.flags.force) {
@@ -317,7 +317,12 @@ export const accountTest: Command = {
       async () => {
         const account = (await loadConfig(configPathOf(ctx))).accounts.find((a) => a.id === id);
         if (!account) throw new CliError('CLI_ERR_FAILED', `no account "${id}" in ${configPathOf(ctx)}`);
-        return testAccount(account, secretForAccount(account, { env: ctx.env }), cliLog(ctx));
+        return testAccount(
+          account,
+          secretForAccount(account, { env: ctx.env }),
+          cliLog(ctx),
+          checkOptionsOf(ctx),
+        );
       },
     );
     ctx.out.result(result, () => formatSteps(`${id}:`, result));

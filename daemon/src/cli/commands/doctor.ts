@@ -7,7 +7,7 @@ import { secretForAccount } from '../../secrets';
 import type { Command } from '../command';
 import { formatSteps } from '../checks-table';
 import { EXIT } from '../errors';
-import { cliLog } from '../local';
+import { checkOptionsOf, cliLog } from '../local';
 import { configPathOf, socketPathOf } from '../paths';
 
 type Step = TestResult['steps'][number];
@@ -70,7 +70,12 @@ export const doctor: Command = {
       if (only && account.id !== only) continue;
       results.push({
         id: account.id,
-        result: await testAccount(account, secretForAccount(account, { env: ctx.env }), cliLog(ctx)),
+        result: await testAccount(
+          account,
+          secretForAccount(account, { env: ctx.env }),
+          cliLog(ctx),
+          checkOptionsOf(ctx),
+        ),
       });
     }
     const generalResult: TestResult = { ok: general.every((s) => s.ok), steps: general };
