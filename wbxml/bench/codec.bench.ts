@@ -10,12 +10,15 @@
  * 1 KB one; decoding 5 MB holds <= ~3x its size. Encode is timed through three APIs, each judged
  * on its own row: one-shot `encode()` (owned copy), `createEncoder().encode` (reused buffer,
  * borrowed view; the like-for-like row, since libwbxml's malloc/free loop reuses warm pages
- * too) and `createEncoder().encodeChunks` (OPAQUE by reference; no libwbxml counterpart). Each figure is the median of several timed
- * rounds after a warm-up (all of ours, then libwbxml's), timed in process CPU time on
- * both sides (process.cpuUsage here, CLOCK_PROCESS_CPUTIME_ID in the harness). libwbxml runs through libwbxml-harness.c, compiled here with cc against
- * Debian's libwbxml2-dev; when that is impossible the reason is printed and only our figures shown.
+ * too) and `createEncoder().encodeChunks` (OPAQUE by reference; no libwbxml counterpart).
+ * Each figure is the median of several timed rounds after a warm-up, ours and libwbxml's
+ * interleaved round by round, timed in process CPU time on both sides (process.cpuUsage here,
+ * CLOCK_PROCESS_CPUTIME_ID in the harness). libwbxml runs through libwbxml-harness.c, compiled
+ * here with cc against Debian's libwbxml2-dev; when that is impossible the reason is printed and
+ * only our figures shown.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -119,8 +122,16 @@ function buildHarness(dir: string): { bin?: string; why?: string } {
   }
 }
 
-/** Our decode and encodes, in alternating rounds after a warm-up; medians. */
-function measureOurs(doc: Doc): OurTiming {
+/**
+ * Our decode and encodes and libwbxml's, in interleaved rounds after a warm-up; medians. Each
+ * round times all four of ours, then one harness run (its decode and encode), so both sides see
+ * the same machine load; the figures of this shared machine drift by 2x within a minute.
+ */
+async function measure(
+  doc: Doc,
+  peer: Peer | undefined,
+  file: string,
+): Promise<{ ours: OurTiming; lib?: Timing }> {
   // One encoder per API, as the daemon would hold one per connection; each result is kept (in
   // `sink`) until the next call, which is exactly as long as a borrowed result is valid.
   const reuse = createEncoder();
@@ -136,14 +147,57 @@ function measureOurs(doc: Doc): OurTiming {
     for (const fn of fns) roundNs(fn);
   }
   const t: number[][] = fns.map(() => []);
+  const ld: number[] = [];
+  const le: number[] = [];
   for (let i = 0; i < ROUNDS; i++) {
     for (const [k, fn] of fns.entries()) t[k]!.push(roundNs(fn));
+    if (peer) {
+      const r = await peer.run(file);
+      ld.push(r.decodeNs);
+      le.push(r.encodeNs);
+    }
   }
-  return {
+  const ours = {
     decodeNs: median(t[0]!),
     encodeNs: median(t[1]!),
     reusedNs: median(t[2]!),
     chunksNs: median(t[3]!),
+  };
+  return peer ? { ours, lib: { decodeNs: median(ld), encodeNs: median(le) } } : { ours };
+}
+
+/**
+ * Runs the harness through a small shell started before the documents exist. Spawning from this
+ * process (fork) would leave its large heap copy-on-write, and on this sandbox the page faults
+ * that follow were charged to whichever of our rounds came next (10x on the 250 KB decode); the
+ * shell is small and does the forking, so our rounds and libwbxml's can interleave.
+ */
+interface Peer {
+  run(file: string): Promise<Timing>;
+  close(): void;
+}
+
+function startPeer(bin: string): Peer {
+  const sh = spawn(
+    'sh',
+    ['-c', 'while read -r f ms; do "$0" "$f" "$ms" || echo "{\\"error\\":1}"; done', bin],
+    {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
+  const lines = createInterface({ input: sh.stdout })[Symbol.asyncIterator]();
+  return {
+    async run(file) {
+      sh.stdin.write(`${file} ${ROUND_MS}\n`);
+      const next = await lines.next();
+      if (next.done) throw new Error('libwbxml harness shell exited');
+      const r = JSON.parse(next.value) as Timing & { error?: number };
+      if (r.error) throw new Error(`libwbxml harness failed on ${file}`);
+      return r;
+    },
+    close() {
+      sh.stdin.end();
+    },
   };
 }
 
@@ -156,33 +210,16 @@ function checkSameBytes(doc: Doc): void {
   }
 }
 
-/**
- * libwbxml's rounds, one harness process each; medians. Run after all of ours: spawning a child
- * from this process (fork) leaves its pages copy-on-write, and on this sandbox the page faults
- * that follow would be charged to whichever of our rounds came next.
- */
-function measurePeer(doc: Doc, bin: string, dir: string): Timing {
-  const file = join(dir, `${doc.bytes.length}.wbxml`);
-  writeFileSync(file, doc.bytes);
-  const d: number[] = [];
-  const e: number[] = [];
-  for (let i = 0; i < ROUNDS; i++) {
-    const r = JSON.parse(execFileSync(bin, [file, String(ROUND_MS)], { encoding: 'utf8' })) as Timing;
-    d.push(r.decodeNs);
-    e.push(r.encodeNs);
-  }
-  return { decodeNs: median(d), encodeNs: median(e) };
-}
-
 const fmt = (n: number, digits = 1) => n.toFixed(digits).padStart(9);
 const mbps = (bytes: number, ns: number) => bytes / 1024 / 1024 / (ns / 1e9);
 const perSec = (ns: number) => 1e9 / ns;
 
-function main(): void {
+async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'tidings-bench-'));
   try {
     const harness = buildHarness(dir);
     if (!harness.bin) console.log(`libwbxml peer unavailable: ${harness.why}\n`);
+    const peer = harness.bin ? startPeer(harness.bin) : undefined;
     console.log(
       `node ${process.version}, ${ROUNDS} rounds x >= ${ROUND_MS} ms CPU time, median; load average ${loadavg()
         .map((l) => l.toFixed(1))
@@ -210,8 +247,13 @@ function main(): void {
     const misses: string[] = [];
     const all = docs();
     for (const doc of all) checkSameBytes(doc);
-    const oursAll = all.map(measureOurs);
-    const libAll = all.map((doc) => (harness.bin ? measurePeer(doc, harness.bin, dir) : undefined));
+    const results: { ours: OurTiming; lib?: Timing }[] = [];
+    for (const doc of all) {
+      const file = join(dir, `${doc.bytes.length}.wbxml`);
+      writeFileSync(file, doc.bytes);
+      results.push(await measure(doc, peer, file));
+    }
+    peer?.close();
     const rows = [
       ['decode', (t: OurTiming) => t.decodeNs, (t: Timing) => t.decodeNs],
       ['encode one-shot', (t: OurTiming) => t.encodeNs, (t: Timing) => t.encodeNs],
@@ -219,8 +261,7 @@ function main(): void {
       ['encode chunks', (t: OurTiming) => t.chunksNs, (t: Timing) => t.encodeNs],
     ] as const;
     for (const [i, doc] of all.entries()) {
-      const ours = oursAll[i]!;
-      const lib = libAll[i];
+      const { ours, lib } = results[i]!;
       for (const [op, pickOurs, pickLib] of rows) {
         const o = pickOurs(ours);
         const l = lib ? pickLib(lib) : undefined;
@@ -268,4 +309,4 @@ function main(): void {
   }
 }
 
-main();
+await main();
