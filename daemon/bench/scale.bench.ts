@@ -14,6 +14,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { buildDaemon } from '../../scripts/build-daemon';
 import { connect, type IpcClient } from '../src/ipc/client';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -24,6 +25,15 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const STATE_BASE = process.env.TIDINGS_BENCH_STATE_BASE ?? tmpdir();
 /** Extra node flags for the daemon, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to see where a burst goes. */
 const DAEMON_NODE_ARGS = process.env.TIDINGS_BENCH_DAEMON_NODE_ARGS ?? '';
+/**
+ * How the daemon runs: the production form, the esbuild bundle (`dist/tidings.mjs`, built at the
+ * start of the bench), or with TIDINGS_BENCH_FROM_SOURCE=1 the sources under tsx's loader.
+ */
+/** Extra node flags for the fixture server process, e.g. `--cpu-prof` to see whether it keeps up. */
+const SERVER_NODE_ARGS = process.env.TIDINGS_BENCH_SERVER_NODE_ARGS ?? '';
+const FROM_SOURCE = process.env.TIDINGS_BENCH_FROM_SOURCE === '1';
+/** The launcher's and service unit's glibc setting (bin/tidings.js, build/tidings.service). */
+const MALLOC_ARENA_MAX = process.env.MALLOC_ARENA_MAX ?? '2';
 
 /* ---------- server role ---------- */
 
@@ -110,7 +120,7 @@ async function run(
       'bash',
       [
         '-c',
-        `ulimit -n $(ulimit -Hn); exec "${process.execPath}" --import tsx "${import.meta.filename}" --role server --users ${accounts}`,
+        `ulimit -n $(ulimit -Hn); exec "${process.execPath}" ${SERVER_NODE_ARGS} --import tsx "${import.meta.filename}" --role server --users ${accounts}`,
       ],
       { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] },
     );
@@ -143,11 +153,11 @@ async function run(
       'bash',
       [
         '-c',
-        `ulimit -n $(ulimit -Hn); exec "${process.execPath}" ${DAEMON_NODE_ARGS} --import tsx daemon/src/cli/main.ts daemon --no-demo --config "${configPath}" --socket "${socket}" --state-dir "${join(dir, 'state')}"`,
+        `ulimit -n $(ulimit -Hn); exec "${process.execPath}" ${DAEMON_NODE_ARGS} ${FROM_SOURCE ? '--import tsx daemon/src/cli/main.ts' : 'dist/tidings.mjs'} daemon --no-demo --config "${configPath}" --socket "${socket}" --state-dir "${join(dir, 'state')}"`,
       ],
       {
         cwd: ROOT,
-        env: { ...process.env, TIDINGS_BENCH_PW: PASSWORD },
+        env: { ...process.env, TIDINGS_BENCH_PW: PASSWORD, MALLOC_ARENA_MAX },
         stdio: ['ignore', 'ignore', 'inherit'],
       },
     );
@@ -247,6 +257,10 @@ async function main(): Promise<void> {
   const quick = args.includes('--quick');
   const only = args.includes('--accounts') ? Number(args[args.indexOf('--accounts') + 1]) : undefined;
   const started = now();
+  if (!FROM_SOURCE) await buildDaemon({ quiet: true });
+  console.log(
+    `daemon runs as ${FROM_SOURCE ? 'sources under tsx' : 'the esbuild bundle dist/tidings.mjs'}, MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX}`,
+  );
   console.log(
     'scale bench: daemon and fixture EAS server in separate processes on 127.0.0.1, fd limit raised to the hard ' +
       `limit (${spawnSync('bash', ['-c', 'ulimit -Hn'], { encoding: 'utf8' }).stdout.trim()}); state under ${STATE_BASE}`,

@@ -1,5 +1,13 @@
+import { createRequire } from 'node:module';
 import pino, { type Logger } from 'pino';
-import pretty from 'pino-pretty';
+import type PinoPretty from 'pino-pretty';
+
+/**
+ * pino-pretty is loaded only for a terminal: a service writing JSON lines to journald never pays
+ * for it (≈9 MB RSS). A run-time require, so the bundle (scripts/build-daemon.ts) leaves it out.
+ */
+const loadPretty = (): typeof PinoPretty =>
+  createRequire(import.meta.url)('pino-pretty') as typeof PinoPretty;
 
 /** Log levels accepted by the config file and `--log-level`. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -51,7 +59,12 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
   if (usePretty) {
     return pino(
       options,
-      pretty({ destination: opts.destination ?? 2, sync: true, ignore: 'pid,hostname', colorize: true }),
+      loadPretty()({
+        destination: opts.destination ?? 2,
+        sync: true,
+        ignore: 'pid,hostname',
+        colorize: true,
+      }),
     );
   }
   if (opts.destination) return pino(options, opts.destination);

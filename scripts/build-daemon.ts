@@ -1,0 +1,99 @@
+/**
+ * Bundles the CLI and daemon into `dist/tidings.mjs` (plus lazily loaded chunks in `dist/`) with
+ * esbuild, so production runs plain `node` — no tsx loader thread, no per-module transpile, no
+ * source maps held in memory. `bin/tidings.js` uses the bundle when it exists and falls back to
+ * tsx otherwise. Run: `npx tsx scripts/build-daemon.ts` (or `npm run build`).
+ *
+ * Native modules and packages that find files next to themselves at run time stay external:
+ * better-sqlite3 (a .node addon), @napi-rs/keyring (a .node addon per platform), node-notifier
+ * (runs binaries from its vendor directory). Dynamic `import()`s become their own chunks, so a
+ * daemon without DAV accounts never loads tsdav/ical.js.
+ */
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { build, type Plugin } from 'esbuild';
+
+const ROOT = join(import.meta.dirname, '..');
+const OUT = join(ROOT, 'dist');
+
+/**
+ * undici's index requires all of undici (fetch, WebSocket, caches, mocks: ~19 MB of RSS when
+ * loaded). The daemon uses a few dispatcher classes and `request`; this entry exports those,
+ * built the way undici's index builds them.
+ */
+const UNDICI_SLIM = `'use strict'
+const Dispatcher = require('./lib/dispatcher/dispatcher')
+const Client = require('./lib/dispatcher/client')
+const Pool = require('./lib/dispatcher/pool')
+const Agent = require('./lib/dispatcher/agent')
+const ProxyAgent = require('./lib/dispatcher/proxy-agent')
+const DecoratorHandler = require('./lib/handler/decorator-handler')
+const errors = require('./lib/core/errors')
+const util = require('./lib/core/util')
+const api = require('./lib/api')
+const { getGlobalDispatcher, setGlobalDispatcher } = require('./lib/global')
+Object.assign(Dispatcher.prototype, api)
+function makeDispatcher (fn) {
+  return (url, opts, handler) => {
+    if (typeof opts === 'function') { handler = opts; opts = null }
+    if (!url || (typeof url !== 'string' && typeof url !== 'object' && !(url instanceof URL))) throw new errors.InvalidArgumentError('invalid url')
+    if (opts != null && typeof opts !== 'object') throw new errors.InvalidArgumentError('invalid opts')
+    if (opts && opts.path != null) {
+      if (typeof opts.path !== 'string') throw new errors.InvalidArgumentError('invalid opts.path')
+      let path = opts.path
+      if (!opts.path.startsWith('/')) path = '/' + path
+      url = new URL(util.parseOrigin(url).origin + path)
+    } else {
+      if (!opts) opts = typeof url === 'object' ? url : {}
+      url = util.parseURL(url)
+    }
+    const { agent, dispatcher = getGlobalDispatcher() } = opts
+    if (agent) throw new errors.InvalidArgumentError('unsupported opts.agent. Did you mean opts.client?')
+    return fn.call(dispatcher, { ...opts, origin: url.origin, path: url.search ? url.pathname + url.search : url.pathname, method: opts.method || (opts.body ? 'PUT' : 'GET') }, handler)
+  }
+}
+module.exports = { Dispatcher, Client, Pool, Agent, ProxyAgent, DecoratorHandler, errors, getGlobalDispatcher, setGlobalDispatcher, request: makeDispatcher(api.request) }
+`;
+
+const undiciSlim: Plugin = {
+  name: 'undici-slim',
+  setup(b) {
+    b.onResolve({ filter: /^undici$/ }, () => ({ path: 'undici-slim', namespace: 'undici-slim' }));
+    b.onLoad({ filter: /.*/, namespace: 'undici-slim' }, () => ({
+      contents: UNDICI_SLIM,
+      loader: 'js',
+      resolveDir: join(ROOT, 'node_modules', 'undici'),
+    }));
+  },
+};
+
+export async function buildDaemon(opts: { quiet?: boolean } = {}): Promise<string> {
+  rmSync(OUT, { recursive: true, force: true });
+  const result = await build({
+    absWorkingDir: ROOT,
+    entryPoints: { tidings: 'daemon/src/cli/main.ts' },
+    outdir: OUT,
+    outExtension: { '.js': '.mjs' },
+    bundle: true,
+    splitting: true,
+    chunkNames: 'chunks/[name]-[hash]',
+    format: 'esm',
+    platform: 'node',
+    target: 'node20.11',
+    // pino-pretty: loaded at run time only when a person watches the log on a terminal.
+    external: ['better-sqlite3', '@napi-rs/keyring', 'node-notifier', 'pino-pretty'],
+    plugins: [undiciSlim],
+    // CommonJS dependencies bundled into ESM still call require() for Node built-ins.
+    banner: {
+      js: "import { createRequire as __tidingsCreateRequire } from 'node:module'; const require = __tidingsCreateRequire(import.meta.url);",
+    },
+    legalComments: 'none',
+    logLevel: opts.quiet ? 'warning' : 'info',
+    metafile: true,
+  });
+  return Object.keys(result.metafile.outputs).join('\n');
+}
+
+if (import.meta.filename === process.argv[1]) {
+  await buildDaemon();
+}
