@@ -228,7 +228,13 @@ export class EasHttp {
           method,
           dispatcher: this.#opts.dispatcher,
           headers,
-          body: body === undefined ? (method === 'POST' ? '' : null) : Buffer.from(body),
+          // A view, not a copy: the body may be megabytes of MIME (docs/wbxml.md, encoder reuse).
+          body:
+            body === undefined
+              ? method === 'POST'
+                ? ''
+                : null
+              : Buffer.from(body.buffer, body.byteOffset, body.byteLength),
           ...(opts.timeoutMs !== undefined
             ? { headersTimeout: opts.timeoutMs, bodyTimeout: opts.timeoutMs }
             : {}),
