@@ -8,7 +8,7 @@ import { diffAccounts } from './config/diff';
 import { ConfigError } from './config/errors';
 import { loadConfig } from './config/load';
 import { Config } from './config/schema';
-import { addAccountToFile, editAccounts, removeAccountFromFile } from './config/write';
+import { addAccountToFile, editAccounts, editNotifications, removeAccountFromFile } from './config/write';
 import { DEMO_ACCOUNT_ID, type Demo, startDemo } from './demo/demo';
 import { createHub, type HubSettings, type TidingsHub } from './hub/hub';
 import { resolvePause } from './hub/pause';
@@ -17,7 +17,14 @@ import { createConfiguredSinks } from './sinks/configured';
 import type { Notifier } from './sinks/desktop';
 import type { Connection, ConnectionLimits } from './ipc/connection';
 import { defaultIpcPath } from './ipc/paths';
-import type { AccountSummary, DaemonStatus, FolderInfo, TestResult } from './ipc/protocol';
+import type {
+  AccountSummary,
+  DaemonStatus,
+  FolderInfo,
+  NotificationsSettings,
+  TestResult,
+} from './ipc/protocol';
+import { IpcErrorCode } from './ipc/protocol';
 import { noSuchAccount } from './ipc/rpc-errors';
 import { type IpcHandlers, type IpcServer, startIpcServer } from './ipc/server';
 import { type SecretOptions, secretForAccount, secretFromRef } from './secrets';
@@ -26,6 +33,7 @@ import { createDispatcher } from './net/dispatcher';
 import { SqliteStore } from './store/sqlite-store';
 import type { StateStore } from './store/types';
 import { VERSION } from './version';
+import { createNtfyInbox } from './dav/ntfy-inbox';
 import { createDavWatcher } from './watch/dav-watcher';
 import { createEasWatcher } from './watch/eas-watcher';
 import { type AutodiscoverOptions, autodiscover } from './eas/autodiscover';
@@ -88,7 +96,26 @@ export function defaultWatcherFactory(
 ): WatcherFactory {
   return (account, ctx) => {
     const dispatcher = fopts.dispatcherFor?.(account) ?? pool.for(account);
-    if (account.kind !== 'exchange') return createDavWatcher(account, ctx, { dispatcher });
+    if (account.kind !== 'exchange') {
+      if (!account.push) return createDavWatcher(account, ctx, { dispatcher });
+      const inbox = createNtfyInbox({
+        topicUrl: account.push.ntfy,
+        dispatcher,
+        onError: (err) => ctx.log.debug({ error: String(err) }, 'ntfy stream failed; reconnecting'),
+      });
+      const w = createDavWatcher(account, ctx, { dispatcher, push: inbox });
+      // The inbox's stream belongs to this watcher: closed with it.
+      return {
+        accountId: w.accountId,
+        start: () => w.start(),
+        status: () => w.status(),
+        wake: (reason) => w.wake?.(reason),
+        stop: async () => {
+          await w.stop();
+          await inbox.close();
+        },
+      };
+    }
     const auth = account.auth;
     return createEasWatcher(account, ctx, {
       dispatcher,
@@ -172,6 +199,12 @@ function hubSettings(c: Config): HubSettings {
   };
 }
 
+/** What `notifications.get` answers: the applied section without sinks (their config may name secrets). */
+function notificationSettings(c: Config): NotificationsSettings {
+  const { sinks: _sinks, ...rest } = c.notifications;
+  return rest;
+}
+
 /** The demo's config: no file, the demo account, defaults for everything else. */
 function demoConfig(account: Account): Config {
   return Config.parse({ accounts: [account] });
@@ -252,6 +285,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       status: r ? r.watcher.status() : { state: 'disabled', since: startedAt, detail: 'disabled in config' },
       unseen: hub.unseen(id),
       ...(account.webUrl ? { webUrl: account.webUrl } : {}),
+      auth: account.kind === 'exchange' && account.auth.type === 'oauth2' ? 'oauth2' : 'basic',
     };
   };
 
@@ -450,6 +484,29 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       return { subscribed: true };
     },
     reload: async () => ({ ok: true, ...(await reload()) }),
+    'notifications.get': () => notificationSettings(config),
+    'notifications.set': async (patch) => {
+      if (demo)
+        // A file with only notifications would end the demo and leave no account.
+        throw new JSONRPCErrorException(
+          'the daemon runs the demo (no config file yet); add an account first',
+          IpcErrorCode.INVALID_CONFIG,
+          { code: 'CONFIG_ERR_DEMO', issues: [] },
+        );
+      await editNotifications(opts.configPath, (section) => {
+        const { quietHours: _q, ...rest } = section;
+        const next: Record<string, unknown> = { ...(patch.quietHours === undefined ? section : rest) };
+        if (patch.quietHours) next.quietHours = patch.quietHours;
+        if (patch.rules !== undefined) next.rules = patch.rules;
+        if (patch.coalesceMs !== undefined) next.coalesceMs = patch.coalesceMs;
+        if (patch.maxItems !== undefined) next.maxItems = patch.maxItems;
+        if (patch.collections !== undefined)
+          next.collections = { ...(section.collections as object | undefined), ...patch.collections };
+        return next;
+      });
+      await reload();
+      return notificationSettings(config);
+    },
     shutdown: () => {
       // Answer first, then stop: the caller sees ok before the socket closes.
       setImmediate(() => void stop());

@@ -85,6 +85,12 @@ export const DavAccount = z
     secret: SecretRef.default({ keyring: true }),
     /** Collection hrefs or display names to watch; default: owned calendars/task lists, all address books. */
     collections: z.array(z.string()).optional(),
+    /**
+     * WebDAV-Push: the ntfy (UnifiedPush) topic URL the server POSTs to and the daemon listens on.
+     * Use a long random topic name: anyone who knows it can read the pushes. Without it the
+     * account polls.
+     */
+    push: z.object({ ntfy: z.string().url() }).strict().optional(),
     interval: z
       .object({
         /** Seconds; the floor that is fair to servers. */

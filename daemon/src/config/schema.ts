@@ -11,6 +11,8 @@ import { NotificationsConfig } from './rules';
 export const Config = z
   .object({
     $schema: z.string().optional(),
+    /** A note for people (JSON has no comments); kept as written by every edit the CLI or tray makes. */
+    $comment: z.string().optional(),
     /** pino level; `--log-level` overrides it for one run. */
     logLevel: z.enum(LOG_LEVELS).default('info'),
     ipc: z

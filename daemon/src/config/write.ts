@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import type { Account } from './account';
 import { ConfigError } from './errors';
 import { parseConfig } from './load';
+import type { Config } from './schema';
 
 /**
  * Writes text atomically: temp file in the same directory, fsync, rename, fsync the directory
@@ -71,6 +72,22 @@ export async function editAccounts(
   const text = `${JSON.stringify(next, null, 2)}\n`;
   parseConfig(text, file);
   await writeFileAtomic(file, text);
+}
+
+/**
+ * Applies an edit to the `notifications` section (other sections and keys kept as written),
+ * validates the whole file, writes it atomically and returns the parsed config.
+ */
+export async function editNotifications(
+  file: string,
+  edit: (section: Record<string, unknown>) => Record<string, unknown>,
+): Promise<Config> {
+  const raw = await readRaw(file);
+  const section = (raw.notifications ?? {}) as Record<string, unknown>;
+  const text = `${JSON.stringify({ ...raw, notifications: edit(section) }, null, 2)}\n`;
+  const parsed = parseConfig(text, file);
+  await writeFileAtomic(file, text);
+  return parsed;
 }
 
 /** Adds an account entry; CONFIG_ERR_DUPLICATE_ACCOUNT when the id exists. */

@@ -31,6 +31,17 @@ export const paramSchemas: { [M in IpcMethod]: z.ZodType<IpcMethods[M]['params']
   subscribe: z.object({ replay: z.boolean().optional() }).strict(),
   reload: empty,
   shutdown: empty,
+  'notifications.get': empty,
+  // Shapes only; the daemon validates the merged section with the config schema (NotificationsConfig).
+  'notifications.set': z
+    .object({
+      coalesceMs: z.number().optional(),
+      maxItems: z.number().optional(),
+      collections: z.record(z.string(), z.boolean()).optional(),
+      rules: z.array(z.record(z.string(), z.unknown())).optional(),
+      quietHours: z.record(z.string(), z.unknown()).nullable().optional(),
+    })
+    .strict(),
 } as { [M in IpcMethod]: z.ZodType<IpcMethods[M]['params']> };
 
 /** Params as the client sent them; JSON-RPC allows omitting params, which we read as {}. */

@@ -1,4 +1,5 @@
 import type { Account } from '../config/account';
+import type { NotificationsConfig, QuietHoursConfig, RuleConfig } from '../config/rules';
 import type { ChangeSignal } from '../signal';
 import type { WatcherStatus } from '../watch/types';
 
@@ -18,6 +19,8 @@ export interface AccountSummary {
   /** Changes announced since the client last called `markSeen`. */
   unseen: number;
   webUrl?: string;
+  /** How the account signs in: the tray offers "Sign in with Microsoft" for `oauth2` only. */
+  auth?: 'basic' | 'oauth2';
 }
 
 export interface DaemonStatus {
@@ -51,6 +54,21 @@ export interface AccountAddParams {
   secret?: string;
 }
 
+/** The config's `notifications` section as the daemon applies it (defaults filled), sinks left out. */
+export type NotificationsSettings = Omit<NotificationsConfig, 'sinks'>;
+
+/**
+ * A change to the `notifications` section: each field given replaces the file's (the rest,
+ * sinks included, stays as written); `quietHours: null` removes quiet hours.
+ */
+export interface NotificationsPatch {
+  coalesceMs?: number;
+  maxItems?: number;
+  collections?: Partial<NotificationsConfig['collections']>;
+  rules?: RuleConfig[];
+  quietHours?: QuietHoursConfig | null;
+}
+
 export interface IpcMethods {
   hello: { params: { protocol: number; client: string }; result: { protocol: number; daemon: string } };
   status: { params: Record<string, never>; result: DaemonStatus };
@@ -66,6 +84,10 @@ export interface IpcMethods {
   markSeen: { params: { accountId?: string }; result: { ok: true } };
   subscribe: { params: { replay?: boolean }; result: { subscribed: true } };
   reload: { params: Record<string, never>; result: { ok: true; accounts: number } };
+  /** Added in protocol 1 (compatible): older daemons answer −32601 method not found. */
+  'notifications.get': { params: Record<string, never>; result: NotificationsSettings };
+  /** Validated, written atomically to the config file, then applied as a reload. */
+  'notifications.set': { params: NotificationsPatch; result: NotificationsSettings };
   shutdown: { params: Record<string, never>; result: { ok: true } };
 }
 

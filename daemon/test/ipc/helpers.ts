@@ -64,6 +64,8 @@ export function testHandlers(subscribers: Connection[] = []): IpcHandlers {
     },
     reload: () => ({ ok: true, accounts: 0 }),
     shutdown: () => ({ ok: true }),
+    'notifications.get': fail,
+    'notifications.set': fail,
   };
 }
 

@@ -59,6 +59,8 @@ export function installFakeBridge(initial: FakeState): void {
         enabled: true,
         unseen: 0,
         status: { state: 'connecting', since: new Date().toISOString() },
+        auth:
+          params.account.kind === 'exchange' && params.account.auth.type === 'oauth2' ? 'oauth2' : 'basic',
       };
       state.accounts.push(summary);
       return ok(summary);

@@ -23,6 +23,7 @@ const work: AccountSummary = {
   unseen: 3,
   status: { state: 'waiting', since: NOW, detail: 'Ping open, heartbeat 480 s' },
   webUrl: 'https://mail.example.org/owa/',
+  auth: 'basic',
 };
 const calendar: AccountSummary = {
   id: 'cal',
@@ -30,6 +31,7 @@ const calendar: AccountSummary = {
   name: 'Family calendar',
   enabled: true,
   unseen: 0,
+  auth: 'basic',
   status: {
     state: 'needs-credentials',
     since: NOW,
@@ -303,6 +305,10 @@ describe.skipIf(skip !== undefined)(
         },
       });
       expect(add?.[1]).not.toHaveProperty('secret');
+      // Only the OAuth2 account offers the browser sign-in; the Basic one keeps its password button.
+      expect(
+        await p.locator('[data-account="o365"]').getByRole('button', { name: 'Re-enter password' }).count(),
+      ).toBe(0);
       await p
         .locator('[data-account="o365"]')
         .getByRole('button', { name: 'Sign in with Microsoft' })

@@ -109,7 +109,8 @@ function accountCard(account: AccountSummary, notice: HTMLElement, reload: () =>
       h('span', { class: needsAttention(account) ? 'state attention' : 'state' }, words),
     ),
     account.status.lastError ? h('div', { class: 'muted' }, account.status.lastError.message) : undefined,
-    h('div', { class: 'buttons' }, test, password, account.kind === 'exchange' ? oauth : undefined, remove),
+    // OAuth2 accounts sign in through the browser; the others have a password to re-enter.
+    h('div', { class: 'buttons' }, test, account.auth === 'oauth2' ? oauth : password, remove),
     steps,
   );
   test.addEventListener('click', async () => {
