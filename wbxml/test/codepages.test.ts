@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { buildCodePages, DEFAULT_REFERENCE } from '../scripts/gen-codepages';
 import {
@@ -15,24 +15,15 @@ import {
 } from '../src/index';
 import { HEADER, hex, wb } from './support/bytes';
 
-// The reference table travels beside the repository (../shared/reference). Without it the
-// token table below falls back to our generated module, which is then checked only against the
-// hand-built wire bytes, and the reference comparison is skipped with a printed reason.
-const haveReference = existsSync(DEFAULT_REFERENCE);
-if (!haveReference) console.warn(`codepages.test: ${DEFAULT_REFERENCE} missing; using the generated module`);
+// The cross-checked reference table (wbxml/reference, a copy of shared/reference) is part of
+// the repository, so these checks always run.
+const reference = (JSON.parse(readFileSync(DEFAULT_REFERENCE, 'utf8')) as { pages: RefPage[] }).pages;
 
 interface RefPage {
   page: number;
   namespace: string;
   tags: Record<string, string>;
 }
-const reference: RefPage[] = haveReference
-  ? (JSON.parse(readFileSync(DEFAULT_REFERENCE, 'utf8')) as { pages: RefPage[] }).pages
-  : CODE_PAGES.map((p) => ({
-      page: p.page,
-      namespace: p.namespace,
-      tags: Object.fromEntries(p.tags.map((t) => [`0x${t.token.toString(16)}`, t.name])),
-    }));
 
 /** Every (page, token, name), straight from the reference JSON when present. */
 const refTokens = reference.flatMap((p) =>
@@ -45,7 +36,7 @@ const refTokens = reference.flatMap((p) =>
 );
 
 describe('generated code pages', () => {
-  it.skipIf(!haveReference)('match the cross-checked reference table exactly', () => {
+  it('match the cross-checked reference table exactly', () => {
     expect(CODE_PAGES).toEqual(buildCodePages());
   });
 
