@@ -24,6 +24,23 @@ export interface ConfiguredSinkDeps {
   /** A notifier for tests, or false to leave the desktop sink out (headless, tests). */
   notifier?: Notifier | false;
   format?: FormatOptions;
+  /** For the desktop-session check; process.platform / process.env by default. */
+  platform?: NodeJS.Platform;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** The one line a headless machine gets instead of a failing notify-send per change. */
+export const NO_DESKTOP_SESSION =
+  'no desktop session: desktop notifications off; use the tray, hooks or webhooks';
+
+/**
+ * Whether a desktop notification can be shown. macOS and Windows always have a session; on
+ * Linux and the BSDs notify-send needs a display or at least a session bus, so with none of
+ * DISPLAY, WAYLAND_DISPLAY and DBUS_SESSION_BUS_ADDRESS (an SSH login, a server) there is none.
+ */
+export function hasDesktopSession(platform: NodeJS.Platform, env: NodeJS.ProcessEnv): boolean {
+  if (platform === 'darwin' || platform === 'win32') return true;
+  return Boolean(env.DISPLAY || env.WAYLAND_DISPLAY || env.DBUS_SESSION_BUS_ADDRESS);
 }
 
 /**
@@ -32,7 +49,11 @@ export interface ConfiguredSinkDeps {
  */
 export function createConfiguredSinks(config: SinksConfig, deps: ConfiguredSinkDeps): Sink[] {
   const sinks: Sink[] = [];
-  if (config.desktop.enabled && deps.notifier !== false) {
+  const headless =
+    deps.notifier === undefined &&
+    !hasDesktopSession(deps.platform ?? process.platform, deps.env ?? process.env);
+  if (config.desktop.enabled && deps.notifier !== false && headless) deps.log.info(NO_DESKTOP_SESSION);
+  else if (config.desktop.enabled && deps.notifier !== false) {
     sinks.push(
       createDesktopSink({
         config: config.desktop,

@@ -2,7 +2,8 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { SecretRef } from '../../src/config/account';
 import { SinksConfig } from '../../src/config/rules';
-import { createConfiguredSinks } from '../../src/sinks/configured';
+import { createConfiguredSinks, hasDesktopSession, NO_DESKTOP_SESSION } from '../../src/sinks/configured';
+import { capturingLog } from '../daemon/helpers';
 
 describe('createConfiguredSinks', () => {
   const log = pino({ level: 'silent' });
@@ -42,5 +43,33 @@ describe('createConfiguredSinks', () => {
     const deps = { log, isTraySubscribed: () => false, secretFor: () => ({ get: async () => '' }) };
     expect(createConfiguredSinks(SinksConfig.parse({ desktop: { enabled: false } }), deps)).toEqual([]);
     expect(createConfiguredSinks(SinksConfig.parse({}), { ...deps, notifier: false })).toEqual([]);
+  });
+
+  it('on a headless Linux logs one info line and builds no desktop sink (no notify-send stack per change)', async () => {
+    const { log: cap, lines } = capturingLog('info');
+    const deps = { log: cap, isTraySubscribed: () => false, secretFor: () => ({ get: async () => '' }) };
+    const headless = createConfiguredSinks(SinksConfig.parse({}), {
+      ...deps,
+      platform: 'linux',
+      env: { HOME: '/h' },
+    });
+    expect(headless).toEqual([]);
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ level: 30, msg: NO_DESKTOP_SESSION });
+
+    // A session bus alone is enough for notify-send; macOS and Windows always have a session.
+    const withBus = createConfiguredSinks(SinksConfig.parse({}), {
+      ...deps,
+      platform: 'linux',
+      env: { DBUS_SESSION_BUS_ADDRESS: 'unix:path=/run/user/1000/bus' },
+    });
+    expect(withBus.map((s) => s.name)).toEqual(['desktop']);
+    await Promise.all(withBus.map((s) => s.close?.()));
+    expect(lines).toHaveLength(1);
+    expect(hasDesktopSession('linux', { WAYLAND_DISPLAY: 'wayland-0' })).toBe(true);
+    expect(hasDesktopSession('linux', { DISPLAY: ':0' })).toBe(true);
+    expect(hasDesktopSession('darwin', {})).toBe(true);
+    expect(hasDesktopSession('win32', {})).toBe(true);
+    expect(hasDesktopSession('freebsd', {})).toBe(false);
   });
 });
