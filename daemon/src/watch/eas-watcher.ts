@@ -58,6 +58,55 @@ const MAX_QUICK_RESYNCS = 2;
 /** Consecutive Ping cuts tolerated (with a shorter heartbeat each time) before backing off. */
 const MAX_CUTS = 3;
 
+/**
+ * Sessions of all EAS watchers that may be setting up at once (OPTIONS, Provision, FolderSync,
+ * catch-up Sync); the rest queue until one reaches its Ping. A daemon starting 10 000 accounts
+ * at once held every account's setup requests, buffers and promises live together: the peak
+ * grew V8's old space to several times the steady state, which it then kept (issue #5).
+ */
+const SETUP_SLOTS = 32;
+
+class SetupGate {
+  #free: number;
+  readonly #queue = new Set<() => void>();
+  constructor(slots: number) {
+    this.#free = slots;
+  }
+  /** Resolves to a release function (idempotent) once a slot is free; rejects when `signal` aborts. */
+  acquire(signal: AbortSignal): Promise<() => void> {
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      const next = this.#queue.values().next();
+      if (next.done) this.#free++;
+      else {
+        this.#queue.delete(next.value);
+        next.value();
+      }
+    };
+    if (this.#free > 0) {
+      this.#free--;
+      return Promise.resolve(release);
+    }
+    return new Promise((resolve, reject) => {
+      const onAbort = () => {
+        this.#queue.delete(grant);
+        reject(signal.reason);
+      };
+      const grant = () => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(release);
+      };
+      if (signal.aborted) return reject(signal.reason);
+      this.#queue.add(grant);
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+}
+
+const setupGate = new SetupGate(SETUP_SLOTS);
+
 /** Store keys of an EAS account (account-scoped, see store/types.ts). */
 const K = {
   deviceId: 'eas.deviceId',
@@ -454,6 +503,19 @@ class EasWatcher implements Watcher {
   }
 
   async #session(signal: AbortSignal): Promise<void> {
+    let release: (() => void) | undefined = await setupGate.acquire(signal);
+    try {
+      await this.#sessionGated(signal, () => {
+        release?.();
+        release = undefined;
+      });
+    } finally {
+      release?.();
+    }
+  }
+
+  /** One session; `setupDone` frees the setup slot when the first Ping goes out. */
+  async #sessionGated(signal: AbortSignal, setupDone: () => void): Promise<void> {
     const client = await this.#connect(signal);
     let folders = await this.#folderSync(client, signal);
     let watched = this.#watched(folders);
@@ -476,6 +538,7 @@ class EasWatcher implements Watcher {
       const cached = requestKey === sentKey;
       this.#set('waiting', { detail: `Ping open, heartbeat ${hb.current} s`, folders: folderList() });
       const started = this.#clock.now();
+      setupDone();
       let r: Awaited<ReturnType<EasClient['ping']>>;
       try {
         r = await client.ping({ heartbeat: hb.current, folders: cached ? 'cached' : pingFolders, signal });
