@@ -4,13 +4,14 @@ import type { AddressInfo, Socket } from 'node:net';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 import type { Agent } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
+// From the package's public surface: the Autodiscover fixture is exported there too.
 import {
   type AutodiscoverServer,
   poxSettings,
   startAutodiscoverServer,
-} from '../../../fixtures/src/autodiscover-server';
-import { startEasServer } from '../../../fixtures/src/eas-server';
-import { startOAuthServer } from '../../../fixtures/src/oauth-server';
+  startEasServer,
+  startOAuthServer,
+} from '@tidings/fixtures';
 import { DispatcherPool, defaultWatcherFactory, startDaemon } from '../../src/daemon';
 import { connect } from '../../src/ipc/client';
 import type { KeyringBackend } from '../../src/secrets';
