@@ -36,6 +36,7 @@ import { VERSION } from './version';
 import { createNtfyInbox } from './dav/ntfy-inbox';
 import { createDavWatcher } from './watch/dav-watcher';
 import { createEasWatcher } from './watch/eas-watcher';
+import { startWakeMonitor, type WakeMonitorOptions } from './watch/wake-monitor';
 import { type AutodiscoverOptions, autodiscover } from './eas/autodiscover';
 import { authorityFor, createOAuthTokenProvider } from './eas/oauth';
 import type { SecretSource, Watcher, WatcherContext, WatcherStatus } from './watch/types';
@@ -161,6 +162,11 @@ export interface DaemonOptions {
   ipcLimits?: Partial<ConnectionLimits>;
   /** Desktop notifications: a notifier for tests, or false to leave the desktop sink out. */
   desktop?: Notifier | false;
+  /**
+   * Wakes every watcher on a network change or a resume from sleep (watch/wake-monitor.ts).
+   * On by default; false turns it off, an object injects clocks/keys/timers (tests).
+   */
+  wakeMonitor?: false | Omit<WakeMonitorOptions, 'onWake'>;
 }
 
 export interface RunningDaemon {
@@ -219,7 +225,6 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   const log = opts.log;
   const startedAt = new Date().toISOString();
   const dispatchers = new DispatcherPool();
-  const watcherFactory = opts.watcherFactory ?? defaultWatcherFactory(dispatchers);
 
   let config: Config;
   let demo: Demo | undefined;
@@ -245,6 +250,22 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   const hub: TidingsHub = createHub({ store, log: log.child({ room: 'hub' }), ...hubSettings(config) });
 
   const running = new Map<string, Running>();
+  // Network changes and resumes wake every watcher; EAS heartbeats are learned per network key.
+  const wake =
+    opts.wakeMonitor === false
+      ? undefined
+      : startWakeMonitor({
+          ...opts.wakeMonitor,
+          onWake: (reason, key) => {
+            log.info(
+              { reason, network: key },
+              `${reason === 'resume' ? 'resumed from sleep' : 'network changed'}: reconnecting every account`,
+            );
+            for (const r of running.values()) r.watcher.wake?.(reason);
+          },
+        });
+  const watcherFactory =
+    opts.watcherFactory ?? defaultWatcherFactory(dispatchers, wake ? { networkKey: () => wake.key() } : {});
   const subscriberSinks = new Map<Connection, () => void>();
   let ipc: IpcServer | undefined;
   let statusTimer: NodeJS.Timeout | undefined;
@@ -556,6 +577,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
         process.off('SIGINT', onTerm);
       }
       clearTimeout(statusTimer);
+      wake?.stop();
       statusTimer = undefined;
       await Promise.all([...running.keys()].map(stopWatcher));
       await dispatchers.close();
@@ -586,6 +608,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       },
     });
   } catch (err) {
+    wake?.stop();
     hub.close();
     store.close();
     await demo?.close();
