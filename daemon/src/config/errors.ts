@@ -11,6 +11,7 @@
  * | `CONFIG_ERR_WRITE` | writing the file failed (account add/remove) |
  * | `CONFIG_ERR_DUPLICATE_ACCOUNT` | an account id is used twice, or `account add` names an existing id |
  * | `CONFIG_ERR_NO_SUCH_ACCOUNT` | an account id that is not in the file |
+ * | `CONFIG_ERR_DEMO` | `notifications.set` while the daemon runs the demo (no config file yet): add an account first |
  */
 export type ConfigErrorCode =
   | 'CONFIG_ERR_NOT_FOUND'

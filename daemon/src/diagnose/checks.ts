@@ -5,7 +5,7 @@ import { request, type Dispatcher } from 'undici';
 import type { Account, DavAccount, EasAccount } from '../config/account';
 import { AutodiscoverError, type AutodiscoverOptions, autodiscover } from '../eas/autodiscover';
 import type { EasAuth } from '../eas/auth';
-import { authorityFor, createOAuthTokenProvider } from '../eas/oauth';
+import { authorityFor, createOAuthTokenProvider, OAuthError } from '../eas/oauth';
 import { EasClient } from '../eas/client';
 import { deviceInformation, newDeviceId } from '../eas/device';
 import { classOf, collectionOf, type EasFolder, watchedFolders } from '../eas/folders';
@@ -220,7 +220,7 @@ async function checkEas(
     } catch (err) {
       // Many servers (and the fixture) authenticate OPTIONS too: a 401 here is an auth verdict.
       const code = (err as { code?: string }).code ?? '';
-      if (code === 'EAS_ERR_AUTH' || code.startsWith('EAS_ERR_OAUTH'))
+      if (code === 'EAS_ERR_AUTH' || err instanceof OAuthError)
         steps.push({ name: 'auth', ok: false, note: reason(err), fix: authFix });
       else
         steps.push({
