@@ -74,6 +74,13 @@ interface ProcStat {
   cpuSec: number;
 }
 
+/** Anonymous (heap, malloc, stacks) vs file-backed (node binary, shared libraries) resident MB. */
+function smaps(pid: number): { anonMb: number; fileMb: number } {
+  const text = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? 0);
+  return { anonMb: kb('Anonymous') / 1024, fileMb: (kb('Rss') - kb('Anonymous')) / 1024 };
+}
+
 /** RSS and CPU time of a process from /proc (Linux). */
 function procStat(pid: number): ProcStat {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -100,6 +107,9 @@ interface RunResult {
   ready: number;
   readySec: number;
   rssMb: number;
+  idleRssMb: number;
+  anonMb: number;
+  fileMb: number;
   cpuPerIdleMin: number;
   idleWindowSec: number;
   p50?: number;
@@ -192,6 +202,8 @@ async function run(
       ready,
       readySec,
       rssMb: after.rssMb,
+      idleRssMb: after.rssMb,
+      ...smaps(pid),
       cpuPerIdleMin: ((after.cpuSec - before.cpuSec) / opts.idleSec) * 60,
       idleWindowSec: opts.idleSec,
     };
@@ -238,6 +250,9 @@ function report(r: RunResult, rssTarget?: number): void {
     `\n${r.accounts} accounts: ${r.ready}/${r.accounts} holding a Ping after ${r.readySec.toFixed(1)} s`,
   );
   console.log(`  RSS ${rss}`);
+  console.log(
+    `  idle RSS ${r.idleRssMb.toFixed(1)} MB: ${r.anonMb.toFixed(1)} MB anonymous (JS heap, malloc, stacks), ${r.fileMb.toFixed(1)} MB file-backed (node binary, libraries)`,
+  );
   console.log(
     `  CPU ${r.cpuPerIdleMin.toFixed(3)} s per idle minute (measured over ${r.idleWindowSec} s, scaled to 60 s)`,
   );
