@@ -32,8 +32,8 @@ const DAEMON_NODE_ARGS = process.env.TIDINGS_BENCH_DAEMON_NODE_ARGS ?? '';
 /** Extra node flags for the fixture server process, e.g. `--cpu-prof` to see whether it keeps up. */
 const SERVER_NODE_ARGS = process.env.TIDINGS_BENCH_SERVER_NODE_ARGS ?? '';
 const FROM_SOURCE = process.env.TIDINGS_BENCH_FROM_SOURCE === '1';
-/** The launcher's and service unit's glibc setting (bin/tidings.js, build/tidings.service). */
-const MALLOC_ARENA_MAX = process.env.MALLOC_ARENA_MAX ?? '2';
+/** glibc's arena cap, passed on when set (A/B: `MALLOC_ARENA_MAX=2 npx tsx …`); unset by default. */
+const MALLOC_ARENA_MAX = process.env.MALLOC_ARENA_MAX;
 
 /* ---------- server role ---------- */
 
@@ -167,7 +167,7 @@ async function run(
       ],
       {
         cwd: ROOT,
-        env: { ...process.env, TIDINGS_BENCH_PW: PASSWORD, MALLOC_ARENA_MAX },
+        env: { ...process.env, TIDINGS_BENCH_PW: PASSWORD },
         stdio: ['ignore', 'ignore', 'inherit'],
       },
     );
@@ -274,7 +274,7 @@ async function main(): Promise<void> {
   const started = now();
   if (!FROM_SOURCE) await buildDaemon({ quiet: true });
   console.log(
-    `daemon runs as ${FROM_SOURCE ? 'sources under tsx' : 'the esbuild bundle dist/tidings.mjs'}, MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX}`,
+    `daemon runs as ${FROM_SOURCE ? 'sources under tsx' : 'the esbuild bundle dist/tidings.mjs'}, MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX ?? 'unset'}`,
   );
   console.log(
     'scale bench: daemon and fixture EAS server in separate processes on 127.0.0.1, fd limit raised to the hard ' +
