@@ -28,7 +28,8 @@ case "${1:-}" in
     sed "s#@ROOT@#$ROOT#g" "$HERE/radicale/config" >"$ROOT/config"
     cp "$HERE/radicale/users" "$ROOT/users"
     # RADICALE_CONFIG is unset so only our file adds to the built-in defaults.
-    env -u RADICALE_CONFIG nohup radicale --config "$ROOT/config" >"$LOG" 2>&1 &
+    # 9>&-: the server must not inherit the lock, or every later stop/status would wait on it.
+    env -u RADICALE_CONFIG nohup radicale --config "$ROOT/config" >"$LOG" 2>&1 9>&- &
     echo $! >"$PIDFILE"
     for _ in $(seq 1 100); do
       # Our process must be alive as well: an answer from another server on the port is not ours.
