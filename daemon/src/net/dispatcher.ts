@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
 import { Agent, type Dispatcher, ProxyAgent } from 'undici';
 import type { TlsOptions } from '../config/account';
+import { freeListPool } from './free-pool';
 
 /** Options for {@link createDispatcher}. */
 export interface DispatcherOptions {
@@ -75,5 +76,11 @@ export function createDispatcher(opts: DispatcherOptions = {}): Dispatcher {
       keepAliveTimeout,
     });
   }
-  return new Agent({ connect: tls, connections, keepAliveTimeout });
+  return new Agent({
+    connect: tls,
+    connections,
+    keepAliveTimeout,
+    // A daemon-wide dispatcher (one connection per parked Ping): O(1) free-connection lookup.
+    ...(connections > 64 ? { factory: (origin: string | URL, o: object) => freeListPool(origin, o) } : {}),
+  });
 }
