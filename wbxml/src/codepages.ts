@@ -58,7 +58,12 @@ export const CODE_PAGE_DATA: readonly CodePageData[] = [
     tags: [
       { token: 0x05, name: 'Anniversary', introduced: '2.5' },
       { token: 0x06, name: 'AssistantName', introduced: '2.5' },
-      { token: 0x07, name: 'AssistantPhoneNumber', introduced: '2.5', libwbxmlName: 'AssistantTelephoneNumber' },
+      {
+        token: 0x07,
+        name: 'AssistantPhoneNumber',
+        introduced: '2.5',
+        libwbxmlName: 'AssistantTelephoneNumber',
+      },
       { token: 0x08, name: 'Birthday', introduced: '2.5' },
       { token: 0x09, name: 'Body', introduced: '2.5', legacy: true },
       { token: 0x0a, name: 'BodySize', introduced: '2.5', legacy: true },
@@ -66,7 +71,12 @@ export const CODE_PAGE_DATA: readonly CodePageData[] = [
       { token: 0x0c, name: 'Business2PhoneNumber', introduced: '2.5' },
       { token: 0x0d, name: 'BusinessAddressCity', introduced: '2.5', libwbxmlName: 'BusinessCity' },
       { token: 0x0e, name: 'BusinessAddressCountry', introduced: '2.5', libwbxmlName: 'BusinessCountry' },
-      { token: 0x0f, name: 'BusinessAddressPostalCode', introduced: '2.5', libwbxmlName: 'BusinessPostalCode' },
+      {
+        token: 0x0f,
+        name: 'BusinessAddressPostalCode',
+        introduced: '2.5',
+        libwbxmlName: 'BusinessPostalCode',
+      },
       { token: 0x10, name: 'BusinessAddressState', introduced: '2.5', libwbxmlName: 'BusinessState' },
       { token: 0x11, name: 'BusinessAddressStreet', introduced: '2.5', libwbxmlName: 'BusinessStreet' },
       { token: 0x12, name: 'BusinessFaxNumber', introduced: '2.5' },
@@ -660,7 +670,12 @@ export const CODE_PAGE_DATA: readonly CodePageData[] = [
       { token: 0x27, name: 'AccountName', introduced: '14.1' },
       { token: 0x28, name: 'UserDisplayName', introduced: '14.1' },
       { token: 0x29, name: 'SendDisabled', introduced: '14.1' },
-      { token: 0x2b, name: 'RightsManagementInformation', introduced: '14.1', libwbxmlName: 'ihsManagementInformation' },
+      {
+        token: 0x2b,
+        name: 'RightsManagementInformation',
+        introduced: '14.1',
+        libwbxmlName: 'ihsManagementInformation',
+      },
     ],
   },
   {
@@ -786,7 +801,12 @@ export const CODE_PAGE_DATA: readonly CodePageData[] = [
       { token: 0x15, name: 'TemplateName', introduced: '14.1' },
       { token: 0x16, name: 'TemplateDescription', introduced: '14.1' },
       { token: 0x17, name: 'ContentOwner', introduced: '14.1' },
-      { token: 0x18, name: 'RemoveRightsManagementProtection', introduced: '14.1', libwbxmlName: 'RemoveRightsManagementDistribution' },
+      {
+        token: 0x18,
+        name: 'RemoveRightsManagementProtection',
+        introduced: '14.1',
+        libwbxmlName: 'RemoveRightsManagementDistribution',
+      },
     ],
   },
   {
