@@ -1,17 +1,10 @@
 import { type Dispatcher, request } from 'undici';
 import { backoffDelay } from '../watch/backoff';
 import type { PushInbox } from './push';
+import { type Clock, systemClock } from '../clock';
 
 /** Time and timers the inbox uses for reconnecting; real ones by default. */
-export interface InboxClock {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-const realClock: InboxClock = {
-  setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-};
+export type InboxClock = Pick<Clock, 'setTimeout' | 'clearTimeout'>;
 
 export interface NtfyInboxOptions {
   /** The topic URL (https://ntfy.example/tidings-<random>): the push resource servers POST to. */
@@ -37,7 +30,7 @@ export interface ClosablePushInbox extends PushInbox {
  * someone listens. Messages are handed over as text; ntfy base64-encodes binary bodies.
  */
 export function createNtfyInbox(opts: NtfyInboxOptions): ClosablePushInbox {
-  const clock = opts.clock ?? realClock;
+  const clock = opts.clock ?? systemClock;
   const maxLine = opts.maxLineBytes ?? 64 * 1024;
   const listeners = new Set<(body: string) => void>();
   let abort: AbortController | undefined;

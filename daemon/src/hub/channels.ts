@@ -20,8 +20,3 @@ export const hubChannels = {
   drop: channel('tidings:hub:drop'),
   unseen: channel('tidings:hub:unseen'),
 } as const;
-
-/** Publishes only when someone listens, so the message object is not even built otherwise. */
-export function emit(ch: (typeof hubChannels)[keyof typeof hubChannels], message: () => object): void {
-  if (ch.hasSubscribers) ch.publish(message());
-}

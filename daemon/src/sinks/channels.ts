@@ -15,8 +15,3 @@ export const sinkChannels = {
   exec: channel('tidings:sink:exec'),
   webhook: channel('tidings:sink:webhook'),
 } as const;
-
-/** Publishes only when someone listens. */
-export function emitSink(ch: (typeof sinkChannels)[keyof typeof sinkChannels], message: () => object): void {
-  if (ch.hasSubscribers) ch.publish(message());
-}

@@ -3,7 +3,8 @@ import type { Logger } from 'pino';
 import type { DesktopSinkConfig } from '../config/rules';
 import type { Sink } from '../hub/types';
 import type { ChangeSignal } from '../signal';
-import { emitSink, sinkChannels } from './channels';
+import { emit } from '../channels';
+import { sinkChannels } from './channels';
 import { SinkError } from './errors';
 import { type FormatOptions, formatSignal, notableChanges } from './format';
 
@@ -69,7 +70,7 @@ export function createDesktopSink(opts: DesktopSinkOptions): Sink {
         'desktop notification failed (further failures are logged at debug level)',
       );
     failing = true;
-    emitSink(sinkChannels.desktop, () => ({ signalId: signal.id, outcome: 'failed', error: err }));
+    emit(sinkChannels.desktop, () => ({ signalId: signal.id, outcome: 'failed', error: err }));
   }
 
   function settle(): void {
@@ -83,12 +84,12 @@ export function createDesktopSink(opts: DesktopSinkOptions): Sink {
     role: 'notifier',
     deliver(signal) {
       if (opts.isSuppressed()) {
-        emitSink(sinkChannels.desktop, () => ({ signalId: signal.id, outcome: 'suppressed' }));
+        emit(sinkChannels.desktop, () => ({ signalId: signal.id, outcome: 'suppressed' }));
         return true;
       }
       const notable = notableChanges(signal);
       if (!notable) {
-        emitSink(sinkChannels.desktop, () => ({ signalId: signal.id, outcome: 'skipped' }));
+        emit(sinkChannels.desktop, () => ({ signalId: signal.id, outcome: 'skipped' }));
         return true;
       }
       const { title, body } = formatSignal(notable, opts.format);
@@ -101,7 +102,7 @@ export function createDesktopSink(opts: DesktopSinkOptions): Sink {
         if (err instanceof Error) failed(signal, err);
         else {
           failing = false;
-          emitSink(sinkChannels.desktop, () => ({ signalId: signal.id, outcome: 'shown', title, body }));
+          emit(sinkChannels.desktop, () => ({ signalId: signal.id, outcome: 'shown', title, body }));
         }
       };
       try {

@@ -3,7 +3,8 @@ import type { Logger } from 'pino';
 import type { ExecHookConfig } from '../config/rules';
 import type { Sink } from '../hub/types';
 import { type ChangeSignal, signalSize } from '../signal';
-import { emitSink, sinkChannels } from './channels';
+import { emit } from '../channels';
+import { sinkChannels } from './channels';
 import { SinkError } from './errors';
 import { type FormatOptions, formatSignal } from './format';
 
@@ -195,7 +196,7 @@ export function createExecHook(opts: ExecHookOptions): Sink {
     const durationMs = Date.now() - started;
     if (error) log.warn({ err: error, code: error.code, hook: config.name, durationMs }, error.message);
     else log.debug({ hook: config.name, signalId: signal.id, durationMs }, 'hook ran');
-    emitSink(sinkChannels.exec, () => ({
+    emit(sinkChannels.exec, () => ({
       sink: config.name,
       signalId: signal.id,
       exitCode: r.exitCode,

@@ -7,7 +7,8 @@ import type { Sink } from '../hub/types';
 import type { ChangeSignal } from '../signal';
 import { backoffDelay, parseRetryAfter } from '../watch/backoff';
 import type { SecretSource } from '../watch/types';
-import { emitSink, sinkChannels } from './channels';
+import { emit } from '../channels';
+import { sinkChannels } from './channels';
 import { SinkError } from './errors';
 
 /** Options for {@link createWebhook}. */
@@ -58,7 +59,7 @@ export function createWebhook(opts: WebhookOptions): Sink {
   let closed = false;
 
   function event(job: Job, outcome: 'delivered' | 'retry' | 'failed', extra: object = {}): void {
-    emitSink(sinkChannels.webhook, () => ({
+    emit(sinkChannels.webhook, () => ({
       sink: config.name,
       signalId: job.signal.id,
       attempt: job.attempt,

@@ -16,7 +16,7 @@ import { localTimeZone } from '../dav/time';
 import { withBasicAuth, withRedirects, withRetryOnReset, withStatusErrors } from '../dav/wrappers';
 import { createDispatcher } from '../net/dispatcher';
 import { backoffDelay } from './backoff';
-import { systemClock, type WatchClock } from './dav-clock';
+import { type Clock, systemClock } from '../clock';
 import { createPushStrategy, type PushStrategy } from './dav-push';
 import type { Watcher, WatcherContext, WatcherState, WatcherStatus } from './types';
 
@@ -24,7 +24,7 @@ import type { Watcher, WatcherContext, WatcherState, WatcherStatus } from './typ
 export interface DavWatcherDeps {
   /** undici dispatcher (TLS, proxy); default: net/dispatcher from the account's tls/proxy. */
   dispatcher?: Dispatcher;
-  clock?: WatchClock;
+  clock?: Clock;
   /** RFC 6764 SRV/TXT look-ups; default node:dns. */
   dns?: DiscoveryDns;
   /** A WebDAV-Push receiver; without one the watcher polls. */

@@ -2,7 +2,7 @@ import pino from 'pino';
 import type { DavAccount } from '../../src/config/account';
 import type { ChangeSignal } from '../../src/signal';
 import { MemoryStore } from '../../src/store/memory-store';
-import type { WatchClock } from '../../src/watch/dav-clock';
+import type { Clock as WatchClock } from '../../src/clock';
 import type { WatcherContext, WatcherStatus } from '../../src/watch/types';
 
 /** A manual clock: timers fire only when a test advances time, and armed timers can be counted. */

@@ -1,4 +1,4 @@
-import type { Clock } from '../../src/hub/clock';
+import type { Clock } from '../../src/clock';
 
 /** A clock the test moves by hand; `armed` tells whether any timer is left. */
 export class ManualClock implements Clock {
