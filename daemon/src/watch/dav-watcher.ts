@@ -84,9 +84,13 @@ export function createDavWatcher(
   /** Last full listing per home URL. */
   const homes = new Map<string, { at: number; collections: Map<string, DavCollection> }>();
 
-  function setStatus(state: WatcherState, extra: Omit<WatcherStatus, 'state' | 'since'> = {}): void {
+  function setStatus(
+    state: WatcherState,
+    extra: Omit<WatcherStatus, 'state' | 'since'> = {},
+    now = clock.now(),
+  ): void {
     const folders = status.folders;
-    status = { state, since: new Date(clock.now()).toISOString(), ...(folders ? { folders } : {}), ...extra };
+    status = { state, since: new Date(now).toISOString(), ...(folders ? { folders } : {}), ...extra };
     ctx.setStatus(status);
   }
 
@@ -218,11 +222,17 @@ export function createDavWatcher(
       capMs: Math.max(policy.maxMs, 15 * 60_000),
       ...(deps.random ? { random: deps.random } : {}),
     });
-    setStatus('backing-off', {
-      detail: `${e.message}; retrying in ${Math.round(delay / 1000)} s`,
-      retryAt: new Date(clock.now() + delay).toISOString(),
-      lastError,
-    });
+    // One instant for both: retryAt − since is exactly the delay a person is told.
+    const now = clock.now();
+    setStatus(
+      'backing-off',
+      {
+        detail: `${e.message}; retrying in ${Math.round(delay / 1000)} s`,
+        retryAt: new Date(now + delay).toISOString(),
+        lastError,
+      },
+      now,
+    );
     arm(delay);
   }
 

@@ -208,8 +208,8 @@ class EasWatcher implements Watcher {
     this.#parking?.release();
   }
 
-  #set(state: WatcherState, extra: Omit<WatcherStatus, 'state' | 'since'>): void {
-    const status: WatcherStatus = { state, since: new Date(this.#clock.now()).toISOString(), ...extra };
+  #set(state: WatcherState, extra: Omit<WatcherStatus, 'state' | 'since'>, now = this.#clock.now()): void {
+    const status: WatcherStatus = { state, since: new Date(now).toISOString(), ...extra };
     this.#status = status;
     this.#ctx.setStatus(status);
   }
@@ -267,11 +267,17 @@ class EasWatcher implements Watcher {
       ...(this.#deps.random ? { random: this.#deps.random } : {}),
     });
     this.#attempt++;
-    this.#set('backing-off', {
-      detail: `${e.message}; retrying in ${Math.round(delay / 1000)} s`,
-      retryAt: new Date(this.#clock.now() + delay).toISOString(),
-      lastError,
-    });
+    // One instant for both: retryAt − since is exactly the delay a person is told.
+    const now = this.#clock.now();
+    this.#set(
+      'backing-off',
+      {
+        detail: `${e.message}; retrying in ${Math.round(delay / 1000)} s`,
+        retryAt: new Date(now + delay).toISOString(),
+        lastError,
+      },
+      now,
+    );
     await this.#park(true, delay);
   }
 
