@@ -1,4 +1,5 @@
-import { type Dispatcher, request } from 'undici';
+import type { Dispatcher } from 'undici';
+import { exchange } from '../net/exchange';
 import { parseRetryAfter } from '../watch/backoff';
 import { authorization, type EasAuth } from './auth';
 import { EasError, type EasErrorCode, HttpStatusError } from './errors';
@@ -187,12 +188,11 @@ export class EasHttp {
   }
 
   /** POSTs one command; resolves with the (possibly empty) response body. */
-  async post(command: string, body: Uint8Array | undefined, opts: PostOptions): Promise<Uint8Array> {
-    const res = await this.#exchange(command, 'POST', body, opts);
-    return res.body;
+  post(command: string, body: Uint8Array | undefined, opts: PostOptions): Promise<Uint8Array> {
+    return this.#exchange(command, 'POST', body, opts).then((res) => res.body);
   }
 
-  #target(command: string): string {
+  #target(command: string): URL {
     const u = new URL(this.#url);
     if (command !== 'OPTIONS') {
       u.searchParams.set('Cmd', command);
@@ -200,7 +200,7 @@ export class EasHttp {
       u.searchParams.set('DeviceId', this.#opts.deviceId);
       u.searchParams.set('DeviceType', this.#opts.deviceType ?? DEVICE_TYPE);
     }
-    return u.toString();
+    return u;
   }
 
   async #exchange(
@@ -222,19 +222,15 @@ export class EasHttp {
         // MS-ASPROV 3.1.5.1: the key goes on every command but Provision's first phase; "0" = none.
         headers['x-ms-policykey'] = opts.policyKey ?? '0';
       }
-      let res: Dispatcher.ResponseData;
+      let res: Awaited<ReturnType<typeof exchange>>;
       try {
-        res = await request(this.#target(command), {
+        res = await exchange(this.#opts.dispatcher, this.#target(command), {
           method,
-          dispatcher: this.#opts.dispatcher,
           headers,
           // A view, not a copy: the body may be megabytes of MIME (docs/wbxml.md, encoder reuse).
-          body:
-            body === undefined
-              ? method === 'POST'
-                ? ''
-                : null
-              : Buffer.from(body.buffer, body.byteOffset, body.byteLength),
+          ...(method === 'POST'
+            ? { body: body ? Buffer.from(body.buffer, body.byteOffset, body.byteLength) : EMPTY }
+            : {}),
           ...(opts.timeoutMs !== undefined
             ? { headersTimeout: opts.timeoutMs, bodyTimeout: opts.timeoutMs }
             : {}),
@@ -243,18 +239,12 @@ export class EasHttp {
       } catch (err) {
         throw transportError(command, err, opts.signal);
       }
-      let bytes: Uint8Array;
-      try {
-        bytes = new Uint8Array(await res.body.arrayBuffer());
-      } catch (err) {
-        throw transportError(command, err, opts.signal);
-      }
-      const h = res.headers as Record<string, string | string[] | undefined>;
-      if (res.statusCode === 200) return { headers: h, body: bytes };
+      if (res.statusCode === 200) return res;
       if (res.statusCode === 401 && this.#opts.auth.kind === 'bearer' && !refreshed) {
         refreshed = true;
         continue;
       }
+      const h = res.headers;
       if (res.statusCode === 451) {
         const location = header(h, 'x-ms-location');
         const next = location ? safeUrl(location) : undefined;
@@ -265,10 +255,13 @@ export class EasHttp {
           continue;
         }
       }
-      throw httpError(command, res.statusCode, h, new TextDecoder().decode(bytes.subarray(0, 400)));
+      throw httpError(command, res.statusCode, h, new TextDecoder().decode(res.body.subarray(0, 400)));
     }
   }
 }
+
+/** The body of a POST without one: undici then sends `Content-Length: 0`. */
+const EMPTY = Buffer.alloc(0);
 
 /** Token-provider failures that are transient: back off instead of asking the user to sign in. */
 const TRANSIENT_TOKEN_ERRORS = new Set([

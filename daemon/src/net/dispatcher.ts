@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
 import { Agent, type Dispatcher, ProxyAgent } from 'undici';
 import type { TlsOptions } from '../config/account';
-import { freeListPool } from './free-pool';
+import type { OwnConnectionOptions } from './account-dispatcher';
 
 /** Options for {@link createDispatcher}. */
 export interface DispatcherOptions {
@@ -14,6 +14,8 @@ export interface DispatcherOptions {
   connections?: number;
   /** Idle keep-alive, ms. */
   keepAliveTimeout?: number;
+  /** Shared by many accounts, each of which may open its own connection beside it. */
+  shared?: boolean;
 }
 
 /** TLS material for undici's connector, read once when the dispatcher is built. */
@@ -43,6 +45,17 @@ function connectTls(tls: TlsOptions | undefined): ConnectTls {
     throw new Error('tls.cert and tls.key must be given together');
   }
   return out;
+}
+
+/** Dispatchers made for sharing (see {@link createDispatcher}'s `shared`) and how to connect like them. */
+const sharedDispatchers = new WeakMap<Dispatcher, OwnConnectionOptions>();
+
+/**
+ * How to open an account's own connection next to `d` (net/account-dispatcher.ts): the same TLS
+ * and keep-alive; undefined when `d` is not a shared direct dispatcher (a proxy, a test double).
+ */
+export function ownConnectionOptions(d: Dispatcher): OwnConnectionOptions | undefined {
+  return sharedDispatchers.get(d);
 }
 
 /**
@@ -76,11 +89,7 @@ export function createDispatcher(opts: DispatcherOptions = {}): Dispatcher {
       keepAliveTimeout,
     });
   }
-  return new Agent({
-    connect: tls,
-    connections,
-    keepAliveTimeout,
-    // A daemon-wide dispatcher (one connection per parked Ping): O(1) free-connection lookup.
-    ...(connections > 64 ? { factory: (origin: string | URL, o: object) => freeListPool(origin, o) } : {}),
-  });
+  const agent = new Agent({ connect: tls, connections, keepAliveTimeout });
+  if (opts.shared) sharedDispatchers.set(agent, { connect: tls, keepAliveTimeout });
+  return agent;
 }

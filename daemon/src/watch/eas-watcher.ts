@@ -21,7 +21,8 @@ import { recoveryFor } from '../eas/recovery';
 import { folderSignal } from '../eas/signals';
 import { CUT_CAUSES, EasHttp, transportError } from '../eas/transport';
 import { atLeast } from '../eas/versions';
-import { createDispatcher } from '../net/dispatcher';
+import { AccountDispatcher } from '../net/account-dispatcher';
+import { createDispatcher, ownConnectionOptions } from '../net/dispatcher';
 import { backoffDelay } from './backoff';
 import { realTimers, TimerSlot, type Timers } from './timer-slot';
 import type { Watcher, WatcherContext, WatcherState, WatcherStatus } from './types';
@@ -332,7 +333,12 @@ class EasWatcher implements Watcher {
 
   #dispatch(): Dispatcher {
     if (!this.#dispatcher) {
-      if (this.#deps.dispatcher) this.#dispatcher = this.#deps.dispatcher;
+      const shared = this.#deps.dispatcher;
+      const own = shared && ownConnectionOptions(shared);
+      if (shared && own) {
+        this.#dispatcher = new AccountDispatcher(shared, own);
+        this.#ownDispatcher = true;
+      } else if (shared) this.#dispatcher = shared;
       else {
         this.#dispatcher = createDispatcher({
           ...(this.#account.tls ? { tls: this.#account.tls } : {}),
@@ -395,14 +401,22 @@ class EasWatcher implements Watcher {
     this.#set('connecting', { detail: 'Connecting' });
     const auth = this.#auth();
     const url = await this.#url(auth, signal);
+    const dispatcher = this.#dispatch();
+    const home = (u: string) => {
+      if (dispatcher instanceof AccountDispatcher) dispatcher.home(u);
+    };
+    home(url);
     const http = new EasHttp({
       url,
       user: this.#account.username ?? this.#account.email,
       deviceId: this.#deviceId(),
       auth,
-      dispatcher: this.#dispatch(),
+      dispatcher,
       // MS-ASHTTP 3.1.5.2.2: keep the new address for every later request.
-      onRedirect: (next) => this.#put({ [K.url]: next }),
+      onRedirect: (next) => {
+        home(next);
+        this.#put({ [K.url]: next });
+      },
     });
     const policyKey = this.#get<string>(K.policyKey);
     const client = new EasClient({

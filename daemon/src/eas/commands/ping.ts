@@ -1,4 +1,4 @@
-import { all, child, int, ns, textOf } from '@tidings/wbxml';
+import { all, child, int, ns, textOf, type WbxmlElement } from '@tidings/wbxml';
 import type { EasConnection } from '../connection';
 import { commonStatusError, EasError } from '../errors';
 import { PING_MARGIN } from '../heartbeat';
@@ -38,7 +38,7 @@ export interface PingResult {
  * the heartbeat plus a margin, set per request. Statuses 1–8 are returned for the watcher to act
  * on; common statuses (≥ 101) throw.
  */
-export async function run(conn: EasConnection, params: PingRequest): Promise<PingResult> {
+export function run(conn: EasConnection, params: PingRequest): Promise<PingResult> {
   const body =
     params.folders === 'cached'
       ? undefined
@@ -50,10 +50,16 @@ export async function run(conn: EasConnection, params: PingRequest): Promise<Pin
             params.folders.map((f) => pg('Folder', pg('Id', f.id), pg('Class', f.class))),
           ),
         );
-  const res = await conn.send('Ping', body, {
-    timeoutMs: (params.heartbeat + PING_MARGIN) * 1000,
-    ...(params.signal ? { signal: params.signal } : {}),
-  });
+  // Not async: a parked Ping keeps every async frame above it alive (eas/client.ts, send).
+  return conn
+    .send('Ping', body, {
+      timeoutMs: (params.heartbeat + PING_MARGIN) * 1000,
+      ...(params.signal ? { signal: params.signal } : {}),
+    })
+    .then(result);
+}
+
+function result(res: WbxmlElement | undefined): PingResult {
   const status = int(res, 'Status');
   if (!res || status === undefined)
     throw new EasError('EAS_ERR_BAD_RESPONSE', 'Ping: no Status', { command: 'Ping' });
