@@ -49,8 +49,9 @@ export type AccountTester = (account: Account, secret: SecretSource, log: Logger
 
 /**
  * HTTP dispatchers shared by every account with the same TLS and proxy settings: one undici
- * Agent (and one keep-alive pool per server) instead of one per account, which is what lets one
- * daemon hold thousands of Pings. No connection cap: each account's Ping holds one socket.
+ * Agent instead of one per account, so TLS material is read once and Autodiscover, OAuth and
+ * overflow requests share keep-alive sockets. An EAS account's own commands run on a connection
+ * of its own beside it (net/account-dispatcher.ts). No connection cap.
  */
 export class DispatcherPool {
   readonly #agents = new Map<string, Dispatcher>();
@@ -63,6 +64,7 @@ export class DispatcherPool {
         ...(account.tls ? { tls: account.tls } : {}),
         ...(account.proxy ? { proxy: account.proxy } : {}),
         connections: Number.MAX_SAFE_INTEGER,
+        shared: true,
       });
       this.#agents.set(key, d);
     }
