@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Account entries of the config file. Secrets are never stored here: `secret` says where to

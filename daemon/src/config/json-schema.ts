@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Config } from './schema';
 
 /** Where the published schema lives, relative to the repository root. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { LOG_LEVELS } from '../log';
 import { Account } from './account';
 import { NotificationsConfig } from './rules';
