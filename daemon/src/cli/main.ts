@@ -1,3 +1,4 @@
+import './v8-flags';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { ConfigError } from '../config/errors';
