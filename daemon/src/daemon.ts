@@ -33,8 +33,7 @@ import { createDispatcher } from './net/dispatcher';
 import { SqliteStore } from './store/sqlite-store';
 import type { StateStore } from './store/types';
 import { VERSION } from './version';
-import { createNtfyInbox } from './dav/ntfy-inbox';
-import { createDavWatcher } from './watch/dav-watcher';
+import { lazyDavWatcher } from './watch/dav-lazy';
 import { createEasWatcher } from './watch/eas-watcher';
 import { startWakeMonitor, type WakeMonitorOptions } from './watch/wake-monitor';
 import { type AutodiscoverOptions, autodiscover } from './eas/autodiscover';
@@ -99,26 +98,7 @@ export function defaultWatcherFactory(
 ): WatcherFactory {
   return (account, ctx) => {
     const dispatcher = fopts.dispatcherFor?.(account) ?? pool.for(account);
-    if (account.kind !== 'exchange') {
-      if (!account.push) return createDavWatcher(account, ctx, { dispatcher });
-      const inbox = createNtfyInbox({
-        topicUrl: account.push.ntfy,
-        dispatcher,
-        onError: (err) => ctx.log.debug({ error: String(err) }, 'ntfy stream failed; reconnecting'),
-      });
-      const w = createDavWatcher(account, ctx, { dispatcher, push: inbox });
-      // The inbox's stream belongs to this watcher: closed with it.
-      return {
-        accountId: w.accountId,
-        start: () => w.start(),
-        status: () => w.status(),
-        wake: (reason) => w.wake?.(reason),
-        stop: async () => {
-          await w.stop();
-          await inbox.close();
-        },
-      };
-    }
+    if (account.kind !== 'exchange') return lazyDavWatcher(account, ctx, dispatcher);
     const auth = account.auth;
     return createEasWatcher(account, ctx, {
       dispatcher,

@@ -1,4 +1,4 @@
-import nodeNotifier from 'node-notifier';
+import { createRequire } from 'node:module';
 import type { Logger } from 'pino';
 import type { DesktopSinkConfig } from '../config/rules';
 import type { Sink } from '../hub/types';
@@ -15,6 +15,14 @@ export interface Notifier {
     callback: (err: Error | string | null, response?: unknown) => void,
   ): unknown;
 }
+
+/**
+ * node-notifier (with its dependencies and its per-platform wrappers) loads on the first
+ * notification, not at start: most daemons show none for hours, or never (a tray is subscribed).
+ */
+let platformNotifier: Notifier | undefined;
+const loadNotifier = (): Notifier =>
+  (platformNotifier ??= createRequire(import.meta.url)('node-notifier') as Notifier);
 
 /** Options for {@link createDesktopSink}. */
 export interface DesktopSinkOptions {
@@ -47,7 +55,6 @@ function escapeMarkup(text: string): string {
  * and the daemon carries on. Only changes worth an interruption are shown (format.ts).
  */
 export function createDesktopSink(opts: DesktopSinkOptions): Sink {
-  const notifier: Notifier = opts.notifier ?? (nodeNotifier as unknown as Notifier);
   const max = opts.maxInFlight ?? 4;
   const markup = process.platform !== 'darwin' && process.platform !== 'win32';
   let inFlight = 0;
@@ -106,7 +113,7 @@ export function createDesktopSink(opts: DesktopSinkOptions): Sink {
         }
       };
       try {
-        notifier.notify(
+        (opts.notifier ?? loadNotifier()).notify(
           {
             title,
             message: markup ? escapeMarkup(body) : body,
