@@ -61,12 +61,14 @@ export class EasClient implements EasConnection {
     body: WbxmlElement | undefined,
     opts: SendOptions = {},
   ): Promise<WbxmlElement | undefined> {
-    return this.#sendRound(command, body, opts, 0);
+    // Encoded once: a retry after re-provisioning resends the same bytes, and a parked Ping
+    // holds ~60 bytes instead of its element tree.
+    return this.#sendRound(command, body === undefined ? undefined : encode(body), opts, 0);
   }
 
   #sendRound(
     command: string,
-    body: WbxmlElement | undefined,
+    body: Uint8Array | undefined,
     opts: SendOptions,
     round: number,
   ): Promise<WbxmlElement | undefined> {
@@ -92,11 +94,11 @@ export class EasClient implements EasConnection {
 
   #sendOnce(
     command: string,
-    body: WbxmlElement | undefined,
+    body: Uint8Array | undefined,
     opts: SendOptions,
   ): Promise<WbxmlElement | undefined> {
     return this.#opts.http
-      .post(command, body === undefined ? undefined : encode(body), {
+      .post(command, body, {
         version: this.#version,
         ...(this.#policyKey !== undefined ? { policyKey: this.#policyKey } : {}),
         ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),

@@ -1,5 +1,5 @@
 import type { Dispatcher } from 'undici';
-import { exchange } from '../net/exchange';
+import { type ExchangeResponse, exchange } from '../net/exchange';
 import { parseRetryAfter } from '../watch/backoff';
 import { authorization, type EasAuth } from './auth';
 import { EasError, type EasErrorCode, HttpStatusError } from './errors';
@@ -203,18 +203,20 @@ export class EasHttp {
     return u;
   }
 
-  async #exchange(
+  /** One attempt; a 401 with a bearer token (once) and a 451 with a new address try again. */
+  #exchange(
     command: string,
     method: 'POST' | 'OPTIONS',
     body: Uint8Array | undefined,
     opts: PostOptions,
-  ): Promise<{ headers: Record<string, string | string[] | undefined>; body: Uint8Array }> {
-    let hops = 0;
-    let refreshed = false;
-    for (;;) {
+    hops = 0,
+    refreshed = false,
+  ): Promise<ExchangeResponse> {
+    // Promise chains, not an async loop: a parked Ping holds this frame for its whole heartbeat.
+    return credentials(command, this.#opts.auth, refreshed).then((authorization) => {
       const headers: Record<string, string> = {
         'user-agent': this.#opts.userAgent ?? USER_AGENT,
-        authorization: await credentials(command, this.#opts.auth, refreshed),
+        authorization,
       };
       if (method === 'POST') {
         headers['content-type'] = WBXML_TYPE;
@@ -222,41 +224,49 @@ export class EasHttp {
         // MS-ASPROV 3.1.5.1: the key goes on every command but Provision's first phase; "0" = none.
         headers['x-ms-policykey'] = opts.policyKey ?? '0';
       }
-      let res: Awaited<ReturnType<typeof exchange>>;
-      try {
-        res = await exchange(this.#opts.dispatcher, this.#target(command), {
-          method,
-          headers,
-          // A view, not a copy: the body may be megabytes of MIME (docs/wbxml.md, encoder reuse).
-          ...(method === 'POST'
-            ? { body: body ? Buffer.from(body.buffer, body.byteOffset, body.byteLength) : EMPTY }
-            : {}),
-          ...(opts.timeoutMs !== undefined
-            ? { headersTimeout: opts.timeoutMs, bodyTimeout: opts.timeoutMs }
-            : {}),
-          ...(opts.signal ? { signal: opts.signal } : {}),
-        });
-      } catch (err) {
-        throw transportError(command, err, opts.signal);
+      return exchange(this.#opts.dispatcher, this.#target(command), {
+        method,
+        headers,
+        // A view, not a copy: the body may be megabytes of MIME (docs/wbxml.md, encoder reuse).
+        ...(method === 'POST'
+          ? { body: body ? Buffer.from(body.buffer, body.byteOffset, body.byteLength) : EMPTY }
+          : {}),
+        ...(opts.timeoutMs !== undefined
+          ? { headersTimeout: opts.timeoutMs, bodyTimeout: opts.timeoutMs }
+          : {}),
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      }).then(
+        (res) => this.#settle(command, method, body, opts, res, hops, refreshed),
+        (err: unknown) => {
+          throw transportError(command, err, opts.signal);
+        },
+      );
+    });
+  }
+
+  #settle(
+    command: string,
+    method: 'POST' | 'OPTIONS',
+    body: Uint8Array | undefined,
+    opts: PostOptions,
+    res: ExchangeResponse,
+    hops: number,
+    refreshed: boolean,
+  ): ExchangeResponse | Promise<ExchangeResponse> {
+    if (res.statusCode === 200) return res;
+    if (res.statusCode === 401 && this.#opts.auth.kind === 'bearer' && !refreshed)
+      return this.#exchange(command, method, body, opts, hops, true);
+    const h = res.headers;
+    if (res.statusCode === 451) {
+      const location = header(h, 'x-ms-location');
+      const next = location ? safeUrl(location) : undefined;
+      if (next && hops < (this.#opts.maxRedirects ?? 3)) {
+        this.#url = next;
+        this.#opts.onRedirect?.(next);
+        return this.#exchange(command, method, body, opts, hops + 1, refreshed);
       }
-      if (res.statusCode === 200) return res;
-      if (res.statusCode === 401 && this.#opts.auth.kind === 'bearer' && !refreshed) {
-        refreshed = true;
-        continue;
-      }
-      const h = res.headers;
-      if (res.statusCode === 451) {
-        const location = header(h, 'x-ms-location');
-        const next = location ? safeUrl(location) : undefined;
-        if (next && hops < (this.#opts.maxRedirects ?? 3)) {
-          hops++;
-          this.#url = next;
-          this.#opts.onRedirect?.(next);
-          continue;
-        }
-      }
-      throw httpError(command, res.statusCode, h, new TextDecoder().decode(res.body.subarray(0, 400)));
     }
+    throw httpError(command, res.statusCode, h, new TextDecoder().decode(res.body.subarray(0, 400)));
   }
 }
 

@@ -1,9 +1,10 @@
-import { Client, Dispatcher } from 'undici';
+import { type buildConnector, Client, Dispatcher } from 'undici';
 import symbols from 'undici/lib/core/symbols.js';
 
 /** What an account's own connection is built with: the shared dispatcher's TLS and keep-alive. */
 export interface OwnConnectionOptions {
-  connect: object;
+  /** One connector for all accounts (net/dispatcher.ts): one TLS session cache, not one each. */
+  connect: buildConnector.connector;
   keepAliveTimeout: number;
 }
 

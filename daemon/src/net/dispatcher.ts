@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
 import { Agent, type Dispatcher, ProxyAgent } from 'undici';
 import type { TlsOptions } from '../config/account';
+import buildConnector from 'undici/lib/core/connect.js';
 import type { OwnConnectionOptions } from './account-dispatcher';
 
 /** Options for {@link createDispatcher}. */
@@ -90,6 +91,8 @@ export function createDispatcher(opts: DispatcherOptions = {}): Dispatcher {
     });
   }
   const agent = new Agent({ connect: tls, connections, keepAliveTimeout });
-  if (opts.shared) sharedDispatchers.set(agent, { connect: tls, keepAliveTimeout });
+  // undici's Client default: a 10 s connect timeout.
+  if (opts.shared)
+    sharedDispatchers.set(agent, { connect: buildConnector({ ...tls, timeout: 10_000 }), keepAliveTimeout });
   return agent;
 }
