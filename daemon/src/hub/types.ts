@@ -2,9 +2,10 @@ import type { ChangeSignal } from '../signal';
 
 /**
  * A destination for signals (IPC subscriber, desktop notifier, exec hook, webhook).
- * `deliver` returns false when the sink is busy (like undici's dispatch() → false, then
- * 'drain'): the hub then coalesces further signals per folder for that sink instead of
- * queueing without bound, and resumes when the sink calls `onDrain`.
+ * `deliver` takes the signal and returns false when the sink is now busy (like undici's
+ * dispatch() → false, then 'drain'): the hub then coalesces further signals per folder for that
+ * sink instead of queueing without bound, and resumes when the sink calls `onDrain`. A false
+ * answer never means "not taken": the hub does not offer that signal again.
  */
 export interface Sink {
   readonly name: string;

@@ -13,7 +13,7 @@ import {
 import type { Logger } from 'pino';
 import type { Sink } from '../hub/types';
 import type { ChangeSignal } from '../signal';
-import { encodeFrame, LineDecoder } from './framing';
+import { encodeFrame, LineDecoder, notificationFrame } from './framing';
 import { type DaemonStatus, IpcErrorCode } from './protocol';
 
 /** Bounds that keep a slow client from costing memory. */
@@ -35,6 +35,25 @@ export const DEFAULT_LIMITS: ConnectionLimits = {
   hardLimitBytes: 4 * 1024 * 1024,
 };
 
+/**
+ * A notification's frame, remembered for the last params object: the hub and the status
+ * broadcast hand one object to every subscriber in turn, so it is serialised once, not per client.
+ */
+function onceFrame(method: string): (params: unknown) => string {
+  let last: unknown;
+  let frame = '';
+  return (params) => {
+    if (params !== last) {
+      frame = notificationFrame(method, params);
+      last = params;
+    }
+    return frame;
+  };
+}
+
+const signalFrame = onceFrame('signal');
+const statusFrame = onceFrame('status');
+
 /** What handlers learn about the caller. */
 export interface ClientInfo {
   readonly id: number;
@@ -45,9 +64,11 @@ export interface ClientInfo {
 }
 
 /**
- * One connected client: frames in, JSON-RPC through json-rpc-2.0, frames out. Also a hub Sink
- * once subscribed (asSink): `deliver` says false when the socket's unsent bytes pass the high-water
- * mark, so the hub coalesces per folder for this client instead of queueing (hub/types.ts).
+ * One connected client: frames in, calls answered through json-rpc-2.0, frames out;
+ * notifications (signal, status) are written directly, one write per event-loop turn. Also a
+ * hub Sink once subscribed (asSink): `deliver` says false when the socket's unsent bytes pass
+ * the high-water mark, so the hub coalesces per folder for this client instead of queueing
+ * (hub/types.ts).
  */
 export class Connection implements ClientInfo {
   readonly id: number;
@@ -65,6 +86,8 @@ export class Connection implements ClientInfo {
   #drainCallbacks: (() => void)[] = [];
   /** Latest status while busy; statuses supersede each other, so one slot is enough. */
   #pendingStatus: DaemonStatus | undefined;
+  /** True while notifications are gathered for one write at the end of this event-loop turn. */
+  #corked = false;
   /** Before hello, frames run one at a time so a pipelined call cannot overtake hello. */
   #queue: Promise<void> = Promise.resolve();
   #closing = false;
@@ -134,6 +157,25 @@ export class Connection implements ClientInfo {
     this.#socket.write(encodeFrame(payload));
   }
 
+  /**
+   * Queues a notification frame. Frames of one event-loop turn (a burst publishes many signals
+   * per turn) leave in one writev at setImmediate instead of one syscall each.
+   */
+  #notify(frame: string): void {
+    if (!this.#corked) {
+      this.#corked = true;
+      this.#socket.cork();
+      setImmediate(() => this.#uncork());
+    }
+    this.#socket.write(frame);
+  }
+
+  #uncork(): void {
+    if (!this.#corked) return;
+    this.#corked = false;
+    this.#socket.uncork();
+  }
+
   #onData(chunk: Buffer): void {
     for (const frame of this.#decoder.push(chunk)) {
       if (frame.kind === 'too-large') {
@@ -180,10 +222,19 @@ export class Connection implements ClientInfo {
     if (this.#closing) this.#socket.end();
   }
 
+  /**
+   * Takes the signal — always: a false answer means "busy now", and the hub holds what follows
+   * (Sink contract, hub/types.ts). The socket can fill without the hub knowing (a large status
+   * frame), so refusing here would lose the signal. A caller that ignores false runs into the
+   * hard limit and the client is dropped.
+   */
   deliver(signal: ChangeSignal): boolean {
     if (this.#socket.destroyed) return true; // gone: nothing to coalesce for
-    if (this.#isFull()) return false;
-    this.#rpc.notify('signal', signal, undefined);
+    if (this.#socket.writableLength > this.#limits.hardLimitBytes) {
+      this.#drop('unsent signals past the hard limit');
+      return true;
+    }
+    this.#notify(signalFrame(signal));
     return !this.#isFull();
   }
 
@@ -193,7 +244,7 @@ export class Connection implements ClientInfo {
       this.#pendingStatus = status;
       return;
     }
-    this.#rpc.notify('status', status, undefined);
+    this.#notify(statusFrame(status));
   }
 
   onDrain(resume: () => void): void {
@@ -201,6 +252,9 @@ export class Connection implements ClientInfo {
   }
 
   #isFull(): boolean {
+    if (this.#socket.writableLength <= this.#limits.highWaterBytes) return false;
+    // Corked frames count only once the kernel has refused them: hand them over first.
+    this.#uncork();
     if (this.#socket.writableLength <= this.#limits.highWaterBytes) return false;
     if (!this.#busy) {
       this.#busy = true;
@@ -229,11 +283,7 @@ export class Connection implements ClientInfo {
     this.#log.warn({ client: this.id, name: this.name, why }, 'dropping slow client');
     // Best effort: the client is not reading, so this frame may never arrive.
     this.#socket.write(
-      encodeFrame({
-        jsonrpc: '2.0',
-        method: 'error',
-        params: { code: IpcErrorCode.SLOW_CLIENT, message: `dropped: ${why}` },
-      }),
+      notificationFrame('error', { code: IpcErrorCode.SLOW_CLIENT, message: `dropped: ${why}` }),
     );
     this.#socket.destroy();
   }

@@ -58,3 +58,11 @@ export class LineDecoder {
 export function encodeFrame(message: unknown): string {
   return `${JSON.stringify(message)}\n`;
 }
+
+/**
+ * A JSON-RPC 2.0 notification frame, the same bytes json-rpc-2.0's `notify` sends, built
+ * without its promise per call (the daemon sends one per signal and subscriber).
+ */
+export function notificationFrame(method: string, params: unknown): string {
+  return encodeFrame({ jsonrpc: '2.0', method, params });
+}

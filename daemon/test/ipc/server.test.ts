@@ -6,7 +6,7 @@ import type { Connection } from '../../src/ipc/connection';
 import { IpcError } from '../../src/ipc/errors';
 import { IPC_PROTOCOL_VERSION, IpcErrorCode } from '../../src/ipc/protocol';
 import { type IpcServer, startIpcServer } from '../../src/ipc/server';
-import { RawClient, sampleSignal, silentLog, tempDir, testHandlers } from './helpers';
+import { RawClient, sampleSignal, sampleStatus, silentLog, tempDir, testHandlers } from './helpers';
 
 const cleanups: (() => void | Promise<void>)[] = [];
 afterEach(async () => {
@@ -125,7 +125,7 @@ describe('IPC server: malformed frames', () => {
 });
 
 describe('IPC server: a client that never reads', () => {
-  it('is refused signals past the high-water mark (bounded memory), then dropped', async () => {
+  it('says busy past the high-water mark (bounded memory), then drops the client that stays stuck', async () => {
     const subscribers: Connection[] = [];
     let left!: () => void;
     const dropped = new Promise<void>((resolve) => {
@@ -142,22 +142,61 @@ describe('IPC server: a client that never reads', () => {
     c.socket.pause(); // never read again
     const conn = subscribers[0]!;
     const sink = conn.asSink();
+    // As the hub does: deliver until the sink says busy, then wait for a drain that never comes.
+    let i = 0;
+    while (sink.deliver(sampleSignal(i))) {
+      i++;
+      if (i % 100 === 0) await new Promise((r) => setImmediate(r));
+    }
+    // Never more than the high-water mark plus the one frame that crossed it.
+    expect(conn.unsentBytes).toBeGreaterThan(16 * 1024);
+    expect(conn.unsentBytes).toBeLessThan(16 * 1024 + 2048);
+    await dropped;
+    expect(server.clients()).toHaveLength(0);
+  });
+
+  it('drops at once a client whose unsent bytes pass the hard limit when a caller ignores busy', async () => {
+    const subscribers: Connection[] = [];
     let gone = false;
-    void dropped.then(() => {
-      gone = true;
+    const server = await start({
+      subscribers,
+      limits: { highWaterBytes: 16 * 1024, hardLimitBytes: 64 * 1024, stuckMs: 60_000 },
+      onClientClose: () => {
+        gone = true;
+      },
     });
-    let refused = 0;
+    const c = raw(server);
+    await hello(c);
+    await c.call('subscribe', {}, 1);
+    c.socket.pause();
+    const conn = subscribers[0]!;
+    const sink = conn.asSink();
     let maxUnsent = 0;
-    // Signals keep flowing, as they would from the hub, until the server gives up on the client.
     for (let i = 0; !gone; i++) {
-      if (!sink.deliver(sampleSignal(i))) refused++;
+      sink.deliver(sampleSignal(i));
       maxUnsent = Math.max(maxUnsent, conn.unsentBytes);
       if (i % 100 === 0) await new Promise((r) => setImmediate(r));
     }
-    expect(refused).toBeGreaterThan(0);
-    // Never more than the high-water mark plus the one frame that crossed it.
-    expect(maxUnsent).toBeLessThan(16 * 1024 + 2048);
+    expect(maxUnsent).toBeLessThan(64 * 1024 + 2048);
     expect(server.clients()).toHaveLength(0);
+  });
+
+  it('still sends a signal offered while a large status frame fills the socket', async () => {
+    // The hub cannot know a status broadcast filled the socket: a signal it offers then must be
+    // taken (and the answer be "busy"), not refused and lost.
+    const subscribers: Connection[] = [];
+    const server = await start({ subscribers, limits: { highWaterBytes: 16 * 1024, stuckMs: 60_000 } });
+    const c = raw(server);
+    await hello(c);
+    await c.call('subscribe', {}, 1);
+    c.socket.pause();
+    const big = { ...sampleStatus(), configPath: 'x'.repeat(2 * 1024 * 1024) };
+    server.broadcastStatus(big);
+    const sink = subscribers[0]!.asSink();
+    expect(sink.deliver(sampleSignal(1))).toBe(false);
+    c.socket.resume();
+    expect((await c.next()).method).toBe('status');
+    expect(await c.next()).toEqual({ jsonrpc: '2.0', method: 'signal', params: sampleSignal(1) });
   });
 
   it('resumes delivery through onDrain when a busy client catches up', async () => {
@@ -174,6 +213,39 @@ describe('IPC server: a client that never reads', () => {
     c.socket.resume();
     await resumed;
     expect(sink.deliver(sampleSignal(i + 1))).toBe(true);
+  });
+});
+
+describe('IPC server: notifications', () => {
+  it('writes the signals of one event-loop turn together, as the same JSON-RPC frames, in order', async () => {
+    const subscribers: Connection[] = [];
+    const server = await start({ subscribers });
+    const c = raw(server);
+    await hello(c);
+    await c.call('subscribe', {}, 1);
+    const conn = subscribers[0]!;
+    const sink = conn.asSink();
+    const signals = [1, 2, 3].map((n) => sampleSignal(n));
+    for (const s of signals) expect(sink.deliver(s)).toBe(true);
+    // Gathered for one write at the end of the turn, not handed to the kernel one by one.
+    const frames = signals.map((s) => `${JSON.stringify({ jsonrpc: '2.0', method: 'signal', params: s })}\n`);
+    expect(conn.unsentBytes).toBe(frames.join('').length);
+    await new Promise((r) => setImmediate(r));
+    expect(conn.unsentBytes).toBe(0);
+    for (const s of signals) expect(await c.next()).toEqual({ jsonrpc: '2.0', method: 'signal', params: s });
+  });
+
+  it('sends one signal object to every subscriber', async () => {
+    const subscribers: Connection[] = [];
+    const server = await start({ subscribers });
+    const [a, b] = [raw(server), raw(server)];
+    for (const [i, c] of [a, b].entries()) {
+      await hello(c);
+      await c.call('subscribe', {}, i + 1);
+    }
+    const s = sampleSignal(7);
+    for (const conn of subscribers) conn.asSink().deliver(s);
+    for (const c of [a, b]) expect(await c.next()).toEqual({ jsonrpc: '2.0', method: 'signal', params: s });
   });
 });
 
