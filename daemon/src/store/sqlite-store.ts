@@ -33,6 +33,18 @@ export interface SqliteStoreOptions extends RetentionOptions {
 
 const DEFAULT_SYNC_EVERY_MS = 1_000;
 
+/** An acked id waiting to be written, with the time it was delivered. */
+interface Ack {
+  id: string;
+  at: number;
+}
+
+/**
+ * How long an ack may wait for a commit to ride along with, ms. A kill -9 within it delivers
+ * those signals once more (same ids) on the next start.
+ */
+const ACK_DELAY_MS = 100;
+
 /** How often ack() also applies retention, ms: pruning is cheap but need not run per ack. */
 const PRUNE_EVERY_MS = 3600_000;
 
@@ -65,11 +77,20 @@ export class SqliteStore implements StateStore {
   #dirty = false;
   readonly #syncTimer: NodeJS.Timeout | undefined;
   readonly #stmt: ReturnType<typeof prepare>;
+  /**
+   * Acked ids not written yet. A transaction costs a WAL write of every page it touched, so
+   * acks ride along with the next commit's transaction, or get their own ACK_DELAY_MS later
+   * (ackTimer), whichever comes first: in a burst, one transaction per change, not two.
+   */
+  #acks: Ack[] = [];
+  #ackTimer: NodeJS.Timeout | undefined;
   readonly #commitTx: (
     accountId: string,
     sets: [string, string | undefined][],
     change: StateChange,
+    acks: readonly Ack[],
   ) => ChangeSignal[];
+  readonly #ackTx: (acks: readonly Ack[]) => void;
 
   private constructor(db: Database.Database, opts: SqliteStoreOptions) {
     this.path = opts.path;
@@ -78,7 +99,12 @@ export class SqliteStore implements StateStore {
     this.#keepIdsMs = opts.keepIdsMs ?? DEFAULT_KEEP_IDS_MS;
     this.#now = opts.now ?? Date.now;
     this.#stmt = prepare(db);
-    this.#commitTx = db.transaction((accountId, sets, change) => {
+    const writeAcks = (acks: readonly Ack[]) => {
+      for (const a of acks) this.#stmt.ack.run(a.at, a.id);
+    };
+    this.#ackTx = db.transaction(writeAcks);
+    this.#commitTx = db.transaction((accountId, sets, change, acks) => {
+      writeAcks(acks);
       for (const [key, text] of sets) {
         if (text === undefined) this.#stmt.del.run(accountId, key);
         else this.#stmt.set.run(accountId, key, text);
@@ -148,27 +174,53 @@ export class SqliteStore implements StateStore {
       encodeValue(accountId, k, v),
     ]);
     return this.#run(() => {
-      const fresh = this.#commitTx(accountId, sets, change);
+      const fresh = this.#commitTx(accountId, sets, change, this.#acks);
+      // Only once the transaction held: a failed one keeps the acks for the next try.
+      this.#acks = [];
       this.#dirty = true;
       return fresh;
     });
   }
 
   pending(limit?: number): ChangeSignal[] {
-    return this.#run(() =>
-      (this.#stmt.pending.all(limit ?? -1) as { payload: string }[]).map((r) => JSON.parse(r.payload)),
-    );
+    return this.#run(() => {
+      this.#writeAcks();
+      return (this.#stmt.pending.all(limit ?? -1) as { payload: string }[]).map((r) => JSON.parse(r.payload));
+    });
   }
 
+  /**
+   * Marks signals delivered, written with the next commit or at most ACK_DELAY_MS later (see
+   * #acks). A kill -9 before that leaves them pending, so they are delivered again with their
+   * ids: the at-least-once delivery the outbox promises anyway, never a loss.
+   */
   ack(ids: readonly string[]): void {
     this.#run(() => {
-      const now = this.#now();
-      this.#db.transaction(() => {
-        for (const id of ids) this.#stmt.ack.run(now, id);
-      })();
-      this.#dirty = true;
-      if (now - this.#lastPrune >= PRUNE_EVERY_MS) this.prune();
+      if (ids.length === 0) return;
+      const at = this.#now();
+      for (const id of ids) this.#acks.push({ id, at });
+      if (this.#ackTimer === undefined) {
+        this.#ackTimer = setTimeout(() => {
+          this.#ackTimer = undefined;
+          if (!this.#db.open) return;
+          try {
+            this.#writeAcks();
+          } catch {
+            // Kept in #acks: the next commit writes them, or reports the disk's failure itself.
+          }
+        }, ACK_DELAY_MS);
+        this.#ackTimer.unref();
+      }
+      if (at - this.#lastPrune >= PRUNE_EVERY_MS) this.prune();
     });
+  }
+
+  /** Writes the acks still queued, in their own transaction. */
+  #writeAcks(): void {
+    if (this.#acks.length === 0) return;
+    this.#ackTx(this.#acks);
+    this.#acks = [];
+    this.#dirty = true;
   }
 
   deleteAccount(accountId: string): void {
@@ -189,6 +241,7 @@ export class SqliteStore implements StateStore {
 
   prune(): void {
     this.#run(() => {
+      this.#writeAcks();
       const now = this.#now();
       this.#lastPrune = now;
       this.#db.transaction(() => {
@@ -207,6 +260,7 @@ export class SqliteStore implements StateStore {
   flush(): void {
     if (!this.#db.open) return;
     try {
+      this.#writeAcks();
       this.#db.pragma('wal_checkpoint(TRUNCATE)');
       this.#dirty = false;
     } catch {
@@ -216,6 +270,15 @@ export class SqliteStore implements StateStore {
 
   close(): void {
     clearInterval(this.#syncTimer);
+    clearTimeout(this.#ackTimer);
+    this.#ackTimer = undefined;
+    if (this.#db.open) {
+      try {
+        this.#writeAcks();
+      } catch {
+        // Unwritten acks mean a redelivery on the next start, which ids make harmless.
+      }
+    }
     // Closing the last connection checkpoints the WAL (with fsync) into the main file and removes it.
     if (this.#db.open) this.#db.close();
   }

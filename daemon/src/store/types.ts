@@ -25,7 +25,11 @@ export interface StateStore {
   commit(accountId: string, change: StateChange): ChangeSignal[];
   /** Committed, not yet acknowledged signals, oldest first. */
   pending(limit?: number): ChangeSignal[];
-  /** Marks signals as delivered. */
+  /**
+   * Marks signals as delivered. May be written lazily (the SQLite store: with the next commit,
+   * or within 100 ms); `pending()` always reflects it, and a crash before the write only
+   * delivers those signals again, with their ids.
+   */
   ack(ids: readonly string[]): void;
   /** Forgets everything of an account (AccountOnlyRemoteWipe, `account remove`). */
   deleteAccount(accountId: string): void;

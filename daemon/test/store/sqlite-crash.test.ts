@@ -23,6 +23,7 @@ function prng(seed: number): () => number {
 const SEED = Number(process.env.TIDINGS_CRASH_SEED ?? 20261125);
 const CYCLES = 20;
 const WRITER = join(import.meta.dirname, 'crash-writer.ts');
+const ACK_WRITER = join(import.meta.dirname, 'ack-writer.ts');
 
 /** Starts the writer and resolves once it holds the store (printed `ready`). */
 function startWriter(path: string): Promise<ChildProcess> {
@@ -145,4 +146,24 @@ describe('SqliteStore under SIGKILL', () => {
     expect(checkedCycles).toBe(CYCLES);
     expect(acknowledged).toBeGreaterThan(CYCLES);
   }, 300_000);
+
+  it('writes an ack with the next commit or within 100 ms; killed before, the signal stays pending', async () => {
+    const expected = { 'with-commit': ['acct:inbox:2'], later: [], 'no-chance': ['acct:inbox:1'] };
+    for (const [mode, pending] of Object.entries(expected)) {
+      const path = join(dir, `ack-${mode}.db`);
+      const child = spawn(process.execPath, ['--import', 'tsx', ACK_WRITER, path, mode], {
+        stdio: 'inherit',
+      });
+      const signal = await new Promise<NodeJS.Signals | null>((resolve) =>
+        child.on('exit', (_c, sig) => resolve(sig)),
+      );
+      expect(signal).toBe('SIGKILL');
+      const store = SqliteStore.open({ path });
+      try {
+        expect({ mode, pending: store.pending().map((s) => s.id) }).toEqual({ mode, pending });
+      } finally {
+        store.close();
+      }
+    }
+  }, 60_000);
 });
