@@ -3,7 +3,7 @@ import type { EasAccount } from '../config/account';
 import type { EasAuth, TokenProvider } from '../eas/auth';
 import { EasClient } from '../eas/client';
 import { drain } from '../eas/collection-sync';
-import type { PingFolder } from '../eas/commands/ping';
+import type { PingFolder, PingResult } from '../eas/commands/ping';
 import type { ProvisionResult } from '../eas/commands/provision';
 import { deviceInformation, isValidDeviceId, newDeviceId } from '../eas/device';
 import { EasError, EasStatusError } from '../eas/errors';
@@ -126,6 +126,22 @@ const K = {
 /** The wait a session is parked in, so wake()/stop() can end it. */
 interface Parking {
   release: () => void;
+}
+
+/** What one session (connect … the last Ping) carries from Ping to Ping. */
+interface Session {
+  client: EasClient;
+  folders: EasFolder[];
+  watched: EasFolder[];
+  /** The last full Ping request the server holds (for the empty-Ping shortcut). */
+  sentKey: string;
+  /** Consecutive Pings cut before their heartbeat. */
+  cuts: number;
+}
+
+/** The watched folders as status shows them. */
+function folderList(s: Session): { id: string; name: string; collection: string }[] {
+  return s.watched.map((f) => ({ id: f.id, name: f.name, collection: collectionOf(f.type) ?? '' }));
 }
 
 class EasWatcher implements Watcher {
@@ -537,32 +553,37 @@ class EasWatcher implements Watcher {
   /** One session; `setupDone` frees the setup slot when the first Ping goes out. */
   async #sessionGated(signal: AbortSignal, setupDone: () => void): Promise<void> {
     const client = await this.#connect(signal);
-    let folders = await this.#folderSync(client, signal);
-    let watched = this.#watched(folders);
-    const folderList = () =>
-      watched.map((f) => ({ id: f.id, name: f.name, collection: collectionOf(f.type) ?? '' }));
-    this.#set('syncing', { detail: `Syncing ${watched.length} folders`, folders: folderList() });
+    const folders = await this.#folderSync(client, signal);
+    const s: Session = { client, folders, watched: this.#watched(folders), sentKey: '', cuts: 0 };
+    this.#set('syncing', { detail: `Syncing ${s.watched.length} folders`, folders: folderList(s) });
     // Catch up on what changed while we were away: announced once (baseline for new folders).
-    for (const f of watched) await this.#syncFolder(client, f, signal);
+    for (const f of s.watched) await this.#syncFolder(client, f, signal);
+    // Kept small on purpose: this frame stays suspended for every Ping's whole heartbeat, and a
+    // suspended async frame keeps all its registers (issue 5's scale bench, 10 000 accounts).
+    for (;;) await this.#pingRound(s, signal, setupDone);
+  }
 
-    let sentKey = '';
-    let cuts = 0;
-    for (;;) {
-      const hb = this.#heartbeat();
-      const pingFolders: PingFolder[] = watched.map((f) => ({
-        id: f.id,
-        class: classOf(collectionOf(f.type) ?? 'mail'),
-      }));
-      const requestKey = JSON.stringify([hb.current, pingFolders]);
-      // Empty-Ping shortcut (MS-ASCMD 2.2.1.13): only when the server already holds exactly this request.
-      const cached = requestKey === sentKey;
-      this.#set('waiting', { detail: `Ping open, heartbeat ${hb.current} s`, folders: folderList() });
-      const started = this.#clock.now();
-      setupDone();
-      let r: Awaited<ReturnType<EasClient['ping']>>;
-      try {
-        r = await client.ping({ heartbeat: hb.current, folders: cached ? 'cached' : pingFolders, signal });
-      } catch (err) {
+  /** One Ping and what its answer asks for. Not async: the wait holds only the closures below. */
+  #pingRound(s: Session, signal: AbortSignal, setupDone: () => void): Promise<void> {
+    const hb = this.#heartbeat();
+    const pingFolders: PingFolder[] = s.watched.map((f) => ({
+      id: f.id,
+      class: classOf(collectionOf(f.type) ?? 'mail'),
+    }));
+    const requestKey = JSON.stringify([hb.current, pingFolders]);
+    // Empty-Ping shortcut (MS-ASCMD 2.2.1.13): only when the server already holds exactly this request.
+    const cached = requestKey === s.sentKey;
+    this.#set('waiting', { detail: `Ping open, heartbeat ${hb.current} s`, folders: folderList(s) });
+    const started = this.#clock.now();
+    setupDone();
+    return s.client.ping({ heartbeat: hb.current, folders: cached ? 'cached' : pingFolders, signal }).then(
+      (r) => {
+        s.cuts = 0;
+        this.#attempt = 0;
+        s.sentKey = requestKey;
+        return this.#onPing(s, r, hb, cached, signal);
+      },
+      (err: unknown) => {
         const e = transportError('Ping', err, signal);
         const cut =
           e.code === 'EAS_ERR_TIMEOUT' ||
@@ -574,62 +595,67 @@ class EasWatcher implements Watcher {
           { elapsed, heartbeat: this.#hb?.current },
           'Ping cut before its heartbeat; shortening',
         );
-        sentKey = '';
-        if (++cuts >= MAX_CUTS) throw e;
-        continue;
+        s.sentKey = '';
+        if (++s.cuts >= MAX_CUTS) throw e;
+      },
+    );
+  }
+
+  async #onPing(
+    s: Session,
+    r: PingResult,
+    hb: HeartbeatState,
+    cached: boolean,
+    signal: AbortSignal,
+  ): Promise<void> {
+    switch (r.status) {
+      case 1:
+        this.#learn(onExpired(hb, this.#bounds()));
+        return;
+      case 2: {
+        this.#set('syncing', { detail: `Changes in ${r.changed.length} folder(s)`, folders: folderList(s) });
+        for (const id of r.changed) {
+          const f = s.watched.find((w) => w.id === id);
+          if (f) await this.#syncFolder(s.client, f, signal);
+        }
+        return;
       }
-      cuts = 0;
-      this.#attempt = 0;
-      sentKey = requestKey;
-      switch (r.status) {
-        case 1:
-          this.#learn(onExpired(hb, this.#bounds()));
-          break;
-        case 2: {
-          this.#set('syncing', { detail: `Changes in ${r.changed.length} folder(s)`, folders: folderList() });
-          for (const id of r.changed) {
-            const f = watched.find((w) => w.id === id);
-            if (f) await this.#syncFolder(client, f, signal);
-          }
-          break;
-        }
-        case 3:
-          if (!cached) throw this.#pingError(r.status, 'the server says the Ping lacks parameters');
-          sentKey = '';
-          break;
-        case 4:
-          throw this.#pingError(r.status, 'the server rejected the Ping as malformed');
-        case 5:
-          if (r.heartbeat === undefined)
-            throw this.#pingError(r.status, 'heartbeat out of bounds, no bound given');
-          this.#learn(onServerBound(hb, r.heartbeat, this.#bounds()));
-          sentKey = '';
-          break;
-        case 6: {
-          if (r.maxFolders === undefined || r.maxFolders < 1)
-            throw this.#pingError(r.status, 'too many folders');
-          this.#put({ [K.maxFolders]: r.maxFolders });
-          watched = this.#watched(folders);
-          this.#ctx.log.info({ maxFolders: r.maxFolders }, 'server limits Ping folders; trimmed');
-          sentKey = '';
-          break;
-        }
-        case 7: {
-          folders = await this.#folderSync(client, signal);
-          watched = this.#watched(folders);
-          for (const f of watched)
-            if (this.#get(K.syncKey(f.id)) === undefined) await this.#syncFolder(client, f, signal);
-          sentKey = '';
-          break;
-        }
-        case 8:
-          throw new EasStatusError('EAS_ERR_SERVER', 'Ping: server error (Status 8)', {
-            command: 'Ping',
-            easStatus: 8,
-          });
-        default:
-          throw this.#pingError(r.status, `unexpected Status ${r.status}`);
+      case 3:
+        if (!cached) throw this.#pingError(r.status, 'the server says the Ping lacks parameters');
+        s.sentKey = '';
+        return;
+      case 4:
+        throw this.#pingError(r.status, 'the server rejected the Ping as malformed');
+      case 5:
+        if (r.heartbeat === undefined)
+          throw this.#pingError(r.status, 'heartbeat out of bounds, no bound given');
+        this.#learn(onServerBound(hb, r.heartbeat, this.#bounds()));
+        s.sentKey = '';
+        return;
+      case 6: {
+        if (r.maxFolders === undefined || r.maxFolders < 1)
+          throw this.#pingError(r.status, 'too many folders');
+        this.#put({ [K.maxFolders]: r.maxFolders });
+        s.watched = this.#watched(s.folders);
+        this.#ctx.log.info({ maxFolders: r.maxFolders }, 'server limits Ping folders; trimmed');
+        s.sentKey = '';
+        return;
       }
+      case 7: {
+        s.folders = await this.#folderSync(s.client, signal);
+        s.watched = this.#watched(s.folders);
+        for (const f of s.watched)
+          if (this.#get(K.syncKey(f.id)) === undefined) await this.#syncFolder(s.client, f, signal);
+        s.sentKey = '';
+        return;
+      }
+      case 8:
+        throw new EasStatusError('EAS_ERR_SERVER', 'Ping: server error (Status 8)', {
+          command: 'Ping',
+          easStatus: 8,
+        });
+      default:
+        throw this.#pingError(r.status, `unexpected Status ${r.status}`);
     }
   }
 
