@@ -272,10 +272,12 @@ export class Connection implements ClientInfo {
     this.#busy = false;
     clearTimeout(this.#stuckTimer);
     this.#stuckTimer = undefined;
+    // Held signals first: a status is a snapshot that can wait (and be superseded), and at
+    // 10 000 accounts it is megabytes that would make the client busy again before them.
+    for (const cb of this.#drainCallbacks) cb();
     const status = this.#pendingStatus;
     this.#pendingStatus = undefined;
     if (status) this.sendStatus(status);
-    for (const cb of this.#drainCallbacks) cb();
   }
 
   #drop(why: string): void {

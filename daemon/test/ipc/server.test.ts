@@ -217,6 +217,28 @@ describe('IPC server: a client that never reads', () => {
 });
 
 describe('IPC server: notifications', () => {
+  it('after a drain sends the held signals before the status kept meanwhile', async () => {
+    const subscribers: Connection[] = [];
+    const server = await start({ subscribers, limits: { highWaterBytes: 16 * 1024, stuckMs: 60_000 } });
+    const c = raw(server);
+    await hello(c);
+    await c.call('subscribe', {}, 1);
+    c.socket.pause();
+    const sink = subscribers[0]!.asSink();
+    let i = 0;
+    while (sink.deliver(sampleSignal(i))) i++;
+    server.broadcastStatus(sampleStatus()); // busy: kept for later
+    sink.onDrain?.(() => sink.deliver(sampleSignal(999)));
+    c.socket.resume();
+    const order: string[] = [];
+    while (order.length < 2) {
+      const f = await c.next();
+      if (f.method === 'status') order.push('status');
+      else if (f.params?.id === 'sig-999') order.push('held');
+    }
+    expect(order).toEqual(['held', 'status']);
+  });
+
   it('writes the signals of one event-loop turn together, as the same JSON-RPC frames, in order', async () => {
     const subscribers: Connection[] = [];
     const server = await start({ subscribers });
