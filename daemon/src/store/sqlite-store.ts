@@ -33,6 +33,9 @@ export interface SqliteStoreOptions extends RetentionOptions {
 
 const DEFAULT_SYNC_EVERY_MS = 1_000;
 
+/** Largest WAL file kept between checkpoints, bytes: about a second of a 1 000 changes/s burst. */
+const WAL_SIZE_LIMIT = 32 * 1024 * 1024;
+
 /** An acked id waiting to be written, with the time it was delivered. */
 interface Ack {
   id: string;
@@ -141,6 +144,10 @@ export class SqliteStore implements StateStore {
       // commit crosses the mark (10–50 ms of blocked event loop in a burst). Commits stay in the
       // WAL either way, so kill -9 safety is unchanged; power loss still loses at most syncEveryMs.
       if ((opts.syncEveryMs ?? DEFAULT_SYNC_EVERY_MS) > 0) db.pragma('wal_autocheckpoint = 0');
+      // The checkpoint leaves the WAL file at its size and the next commits overwrite it from the
+      // start: regrowing a truncated file made each commit ~15% and the checkpoint ~45% dearer.
+      // This bounds what a burst leaves on disk.
+      db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT}`);
       db.exec('BEGIN IMMEDIATE; COMMIT');
       const check = db.pragma('quick_check', { simple: true });
       if (check !== 'ok') {
@@ -261,7 +268,9 @@ export class SqliteStore implements StateStore {
     if (!this.#db.open) return;
     try {
       this.#writeAcks();
-      this.#db.pragma('wal_checkpoint(TRUNCATE)');
+      // PASSIVE copies every frame here (EXCLUSIVE: no other connection to wait for), with the
+      // same fsync of the WAL before and of the database after as the other modes.
+      this.#db.pragma('wal_checkpoint(PASSIVE)');
       this.#dirty = false;
     } catch {
       this.#dirty = true;

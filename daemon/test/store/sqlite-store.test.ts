@@ -78,8 +78,9 @@ describe('SqliteStore (file-specific behaviour)', () => {
     expect(normal.synchronous).toBe('NORMAL');
     normal.commit('a', { signals: Array.from({ length: 50 }, (_, i) => mailSignal('a', i)) });
     expect(statSync(`${path}-wal`).size).toBeGreaterThan(0);
-    // The checkpoint (TRUNCATE) fsyncs and empties the WAL once the interval has passed.
-    while (statSync(`${path}-wal`).size > 0) await new Promise((r) => setTimeout(r, 10));
+    // The checkpoint fsyncs and copies the WAL into the database file once the interval has passed.
+    const before = statSync(path).size;
+    while (statSync(path).size === before) await new Promise((r) => setTimeout(r, 10));
     normal.close();
     const full = SqliteStore.open({ path, syncEveryMs: 0 });
     expect(full.synchronous).toBe('FULL');
