@@ -164,6 +164,7 @@ export function httpError(
 export class EasHttp {
   #opts: EasHttpOptions;
   #url: string;
+  #targets = new Map<string, URL>();
 
   constructor(opts: EasHttpOptions) {
     this.#opts = opts;
@@ -192,13 +193,18 @@ export class EasHttp {
     return this.#exchange(command, 'POST', body, opts).then((res) => res.body);
   }
 
+  /** The command's URL (MS-ASHTTP 2.2.1.1.1.1), built once per command and endpoint. */
   #target(command: string): URL {
-    const u = new URL(this.#url);
-    if (command !== 'OPTIONS') {
-      u.searchParams.set('Cmd', command);
-      u.searchParams.set('User', this.#opts.user);
-      u.searchParams.set('DeviceId', this.#opts.deviceId);
-      u.searchParams.set('DeviceType', this.#opts.deviceType ?? DEVICE_TYPE);
+    let u = this.#targets.get(command);
+    if (!u) {
+      u = new URL(this.#url);
+      if (command !== 'OPTIONS') {
+        u.searchParams.set('Cmd', command);
+        u.searchParams.set('User', this.#opts.user);
+        u.searchParams.set('DeviceId', this.#opts.deviceId);
+        u.searchParams.set('DeviceType', this.#opts.deviceType ?? DEVICE_TYPE);
+      }
+      this.#targets.set(command, u);
     }
     return u;
   }
@@ -262,6 +268,7 @@ export class EasHttp {
       const next = location ? safeUrl(location) : undefined;
       if (next && hops < (this.#opts.maxRedirects ?? 3)) {
         this.#url = next;
+        this.#targets.clear();
         this.#opts.onRedirect?.(next);
         return this.#exchange(command, method, body, opts, hops + 1, refreshed);
       }

@@ -46,12 +46,12 @@ class BufferingHandler implements Dispatcher.DispatchHandler {
     this.#reject = reject;
     if (signal) {
       this.#signal = signal;
-      signal.addEventListener('abort', this, { once: true });
+      inFlight(signal).add(this);
     }
   }
 
-  /** EventListener interface: the caller's signal fired. */
-  handleEvent(): void {
+  /** The caller's signal fired. */
+  cancel(): void {
     this.#abort?.(this.#signal?.reason);
   }
 
@@ -86,8 +86,32 @@ class BufferingHandler implements Dispatcher.DispatchHandler {
 
   #done(): void {
     this.#abort = undefined;
-    this.#signal?.removeEventListener('abort', this);
+    if (this.#signal) inFlight(this.#signal).delete(this);
   }
+}
+
+/**
+ * The requests in flight under each signal. One abort listener per signal, not one per request:
+ * a watcher's session signal lives for hours and sees thousands of requests, and Node's
+ * EventTarget listener bookkeeping cost more per request than the rest of this file.
+ */
+const requests = new WeakMap<AbortSignal, Set<BufferingHandler>>();
+
+function inFlight(signal: AbortSignal): Set<BufferingHandler> {
+  let set = requests.get(signal);
+  if (!set) {
+    const handlers = new Set<BufferingHandler>();
+    set = handlers;
+    requests.set(signal, handlers);
+    signal.addEventListener(
+      'abort',
+      () => {
+        for (const h of handlers) h.cancel();
+      },
+      { once: true },
+    );
+  }
+  return set;
 }
 
 class Response implements ExchangeResponse {

@@ -132,16 +132,22 @@ interface Parking {
 interface Session {
   client: EasClient;
   folders: EasFolder[];
+  /** Set through {@link watch}, which also renews the lists derived from it. */
   watched: EasFolder[];
+  /** The watched folders as status shows them and as the Ping names them (made once per list). */
+  listed: { id: string; name: string; collection: string }[];
+  pinged: PingFolder[];
   /** The last full Ping request the server holds (for the empty-Ping shortcut). */
   sentKey: string;
   /** Consecutive Pings cut before their heartbeat. */
   cuts: number;
 }
 
-/** The watched folders as status shows them. */
-function folderList(s: Session): { id: string; name: string; collection: string }[] {
-  return s.watched.map((f) => ({ id: f.id, name: f.name, collection: collectionOf(f.type) ?? '' }));
+/** Sets the watched folders of a session and what is derived from them. */
+function watch(s: Pick<Session, 'watched' | 'listed' | 'pinged'>, watched: EasFolder[]): void {
+  s.watched = watched;
+  s.listed = watched.map((f) => ({ id: f.id, name: f.name, collection: collectionOf(f.type) ?? '' }));
+  s.pinged = watched.map((f) => ({ id: f.id, class: classOf(collectionOf(f.type) ?? 'mail') }));
 }
 
 class EasWatcher implements Watcher {
@@ -554,8 +560,9 @@ class EasWatcher implements Watcher {
   async #sessionGated(signal: AbortSignal, setupDone: () => void): Promise<void> {
     const client = await this.#connect(signal);
     const folders = await this.#folderSync(client, signal);
-    const s: Session = { client, folders, watched: this.#watched(folders), sentKey: '', cuts: 0 };
-    this.#set('syncing', { detail: `Syncing ${s.watched.length} folders`, folders: folderList(s) });
+    const s: Session = { client, folders, watched: [], listed: [], pinged: [], sentKey: '', cuts: 0 };
+    watch(s, this.#watched(folders));
+    this.#set('syncing', { detail: `Syncing ${s.watched.length} folders`, folders: s.listed });
     // Catch up on what changed while we were away: announced once (baseline for new folders).
     for (const f of s.watched) await this.#syncFolder(client, f, signal);
     // Kept small on purpose: this frame stays suspended for every Ping's whole heartbeat, and a
@@ -566,14 +573,11 @@ class EasWatcher implements Watcher {
   /** One Ping and what its answer asks for. Not async: the wait holds only the closures below. */
   #pingRound(s: Session, signal: AbortSignal, setupDone: () => void): Promise<void> {
     const hb = this.#heartbeat();
-    const pingFolders: PingFolder[] = s.watched.map((f) => ({
-      id: f.id,
-      class: classOf(collectionOf(f.type) ?? 'mail'),
-    }));
+    const pingFolders = s.pinged;
     const requestKey = JSON.stringify([hb.current, pingFolders]);
     // Empty-Ping shortcut (MS-ASCMD 2.2.1.13): only when the server already holds exactly this request.
     const cached = requestKey === s.sentKey;
-    this.#set('waiting', { detail: `Ping open, heartbeat ${hb.current} s`, folders: folderList(s) });
+    this.#set('waiting', { detail: `Ping open, heartbeat ${hb.current} s`, folders: s.listed });
     const started = this.#clock.now();
     setupDone();
     return s.client.ping({ heartbeat: hb.current, folders: cached ? 'cached' : pingFolders, signal }).then(
@@ -613,7 +617,7 @@ class EasWatcher implements Watcher {
         this.#learn(onExpired(hb, this.#bounds()));
         return;
       case 2: {
-        this.#set('syncing', { detail: `Changes in ${r.changed.length} folder(s)`, folders: folderList(s) });
+        this.#set('syncing', { detail: `Changes in ${r.changed.length} folder(s)`, folders: s.listed });
         for (const id of r.changed) {
           const f = s.watched.find((w) => w.id === id);
           if (f) await this.#syncFolder(s.client, f, signal);
@@ -636,14 +640,14 @@ class EasWatcher implements Watcher {
         if (r.maxFolders === undefined || r.maxFolders < 1)
           throw this.#pingError(r.status, 'too many folders');
         this.#put({ [K.maxFolders]: r.maxFolders });
-        s.watched = this.#watched(s.folders);
+        watch(s, this.#watched(s.folders));
         this.#ctx.log.info({ maxFolders: r.maxFolders }, 'server limits Ping folders; trimmed');
         s.sentKey = '';
         return;
       }
       case 7: {
         s.folders = await this.#folderSync(s.client, signal);
-        s.watched = this.#watched(s.folders);
+        watch(s, this.#watched(s.folders));
         for (const f of s.watched)
           if (this.#get(K.syncKey(f.id)) === undefined) await this.#syncFolder(s.client, f, signal);
         s.sentKey = '';

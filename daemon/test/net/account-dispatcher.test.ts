@@ -194,8 +194,10 @@ describe('exchange', () => {
     ).rejects.toMatchObject({ code: 'UND_ERR_HEADERS_TIMEOUT' });
   });
 
-  it('leaves no abort listener on a signal that outlives the request', async () => {
-    const s = await server();
+  it('adds one abort listener per signal, not one per request, and it still aborts what is in flight', async () => {
+    const s = await server((req, res) => {
+      if (req.url !== '/hang') res.end(req.url);
+    });
     const agent = new Agent();
     closers.push(
       () => agent.close(),
@@ -216,6 +218,13 @@ describe('exchange', () => {
     }) as typeof rm;
     for (let i = 0; i < 5; i++)
       await exchange(agent, new URL(s.url), { method: 'GET', headers: {}, signal: ctl.signal });
-    expect([added, removed]).toEqual([5, 5]);
+    expect([added, removed]).toEqual([1, 0]);
+    const parked = exchange(agent, new URL(`${s.url}/hang`), {
+      method: 'GET',
+      headers: {},
+      signal: ctl.signal,
+    });
+    setTimeout(() => ctl.abort(new Error('session over')), 30);
+    await expect(parked).rejects.toThrow('session over');
   });
 });
