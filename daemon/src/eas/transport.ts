@@ -1,5 +1,5 @@
 import type { Dispatcher } from 'undici';
-import { type ExchangeResponse, exchange } from '../net/exchange';
+import { type ExchangeResponse, exchange, type Target } from '../net/exchange';
 import { parseRetryAfter } from '../watch/backoff';
 import { authorization, type EasAuth } from './auth';
 import { EasError, type EasErrorCode, HttpStatusError } from './errors';
@@ -164,7 +164,7 @@ export function httpError(
 export class EasHttp {
   #opts: EasHttpOptions;
   #url: string;
-  #targets = new Map<string, URL>();
+  #targets = new Map<string, Target>();
 
   constructor(opts: EasHttpOptions) {
     this.#opts = opts;
@@ -194,19 +194,21 @@ export class EasHttp {
   }
 
   /** The command's URL (MS-ASHTTP 2.2.1.1.1.1), built once per command and endpoint. */
-  #target(command: string): URL {
-    let u = this.#targets.get(command);
-    if (!u) {
-      u = new URL(this.#url);
+  #target(command: string): Target {
+    let t = this.#targets.get(command);
+    if (!t) {
+      const u = new URL(this.#url);
       if (command !== 'OPTIONS') {
         u.searchParams.set('Cmd', command);
         u.searchParams.set('User', this.#opts.user);
         u.searchParams.set('DeviceId', this.#opts.deviceId);
         u.searchParams.set('DeviceType', this.#opts.deviceType ?? DEVICE_TYPE);
       }
-      this.#targets.set(command, u);
+      // Two strings, not the URL object: ~0.1 KB per command and account instead of ~0.4 KB.
+      t = { origin: u.origin, path: u.pathname + u.search };
+      this.#targets.set(command, t);
     }
-    return u;
+    return t;
   }
 
   /** One attempt; a 401 with a bearer token (once) and a 451 with a new address try again. */

@@ -140,15 +140,25 @@ class Response implements ExchangeResponse {
   }
 }
 
+/** Where a request goes: an origin and a path with its query. */
+export interface Target {
+  origin: string;
+  path: string;
+}
+
 /** Sends one request through `dispatcher` and buffers the whole answer, whatever its status. */
-export function exchange(dispatcher: Dispatcher, url: URL, opts: ExchangeOptions): Promise<ExchangeResponse> {
+export function exchange(
+  dispatcher: Dispatcher,
+  to: URL | Target,
+  opts: ExchangeOptions,
+): Promise<ExchangeResponse> {
   return new Promise((resolve, reject) => {
     if (opts.signal?.aborted) return reject(opts.signal.reason);
     const handler = new BufferingHandler(opts.signal, resolve, reject);
     dispatcher.dispatch(
       {
-        origin: url.origin,
-        path: url.pathname + url.search,
+        origin: to.origin,
+        path: to instanceof URL ? to.pathname + to.search : to.path,
         method: opts.method,
         headers: opts.headers,
         body: opts.body ?? null,
