@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { rootCertificates } from 'node:tls';
+import { createRequire } from 'node:module';
 import { Agent, type Dispatcher, ProxyAgent } from 'undici';
 import type { TlsOptions } from '../config/account';
 import buildConnector from 'undici/lib/core/connect.js';
@@ -35,11 +35,20 @@ function readPem(path: string, field: string): Buffer {
   }
 }
 
+/**
+ * Node's root store, read only for an account with its own CA. Through require, not an ESM import:
+ * the ESM facade of node:tls reads every export at import, which turns all ~140 root certificates
+ * into strings in every daemon (~0.4 MB of heap) although most never need them.
+ */
+function rootCertificates(): readonly string[] {
+  return (createRequire(import.meta.url)('node:tls') as typeof import('node:tls')).rootCertificates;
+}
+
 function connectTls(tls: TlsOptions | undefined): ConnectTls {
   const out: ConnectTls = { rejectUnauthorized: tls?.rejectUnauthorized ?? true };
   // Node's `ca` option replaces the root store; an enterprise CA must be added to it, not swapped
   // in, or every public server would stop verifying.
-  if (tls?.ca) out.ca = [...rootCertificates, readPem(tls.ca, 'ca').toString('utf8')];
+  if (tls?.ca) out.ca = [...rootCertificates(), readPem(tls.ca, 'ca').toString('utf8')];
   if (tls?.cert) out.cert = readPem(tls.cert, 'cert');
   if (tls?.key) out.key = readPem(tls.key, 'key');
   if ((tls?.cert === undefined) !== (tls?.key === undefined)) {

@@ -1,4 +1,3 @@
-import { AsyncEntry } from '@napi-rs/keyring';
 import type { SecretSource } from '../watch/types';
 import { SecretError } from './errors';
 
@@ -26,10 +25,21 @@ export interface KeyringBackend {
  * loop that holds every other account's Ping.
  */
 export const osKeyring: KeyringBackend = {
-  get: (service, account) => new AsyncEntry(service, account).getPassword(),
-  set: (service, account, value) => new AsyncEntry(service, account).setPassword(value),
-  delete: (service, account) => new AsyncEntry(service, account).deletePassword(),
+  get: async (service, account) => new (await native()).AsyncEntry(service, account).getPassword(),
+  set: async (service, account, value) =>
+    new (await native()).AsyncEntry(service, account).setPassword(value),
+  delete: async (service, account) => new (await native()).AsyncEntry(service, account).deletePassword(),
 };
+
+/**
+ * The addon, loaded on first use: a daemon whose secrets come from a command or the environment
+ * (servers) never maps it, and loading resolves all its symbols (~1.4 MB of RSS).
+ */
+let addon: Promise<typeof import('@napi-rs/keyring')> | undefined;
+function native(): Promise<typeof import('@napi-rs/keyring')> {
+  addon ??= import('@napi-rs/keyring');
+  return addon;
+}
 
 const HEADLESS_HINT =
   'no OS keyring is reachable (headless server, or no Secret Service on the session bus); ' +
