@@ -19,9 +19,11 @@ import type { Connection, ConnectionLimits } from './ipc/connection';
 import { defaultIpcPath } from './ipc/paths';
 import type {
   AccountSummary,
+  DaemonHeader,
   DaemonStatus,
   FolderInfo,
   NotificationsSettings,
+  StatusDelta,
   TestResult,
 } from './ipc/protocol';
 import { IpcErrorCode } from './ipc/protocol';
@@ -170,8 +172,8 @@ interface Running {
 }
 
 /**
- * Status notifications carry every account, so their cost grows with the account count: at
- * most one per 250 ms, plus 0.1 ms per account (10 000 accounts → one per 1.25 s).
+ * Status deltas carry the accounts that changed, and when every account connects at start that
+ * is all of them: at most one per 250 ms, plus 0.1 ms per account (10 000 accounts → 1.25 s).
  */
 const statusThrottleMs = (accounts: number) => 250 + accounts / 10;
 const REPLAY_LIMIT = 50;
@@ -251,6 +253,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   const subscriberSinks = new Map<Connection, () => void>();
   let ipc: IpcServer | undefined;
   let statusTimer: NodeJS.Timeout | undefined;
+  /** Accounts whose summary changed since the last delta (an id gone from the config: removed). */
+  const changedAccounts = new Set<string>();
+  let lastHeader = '';
   let stopping: Promise<void> | undefined;
   let resolveStopped!: () => void;
   const stopped = new Promise<void>((r) => {
@@ -292,7 +297,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     };
   };
 
-  const status = (): DaemonStatus => {
+  const header = (): DaemonHeader => {
     const paused = hub.pausedUntil();
     const q = config.notifications.quietHours;
     return {
@@ -303,16 +308,44 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       demo: demo !== undefined,
       ...(paused !== undefined ? { pausedUntil: new Date(paused).toISOString() } : {}),
       ...(q ? { quietHours: { start: q.start, end: q.end, active: hub.quietNow() === true } } : {}),
-      accounts: config.accounts.map((a) => summary(a.id)),
     };
   };
 
-  /** Status changes come in bursts (every account connects at start): throttled, see statusThrottleMs. */
-  const statusChanged = () => {
-    if (statusTimer || !ipc) return;
+  const status = (): DaemonStatus => ({ ...header(), accounts: config.accounts.map((a) => summary(a.id)) });
+
+  /** What changed since the last delta: the marked accounts, and the daemon-wide part if it differs. */
+  const statusDelta = (): StatusDelta | undefined => {
+    const h = header();
+    const json = JSON.stringify(h);
+    const accounts: AccountSummary[] = [];
+    const removed: string[] = [];
+    const configured = new Set(changedAccounts.size ? config.accounts.map((a) => a.id) : []);
+    for (const id of changedAccounts) {
+      if (configured.has(id)) accounts.push(summary(id));
+      else removed.push(id);
+    }
+    changedAccounts.clear();
+    const delta: StatusDelta = {
+      ...(json !== lastHeader ? { daemon: h } : {}),
+      ...(accounts.length ? { accounts } : {}),
+      ...(removed.length ? { removed } : {}),
+    };
+    lastHeader = json;
+    return Object.keys(delta).length ? delta : undefined;
+  };
+
+  /**
+   * Status changes come in bursts (every account connects at start): coalesced per account and
+   * throttled, see statusThrottleMs. Without accounts, only the daemon-wide part is compared.
+   */
+  const statusChanged = (accountIds: Iterable<string> = []) => {
+    if (!ipc) return;
+    for (const id of accountIds) changedAccounts.add(id);
+    if (statusTimer) return;
     statusTimer = setTimeout(() => {
       statusTimer = undefined;
-      ipc?.broadcastStatus(status());
+      const delta = statusDelta();
+      if (delta) ipc?.broadcastStatusDelta(delta);
     }, statusThrottleMs(config.accounts.length));
     statusTimer.unref();
   };
@@ -333,7 +366,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       store,
       log: alog,
       secret: secretFor(account),
-      publish: (signals) => hub.publish(signals),
+      publish: (signals) => {
+        hub.publish(signals);
+        statusChanged([account.id]); // its unseen count
+      },
       setStatus: (s) => {
         entry.status = s;
         if (s.state === 'backing-off' || s.state === 'needs-credentials')
@@ -342,7 +378,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
             'account state',
           );
         else alog.debug({ state: s.state, detail: s.detail }, 'account state');
-        statusChanged();
+        statusChanged([account.id]);
       },
       notice: (n) => alog[n.level]({ code: n.code }, n.text),
     };
@@ -384,7 +420,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       },
       'config applied',
     );
-    statusChanged();
+    statusChanged([...diff.removed, ...[...diff.changed, ...diff.added].map((a) => a.id)]);
   }
 
   async function reload(): Promise<{ accounts: number }> {
@@ -478,7 +514,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       if (accountId !== undefined && !config.accounts.some((a) => a.id === accountId))
         throw noSuchAccount(accountId);
       hub.markSeen(accountId);
-      statusChanged();
+      statusChanged(accountId !== undefined ? [accountId] : config.accounts.map((a) => a.id));
       return { ok: true };
     },
     subscribe: ({ replay }, conn) => {
@@ -589,6 +625,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
         subscriberSinks.delete(conn);
       },
     });
+    lastHeader = JSON.stringify(header()); // subscribers get it in their snapshot
   } catch (err) {
     wake?.stop();
     hub.close();

@@ -226,6 +226,8 @@ describe('DaemonConnection against the real daemon', { timeout: 120_000 }, () =>
     expect(onDisk.accounts[0].id).toBe('cal');
 
     await settings.setQuietHours({ start: '00:00', end: '23:59', during: 'hold' });
+    // Pushed as a status delta too (the daemon-wide part changed).
+    await until(() => conn?.status?.quietHours?.start === '00:00', 'the quiet hours in a status delta');
     // After reload the daemon reports the quiet hours it now applies.
     const status = await conn.call('status', {});
     expect(status.quietHours).toMatchObject({ start: '00:00', end: '23:59' });

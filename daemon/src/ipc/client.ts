@@ -9,8 +9,10 @@ import {
   IpcErrorCode,
   type IpcMethod,
   type IpcMethods,
+  type StatusDelta,
 } from './protocol';
 import type { ChangeSignal } from '../signal';
+import { applyStatusDelta } from './status-delta';
 
 export interface IpcClientOptions {
   /** Sent in hello: 'cli', 'tray' (a subscribed tray silences the daemon's desktop sink). */
@@ -78,6 +80,8 @@ export class IpcClient {
   #daemonVersion = '';
   #signalListeners = new Set<Listener<ChangeSignal>>();
   #statusListeners = new Set<Listener<DaemonStatus>>();
+  /** The subscribe snapshot with every delta since applied; undefined until subscribed. */
+  #status: DaemonStatus | undefined;
   #connListeners = new Set<Listener<boolean>>();
   #subscribed: { replay?: boolean } | undefined;
   #closed = false;
@@ -129,17 +133,9 @@ export class IpcClient {
   async #open(): Promise<void> {
     const socket = await connectSocket(this.path);
     const decoder = new LineDecoder(this.#opts.maxFrameBytes);
-    const server = new JSONRPCServer<void>({ errorListener: () => {} });
-    server.addMethod('signal', (params) => {
-      for (const l of this.#signalListeners) l(params as ChangeSignal);
-    });
-    server.addMethod('status', (params) => {
-      for (const l of this.#statusListeners) l(params as DaemonStatus);
-    });
-    // SLOW_CLIENT notice before the daemon drops us: nothing to do but let close handle it.
-    server.addMethod('error', () => undefined);
+    // The daemon never calls us: notifications are dispatched by #notification, answers go here.
     const rpc = new JSONRPCServerAndClient<void, void>(
-      server,
+      new JSONRPCServer<void>({ errorListener: () => {} }),
       new JSONRPCClient<void>((payload) => {
         if (socket.destroyed) throw new IpcError('IPC_ERR_CLOSED', 'connection to the daemon closed');
         socket.write(encodeFrame(payload));
@@ -156,13 +152,15 @@ export class IpcClient {
           );
           return;
         }
-        let payload: unknown;
+        let payload: { method?: unknown; id?: unknown; params?: unknown };
         try {
           payload = JSON.parse(frame.text);
         } catch {
           continue; // a daemon never sends broken JSON; ignore rather than crash a tray
         }
-        rpc.receiveAndSend(payload, undefined, undefined).catch(() => {});
+        if (typeof payload?.method === 'string' && payload.id === undefined)
+          this.#notification(payload.method, payload.params);
+        else rpc.receiveAndSend(payload, undefined, undefined).catch(() => {});
       }
     });
     socket.on('error', () => {});
@@ -187,6 +185,22 @@ export class IpcClient {
     for (const l of this.#connListeners) l(true);
   }
 
+  /**
+   * Handled at once, in frame order (not through json-rpc-2.0's promise chain): the subscribe
+   * snapshot is in place before its answer resolves and before any delta applies.
+   */
+  #notification(method: string, params: unknown): void {
+    if (method === 'signal') {
+      for (const l of this.#signalListeners) l(params as ChangeSignal);
+      return;
+    }
+    if (method === 'status') this.#status = params as DaemonStatus;
+    else if (method === 'status.changed' && this.#status)
+      this.#status = applyStatusDelta(this.#status, params as StatusDelta);
+    else return; // `error` (SLOW_CLIENT before the daemon drops us): the close handles it
+    for (const l of this.#statusListeners) l(this.#status);
+  }
+
   #tryOpen(): void {
     this.#timer = undefined;
     if (this.#closed) return;
@@ -203,6 +217,7 @@ export class IpcClient {
     this.#rpc?.rejectAllPendingRequests('connection to the daemon closed');
     this.#rpc = undefined;
     this.#socket = undefined;
+    this.#status = undefined;
     if (wasUp) for (const l of this.#connListeners) l(false);
     if (this.#opts.reconnect && !this.#closed && this.#timer === undefined) {
       const delay = backoffDelay(this.#attempt++, undefined, this.#opts.backoff);
@@ -228,7 +243,10 @@ export class IpcClient {
     return this.#request(method, params) as Promise<IpcMethods[M]['result']>;
   }
 
-  /** Subscribes to signals (and status notifications); kept across reconnects. */
+  /**
+   * Subscribes to signals and status changes; kept across reconnects. When it resolves,
+   * `status` holds the daemon's snapshot.
+   */
   async subscribe(replay = false): Promise<void> {
     this.#subscribed = replay ? { replay } : {};
     await this.call('subscribe', this.#subscribed);
@@ -239,6 +257,12 @@ export class IpcClient {
     return () => this.#signalListeners.delete(cb);
   }
 
+  /** The daemon's current status while subscribed (snapshot plus deltas), else undefined. */
+  get status(): DaemonStatus | undefined {
+    return this.#status;
+  }
+
+  /** The whole status after the subscribe snapshot and after each delta merged into it. */
   onStatus(cb: Listener<DaemonStatus>): () => void {
     this.#statusListeners.add(cb);
     return () => this.#statusListeners.delete(cb);

@@ -14,7 +14,8 @@ import type { Logger } from 'pino';
 import type { Sink } from '../hub/types';
 import type { ChangeSignal } from '../signal';
 import { encodeFrame, LineDecoder, notificationFrame } from './framing';
-import { type DaemonStatus, IpcErrorCode } from './protocol';
+import { type DaemonStatus, IpcErrorCode, type StatusDelta } from './protocol';
+import { PendingDelta } from './status-delta';
 
 /** Bounds that keep a slow client from costing memory. */
 export interface ConnectionLimits {
@@ -53,6 +54,7 @@ function onceFrame(method: string): (params: unknown) => string {
 
 const signalFrame = onceFrame('signal');
 const statusFrame = onceFrame('status');
+const deltaFrame = onceFrame('status.changed');
 
 /** What handlers learn about the caller. */
 export interface ClientInfo {
@@ -65,10 +67,10 @@ export interface ClientInfo {
 
 /**
  * One connected client: frames in, calls answered through json-rpc-2.0, frames out;
- * notifications (signal, status) are written directly, one write per event-loop turn. Also a
- * hub Sink once subscribed (asSink): `deliver` says false when the socket's unsent bytes pass
- * the high-water mark, so the hub coalesces per folder for this client instead of queueing
- * (hub/types.ts).
+ * notifications (signal, status, status.changed) are written directly, one write per
+ * event-loop turn. Also a hub Sink once subscribed (asSink): `deliver` says false when the
+ * socket's unsent bytes pass the high-water mark, so the hub coalesces per folder for this
+ * client instead of queueing (hub/types.ts).
  */
 export class Connection implements ClientInfo {
   readonly id: number;
@@ -84,8 +86,8 @@ export class Connection implements ClientInfo {
   #busy = false;
   #stuckTimer: NodeJS.Timeout | undefined;
   #drainCallbacks: (() => void)[] = [];
-  /** Latest status while busy; statuses supersede each other, so one slot is enough. */
-  #pendingStatus: DaemonStatus | undefined;
+  /** Status deltas held while busy, merged per account (bounded by the account count). */
+  readonly #pendingDelta = new PendingDelta();
   /** True while notifications are gathered for one write at the end of this event-loop turn. */
   #corked = false;
   /** Before hello, frames run one at a time so a pipelined call cannot overtake hello. */
@@ -149,12 +151,15 @@ export class Connection implements ClientInfo {
 
   /** Writes one payload; drops the client when it has stopped reading and keeps calling. */
   #write(payload: unknown): void {
-    if (this.#socket.destroyed) return;
-    if (this.#socket.writableLength > this.#limits.hardLimitBytes) {
-      this.#drop('unsent answers past the hard limit');
-      return;
-    }
+    if (this.#socket.destroyed || this.#pastHardLimit('answers')) return;
     this.#socket.write(encodeFrame(payload));
+  }
+
+  /** Drops the client once its unsent bytes pass the hard limit (it keeps asking, never reads). */
+  #pastHardLimit(what: string): boolean {
+    if (this.#socket.writableLength <= this.#limits.hardLimitBytes) return false;
+    this.#drop(`unsent ${what} past the hard limit`);
+    return true;
   }
 
   /**
@@ -230,21 +235,28 @@ export class Connection implements ClientInfo {
    */
   deliver(signal: ChangeSignal): boolean {
     if (this.#socket.destroyed) return true; // gone: nothing to coalesce for
-    if (this.#socket.writableLength > this.#limits.hardLimitBytes) {
-      this.#drop('unsent signals past the hard limit');
-      return true;
-    }
+    if (this.#pastHardLimit('signals')) return true;
     this.#notify(signalFrame(signal));
     return !this.#isFull();
   }
 
-  /** Status notification; while busy only the newest is kept. */
+  /**
+   * The full status, once per subscribe, written even when busy (like an answer): what is held
+   * is older than it, so it is dropped.
+   */
   sendStatus(status: DaemonStatus): void {
+    if (this.#pastHardLimit('statuses')) return;
+    this.#pendingDelta.clear();
+    this.#notify(statusFrame(status));
+  }
+
+  /** A status delta; while busy, merged into the held one. */
+  sendStatusDelta(delta: StatusDelta): void {
     if (this.#isFull()) {
-      this.#pendingStatus = status;
+      this.#pendingDelta.add(delta);
       return;
     }
-    this.#notify(statusFrame(status));
+    this.#notify(deltaFrame(delta));
   }
 
   onDrain(resume: () => void): void {
@@ -272,12 +284,11 @@ export class Connection implements ClientInfo {
     this.#busy = false;
     clearTimeout(this.#stuckTimer);
     this.#stuckTimer = undefined;
-    // Held signals first: a status is a snapshot that can wait (and be superseded), and at
-    // 10 000 accounts it is megabytes that would make the client busy again before them.
+    // Held signals first: the held status delta can wait (later changes merge into it), and
+    // after a long stall it can be large enough to make the client busy again before them.
     for (const cb of this.#drainCallbacks) cb();
-    const status = this.#pendingStatus;
-    this.#pendingStatus = undefined;
-    if (status) this.sendStatus(status);
+    const delta = this.#pendingDelta.take();
+    if (delta) this.sendStatusDelta(delta);
   }
 
   #drop(why: string): void {

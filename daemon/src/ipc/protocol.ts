@@ -7,8 +7,12 @@ import type { WatcherStatus } from '../watch/types';
  * The daemon's JSON-RPC 2.0 protocol over its Unix socket / named pipe (DESIGN.md "IPC").
  * One map from method to params/result types, shared by the server, the CLI and the tray
  * (as hyper's IpcCommands does), so both ends are typed from the same source.
+ *
+ * Protocol 2: `subscribe` sends one full `status` notification, then only `status.changed`
+ * deltas (protocol 1 repeated the full status, megabytes at 10 000 accounts). A protocol 1
+ * client would never see a status change again, so the version was bumped, not kept.
  */
-export const IPC_PROTOCOL_VERSION = 1;
+export const IPC_PROTOCOL_VERSION = 2;
 
 export interface AccountSummary {
   id: string;
@@ -33,6 +37,24 @@ export interface DaemonStatus {
   pausedUntil?: string;
   quietHours?: { start: string; end: string; active: boolean };
   accounts: AccountSummary[];
+}
+
+/** The daemon-wide part of DaemonStatus (everything but the accounts). */
+export type DaemonHeader = Omit<DaemonStatus, 'accounts'>;
+
+/**
+ * `status.changed`: what changed since the last status notification this client got. Applied
+ * in order on top of the `status` snapshot sent at subscribe (`applyStatusDelta`), it gives
+ * the daemon's current status. A burst of changes to one account is coalesced to its latest
+ * summary; a client that was busy gets everything it missed merged into one delta.
+ */
+export interface StatusDelta {
+  /** The whole daemon-wide part, sent only when some field of it changed (absent fields were cleared). */
+  daemon?: DaemonHeader;
+  /** Accounts added or changed, each with its whole new summary; added ones go last. */
+  accounts?: AccountSummary[];
+  /** Ids of accounts gone from the config. */
+  removed?: string[];
 }
 
 export interface FolderInfo {
@@ -82,6 +104,7 @@ export interface IpcMethods {
   pause: { params: { until?: string; minutes?: number }; result: { pausedUntil: string } };
   resume: { params: Record<string, never>; result: { ok: true } };
   markSeen: { params: { accountId?: string }; result: { ok: true } };
+  /** Sends the `status` snapshot before the answer; `status.changed` deltas follow. */
   subscribe: { params: { replay?: boolean }; result: { subscribed: true } };
   reload: { params: Record<string, never>; result: { ok: true; accounts: number } };
   /** Added in protocol 1 (compatible): older daemons answer −32601 method not found. */
@@ -96,7 +119,10 @@ export type IpcMethod = keyof IpcMethods;
 /** Notifications the daemon sends to subscribed clients. */
 export interface IpcNotifications {
   signal: ChangeSignal;
+  /** The full status, once per `subscribe` (before its answer). */
   status: DaemonStatus;
+  /** Later changes, throttled; see StatusDelta. */
+  'status.changed': StatusDelta;
 }
 
 /**

@@ -12,11 +12,11 @@ import { IpcError } from './errors';
 import { checkParams } from './params';
 import { isNamedPipe, prepareListenPath } from './paths';
 import {
-  type DaemonStatus,
   IPC_PROTOCOL_VERSION,
   IpcErrorCode,
   type IpcMethod,
   type IpcMethods,
+  type StatusDelta,
 } from './protocol';
 import { toRpcError } from './rpc-errors';
 
@@ -44,8 +44,8 @@ export interface IpcServer {
   readonly path: string;
   /** Connected clients, for status and tests. */
   clients(): readonly ClientInfo[];
-  /** Sends a status notification to every subscribed client (coalesced when busy). */
-  broadcastStatus(status: DaemonStatus): void;
+  /** Sends a status delta to every subscribed client (merged per client while it is busy). */
+  broadcastStatusDelta(delta: StatusDelta): void;
   /** Stops listening, closes every client, removes the socket file. */
   close(): Promise<void>;
 }
@@ -128,7 +128,12 @@ export async function startIpcServer(opts: IpcServerOptions): Promise<IpcServer>
             });
       }
       const result = await handler(checked.value as never, conn);
-      if (method === 'subscribe') conn.subscribed = true;
+      if (method === 'subscribe') {
+        // The snapshot goes before the answer: deltas apply on top of it, and a client has it
+        // by the time its subscribe resolves.
+        conn.sendStatus(await opts.handlers.status({}, conn));
+        conn.subscribed = true;
+      }
       return request.id === undefined ? null : createJSONRPCSuccessResponse(request.id, result);
     });
   }
@@ -162,8 +167,8 @@ export async function startIpcServer(opts: IpcServerOptions): Promise<IpcServer>
   return {
     path: opts.path,
     clients: () => [...connections],
-    broadcastStatus(status) {
-      for (const c of connections) if (c.subscribed) c.sendStatus(status);
+    broadcastStatusDelta(delta) {
+      for (const c of connections) if (c.subscribed) c.sendStatusDelta(delta);
     },
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -3,9 +3,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { connect } from '../../src/ipc/client';
 import type { Connection } from '../../src/ipc/connection';
 import { IpcError } from '../../src/ipc/errors';
+import type { DaemonStatus } from '../../src/ipc/protocol';
 import { startIpcServer } from '../../src/ipc/server';
 import type { ChangeSignal } from '../../src/signal';
-import { sampleSignal, silentLog, tempDir, testHandlers } from './helpers';
+import { sampleAccount, sampleSignal, sampleStatus, silentLog, tempDir, testHandlers } from './helpers';
 
 const cleanups: (() => void | Promise<void>)[] = [];
 afterEach(async () => {
@@ -18,12 +19,12 @@ function socketPath(): string {
   return join(t.dir, 'run', 'tidings.sock');
 }
 
-async function serve(path: string, subscribers: Connection[] = []) {
+async function serve(path: string, subscribers: Connection[] = [], status = sampleStatus()) {
   const server = await startIpcServer({
     path,
     log: silentLog,
     version: '1.2.3',
-    handlers: testHandlers(subscribers),
+    handlers: { ...testHandlers(subscribers), status: () => status },
   });
   cleanups.push(() => server.close());
   return server;
@@ -60,6 +61,33 @@ describe('IpcClient', () => {
     await client.subscribe();
     subscribers[0]!.deliver(sampleSignal(7));
     expect((await got).id).toBe('sig-7');
+  });
+
+  it('has the status snapshot once subscribed and merges each status delta into it', async () => {
+    const path = socketPath();
+    const snapshot = { ...sampleStatus(), accounts: [sampleAccount('a', 'connecting'), sampleAccount('b')] };
+    const server = await serve(path, [], snapshot);
+    const client = await connect(path);
+    cleanups.push(() => client.close());
+    const seen: DaemonStatus[] = [];
+    client.onStatus((s) => seen.push(s));
+    await client.subscribe();
+    expect(client.status).toEqual(snapshot);
+    const next = new Promise<DaemonStatus>((resolve) => client.onStatus(resolve));
+    const { accounts: _, ...header } = snapshot;
+    server.broadcastStatusDelta({
+      daemon: { ...header, pausedUntil: '2030-01-01T00:00:00.000Z' },
+      accounts: [sampleAccount('a'), sampleAccount('c', 'connecting')],
+      removed: ['b'],
+    });
+    const merged = await next;
+    expect(merged).toEqual({
+      ...snapshot,
+      pausedUntil: '2030-01-01T00:00:00.000Z',
+      accounts: [sampleAccount('a'), sampleAccount('c', 'connecting')],
+    });
+    expect(client.status).toEqual(merged);
+    expect(seen).toEqual([snapshot, merged]);
   });
 
   it('reconnects with back-off after the daemon restarts, says hello again and re-subscribes', async () => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { JSONRPCErrorException } from 'json-rpc-2.0';
 import pino from 'pino';
 import type { Connection } from '../../src/ipc/connection';
-import type { DaemonStatus } from '../../src/ipc/protocol';
+import type { AccountSummary, DaemonStatus } from '../../src/ipc/protocol';
 import type { IpcHandlers } from '../../src/ipc/server';
 import type { ChangeSignal } from '../../src/signal';
 
@@ -24,6 +24,20 @@ export function sampleStatus(): DaemonStatus {
     configPath: '/nonexistent/config.json',
     demo: false,
     accounts: [],
+  };
+}
+
+export function sampleAccount(
+  id: string,
+  state: AccountSummary['status']['state'] = 'waiting',
+): AccountSummary {
+  return {
+    id,
+    kind: 'exchange',
+    name: `${id}@example.com`,
+    enabled: true,
+    status: { state, since: new Date(0).toISOString() },
+    unseen: 0,
   };
 }
 

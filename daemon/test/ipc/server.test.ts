@@ -6,7 +6,16 @@ import type { Connection } from '../../src/ipc/connection';
 import { IpcError } from '../../src/ipc/errors';
 import { IPC_PROTOCOL_VERSION, IpcErrorCode } from '../../src/ipc/protocol';
 import { type IpcServer, startIpcServer } from '../../src/ipc/server';
-import { RawClient, sampleSignal, sampleStatus, silentLog, tempDir, testHandlers } from './helpers';
+import {
+  RawClient,
+  sampleAccount,
+  sampleSignal,
+  sampleStatus,
+  silentLog,
+  tempDir,
+  testHandlers,
+  type WireFrame,
+} from './helpers';
 
 const cleanups: (() => void | Promise<void>)[] = [];
 afterEach(async () => {
@@ -38,6 +47,14 @@ function raw(server: IpcServer): RawClient {
 
 const hello = (c: RawClient, protocol = IPC_PROTOCOL_VERSION) =>
   c.call('hello', { protocol, client: 'test' }, 0);
+
+/** Subscribes: the status snapshot comes first, then the answer. */
+async function subscribe(c: RawClient, id = 1): Promise<WireFrame> {
+  const snapshot = await c.call('subscribe', {}, id);
+  expect(snapshot).toEqual({ jsonrpc: '2.0', method: 'status', params: sampleStatus() });
+  expect(await c.next()).toEqual({ jsonrpc: '2.0', id, result: { subscribed: true } });
+  return snapshot;
+}
 
 describe('IPC server: hello, step by step', () => {
   it('answers hello with the protocol and daemon version, then serves calls', async () => {
@@ -138,7 +155,7 @@ describe('IPC server: a client that never reads', () => {
     });
     const c = raw(server);
     await hello(c);
-    await c.call('subscribe', {}, 1);
+    await subscribe(c);
     c.socket.pause(); // never read again
     const conn = subscribers[0]!;
     const sink = conn.asSink();
@@ -167,7 +184,7 @@ describe('IPC server: a client that never reads', () => {
     });
     const c = raw(server);
     await hello(c);
-    await c.call('subscribe', {}, 1);
+    await subscribe(c);
     c.socket.pause();
     const conn = subscribers[0]!;
     const sink = conn.asSink();
@@ -181,21 +198,21 @@ describe('IPC server: a client that never reads', () => {
     expect(server.clients()).toHaveLength(0);
   });
 
-  it('still sends a signal offered while a large status frame fills the socket', async () => {
+  it('still sends a signal offered while a large status delta fills the socket', async () => {
     // The hub cannot know a status broadcast filled the socket: a signal it offers then must be
     // taken (and the answer be "busy"), not refused and lost.
     const subscribers: Connection[] = [];
     const server = await start({ subscribers, limits: { highWaterBytes: 16 * 1024, stuckMs: 60_000 } });
     const c = raw(server);
     await hello(c);
-    await c.call('subscribe', {}, 1);
+    await subscribe(c);
     c.socket.pause();
-    const big = { ...sampleStatus(), configPath: 'x'.repeat(2 * 1024 * 1024) };
-    server.broadcastStatus(big);
+    const big = { ...sampleAccount('a'), name: 'x'.repeat(2 * 1024 * 1024) };
+    server.broadcastStatusDelta({ accounts: [big] });
     const sink = subscribers[0]!.asSink();
     expect(sink.deliver(sampleSignal(1))).toBe(false);
     c.socket.resume();
-    expect((await c.next()).method).toBe('status');
+    expect((await c.next()).method).toBe('status.changed');
     expect(await c.next()).toEqual({ jsonrpc: '2.0', method: 'signal', params: sampleSignal(1) });
   });
 
@@ -204,7 +221,7 @@ describe('IPC server: a client that never reads', () => {
     const server = await start({ subscribers, limits: { highWaterBytes: 16 * 1024, stuckMs: 60_000 } });
     const c = raw(server);
     await hello(c);
-    await c.call('subscribe', {}, 1);
+    await subscribe(c);
     c.socket.pause();
     const sink = subscribers[0]!.asSink();
     const resumed = new Promise<void>((resolve) => sink.onDrain?.(resolve));
@@ -217,26 +234,54 @@ describe('IPC server: a client that never reads', () => {
 });
 
 describe('IPC server: notifications', () => {
-  it('after a drain sends the held signals before the status kept meanwhile', async () => {
+  it('after a drain sends the held signals, then the status deltas held meanwhile merged into one', async () => {
     const subscribers: Connection[] = [];
     const server = await start({ subscribers, limits: { highWaterBytes: 16 * 1024, stuckMs: 60_000 } });
     const c = raw(server);
     await hello(c);
-    await c.call('subscribe', {}, 1);
+    await subscribe(c);
     c.socket.pause();
     const sink = subscribers[0]!.asSink();
     let i = 0;
     while (sink.deliver(sampleSignal(i))) i++;
-    server.broadcastStatus(sampleStatus()); // busy: kept for later
+    // Busy: merged per account, the last state of each wins, removals kept.
+    const { accounts: _, ...header } = sampleStatus();
+    const daemon = { ...header, pausedUntil: new Date(1).toISOString() };
+    server.broadcastStatusDelta({ accounts: [sampleAccount('a', 'connecting'), sampleAccount('gone')] });
+    server.broadcastStatusDelta({ accounts: [sampleAccount('a', 'syncing'), sampleAccount('b')], daemon });
+    server.broadcastStatusDelta({ accounts: [sampleAccount('a', 'waiting')], removed: ['gone', 'old'] });
     sink.onDrain?.(() => sink.deliver(sampleSignal(999)));
     c.socket.resume();
     const order: string[] = [];
+    const deltas: WireFrame[] = [];
     while (order.length < 2) {
       const f = await c.next();
-      if (f.method === 'status') order.push('status');
-      else if (f.params?.id === 'sig-999') order.push('held');
+      if (f.method === 'status.changed') {
+        order.push('status');
+        deltas.push(f.params);
+      } else if (f.params?.id === 'sig-999') order.push('held');
     }
     expect(order).toEqual(['held', 'status']);
+    expect(deltas).toEqual([
+      { daemon, accounts: [sampleAccount('a', 'waiting'), sampleAccount('b')], removed: ['gone', 'old'] },
+    ]);
+  });
+
+  it('sends one status delta object to every subscriber as the same frame', async () => {
+    const subscribers: Connection[] = [];
+    const server = await start({ subscribers });
+    const [a, b, idle] = [raw(server), raw(server), raw(server)];
+    for (const [i, c] of [a, b].entries()) {
+      await hello(c);
+      await subscribe(c, i + 1);
+    }
+    await hello(idle);
+    const delta = { accounts: [sampleAccount('a')], removed: ['z'] };
+    server.broadcastStatusDelta(delta);
+    for (const c of [a, b])
+      expect(await c.next()).toEqual({ jsonrpc: '2.0', method: 'status.changed', params: delta });
+    // Not subscribed: no notifications, its next frame is the answer to its call.
+    expect((await idle.call('resume', {}, 5)).result).toEqual({ ok: true });
   });
 
   it('writes the signals of one event-loop turn together, as the same JSON-RPC frames, in order', async () => {
@@ -244,7 +289,7 @@ describe('IPC server: notifications', () => {
     const server = await start({ subscribers });
     const c = raw(server);
     await hello(c);
-    await c.call('subscribe', {}, 1);
+    await subscribe(c);
     const conn = subscribers[0]!;
     const sink = conn.asSink();
     const signals = [1, 2, 3].map((n) => sampleSignal(n));
@@ -263,7 +308,7 @@ describe('IPC server: notifications', () => {
     const [a, b] = [raw(server), raw(server)];
     for (const [i, c] of [a, b].entries()) {
       await hello(c);
-      await c.call('subscribe', {}, i + 1);
+      await subscribe(c, i + 1);
     }
     const s = sampleSignal(7);
     for (const conn of subscribers) conn.asSink().deliver(s);

@@ -194,10 +194,13 @@ export class DaemonConnection {
       client.onSignal((s) => {
         for (const l of this.#signalListeners) l(s);
       });
-      client.onStatus((s) => this.#setStatus(s));
+      // The client merges the daemon's status deltas into the subscribe snapshot: whole statuses here.
+      client.onStatus((s) => {
+        if (this.#client === client) this.#setStatus(s);
+      });
       // Subscribing tells the daemon a tray is listening, so its own desktop sink stays quiet.
       await client.subscribe(false);
-      const status = await client.call('status', {});
+      const status = client.status;
       if (this.#stopped) {
         client.close();
         return;
@@ -209,7 +212,7 @@ export class DaemonConnection {
         if (!up) this.#lost(live);
       });
       this.#setState({ state: 'connected' });
-      this.#setStatus(status);
+      if (status) this.#setStatus(status);
       // The socket may have dropped between subscribe and now; onConnection fires only on change.
       if (!live.connected) this.#lost(live);
     } catch (err) {
