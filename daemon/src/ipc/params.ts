@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Account } from '../config/account';
 import type { IpcMethod, IpcMethods } from './protocol';
 
