@@ -9,7 +9,7 @@
  * (runs binaries from its vendor directory). Dynamic `import()`s become their own chunks, so a
  * daemon without DAV accounts never loads the DAV watcher or ical.js (watch/dav-lazy.ts).
  */
-import { rmSync } from 'node:fs';
+import { realpathSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { build, type Plugin } from 'esbuild';
 
@@ -55,10 +55,37 @@ function makeDispatcher (fn) {
 module.exports = { Dispatcher, Client, Pool, Agent, ProxyAgent, DecoratorHandler, errors, getGlobalDispatcher, setGlobalDispatcher, request: makeDispatcher(api.request) }
 `;
 
+/**
+ * undici's Client requires its HTTP/2 half at load, and with it node:http2 (~3 MB of RSS: http2,
+ * http, tls internals). The daemon never negotiates h2 (allowH2 is off), so the real module is
+ * required on the first h2 connection only; esbuild evaluates a bundled CommonJS module at its
+ * first require, so it stays unevaluated.
+ */
+const LAZY_H2 = `'use strict'
+let real
+module.exports = function connectH2 (...args) {
+  real ??= require('./client-h2-real')
+  return real(...args)
+}
+`;
+
 const undiciSlim: Plugin = {
   name: 'undici-slim',
   setup(b) {
     b.onResolve({ filter: /^undici$/ }, () => ({ path: 'undici-slim', namespace: 'undici-slim' }));
+    // Real path: esbuild resolves through a symlinked node_modules.
+    const dispatcherDir = realpathSync(join(ROOT, 'node_modules', 'undici', 'lib', 'dispatcher'));
+    b.onResolve({ filter: /^\.\/client-h2(\.js)?$/ }, (a) =>
+      a.resolveDir === dispatcherDir ? { path: 'lazy-h2', namespace: 'undici-lazy-h2' } : undefined,
+    );
+    b.onResolve({ filter: /^\.\/client-h2-real$/, namespace: 'undici-lazy-h2' }, () => ({
+      path: join(dispatcherDir, 'client-h2.js'),
+    }));
+    b.onLoad({ filter: /.*/, namespace: 'undici-lazy-h2' }, () => ({
+      contents: LAZY_H2,
+      loader: 'js',
+      resolveDir: dispatcherDir,
+    }));
     b.onLoad({ filter: /.*/, namespace: 'undici-slim' }, () => ({
       contents: UNDICI_SLIM,
       loader: 'js',
