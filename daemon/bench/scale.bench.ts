@@ -6,6 +6,9 @@
  * PASS/MISS against the targets. Runs alone: `npx tsx daemon/bench/scale.bench.ts`; with
  * `--quick` only the 3- and 1 000-account runs; `--accounts N` one run of N accounts.
  *
+ * The daemon runs as the service units run it: the bundle, with the units' node flags
+ * (DAEMON_NODE_FLAGS, young-generation.ts).
+ *
  * The same file is also the fixture server's process (`--role server`), so the server's CPU and
  * memory never count against the daemon.
  */
@@ -16,6 +19,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { buildDaemon } from '../../scripts/build-daemon';
 import { connect, type IpcClient } from '../src/ipc/client';
+import { DAEMON_NODE_FLAGS } from '../src/young-generation';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const PASSWORD = 'bench-password';
@@ -167,7 +171,7 @@ async function run(
       'bash',
       [
         '-c',
-        `ulimit -n $(ulimit -Hn); exec "${process.execPath}" ${DAEMON_NODE_ARGS} ${FROM_SOURCE ? '--import tsx daemon/src/cli/main.ts' : 'dist/tidings.mjs'} daemon --no-demo --config "${configPath}" --socket "${socket}" --state-dir "${join(dir, 'state')}"`,
+        `ulimit -n $(ulimit -Hn); exec "${process.execPath}" ${DAEMON_NODE_FLAGS.join(' ')} ${DAEMON_NODE_ARGS} ${FROM_SOURCE ? '--import tsx daemon/src/cli/main.ts' : 'dist/tidings.mjs'} daemon --no-demo --config "${configPath}" --socket "${socket}" --state-dir "${join(dir, 'state')}"`,
       ],
       {
         cwd: ROOT,

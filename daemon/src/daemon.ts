@@ -35,6 +35,7 @@ import { createDispatcher } from './net/dispatcher';
 import { SqliteStore } from './store/sqlite-store';
 import type { StateStore } from './store/types';
 import { VERSION } from './version';
+import { sizeYoungGeneration } from './young-generation';
 import { lazyDavWatcher } from './watch/dav-lazy';
 import { createEasWatcher } from './watch/eas-watcher';
 import { startWakeMonitor, type WakeMonitorOptions } from './watch/wake-monitor';
@@ -226,6 +227,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     );
   }
   if (!opts.logLevelOverride) log.level = config.logLevel;
+  sizeYoungGeneration(config.accounts.length);
 
   const store: StateStore = SqliteStore.open({ path: join(opts.stateDir, 'state.db') });
   // The demo's sync state is as ephemeral as its in-memory server: a killed demo's leftovers go
@@ -439,6 +441,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       throw err;
     }
     await apply(next);
+    sizeYoungGeneration(next.accounts.length);
     return { accounts: next.accounts.length };
   }
 

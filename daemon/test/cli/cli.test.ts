@@ -1,3 +1,4 @@
+import { DAEMON_NODE_FLAGS } from '../../src/young-generation';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -253,7 +254,7 @@ describe('service install', () => {
     expect(r.code).toBe(EXIT.OK);
     const plan = JSON.parse(r.stdout);
     expect(plan.path).toBe(join(env.XDG_CONFIG_HOME!, 'systemd', 'user', 'tidings.service'));
-    expect(plan.content).toContain(`ExecStart=${process.execPath} `);
+    expect(plan.content).toContain(`ExecStart=${process.execPath} ${DAEMON_NODE_FLAGS.join(' ')} `);
     expect(plan.content).toMatch(/bin\/tidings\.js daemon --no-demo/);
     expect(plan.content).not.toMatch(/@(NODE|TIDINGS|HOME)@/);
     expect(plan.commands).toEqual([
@@ -276,6 +277,7 @@ describe('service install', () => {
     })!;
     expect(plan.path).toBe('/Users/a/Library/LaunchAgents/com.tidings.daemon.plist');
     expect(plan.content).toContain('<string>/t.js</string>');
+    for (const flag of DAEMON_NODE_FLAGS) expect(plan.content).toContain(`<string>${flag}</string>`);
     expect(plan.content).toContain('/Users/a/Library/Logs/Tidings/daemon.log');
     expect(plan.commands.at(-1)).toEqual(['launchctl', 'bootstrap', 'gui/501', plan.path]);
   });
