@@ -1,4 +1,3 @@
-import { DAEMON_NODE_FLAGS } from '../../src/young-generation';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +9,7 @@ import { type CliIo, runCli } from '../../src/cli/main';
 import { COMMANDS } from '../../src/cli/registry';
 import { servicePlan } from '../../src/cli/service';
 import { startDaemon } from '../../src/daemon';
+import { DAEMON_NODE_FLAGS } from '../../src/young-generation';
 import { capturingLog } from '../daemon/helpers';
 
 interface Run {
@@ -216,6 +216,61 @@ describe('accounts against the EAS fixture server (no daemon running)', () => {
     const rm = await cli(['account', 'remove', 'alice-example.org']);
     expect(rm.code).toBe(EXIT.OK);
     expect(readFileSync(join(env.XDG_CONFIG_HOME!, 'tidings', 'config.json'), 'utf8')).not.toContain('alice');
+  });
+
+  it('on a terminal, account add asks for what the flags leave out, the password without echo, and keeps it out of the config', async () => {
+    env = freshEnv();
+    const asked: { question: string; secret: boolean }[] = [];
+    const answers = new Map([
+      ['Kind', 'exchange'],
+      ['E-mail address', 'alice@example.org'],
+      ['Login name', 'alice'],
+      ['Password', 'wonderland'],
+    ]);
+    const keyring = new Map<string, string>();
+    const out: string[] = [];
+    const io: CliIo = {
+      stdout: (t) => out.push(String(t)),
+      stderr: (t) => out.push(String(t)),
+      env,
+      stdin: async () => new Uint8Array(),
+      interrupted: () => new Promise(() => {}),
+      ask: async (question, o) => {
+        asked.push({ question, secret: o?.secret === true });
+        const key = [...answers.keys()].find((k) => question.startsWith(k));
+        return key ? answers.get(key)! : '';
+      },
+      hooks: {
+        keyring: {
+          get: async (service, account) => keyring.get(`${service}/${account}`) ?? null,
+          set: async (service, account, value) => void keyring.set(`${service}/${account}`, value),
+          delete: async (service, account) => keyring.delete(`${service}/${account}`),
+        },
+      },
+    };
+    const code = await runCli(['account', 'add', '--url', server.url], io);
+    expect(code, out.join('')).toBe(EXIT.OK);
+    expect(asked.map((a) => a.question.split(' (')[0]!.replace(/: $/, ''))).toEqual([
+      'Kind',
+      'E-mail address',
+      'Login name',
+      'Password',
+    ]);
+    expect(asked.filter((a) => a.secret).map((a) => a.question)).toEqual([
+      'Password (stored in the OS keyring, not in the config): ',
+    ]);
+    expect(keyring.get('tidings/alice-example.org')).toBe('wonderland');
+    const file = readFileSync(join(env.XDG_CONFIG_HOME!, 'tidings', 'config.json'), 'utf8');
+    expect(JSON.parse(file).accounts[0]).toMatchObject({
+      id: 'alice-example.org',
+      email: 'alice@example.org',
+      username: 'alice',
+      auth: { type: 'basic', secret: { keyring: true } },
+    });
+    expect(file + out.join('')).not.toContain('wonderland');
+    // Removing the account takes its password out of the keyring too.
+    expect(await runCli(['account', 'remove', 'alice-example.org'], io)).toBe(EXIT.OK);
+    expect(keyring.size).toBe(0);
   });
 
   it('a wrong password fails the auth check with a fix, and nothing is added', async () => {
