@@ -58,16 +58,18 @@ export class AccountDispatcher extends Dispatcher {
 
   /** Closes the account's own connection; the shared dispatcher belongs to the daemon. */
   override async close(): Promise<void> {
-    const c = this.#client;
-    this.#client = undefined;
-    this.#home = undefined;
-    await c?.close();
+    await this.#release()?.close();
   }
 
   override async destroy(): Promise<void> {
+    await this.#release()?.destroy();
+  }
+
+  /** Forgets the home origin and hands back its connection for the caller to end. */
+  #release(): Client | undefined {
     const c = this.#client;
     this.#client = undefined;
     this.#home = undefined;
-    await c?.destroy();
+    return c;
   }
 }

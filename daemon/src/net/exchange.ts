@@ -98,20 +98,18 @@ class BufferingHandler implements Dispatcher.DispatchHandler {
 const requests = new WeakMap<AbortSignal, Set<BufferingHandler>>();
 
 function inFlight(signal: AbortSignal): Set<BufferingHandler> {
-  let set = requests.get(signal);
-  if (!set) {
-    const handlers = new Set<BufferingHandler>();
-    set = handlers;
-    requests.set(signal, handlers);
-    signal.addEventListener(
-      'abort',
-      () => {
-        for (const h of handlers) h.cancel();
-      },
-      { once: true },
-    );
-  }
-  return set;
+  const known = requests.get(signal);
+  if (known) return known;
+  const handlers = new Set<BufferingHandler>();
+  requests.set(signal, handlers);
+  signal.addEventListener(
+    'abort',
+    () => {
+      for (const h of handlers) h.cancel();
+    },
+    { once: true },
+  );
+  return handlers;
 }
 
 class Response implements ExchangeResponse {

@@ -5,7 +5,7 @@ import { addAccountToFile, removeAccountFromFile } from '../../config/write';
 import { testAccount } from '../../diagnose/checks';
 import { IpcError } from '../../ipc/errors';
 import type { TestResult } from '../../ipc/protocol';
-import { keyringSecret, osKeyring, secretForAccount } from '../../secrets';
+import { keyringSecret, secretForAccount } from '../../secrets';
 import { SqliteStore } from '../../store/sqlite-store';
 import type { SecretSource } from '../../watch/types';
 import type { Command, CommandContext } from '../command';
@@ -253,7 +253,7 @@ export const accountAdd: Command = {
       (c) => c.call('accounts.add', { account, ...(password !== undefined ? { secret: password } : {}) }),
       async () => {
         if (password !== undefined)
-          await keyringSecret(account.id, 'password', ctx.hooks?.keyring ?? osKeyring).set!(password);
+          await keyringSecret(account.id, 'password', ctx.hooks?.keyring).set!(password);
         await addAccountToFile(configPathOf(ctx), account);
         return undefined;
       },
@@ -295,7 +295,7 @@ export const accountRemove: Command = {
     );
     // Secrets the keyring holds for it go too; a missing keyring is not a reason to fail.
     for (const purpose of ['password', 'oauth-refresh'] as const)
-      await keyringSecret(id, purpose, ctx.hooks?.keyring ?? osKeyring).delete!().catch(() => {});
+      await keyringSecret(id, purpose, ctx.hooks?.keyring).delete!().catch(() => {});
     ctx.out.result({ removed: true, id, kind: account?.kind }, () => `removed ${id}`);
     return EXIT.OK;
   },
