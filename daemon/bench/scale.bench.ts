@@ -33,6 +33,8 @@ const DAEMON_NODE_ARGS = process.env.TIDINGS_BENCH_DAEMON_NODE_ARGS ?? '';
  * How the daemon runs: the production form, the esbuild bundle (`dist/tidings.mjs`, built at the
  * start of the bench), or with TIDINGS_BENCH_FROM_SOURCE=1 the sources under tsx's loader.
  */
+/** A file to write each change's offset into the burst and its latency to, ms (one line each). */
+const DUMP = process.env.TIDINGS_BENCH_DUMP;
 /** Extra node flags for the fixture server process, e.g. `--cpu-prof` to see whether it keeps up. */
 const SERVER_NODE_ARGS = process.env.TIDINGS_BENCH_SERVER_NODE_ARGS ?? '';
 const FROM_SOURCE = process.env.TIDINGS_BENCH_FROM_SOURCE === '1';
@@ -124,6 +126,10 @@ interface RunResult {
   p99?: number;
   received?: number;
   sent?: number;
+  /** CPU seconds the daemon and the fixture server spent from the burst's start to its last signal. */
+  burstCpuSec?: number;
+  serverBurstCpuSec?: number;
+  benchBurstCpuSec?: number;
 }
 
 async function run(
@@ -225,15 +231,32 @@ async function run(
         for (const i of s.added) if (i.title && !arrived.has(i.title)) arrived.set(i.title, t);
       });
       await client.subscribe();
+      const cpu0 = procStat(pid).cpuSec;
+      const serverCpu0 = procStat(server.pid!).cpuSec;
+      const benchCpu0 = process.cpuUsage();
       server.stdin!.write(`${JSON.stringify({ burst: 1000, perSecond: 1000 })}\n`);
       const { adds } = JSON.parse((await serverOut.next()).value as string) as {
         adds: { token: string; at: number }[];
       };
       const end = now() + 15_000;
       while (arrived.size < adds.length && now() < end) await sleep(100);
+      if (DUMP)
+        writeFileSync(
+          DUMP,
+          adds
+            .map(
+              (a) =>
+                `${(a.at - adds[0]!.at).toFixed(1)} ${((arrived.get(a.token) ?? Number.NaN) - a.at).toFixed(1)}`,
+            )
+            .join('\n'),
+        );
       const lat = adds
         .flatMap((a) => (arrived.has(a.token) ? [arrived.get(a.token)! - a.at] : []))
         .sort((x, y) => x - y);
+      result.burstCpuSec = procStat(pid).cpuSec - cpu0;
+      result.serverBurstCpuSec = procStat(server.pid!).cpuSec - serverCpu0;
+      const benchCpu = process.cpuUsage(benchCpu0);
+      result.benchBurstCpuSec = (benchCpu.user + benchCpu.system) / 1e6;
       result.p50 = percentile(lat, 50);
       result.p99 = percentile(lat, 99);
       result.received = lat.length;
@@ -270,6 +293,10 @@ function report(r: RunResult, rssTarget?: number): void {
     console.log(
       `  change → IPC signal, burst of ${r.sent} changes at 1 000/s: ${r.received}/${r.sent} arrived, ` +
         `p50 ${r.p50?.toFixed(1)} ms, p99 ${r.p99?.toFixed(1)} ms (target p99 < 100 ms: ${verdict((r.p99 ?? Infinity) < 100 && r.received === r.sent)})`,
+    );
+  if (r.burstCpuSec !== undefined)
+    console.log(
+      `  CPU during the burst: daemon ${r.burstCpuSec.toFixed(2)} s (${((r.burstCpuSec / (r.sent || 1)) * 1000).toFixed(2)} ms per change), fixture server ${r.serverBurstCpuSec?.toFixed(2)} s, this bench's IPC client ${r.benchBurstCpuSec?.toFixed(2)} s`,
     );
 }
 

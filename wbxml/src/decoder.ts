@@ -179,7 +179,7 @@ class Decoder {
         }
         const node: WbxmlElement = { ns, tag, children: [] };
         if (cur === undefined) root = node;
-        else cur.children.push(node);
+        else addChild(cur, node);
         if ((t & TAG_CONTENT) !== 0) {
           stack.push(node);
           cur = node;
@@ -249,7 +249,7 @@ class Decoder {
           // on a Node Buffer that returns a view into the input.
           const data = new Uint8Array(len);
           data.set(b.subarray(start, start + len));
-          cur.children.push(data);
+          addChild(cur, data);
           pos = start + len;
           break;
         }
@@ -364,5 +364,14 @@ function appendText(el: WbxmlElement, s: string): void {
   const c: WbxmlNode[] = el.children;
   const last = c.length - 1;
   if (last >= 0 && typeof c[last] === 'string') c[last] = (c[last] as string) + s;
-  else c.push(s);
+  else addChild(el, s);
+}
+
+/**
+ * A first child gets an array of one slot: V8 gives an empty array 17 slots on its first push,
+ * and most elements of an EAS answer hold a single text.
+ */
+function addChild(el: WbxmlElement, node: WbxmlNode): void {
+  if (el.children.length === 0) (el as { children: WbxmlNode[] }).children = [node];
+  else el.children.push(node);
 }

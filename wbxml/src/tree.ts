@@ -18,6 +18,9 @@ export function isElement(node: WbxmlNode | undefined): node is WbxmlElement {
   return typeof node === 'object' && node !== null && !(node instanceof Uint8Array);
 }
 
+const UTF8_DECODER = new TextDecoder();
+const UTF8_ENCODER = new TextEncoder();
+
 type Child = WbxmlNode | number | bigint | null | undefined | false | readonly Child[];
 
 /**
@@ -26,24 +29,37 @@ type Child = WbxmlNode | number | bigint | null | undefined | false | readonly C
  * `el('AirSync', 'Collection', el('AirSync', 'SyncKey', key), withBody && el(...))`.
  */
 export function el(ns: string, tag: string, ...children: Child[]): WbxmlElement {
+  return build(ns, tag, children);
+}
+
+/** `children` is the caller's fresh rest array: kept as is when it needs no flattening. */
+function build(ns: string, tag: string, children: Child[]): WbxmlElement {
+  let plain = true;
+  for (let i = 0; i < children.length && plain; i++) {
+    const c = children[i];
+    plain = typeof c === 'string' || (typeof c === 'object' && c !== null && !Array.isArray(c));
+  }
+  if (plain) return { ns, tag, children: children as WbxmlNode[] };
   const out: WbxmlNode[] = [];
-  const push = (c: Child): void => {
-    if (c === null || c === undefined || c === false) return;
-    if (Array.isArray(c)) {
-      for (const x of c) push(x);
-    } else if (typeof c === 'number' || typeof c === 'bigint') {
-      out.push(String(c));
-    } else {
-      out.push(c as WbxmlNode);
-    }
-  };
-  for (const c of children) push(c);
+  for (let i = 0; i < children.length; i++) pushChild(out, children[i]);
   return { ns, tag, children: out };
+}
+
+/** Module-level, not a closure per call: a Sync request builds a dozen elements per change. */
+function pushChild(out: WbxmlNode[], c: Child): void {
+  if (c === null || c === undefined || c === false) return;
+  if (Array.isArray(c)) {
+    for (let i = 0; i < c.length; i++) pushChild(out, c[i]);
+  } else if (typeof c === 'number' || typeof c === 'bigint') {
+    out.push(String(c));
+  } else {
+    out.push(c as WbxmlNode);
+  }
 }
 
 /** A namespace-bound builder: `const as = ns('AirSync'); as('Sync', as('Collections'))`. */
 export function ns(namespace: string): (tag: string, ...children: Child[]) => WbxmlElement {
-  return (tag, ...children) => el(namespace, tag, ...children);
+  return (tag, ...children) => build(namespace, tag, children);
 }
 
 /** Child elements named `tag` (in `namespace` when given), in document order. */
@@ -82,7 +98,7 @@ export function textOf(element: WbxmlElement | undefined): string | undefined {
   let s = '';
   for (const c of element.children) {
     if (typeof c === 'string') s += c;
-    else if (c instanceof Uint8Array) s += new TextDecoder().decode(c);
+    else if (c instanceof Uint8Array) s += UTF8_DECODER.decode(c);
   }
   return s;
 }
@@ -108,7 +124,7 @@ export function bytes(
   const c = child(parent, tag, namespace);
   if (!c) return undefined;
   const parts = c.children.map((x) =>
-    x instanceof Uint8Array ? x : typeof x === 'string' ? new TextEncoder().encode(x) : new Uint8Array(0),
+    x instanceof Uint8Array ? x : typeof x === 'string' ? UTF8_ENCODER.encode(x) : new Uint8Array(0),
   );
   if (parts.length === 1) return parts[0];
   const len = parts.reduce((n, p) => n + p.length, 0);
