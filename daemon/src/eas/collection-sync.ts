@@ -36,15 +36,15 @@ function quiet(r: SyncCollectionResult): boolean {
 
 /**
  * Syncs one folder until the server has nothing more (MS-ASCMD 2.2.1.21), committing each round
- * through `commit` before the next request: follows MoreAvailable and keeps asking until an
- * answer carries no changes — SOGo reports Status 2 to the next Ping otherwise (issue #3).
+ * through `commit` (awaited) before the next request carries its key: follows MoreAvailable and
+ * keeps asking until an answer carries no changes — SOGo reports Status 2 to the next Ping otherwise (issue #3).
  * SyncKey "0" (or `baseline`, when a baseline was interrupted) collects nothing; an invalid key
  * (Status 3) starts a new baseline, so the recovery announces nothing.
  */
 export async function drain(
   conn: SyncConnection,
   folder: { id: string; collection: Collection; syncKey: string; baseline?: boolean },
-  commit: (round: SyncRound) => void,
+  commit: (round: SyncRound) => unknown,
   signal?: AbortSignal,
 ): Promise<void> {
   let key = folder.syncKey;
@@ -76,7 +76,7 @@ export async function drain(
     if (r.status !== 1) throw new EasStatusError('EAS_ERR_STATUS', `Sync: Status ${r.status}`, ctx);
     // MS-ASCMD 2.2.3.166.4: the answer to SyncKey 0 carries a key and no items, never "done".
     const done = key !== '0' && quiet(r);
-    commit({
+    await commit({
       fromKey: key,
       syncKey: r.syncKey,
       baseline,

@@ -1,4 +1,5 @@
 import type { ChangeSignal } from '../signal';
+import { CommitQueue } from './commit-queue';
 import { encodeValue } from './encode';
 import { StoreError } from './errors';
 import {
@@ -29,6 +30,16 @@ export class MemoryStore implements StateStore {
   readonly #keepIdsMs: number;
   readonly #now: () => number;
   #closed = false;
+  /** Same group-commit timing as the SQLite store, so watchers are tested against it. */
+  readonly #queue = new CommitQueue((batch) =>
+    batch.map(({ accountId, change }) => {
+      try {
+        return this.#apply(accountId, change);
+      } catch (err) {
+        return err as Error;
+      }
+    }),
+  );
 
   constructor(opts: RetentionOptions = {}) {
     this.#keepPayloadMs = opts.keepPayloadMs ?? DEFAULT_KEEP_PAYLOAD_MS;
@@ -37,12 +48,23 @@ export class MemoryStore implements StateStore {
   }
 
   get<T = unknown>(accountId: string, key: string): T | undefined {
+    if (this.#queue.holds(accountId)) this.#queue.flush();
     this.#open();
     const text = this.#kv.get(accountId)?.get(key);
     return text === undefined ? undefined : (JSON.parse(text) as T);
   }
 
   commit(accountId: string, change: StateChange): ChangeSignal[] {
+    this.#queue.flush();
+    return this.#apply(accountId, change);
+  }
+
+  commitSoon(accountId: string, change: StateChange): Promise<ChangeSignal[]> {
+    if (this.#closed) return Promise.reject(closedError());
+    return this.#queue.add(accountId, change);
+  }
+
+  #apply(accountId: string, change: StateChange): ChangeSignal[] {
     this.#open();
     // Encode everything before touching state: a bad value must leave nothing half-applied.
     const sets: [string, string | undefined][] = Object.entries(change.set ?? {}).map(([k, v]) => [
@@ -76,6 +98,7 @@ export class MemoryStore implements StateStore {
   }
 
   pending(limit = Number.POSITIVE_INFINITY): ChangeSignal[] {
+    this.#queue.flush();
     this.#open();
     const out: ChangeSignal[] = [];
     for (const row of this.#outbox.values()) {
@@ -95,12 +118,14 @@ export class MemoryStore implements StateStore {
   }
 
   deleteAccount(accountId: string): void {
+    this.#queue.flush();
     this.#open();
     this.#kv.delete(accountId);
     for (const [id, row] of this.#outbox) if (row.accountId === accountId) this.#outbox.delete(id);
   }
 
   recent(limit: number): ChangeSignal[] {
+    this.#queue.flush();
     this.#open();
     const rows = [...this.#outbox.values()].filter((r) => r.payload !== undefined);
     return rows.slice(Math.max(0, rows.length - limit)).map((r) => JSON.parse(r.payload as string));
@@ -117,10 +142,15 @@ export class MemoryStore implements StateStore {
   }
 
   close(): void {
+    if (!this.#closed) this.#queue.flush();
     this.#closed = true;
   }
 
   #open(): void {
-    if (this.#closed) throw new StoreError('STORE_ERR_CLOSED', 'the state store is closed');
+    if (this.#closed) throw closedError();
   }
+}
+
+function closedError(): StoreError {
+  return new StoreError('STORE_ERR_CLOSED', 'the state store is closed');
 }

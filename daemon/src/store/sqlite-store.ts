@@ -2,6 +2,7 @@ import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { ChangeSignal } from '../signal';
+import { type ApplyBatch, CommitQueue, type QueuedCommit } from './commit-queue';
 import { encodeValue } from './encode';
 import { StoreError, type StoreErrorCode } from './errors';
 import { MIGRATIONS } from './schema';
@@ -87,12 +88,9 @@ export class SqliteStore implements StateStore {
    */
   #acks: Ack[] = [];
   #ackTimer: NodeJS.Timeout | undefined;
-  readonly #commitTx: (
-    accountId: string,
-    sets: [string, string | undefined][],
-    change: StateChange,
-    acks: readonly Ack[],
-  ) => ChangeSignal[];
+  /** One transaction for a batch of commits (plus the acks waiting to ride along). */
+  readonly #commitTx: (batch: readonly Encoded[], acks: readonly Ack[]) => ChangeSignal[][];
+  readonly #queue: CommitQueue;
   readonly #ackTx: (acks: readonly Ack[]) => void;
 
   private constructor(db: Database.Database, opts: SqliteStoreOptions) {
@@ -106,20 +104,24 @@ export class SqliteStore implements StateStore {
       for (const a of acks) this.#stmt.ack.run(a.at, a.id);
     };
     this.#ackTx = db.transaction(writeAcks);
-    this.#commitTx = db.transaction((accountId, sets, change, acks) => {
-      writeAcks(acks);
+    const apply = ({ accountId, sets, change }: Encoded, now: number): ChangeSignal[] => {
       for (const [key, text] of sets) {
         if (text === undefined) this.#stmt.del.run(accountId, key);
         else this.#stmt.set.run(accountId, key, text);
       }
       for (const key of change.delete ?? []) this.#stmt.del.run(accountId, key);
-      const now = this.#now();
       const fresh: ChangeSignal[] = [];
       for (const s of change.signals ?? []) {
         if (this.#stmt.insert.run(s.id, accountId, JSON.stringify(s), now).changes === 1) fresh.push(s);
       }
       return fresh;
+    };
+    this.#commitTx = db.transaction((batch: readonly Encoded[], acks: readonly Ack[]) => {
+      writeAcks(acks);
+      const now = this.#now();
+      return batch.map((e) => apply(e, now));
     });
+    this.#queue = new CommitQueue(this.#applyBatch);
     const every = opts.syncEveryMs ?? DEFAULT_SYNC_EVERY_MS;
     if (every > 0) {
       this.#syncTimer = setInterval(() => this.#dirty && this.flush(), every);
@@ -169,6 +171,7 @@ export class SqliteStore implements StateStore {
   }
 
   get<T = unknown>(accountId: string, key: string): T | undefined {
+    if (this.#queue.holds(accountId)) this.#queue.flush();
     return this.#run(() => {
       const row = this.#stmt.get.get(accountId, key) as { value: string } | undefined;
       return row === undefined ? undefined : (JSON.parse(row.value) as T);
@@ -176,20 +179,44 @@ export class SqliteStore implements StateStore {
   }
 
   commit(accountId: string, change: StateChange): ChangeSignal[] {
-    const sets: [string, string | undefined][] = Object.entries(change.set ?? {}).map(([k, v]) => [
-      k,
-      encodeValue(accountId, k, v),
-    ]);
-    return this.#run(() => {
-      const fresh = this.#commitTx(accountId, sets, change, this.#acks);
+    this.#queue.flush();
+    const [fresh] = this.#applyBatch([{ accountId, change }]);
+    if (fresh instanceof Error) throw fresh;
+    return fresh as ChangeSignal[];
+  }
+
+  commitSoon(accountId: string, change: StateChange): Promise<ChangeSignal[]> {
+    if (!this.#db.open) return Promise.reject(closedError(this.path));
+    return this.#queue.add(accountId, change);
+  }
+
+  /** Encodes each commit (a bad value fails only its own), then writes all in one transaction. */
+  readonly #applyBatch: ApplyBatch = (batch) => {
+    const out: (ChangeSignal[] | Error)[] = new Array(batch.length);
+    const encoded: Encoded[] = [];
+    const at: number[] = [];
+    for (let i = 0; i < batch.length; i++) {
+      try {
+        encoded.push(encode(batch[i]!));
+        at.push(i);
+      } catch (err) {
+        out[i] = err as Error;
+      }
+    }
+    if (encoded.length === 0) return out;
+    const results = this.#run(() => {
+      const r = this.#commitTx(encoded, this.#acks);
       // Only once the transaction held: a failed one keeps the acks for the next try.
       this.#acks = [];
       this.#dirty = true;
-      return fresh;
+      return r;
     });
-  }
+    for (let k = 0; k < at.length; k++) out[at[k]!] = results[k]!;
+    return out;
+  };
 
   pending(limit?: number): ChangeSignal[] {
+    this.#queue.flush();
     return this.#run(() => {
       this.#writeAcks();
       return (this.#stmt.pending.all(limit ?? -1) as { payload: string }[]).map((r) => JSON.parse(r.payload));
@@ -231,6 +258,7 @@ export class SqliteStore implements StateStore {
   }
 
   deleteAccount(accountId: string): void {
+    this.#queue.flush();
     this.#run(() =>
       this.#db.transaction(() => {
         this.#stmt.deleteKv.run(accountId);
@@ -241,6 +269,7 @@ export class SqliteStore implements StateStore {
   }
 
   recent(limit: number): ChangeSignal[] {
+    this.#queue.flush();
     return this.#run(() =>
       (this.#stmt.recent.all(limit) as { payload: string }[]).reverse().map((r) => JSON.parse(r.payload)),
     );
@@ -266,6 +295,7 @@ export class SqliteStore implements StateStore {
    */
   flush(): void {
     if (!this.#db.open) return;
+    this.#queue.flush();
     try {
       this.#writeAcks();
       // PASSIVE copies every frame here (EXCLUSIVE: no other connection to wait for), with the
@@ -278,6 +308,8 @@ export class SqliteStore implements StateStore {
   }
 
   close(): void {
+    // Queued commits are written (and their callers answered) before the file closes.
+    if (this.#db.open) this.#queue.flush();
     clearInterval(this.#syncTimer);
     clearTimeout(this.#ackTimer);
     this.#ackTimer = undefined;
@@ -293,14 +325,32 @@ export class SqliteStore implements StateStore {
   }
 
   #run<T>(fn: () => T): T {
-    if (!this.#db.open)
-      throw new StoreError('STORE_ERR_CLOSED', 'the state store is closed', { path: this.path });
+    if (!this.#db.open) throw closedError(this.path);
     try {
       return fn();
     } catch (err) {
       throw toStoreError(err, this.path);
     }
   }
+}
+
+/** A commit with its values already JSON text. */
+interface Encoded {
+  accountId: string;
+  sets: [string, string | undefined][];
+  change: StateChange;
+}
+
+function encode({ accountId, change }: QueuedCommit): Encoded {
+  const sets: [string, string | undefined][] = Object.entries(change.set ?? {}).map(([k, v]) => [
+    k,
+    encodeValue(accountId, k, v),
+  ]);
+  return { accountId, sets, change };
+}
+
+function closedError(path: string): StoreError {
+  return new StoreError('STORE_ERR_CLOSED', 'the state store is closed', { path });
 }
 
 function prepare(db: Database.Database) {

@@ -23,6 +23,14 @@ export interface StateStore {
   get<T = unknown>(accountId: string, key: string): T | undefined;
   /** Returns the signals that were new (not duplicates), in order. */
   commit(accountId: string, change: StateChange): ChangeSignal[];
+  /**
+   * The same, as a group commit: every commitSoon of one event-loop turn is written by one
+   * transaction when the turn ends (store/commit-queue.ts). Resolves like commit() once that
+   * transaction holds, rejects with its error. Any other call that reads or writes what is
+   * queued (get of that account, commit, pending, recent, deleteAccount, close) writes the
+   * queue first, so writes keep the order of the calls.
+   */
+  commitSoon(accountId: string, change: StateChange): Promise<ChangeSignal[]>;
   /** Committed, not yet acknowledged signals, oldest first. */
   pending(limit?: number): ChangeSignal[];
   /**

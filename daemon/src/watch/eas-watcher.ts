@@ -500,7 +500,7 @@ class EasWatcher implements Watcher {
     await drain(
       client,
       { id: folder.id, collection, syncKey: from, baseline },
-      (round) => {
+      async (round) => {
         const s = folderSignal(
           this.accountId,
           { id: folder.id, name: folder.name, collection },
@@ -508,7 +508,8 @@ class EasWatcher implements Watcher {
           new Date(this.#clock.now()),
         );
         const unfinishedBaseline = round.baseline && !round.done;
-        const committed = this.#ctx.store.commit(this.accountId, {
+        // A group commit: the rounds that finish in the same turn share one transaction.
+        const committed = await this.#ctx.store.commitSoon(this.accountId, {
           set: {
             [K.syncKey(folder.id)]: round.syncKey,
             ...(unfinishedBaseline ? { [K.baselining(folder.id)]: true } : {}),

@@ -149,6 +149,58 @@ export function storeContract(name: string, factory: StoreFactory): void {
       expect(() => store.close()).not.toThrow();
     });
 
+    it('commitSoon writes a turn of commits together, each caller getting its own fresh signals', async () => {
+      const store = open();
+      store.commit('a', { signals: [mailSignal('a', 1)] });
+      const [a, b, dup] = await Promise.all([
+        store.commitSoon('a', { set: { syncKey: '2' }, signals: [mailSignal('a', 1), mailSignal('a', 2)] }),
+        store.commitSoon('b', { set: { syncKey: '9' }, signals: [mailSignal('b', 1)] }),
+        store.commitSoon('b', { signals: [mailSignal('b', 1)] }),
+      ]);
+      expect(a.map((s) => s.id)).toEqual(['a:inbox:2']);
+      expect(b.map((s) => s.id)).toEqual(['b:inbox:1']);
+      expect(dup).toEqual([]); // the same id twice in one batch is still announced once
+      expect([store.get('a', 'syncKey'), store.get('b', 'syncKey')]).toEqual(['2', '9']);
+      expect(store.pending().map((s) => s.id)).toEqual(['a:inbox:1', 'a:inbox:2', 'b:inbox:1']);
+    });
+
+    it('commitSoon is written before any later call that could see or overtake it', async () => {
+      const store = open();
+      const first = store.commitSoon('a', { set: { k: 1 }, signals: [mailSignal('a', 1)] });
+      // A read of the account, a plain commit and pending() each write the queue first.
+      expect(store.get('a', 'k')).toBe(1);
+      const second = store.commitSoon('a', { set: { k: 2 } });
+      store.commit('a', { set: { k: 3 } });
+      expect(store.get('a', 'k')).toBe(3);
+      const third = store.commitSoon('a', { signals: [mailSignal('a', 2)] });
+      expect(store.pending().map((s) => s.id)).toEqual(['a:inbox:1', 'a:inbox:2']);
+      // deleteAccount cannot be undone by a commit queued before it.
+      const fourth = store.commitSoon('a', { set: { k: 4 } });
+      store.deleteAccount('a');
+      expect(store.get('a', 'k')).toBeUndefined();
+      expect((await first).map((s) => s.id)).toEqual(['a:inbox:1']);
+      await Promise.all([second, third, fourth]);
+      // close() writes what is queued and answers the caller before the store goes.
+      const last = store.commitSoon('b', { signals: [mailSignal('b', 7)] });
+      store.close();
+      expect((await last).map((s) => s.id)).toEqual(['b:inbox:7']);
+      await expect(store.commitSoon('b', {})).rejects.toMatchObject({ code: 'STORE_ERR_CLOSED' });
+    });
+
+    it('commitSoon fails only the commit whose value is not JSON; the rest of the batch holds', async () => {
+      const store = open();
+      const cyclic: Record<string, unknown> = {};
+      cyclic.self = cyclic;
+      const [good, bad] = await Promise.allSettled([
+        store.commitSoon('a', { set: { k: 'ok' }, signals: [mailSignal('a', 1)] }),
+        store.commitSoon('b', { set: { k: cyclic }, signals: [mailSignal('b', 1)] }),
+      ]);
+      expect(good).toMatchObject({ status: 'fulfilled' });
+      expect(bad).toMatchObject({ status: 'rejected', reason: { code: 'STORE_ERR_VALUE' } });
+      expect(store.get('a', 'k')).toBe('ok');
+      expect(store.pending().map((s) => s.id)).toEqual(['a:inbox:1']);
+    });
+
     it('behaves like a simple model under random sequences of commits and acks', () => {
       fc.assert(
         fc.property(
