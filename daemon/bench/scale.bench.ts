@@ -13,7 +13,7 @@
  * memory never count against the daemon.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -33,6 +33,8 @@ const DAEMON_NODE_ARGS = process.env.TIDINGS_BENCH_DAEMON_NODE_ARGS ?? '';
  * How the daemon runs: the production form, the esbuild bundle (`dist/tidings.mjs`, built at the
  * start of the bench), or with TIDINGS_BENCH_FROM_SOURCE=1 the sources under tsx's loader.
  */
+/** A file for the daemon's stdout, e.g. with `--trace-gc-nvp` in TIDINGS_BENCH_DAEMON_NODE_ARGS. */
+const DAEMON_STDOUT = process.env.TIDINGS_BENCH_DAEMON_STDOUT;
 /** A file to write each change's offset into the burst and its latency to, ms (one line each). */
 const DUMP = process.env.TIDINGS_BENCH_DUMP;
 /** Extra node flags for the fixture server process, e.g. `--cpu-prof` to see whether it keeps up. */
@@ -182,7 +184,7 @@ async function run(
       {
         cwd: ROOT,
         env: { ...process.env, TIDINGS_BENCH_PW: PASSWORD },
-        stdio: ['ignore', 'ignore', 'inherit'],
+        stdio: ['ignore', DAEMON_STDOUT ? openSync(DAEMON_STDOUT, 'w') : 'ignore', 'inherit'],
       },
     );
     children.push(daemon);

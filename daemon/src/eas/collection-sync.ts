@@ -34,21 +34,36 @@ function quiet(r: SyncCollectionResult): boolean {
   return !r.moreAvailable && r.added.length === 0 && r.changed.length === 0 && r.removed.length === 0;
 }
 
+/** How a drain ended, for the caller to learn whether its server needs `confirm`. */
+export interface DrainResult {
+  /** The first answer carried no changes: the Ping that sent us here had nothing to report. */
+  firstQuiet: boolean;
+  /** The drain ended on an answer without changes (the server has seen us use its last key). */
+  confirmed: boolean;
+}
+
 /**
  * Syncs one folder until the server has nothing more (MS-ASCMD 2.2.1.21), committing each round
- * through `commit` (awaited) before the next request carries its key: follows MoreAvailable and
- * keeps asking until an answer carries no changes — SOGo reports Status 2 to the next Ping otherwise (issue #3).
- * SyncKey "0" (or `baseline`, when a baseline was interrupted) collects nothing; an invalid key
- * (Status 3) starts a new baseline, so the recovery announces nothing.
+ * through `commit` (awaited) before the next request carries its key; follows MoreAvailable.
+ * With `confirm` it keeps asking until an answer carries no changes: SOGo compares a Ping with
+ * the last key the client has *used*, so it reports Status 2 to the next Ping until one more Sync
+ * presents the new key (issue #3). Exchange and the fixture compare with the last key handed out,
+ * where that extra Sync is a wasted round trip per change, so it is off by default and the
+ * watcher turns it on when it sees the SOGo pattern (DrainResult).
+ * SyncKey "0" (or `baseline`, when a baseline was interrupted) collects nothing and is always
+ * confirmed; an invalid key (Status 3) starts a new baseline, so the recovery announces nothing.
  */
 export async function drain(
   conn: SyncConnection,
   folder: { id: string; collection: Collection; syncKey: string; baseline?: boolean },
   commit: (round: SyncRound) => unknown,
   signal?: AbortSignal,
-): Promise<void> {
+  opts: { confirm?: boolean } = {},
+): Promise<DrainResult> {
+  const confirm = opts.confirm ?? true;
   let key = folder.syncKey;
   let baseline = key === '0' || folder.baseline === true;
+  let firstQuiet = false;
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const [r] = await conn.sync([{ id: folder.id, collection: folder.collection, syncKey: key }], signal);
     if (!r)
@@ -75,7 +90,9 @@ export async function drain(
     }
     if (r.status !== 1) throw new EasStatusError('EAS_ERR_STATUS', `Sync: Status ${r.status}`, ctx);
     // MS-ASCMD 2.2.3.166.4: the answer to SyncKey 0 carries a key and no items, never "done".
-    const done = key !== '0' && quiet(r);
+    const isQuiet = key !== '0' && quiet(r);
+    if (round === 0) firstQuiet = isQuiet;
+    const done = isQuiet || (!confirm && !baseline && key !== '0' && !r.moreAvailable);
     await commit({
       fromKey: key,
       syncKey: r.syncKey,
@@ -86,6 +103,7 @@ export async function drain(
       removed: baseline ? [] : r.removed,
     });
     key = r.syncKey;
-    if (done) return;
+    if (done) return { firstQuiet, confirmed: isQuiet };
   }
+  return { firstQuiet, confirmed: false };
 }

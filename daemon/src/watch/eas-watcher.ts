@@ -118,6 +118,8 @@ const K = {
   folderSyncKey: 'eas.folderSyncKey',
   folders: 'eas.folders',
   maxFolders: 'eas.maxFolders',
+  /** Learned: the server needs a confirming Sync after changes (collection-sync.ts, SOGo). */
+  confirmSync: 'eas.confirmSync',
   syncKey: (folderId: string) => `eas.syncKey.${folderId}`,
   baselining: (folderId: string) => `eas.baselining.${folderId}`,
   heartbeat: (network: string) => `eas.heartbeat.${network}`,
@@ -171,6 +173,8 @@ class EasWatcher implements Watcher {
   #relearn = false;
   /** Set once a wipe order removed the account: nothing may reconnect it. */
   #wiped = false;
+  /** Folders whose last drain ended without a confirming Sync; made on first use (10 000 accounts). */
+  #unconfirmedSet: Set<string> | undefined;
 
   constructor(account: EasAccount, ctx: WatcherContext, deps: EasWatcherDeps) {
     this.accountId = ctx.accountId;
@@ -490,14 +494,22 @@ class EasWatcher implements Watcher {
   /**
    * Syncs one folder; every round is committed as the new SyncKey together with its signal in
    * one store commit (transactional outbox), then handed to the hub. An interrupted baseline is
-   * marked, so after a crash its remaining rounds are still not announced.
+   * marked, so after a crash its remaining rounds are still not announced. `afterPing`: the drain
+   * answers a Ping's Status 2, the only kind that can teach `confirmSync`.
    */
-  async #syncFolder(client: EasClient, folder: EasFolder, signal: AbortSignal): Promise<void> {
+  async #syncFolder(
+    client: EasClient,
+    folder: EasFolder,
+    signal: AbortSignal,
+    afterPing = false,
+  ): Promise<void> {
     const collection = collectionOf(folder.type);
     if (!collection) return;
     const from = this.#get<string>(K.syncKey(folder.id)) ?? '0';
     const baseline = this.#get<boolean>(K.baselining(folder.id)) === true;
-    await drain(
+    const confirm = this.#get<boolean>(K.confirmSync) === true;
+    const unconfirmed = this.#unconfirmedSet?.delete(folder.id) === true;
+    const result = await drain(
       client,
       { id: folder.id, collection, syncKey: from, baseline },
       async (round) => {
@@ -520,7 +532,21 @@ class EasWatcher implements Watcher {
         if (committed.length > 0) this.#ctx.publish(committed);
       },
       signal,
+      { confirm },
     );
+    if (!result.confirmed) {
+      this.#unconfirmedSet ??= new Set();
+      this.#unconfirmedSet.add(folder.id);
+    }
+    // The last drain stopped without presenting its new key, and the Ping that brought us here
+    // had nothing new: the server compares Pings with the last key *used* (SOGo). Confirm from now on.
+    if (afterPing && unconfirmed && result.firstQuiet && !confirm) {
+      this.#put({ [K.confirmSync]: true });
+      this.#ctx.log.info(
+        { folder: folder.id },
+        'server reports a synced folder as changed until the next Sync; confirming every Sync from now on',
+      );
+    }
   }
 
   #bounds(): HeartbeatBounds {
@@ -562,6 +588,8 @@ class EasWatcher implements Watcher {
     const client = await this.#connect(signal);
     const folders = await this.#folderSync(client, signal);
     const s: Session = { client, folders, watched: [], listed: [], pinged: [], sentKey: '', cuts: 0 };
+    // What the last session left unconfirmed says nothing about this one's first Ping.
+    this.#unconfirmedSet = undefined;
     watch(s, this.#watched(folders));
     this.#set('syncing', { detail: `Syncing ${s.watched.length} folders`, folders: s.listed });
     // Catch up on what changed while we were away: announced once (baseline for new folders).
@@ -621,7 +649,7 @@ class EasWatcher implements Watcher {
         this.#set('syncing', { detail: `Changes in ${r.changed.length} folder(s)`, folders: s.listed });
         for (const id of r.changed) {
           const f = s.watched.find((w) => w.id === id);
-          if (f) await this.#syncFolder(s.client, f, signal);
+          if (f) await this.#syncFolder(s.client, f, signal, true);
         }
         return;
       }

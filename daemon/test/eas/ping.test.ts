@@ -34,17 +34,43 @@ describe('Ping statuses (MS-ASCMD 2.2.3.177.11) and heartbeat learning', () => {
     expect(stored?.good).toBeGreaterThanOrEqual(720);
   });
 
-  it('Status 2: a light Sync of the listed folder, then the empty-Ping shortcut', async () => {
+  it('Status 2: one light Sync of the listed folder, then the empty-Ping shortcut', async () => {
     h = await harness();
     await pingParked(h);
+    const syncsBefore = sent(h, 'Sync').length;
     h.server.addMail('alice', { subject: 'x', from: 'a@b' });
     await waitFor(() => h?.signals[0], 'signal');
     await waitFor(() => h && h.server.parkedPings > 0 && sent(h, 'Ping').length === 2, 'second Ping');
     expect(sent(h, 'Ping')[1]?.body).toBeUndefined();
-    const syncs = sent(h, 'Sync').slice(-2);
-    expect(
-      syncs.every((r) => text(child(child(r.body, 'Collections'), 'Collection'), 'CollectionId') === '2'),
-    ).toBe(true);
+    // One Sync, no confirming one: this server's Ping compares with the key it handed out.
+    const syncs = sent(h, 'Sync').slice(syncsBefore);
+    expect(syncs.map((r) => text(child(child(r.body, 'Collections'), 'Collection'), 'CollectionId'))).toEqual(
+      ['2'],
+    );
+    expect(h.store.get('work', 'eas.confirmSync')).toBeUndefined();
+  });
+
+  it('a server whose Ping compares with the last key used (SOGo) is learned: a confirming Sync from then on', async () => {
+    h = await harness({ server: { pingComparesUsedKey: true } });
+    await pingParked(h);
+    const syncIds = () =>
+      sent(h!, 'Sync').map((r) => text(child(child(r.body, 'Collections'), 'Collection'), 'CollectionId'));
+    let from = syncIds().length;
+    h.server.addMail('alice', { subject: 'first', from: 'a@b' });
+    await waitFor(() => h?.signals[0], 'first signal');
+    // The next Ping still sees the folder changed; its Sync finds nothing and teaches the watcher.
+    await waitFor(() => h?.store.get('work', 'eas.confirmSync') === true, 'confirmSync learned');
+    await waitFor(() => h && h.server.parkedPings > 0, 'Ping parked again');
+    expect(syncIds().slice(from)).toEqual(['2', '2']);
+    expect(h.signals).toHaveLength(1);
+    from = syncIds().length;
+    const pings = sent(h, 'Ping').length;
+    h.server.addMail('alice', { subject: 'second', from: 'a@b' });
+    await waitFor(() => h?.signals[1], 'second signal');
+    await waitFor(() => h && h.server.parkedPings > 0 && sent(h, 'Ping').length === pings + 1, 'one Ping');
+    // Now the change and its confirmation, and the Ping that follows stays parked.
+    expect(syncIds().slice(from)).toEqual(['2', '2']);
+    expect(h.signals.map((s) => s.added.map((i) => i.title))).toEqual([['first'], ['second']]);
   });
 
   it('Status 3 on an empty Ping: resends the full request', async () => {

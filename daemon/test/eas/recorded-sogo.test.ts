@@ -238,11 +238,15 @@ describe('(c) the EAS watcher replayed against the recording', () => {
       auth: { type: 'basic', secret: { env: 'TIDINGS_TEST_UNUSED' } },
       heartbeat: { initial: 60, min: 60, max: 60 },
     });
+    // SOGo needs a confirming Sync after each change (collection-sync.ts), which a watcher learns
+    // at its first change (eas-watcher.test.ts); the recording is of one that had learned it.
+    const store = new MemoryStore();
+    store.commit(account.id, { set: { 'eas.confirmSync': true } });
     const watcher = createEasWatcher(
       account,
       {
         accountId: account.id,
-        store: new MemoryStore(),
+        store,
         log: pino({ level: 'silent' }),
         secret: { get: async () => 'not-the-real-password' },
         publish: (s) => published.push(...s),

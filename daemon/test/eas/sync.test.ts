@@ -15,7 +15,7 @@ async function open(...args: Parameters<typeof harness>): Promise<Harness> {
 }
 
 describe('Sync (MS-ASCMD 2.2.1.21) and FolderSync', () => {
-  it('follows MoreAvailable in small windows and keeps syncing until no changes; a signal per round', async () => {
+  it('follows MoreAvailable in small windows until the server has no more; a signal per round', async () => {
     const h = await open();
     await pingParked(h);
     const before = sent(h, 'Sync').length;
@@ -27,7 +27,9 @@ describe('Sync (MS-ASCMD 2.2.1.21) and FolderSync', () => {
     expect(h.signals.map((s) => s.added.length)).toEqual([25, 25, 10]);
     expect(new Set(h.signals.flatMap((s) => s.added.map((i) => i.title))).size).toBe(60);
     const rounds = sent(h, 'Sync').slice(before);
-    expect(rounds.length).toBe(4); // 25 + 25 + 10 + the empty answer that ends the burst
+    // 25 + 25 + 10: the answer without MoreAvailable ends the burst (no confirming Sync: this
+    // server's Ping compares with the key it handed out; ping.test.ts covers SOGo's kind).
+    expect(rounds.length).toBe(3);
     const coll = path(rounds[0]?.body, 'Collections', 'Collection');
     expect(int(coll, 'WindowSize')).toBe(25);
     expect(int(path(coll, 'Options', 'BodyPreference'), 'TruncationSize')).toBe(200);

@@ -210,6 +210,9 @@ describe.skipIf(unreachable !== undefined && !inCi)('EAS engine against SOGo (re
     expect(s.added[0]!.from).toContain(from.name);
     expect(s.added[0]!.preview).toContain('The numbers are in.');
     expect(run.signals.filter((x) => x.at >= t0)).toHaveLength(1);
+    // SOGo's Ping reported the folder again until a Sync presented the new key; the watcher
+    // learned that from this first change (collection-sync.ts, docs/interop.md item 5).
+    expect(run.store.get('sogo-alice', 'eas.confirmSync')).toBe(true);
     appended = { subject, id: s.added[0]!.id };
   });
 
