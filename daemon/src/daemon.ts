@@ -321,9 +321,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     const json = JSON.stringify(h);
     const accounts: AccountSummary[] = [];
     const removed: string[] = [];
-    const configured = new Set(changedAccounts.size ? config.accounts.map((a) => a.id) : []);
     for (const id of changedAccounts) {
-      if (configured.has(id)) accounts.push(summary(id));
+      // A running watcher answers at once; only a disabled or removed account costs a search.
+      if (running.has(id) || config.accounts.some((a) => a.id === id)) accounts.push(summary(id));
       else removed.push(id);
     }
     changedAccounts.clear();

@@ -192,18 +192,15 @@ export class SqliteStore implements StateStore {
 
   /** Encodes each commit (a bad value fails only its own), then writes all in one transaction. */
   readonly #applyBatch: ApplyBatch = (batch) => {
-    const out: (ChangeSignal[] | Error)[] = new Array(batch.length);
-    const encoded: Encoded[] = [];
-    const at: number[] = [];
-    for (let i = 0; i < batch.length; i++) {
+    const prepared = batch.map((q): Encoded | Error => {
       try {
-        encoded.push(encode(batch[i]!));
-        at.push(i);
+        return encode(q);
       } catch (err) {
-        out[i] = err as Error;
+        return err as Error;
       }
-    }
-    if (encoded.length === 0) return out;
+    });
+    const encoded = prepared.filter((p): p is Encoded => !(p instanceof Error));
+    if (encoded.length === 0) return prepared as Error[];
     const results = this.#run(() => {
       const r = this.#commitTx(encoded, this.#acks);
       // Only once the transaction held: a failed one keeps the acks for the next try.
@@ -211,8 +208,8 @@ export class SqliteStore implements StateStore {
       this.#dirty = true;
       return r;
     });
-    for (let k = 0; k < at.length; k++) out[at[k]!] = results[k]!;
-    return out;
+    let k = 0;
+    return prepared.map((p) => (p instanceof Error ? p : results[k++]!));
   };
 
   pending(limit?: number): ChangeSignal[] {

@@ -175,6 +175,8 @@ class EasWatcher implements Watcher {
   #wiped = false;
   /** Folders whose last drain ended without a confirming Sync; made on first use (10 000 accounts). */
   #unconfirmedSet: Set<string> | undefined;
+  /** K.confirmSync, read once per session rather than from the store on every change. */
+  #confirmSync = false;
 
   constructor(account: EasAccount, ctx: WatcherContext, deps: EasWatcherDeps) {
     this.accountId = ctx.accountId;
@@ -507,7 +509,7 @@ class EasWatcher implements Watcher {
     if (!collection) return;
     const from = this.#get<string>(K.syncKey(folder.id)) ?? '0';
     const baseline = this.#get<boolean>(K.baselining(folder.id)) === true;
-    const confirm = this.#get<boolean>(K.confirmSync) === true;
+    const confirm = this.#confirmSync;
     const unconfirmed = this.#unconfirmedSet?.delete(folder.id) === true;
     const result = await drain(
       client,
@@ -541,6 +543,7 @@ class EasWatcher implements Watcher {
     // The last drain stopped without presenting its new key, and the Ping that brought us here
     // had nothing new: the server compares Pings with the last key *used* (SOGo). Confirm from now on.
     if (afterPing && unconfirmed && result.firstQuiet && !confirm) {
+      this.#confirmSync = true;
       this.#put({ [K.confirmSync]: true });
       this.#ctx.log.info(
         { folder: folder.id },
@@ -590,6 +593,7 @@ class EasWatcher implements Watcher {
     const s: Session = { client, folders, watched: [], listed: [], pinged: [], sentKey: '', cuts: 0 };
     // What the last session left unconfirmed says nothing about this one's first Ping.
     this.#unconfirmedSet = undefined;
+    this.#confirmSync = this.#get<boolean>(K.confirmSync) === true;
     watch(s, this.#watched(folders));
     this.#set('syncing', { detail: `Syncing ${s.watched.length} folders`, folders: s.listed });
     // Catch up on what changed while we were away: announced once (baseline for new folders).

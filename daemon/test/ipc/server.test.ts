@@ -56,6 +56,18 @@ async function subscribe(c: RawClient, id = 1): Promise<WireFrame> {
   return snapshot;
 }
 
+/** A subscribed client that stops reading (until a test resumes it), with the server's connection and sink for it. */
+async function stalledSubscriber(opts: Omit<Parameters<typeof start>[0] & object, 'subscribers'>) {
+  const subscribers: Connection[] = [];
+  const server = await start({ ...opts, subscribers });
+  const c = raw(server);
+  await hello(c);
+  await subscribe(c);
+  c.socket.pause();
+  const conn = subscribers[0]!;
+  return { server, c, conn, sink: conn.asSink() };
+}
+
 describe('IPC server: hello, step by step', () => {
   it('answers hello with the protocol and daemon version, then serves calls', async () => {
     const server = await start();
@@ -143,22 +155,14 @@ describe('IPC server: malformed frames', () => {
 
 describe('IPC server: a client that never reads', () => {
   it('says busy past the high-water mark (bounded memory), then drops the client that stays stuck', async () => {
-    const subscribers: Connection[] = [];
     let left!: () => void;
     const dropped = new Promise<void>((resolve) => {
       left = resolve;
     });
-    const server = await start({
-      subscribers,
+    const { server, conn, sink } = await stalledSubscriber({
       limits: { highWaterBytes: 16 * 1024, stuckMs: 300 },
       onClientClose: () => left(),
     });
-    const c = raw(server);
-    await hello(c);
-    await subscribe(c);
-    c.socket.pause(); // never read again
-    const conn = subscribers[0]!;
-    const sink = conn.asSink();
     // As the hub does: deliver until the sink says busy, then wait for a drain that never comes.
     let i = 0;
     while (sink.deliver(sampleSignal(i))) {
@@ -173,21 +177,13 @@ describe('IPC server: a client that never reads', () => {
   });
 
   it('drops at once a client whose unsent bytes pass the hard limit when a caller ignores busy', async () => {
-    const subscribers: Connection[] = [];
     let gone = false;
-    const server = await start({
-      subscribers,
+    const { server, conn, sink } = await stalledSubscriber({
       limits: { highWaterBytes: 16 * 1024, hardLimitBytes: 64 * 1024, stuckMs: 60_000 },
       onClientClose: () => {
         gone = true;
       },
     });
-    const c = raw(server);
-    await hello(c);
-    await subscribe(c);
-    c.socket.pause();
-    const conn = subscribers[0]!;
-    const sink = conn.asSink();
     let maxUnsent = 0;
     for (let i = 0; !gone; i++) {
       sink.deliver(sampleSignal(i));
@@ -201,15 +197,11 @@ describe('IPC server: a client that never reads', () => {
   it('still sends a signal offered while a large status delta fills the socket', async () => {
     // The hub cannot know a status broadcast filled the socket: a signal it offers then must be
     // taken (and the answer be "busy"), not refused and lost.
-    const subscribers: Connection[] = [];
-    const server = await start({ subscribers, limits: { highWaterBytes: 16 * 1024, stuckMs: 60_000 } });
-    const c = raw(server);
-    await hello(c);
-    await subscribe(c);
-    c.socket.pause();
+    const { server, c, sink } = await stalledSubscriber({
+      limits: { highWaterBytes: 16 * 1024, stuckMs: 60_000 },
+    });
     const big = { ...sampleAccount('a'), name: 'x'.repeat(2 * 1024 * 1024) };
     server.broadcastStatusDelta({ accounts: [big] });
-    const sink = subscribers[0]!.asSink();
     expect(sink.deliver(sampleSignal(1))).toBe(false);
     c.socket.resume();
     expect((await c.next()).method).toBe('status.changed');
@@ -217,13 +209,9 @@ describe('IPC server: a client that never reads', () => {
   });
 
   it('resumes delivery through onDrain when a busy client catches up', async () => {
-    const subscribers: Connection[] = [];
-    const server = await start({ subscribers, limits: { highWaterBytes: 16 * 1024, stuckMs: 60_000 } });
-    const c = raw(server);
-    await hello(c);
-    await subscribe(c);
-    c.socket.pause();
-    const sink = subscribers[0]!.asSink();
+    const { c, sink } = await stalledSubscriber({
+      limits: { highWaterBytes: 16 * 1024, stuckMs: 60_000 },
+    });
     const resumed = new Promise<void>((resolve) => sink.onDrain?.(resolve));
     let i = 0;
     while (sink.deliver(sampleSignal(i))) i++;
@@ -235,13 +223,9 @@ describe('IPC server: a client that never reads', () => {
 
 describe('IPC server: notifications', () => {
   it('after a drain sends the held signals, then the status deltas held meanwhile merged into one', async () => {
-    const subscribers: Connection[] = [];
-    const server = await start({ subscribers, limits: { highWaterBytes: 16 * 1024, stuckMs: 60_000 } });
-    const c = raw(server);
-    await hello(c);
-    await subscribe(c);
-    c.socket.pause();
-    const sink = subscribers[0]!.asSink();
+    const { server, c, sink } = await stalledSubscriber({
+      limits: { highWaterBytes: 16 * 1024, stuckMs: 60_000 },
+    });
     let i = 0;
     while (sink.deliver(sampleSignal(i))) i++;
     // Busy: merged per account, the last state of each wins, removals kept.

@@ -41,6 +41,17 @@ afterEach(async () => {
   for (const c of closers.splice(0)) await c();
 });
 
+/** A server and a plain Agent to it, both closed after the test. */
+async function direct(handler?: Parameters<typeof server>[0]): Promise<{ url: string; agent: Agent }> {
+  const s = await server(handler);
+  const agent = new Agent();
+  closers.push(
+    () => agent.close(),
+    async () => s.srv.close(),
+  );
+  return { url: s.url, agent };
+}
+
 const own = () => ownConnectionOptions(createDispatcher({ shared: true }))!;
 const text = (b: Uint8Array) => Buffer.from(b).toString();
 
@@ -132,16 +143,13 @@ describe('AccountDispatcher', () => {
 
 describe('exchange', () => {
   it('buffers a body that arrives in many chunks and reads repeated headers', async () => {
-    const s = await server((_req, res) => {
+    const { url, agent } = await direct((_req, res) => {
       res.setHeader('x-twice', ['a', 'b']);
       res.setHeader('Retry-After', '7');
       for (let i = 0; i < 50; i++) res.write(Buffer.alloc(1000, i));
       res.end();
     });
-    closers.push(async () => s.srv.close());
-    const agent = new Agent();
-    closers.push(() => agent.close());
-    const r = await exchange(agent, new URL(`${s.url}/big`), { method: 'GET', headers: {} });
+    const r = await exchange(agent, new URL(`${url}/big`), { method: 'GET', headers: {} });
     expect(r.statusCode).toBe(200);
     expect(r.body.length).toBe(50_000);
     expect(r.body[49_999]).toBe(49);
@@ -151,58 +159,38 @@ describe('exchange', () => {
 
   it('sends Content-Length 0 for a POST without a body', async () => {
     let seen: string | undefined;
-    const s = await server((req, res) => {
+    const { url, agent } = await direct((req, res) => {
       seen = req.headers['content-length'];
       res.end();
     });
-    const agent = new Agent();
-    closers.push(
-      () => agent.close(),
-      async () => s.srv.close(),
-    );
-    await exchange(agent, new URL(s.url), { method: 'POST', headers: {}, body: Buffer.alloc(0) });
+    await exchange(agent, new URL(url), { method: 'POST', headers: {}, body: Buffer.alloc(0) });
     expect(seen).toBe('0');
   });
 
   it('rejects with the signal reason when aborted before or while the answer is awaited', async () => {
-    const s = await server(() => {});
-    const agent = new Agent();
-    closers.push(
-      () => agent.close(),
-      async () => s.srv.close(),
-    );
+    const { url, agent } = await direct(() => {});
     const early = new AbortController();
     early.abort(new Error('stopped early'));
     await expect(
-      exchange(agent, new URL(s.url), { method: 'GET', headers: {}, signal: early.signal }),
+      exchange(agent, new URL(url), { method: 'GET', headers: {}, signal: early.signal }),
     ).rejects.toThrow('stopped early');
     const late = new AbortController();
-    const p = exchange(agent, new URL(s.url), { method: 'GET', headers: {}, signal: late.signal });
+    const p = exchange(agent, new URL(url), { method: 'GET', headers: {}, signal: late.signal });
     setTimeout(() => late.abort(new Error('stopped late')), 30);
     await expect(p).rejects.toThrow('stopped late');
   });
 
   it("reports undici's headers timeout", async () => {
-    const s = await server(() => {});
-    const agent = new Agent();
-    closers.push(
-      () => agent.close(),
-      async () => s.srv.close(),
-    );
+    const { url, agent } = await direct(() => {});
     await expect(
-      exchange(agent, new URL(s.url), { method: 'GET', headers: {}, headersTimeout: 100 }),
+      exchange(agent, new URL(url), { method: 'GET', headers: {}, headersTimeout: 100 }),
     ).rejects.toMatchObject({ code: 'UND_ERR_HEADERS_TIMEOUT' });
   });
 
   it('adds one abort listener per signal, not one per request, and it still aborts what is in flight', async () => {
-    const s = await server((req, res) => {
+    const { url, agent } = await direct((req, res) => {
       if (req.url !== '/hang') res.end(req.url);
     });
-    const agent = new Agent();
-    closers.push(
-      () => agent.close(),
-      async () => s.srv.close(),
-    );
     const ctl = new AbortController();
     let added = 0;
     let removed = 0;
@@ -217,9 +205,9 @@ describe('exchange', () => {
       return rm(...a);
     }) as typeof rm;
     for (let i = 0; i < 5; i++)
-      await exchange(agent, new URL(s.url), { method: 'GET', headers: {}, signal: ctl.signal });
+      await exchange(agent, new URL(url), { method: 'GET', headers: {}, signal: ctl.signal });
     expect([added, removed]).toEqual([1, 0]);
-    const parked = exchange(agent, new URL(`${s.url}/hang`), {
+    const parked = exchange(agent, new URL(`${url}/hang`), {
       method: 'GET',
       headers: {},
       signal: ctl.signal,
