@@ -9,11 +9,13 @@
  * (runs binaries from its vendor directory). Dynamic `import()`s become their own chunks, so a
  * daemon without DAV accounts never loads the DAV watcher or ical.js (watch/dav-lazy.ts).
  */
-import { realpathSync, rmSync } from 'node:fs';
+import { readFileSync, realpathSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { build, type Plugin } from 'esbuild';
 
 const ROOT = join(import.meta.dirname, '..');
+const require = createRequire(import.meta.url);
 const OUT = join(ROOT, 'dist');
 
 /**
@@ -94,6 +96,51 @@ const undiciSlim: Plugin = {
   },
 };
 
+/**
+ * pino loads worker_threads at start for two things the daemon does not use: transports
+ * (thread-stream runs them in a worker) and `isMainThread`, which only decides whether an
+ * asynchronous destination is flushed at exit — the daemon's destination is synchronous
+ * (log.ts). worker_threads is ~0.4 MB of RSS (issue 5). So thread-stream is required on the
+ * first transport only, and pino's tools read `isMainThread` as true: the bundle never runs pino
+ * inside a worker.
+ */
+const LAZY_THREAD_STREAM = `'use strict'
+let real
+module.exports = function ThreadStream (opts) {
+  real ??= require('thread-stream-real')
+  return new real(opts)
+}
+`;
+
+const pinoNoWorker: Plugin = {
+  name: 'pino-no-worker',
+  setup(b) {
+    const pinoLib = realpathSync(join(ROOT, 'node_modules', 'pino', 'lib'));
+    b.onResolve({ filter: /^thread-stream$/ }, (a) =>
+      a.resolveDir === pinoLib
+        ? { path: 'lazy-thread-stream', namespace: 'pino-lazy-thread-stream' }
+        : undefined,
+    );
+    b.onResolve({ filter: /^thread-stream-real$/, namespace: 'pino-lazy-thread-stream' }, () => ({
+      path: require.resolve('thread-stream', { paths: [pinoLib] }),
+    }));
+    b.onLoad({ filter: /.*/, namespace: 'pino-lazy-thread-stream' }, () => ({
+      contents: LAZY_THREAD_STREAM,
+      loader: 'js',
+      resolveDir: pinoLib,
+    }));
+    const tools = join(pinoLib, 'tools.js');
+    b.onLoad({ filter: /[\\/]pino[\\/]lib[\\/]tools\.js$/ }, (a) => {
+      if (a.path !== tools) return undefined;
+      const source = readFileSync(tools, 'utf8');
+      const from = "const { isMainThread } = require('worker_threads')";
+      // Fail the build rather than ship a bundle that loads worker_threads after a pino update.
+      if (!source.includes(from)) throw new Error(`pino-no-worker: ${tools} no longer has: ${from}`);
+      return { contents: source.replace(from, 'const isMainThread = true'), loader: 'js' };
+    });
+  },
+};
+
 export async function buildDaemon(opts: { quiet?: boolean } = {}): Promise<string> {
   rmSync(OUT, { recursive: true, force: true });
   const result = await build({
@@ -109,7 +156,7 @@ export async function buildDaemon(opts: { quiet?: boolean } = {}): Promise<strin
     target: 'node20.11',
     // pino-pretty: loaded at run time only when a person watches the log on a terminal.
     external: ['better-sqlite3', '@napi-rs/keyring', 'node-notifier', 'pino-pretty'],
-    plugins: [undiciSlim],
+    plugins: [undiciSlim, pinoNoWorker],
     // CommonJS dependencies bundled into ESM still call require() for Node built-ins.
     banner: {
       js: "import { createRequire as __tidingsCreateRequire } from 'node:module'; const require = __tidingsCreateRequire(import.meta.url);",

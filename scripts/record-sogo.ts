@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { decode, int } from '@tidings/wbxml';
 import pino from 'pino';
 import { Agent } from 'undici';
-import { EasAccount } from '../daemon/src/config/account';
+import { easAccountSchema } from '../daemon/src/config/account';
 import type { ChangeSignal } from '../daemon/src/signal';
 import { MemoryStore } from '../daemon/src/store/memory-store';
 import { createEasWatcher } from '../daemon/src/watch/eas-watcher';
@@ -99,7 +99,7 @@ async function main(): Promise<void> {
   });
   const dispatcher = new Agent({ connections: 4 }).compose(recorder.interceptor);
   const signals: ChangeSignal[] = [];
-  const account = EasAccount.parse({
+  const account = easAccountSchema().parse({
     id: SESSION.accountId,
     kind: 'exchange',
     email: alice.email,

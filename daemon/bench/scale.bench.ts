@@ -7,7 +7,7 @@
  * `--quick` only the 3- and 1 000-account runs; `--accounts N` one run of N accounts.
  *
  * The daemon runs as the service units run it: the bundle, with the units' node flags
- * (DAEMON_NODE_FLAGS, young-generation.ts).
+ * (DAEMON_NODE_FLAGS, v8-tuning.ts).
  *
  * The same file is also the fixture server's process (`--role server`), so the server's CPU and
  * memory never count against the daemon.
@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { buildDaemon } from '../../scripts/build-daemon';
 import { connect, type IpcClient } from '../src/ipc/client';
-import { DAEMON_NODE_FLAGS } from '../src/young-generation';
+import { DAEMON_NODE_FLAGS } from '../src/v8-tuning';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const PASSWORD = 'bench-password';

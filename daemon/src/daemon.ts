@@ -7,7 +7,7 @@ import type { Account } from './config/account';
 import { diffAccounts } from './config/diff';
 import { ConfigError } from './config/errors';
 import { loadConfig } from './config/load';
-import { Config } from './config/schema';
+import { type Config, configSchema } from './config/schema';
 import { addAccountToFile, editAccounts, editNotifications, removeAccountFromFile } from './config/write';
 import { DEMO_ACCOUNT_ID, type Demo, startDemo } from './demo/demo';
 import { createHub, type HubSettings, type TidingsHub } from './hub/hub';
@@ -35,7 +35,7 @@ import { createDispatcher } from './net/dispatcher';
 import { SqliteStore } from './store/sqlite-store';
 import type { StateStore } from './store/types';
 import { VERSION } from './version';
-import { sizeYoungGeneration } from './young-generation';
+import { tuneV8 } from './v8-tuning';
 import { lazyDavWatcher } from './watch/dav-lazy';
 import { createEasWatcher } from './watch/eas-watcher';
 import { startWakeMonitor, type WakeMonitorOptions } from './watch/wake-monitor';
@@ -198,7 +198,7 @@ function notificationSettings(c: Config): NotificationsSettings {
 
 /** The demo's config: no file, the demo account, defaults for everything else. */
 function demoConfig(account: Account): Config {
-  return Config.parse({ accounts: [account] });
+  return configSchema().parse({ accounts: [account] });
 }
 
 /**
@@ -227,7 +227,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     );
   }
   if (!opts.logLevelOverride) log.level = config.logLevel;
-  sizeYoungGeneration(config.accounts.length);
+  tuneV8(config.accounts.length);
 
   const store: StateStore = SqliteStore.open({ path: join(opts.stateDir, 'state.db') });
   // The demo's sync state is as ephemeral as its in-memory server: a killed demo's leftovers go
@@ -441,7 +441,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       throw err;
     }
     await apply(next);
-    sizeYoungGeneration(next.accounts.length);
+    tuneV8(next.accounts.length);
     return { accounts: next.accounts.length };
   }
 

@@ -10,7 +10,7 @@ export * from './ipc/protocol';
 export { ConfigError, type ConfigErrorCode } from './config/errors';
 export { loadConfig, parseConfig } from './config/load';
 export { configDir, resolveConfigPath, stateDir } from './config/paths';
-export { Config } from './config/schema';
+export { type Config, configSchema } from './config/schema';
 export { createLogger } from './log';
 export type { ChangeSignal, ItemSummary } from './signal';
 export { VERSION } from './version';

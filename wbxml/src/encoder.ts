@@ -30,7 +30,8 @@ const { pageTokens } = codepages;
 const { encodeUtf8Into } = utf8;
 const textEncoder = new TextEncoder();
 
-const SCRATCH_INITIAL = 64 * 1024;
+// Small to start: every request the daemon sends is under 1 KB, and the writer doubles it as needed.
+const SCRATCH_INITIAL = 4 * 1024;
 /** Documents up to this size go through the kept scratch buffer. */
 const SCRATCH_LIMIT = 1024 * 1024;
 let scratch: Uint8Array = new Uint8Array(SCRATCH_INITIAL);

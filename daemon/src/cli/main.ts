@@ -1,5 +1,4 @@
 import './v8-flags';
-import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { ConfigError } from '../config/errors';
 import { IpcError } from '../ipc/errors';
@@ -97,8 +96,12 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   }
 }
 
-/** Asks on the terminal; with `secret`, typed characters are not echoed. */
-function terminalAsk(question: string, opts: { secret?: boolean } = {}): Promise<string> {
+/**
+ * Asks on the terminal; with `secret`, typed characters are not echoed. readline is imported
+ * here, not at the top: the daemon, which never asks, then does not load it (issue 5, RSS).
+ */
+async function terminalAsk(question: string, opts: { secret?: boolean } = {}): Promise<string> {
+  const { createInterface } = await import('node:readline');
   return new Promise((resolve) => {
     const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
     if (opts.secret) {

@@ -1,107 +1,118 @@
 import * as z from 'zod';
+import { lazySchema } from './lazy-schema';
 
 /**
  * Account entries of the config file. Secrets are never stored here: `secret` says where to
  * fetch one (OS keyring, a command as mbsync/aerc's PassCmd, or an environment variable).
  */
-export const SecretRef = z.union([
-  z.object({ keyring: z.literal(true) }).strict(),
-  z.object({ command: z.string().min(1) }).strict(),
-  z.object({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/) }).strict(),
-]);
-export type SecretRef = z.infer<typeof SecretRef>;
+export const secretRefSchema = lazySchema(() =>
+  z.union([
+    z.object({ keyring: z.literal(true) }).strict(),
+    z.object({ command: z.string().min(1) }).strict(),
+    z.object({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/) }).strict(),
+  ]),
+);
+export type SecretRef = z.infer<ReturnType<typeof secretRefSchema>>;
 
-export const TlsOptions = z
-  .object({
-    /** PEM file with extra CA certificates (enterprise CAs). Verification stays on. */
-    ca: z.string().optional(),
-    /** PEM client certificate and key files (certificate-based auth). */
-    cert: z.string().optional(),
-    key: z.string().optional(),
-    /** Off only on explicit request; the daemon logs a warning on every connect. */
-    rejectUnauthorized: z.boolean().default(true),
-  })
-  .strict();
-export type TlsOptions = z.infer<typeof TlsOptions>;
+export const tlsOptionsSchema = lazySchema(() =>
+  z
+    .object({
+      /** PEM file with extra CA certificates (enterprise CAs). Verification stays on. */
+      ca: z.string().optional(),
+      /** PEM client certificate and key files (certificate-based auth). */
+      cert: z.string().optional(),
+      key: z.string().optional(),
+      /** Off only on explicit request; the daemon logs a warning on every connect. */
+      rejectUnauthorized: z.boolean().default(true),
+    })
+    .strict(),
+);
+export type TlsOptions = z.infer<ReturnType<typeof tlsOptionsSchema>>;
 
-const common = {
+const common = () => ({
   id: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'lowercase letters, digits, . _ - (max 64)'),
   name: z.string().optional(),
   enabled: z.boolean().default(true),
-  tls: TlsOptions.optional(),
+  tls: tlsOptionsSchema().optional(),
   /** HTTP(S) proxy URL for this account. */
   proxy: z.string().url().optional(),
   /** Web UI to open when a notification is clicked (web mail / calendar). */
   webUrl: z.string().url().optional(),
-};
+});
 
-export const EasAccount = z
-  .object({
-    ...common,
-    kind: z.literal('exchange'),
-    email: z.string().email(),
-    /** Login name when it differs from the e-mail address (DOMAIN\\user or UPN). */
-    username: z.string().optional(),
-    /** EAS endpoint (https://host/Microsoft-Server-ActiveSync); found by Autodiscover when absent. */
-    url: z.string().url().optional(),
-    auth: z
-      .discriminatedUnion('type', [
-        z.object({ type: z.literal('basic'), secret: SecretRef }).strict(),
-        z
-          .object({
-            type: z.literal('oauth2'),
-            clientId: z.string().min(1),
-            tenant: z.string().default('common'),
-            /** Override for tests / sovereign clouds. */
-            authority: z.string().url().optional(),
-            scope: z.string().default('https://outlook.office.com/EAS.AccessAsUser.All offline_access'),
-          })
-          .strict(),
-      ])
-      .default({ type: 'basic', secret: { keyring: true } }),
-    /** Pin a protocol version instead of negotiating from OPTIONS. */
-    protocolVersion: z.enum(['12.1', '14.0', '14.1', '16.0', '16.1']).optional(),
-    /** Folder display names or server ids; default: Inbox, Calendar, Contacts (+ Tasks). */
-    folders: z.array(z.string()).optional(),
-    heartbeat: z
-      .object({
-        initial: z.number().int().min(60).max(3540).default(480),
-        min: z.number().int().min(60).max(3540).default(60),
-        max: z.number().int().min(60).max(3540).default(3540),
-      })
-      .strict()
-      .optional(),
-  })
-  .strict();
-export type EasAccount = z.infer<typeof EasAccount>;
+export const easAccountSchema = lazySchema(() =>
+  z
+    .object({
+      ...common(),
+      kind: z.literal('exchange'),
+      email: z.string().email(),
+      /** Login name when it differs from the e-mail address (DOMAIN\\user or UPN). */
+      username: z.string().optional(),
+      /** EAS endpoint (https://host/Microsoft-Server-ActiveSync); found by Autodiscover when absent. */
+      url: z.string().url().optional(),
+      auth: z
+        .discriminatedUnion('type', [
+          z.object({ type: z.literal('basic'), secret: secretRefSchema() }).strict(),
+          z
+            .object({
+              type: z.literal('oauth2'),
+              clientId: z.string().min(1),
+              tenant: z.string().default('common'),
+              /** Override for tests / sovereign clouds. */
+              authority: z.string().url().optional(),
+              scope: z.string().default('https://outlook.office.com/EAS.AccessAsUser.All offline_access'),
+            })
+            .strict(),
+        ])
+        .default({ type: 'basic', secret: { keyring: true } }),
+      /** Pin a protocol version instead of negotiating from OPTIONS. */
+      protocolVersion: z.enum(['12.1', '14.0', '14.1', '16.0', '16.1']).optional(),
+      /** Folder display names or server ids; default: Inbox, Calendar, Contacts (+ Tasks). */
+      folders: z.array(z.string()).optional(),
+      heartbeat: z
+        .object({
+          initial: z.number().int().min(60).max(3540).default(480),
+          min: z.number().int().min(60).max(3540).default(60),
+          max: z.number().int().min(60).max(3540).default(3540),
+        })
+        .strict()
+        .optional(),
+    })
+    .strict(),
+);
+export type EasAccount = z.infer<ReturnType<typeof easAccountSchema>>;
 
-export const DavAccount = z
-  .object({
-    ...common,
-    kind: z.enum(['caldav', 'carddav']),
-    /** Server URL or an e-mail address for RFC 6764 discovery. */
-    url: z.string().min(1),
-    username: z.string().min(1),
-    secret: SecretRef.default({ keyring: true }),
-    /** Collection hrefs or display names to watch; default: owned calendars/task lists, all address books. */
-    collections: z.array(z.string()).optional(),
-    /**
-     * WebDAV-Push: the ntfy (UnifiedPush) topic URL the server POSTs to and the daemon listens on.
-     * Use a long random topic name: anyone who knows it can read the pushes. Without it the
-     * account polls.
-     */
-    push: z.object({ ntfy: z.string().url() }).strict().optional(),
-    interval: z
-      .object({
-        /** Seconds; the floor that is fair to servers. */
-        min: z.number().int().min(15).default(30),
-        max: z.number().int().min(30).default(900),
-      })
-      .strict()
-      .optional(),
-  })
-  .strict();
-export type DavAccount = z.infer<typeof DavAccount>;
+export const davAccountSchema = lazySchema(() =>
+  z
+    .object({
+      ...common(),
+      kind: z.enum(['caldav', 'carddav']),
+      /** Server URL or an e-mail address for RFC 6764 discovery. */
+      url: z.string().min(1),
+      username: z.string().min(1),
+      secret: secretRefSchema().default({ keyring: true }),
+      /** Collection hrefs or display names to watch; default: owned calendars/task lists, all address books. */
+      collections: z.array(z.string()).optional(),
+      /**
+       * WebDAV-Push: the ntfy (UnifiedPush) topic URL the server POSTs to and the daemon listens on.
+       * Use a long random topic name: anyone who knows it can read the pushes. Without it the
+       * account polls.
+       */
+      push: z.object({ ntfy: z.string().url() }).strict().optional(),
+      interval: z
+        .object({
+          /** Seconds; the floor that is fair to servers. */
+          min: z.number().int().min(15).default(30),
+          max: z.number().int().min(30).default(900),
+        })
+        .strict()
+        .optional(),
+    })
+    .strict(),
+);
+export type DavAccount = z.infer<ReturnType<typeof davAccountSchema>>;
 
-export const Account = z.discriminatedUnion('kind', [EasAccount, DavAccount]);
-export type Account = z.infer<typeof Account>;
+export const accountSchema = lazySchema(() =>
+  z.discriminatedUnion('kind', [easAccountSchema(), davAccountSchema()]),
+);
+export type Account = z.infer<ReturnType<typeof accountSchema>>;

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { Config } from './schema';
+import { configSchema } from './schema';
 
 /** Where the published schema lives, relative to the repository root. */
 export const SCHEMA_FILE = 'build/config.schema.json';
@@ -11,7 +11,10 @@ export const SCHEMA_FILE = 'build/config.schema.json';
  * daemon only; JSON Schema cannot express them.
  */
 export function configJsonSchema(): Record<string, unknown> {
-  const schema = z.toJSONSchema(Config, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  const schema = z.toJSONSchema(configSchema(), { io: 'input', unrepresentable: 'any' }) as Record<
+    string,
+    unknown
+  >;
   return {
     ...schema,
     title: 'Tidings daemon configuration',

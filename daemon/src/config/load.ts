@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type * as z from 'zod';
 import { ConfigError, type ConfigIssue } from './errors';
-import { Config } from './schema';
+import { type Config, configSchema } from './schema';
 
 /** `accounts[1].auth.secret` from zod's `['accounts', 1, 'auth', 'secret']`. */
 export function formatPath(path: readonly PropertyKey[]): string {
@@ -43,7 +43,7 @@ export function parseConfig(text: string, file: string): Config {
       cause,
     });
   }
-  const result = Config.safeParse(raw);
+  const result = configSchema().safeParse(raw);
   if (!result.success) {
     const issues = toIssues(result.error);
     const first = issues[0]!;

@@ -1,4 +1,3 @@
-import { promises as dns } from 'node:dns';
 import { DavError } from './errors';
 import { collectionHref } from './href';
 import type { Send } from './request';
@@ -20,7 +19,11 @@ export interface DiscoveryDns {
   resolveTxt(name: string): Promise<string[][]>;
 }
 
-export const systemDns: DiscoveryDns = { resolveSrv: dns.resolveSrv, resolveTxt: dns.resolveTxt };
+/** node:dns/promises, imported on first use (a watching daemon never resolves SRV or TXT). */
+export const systemDns: DiscoveryDns = {
+  resolveSrv: async (name) => (await import('node:dns/promises')).resolveSrv(name),
+  resolveTxt: async (name) => (await import('node:dns/promises')).resolveTxt(name),
+};
 
 /** What discovery found: the homes to PROPFIND, and a single collection when the URL named one. */
 export interface DiscoveryResult {

@@ -1,5 +1,4 @@
-import { lookup } from 'node:dns/promises';
-import { connect as tlsConnect, type PeerCertificate } from 'node:tls';
+import type { PeerCertificate } from 'node:tls';
 import type { Logger } from 'pino';
 import { request, type Dispatcher } from 'undici';
 import type { Account, DavAccount, EasAccount } from '../config/account';
@@ -56,6 +55,7 @@ const isLoopback = (host: string) =>
 
 async function dnsStep(host: string): Promise<Step> {
   try {
+    const { lookup } = await import('node:dns/promises');
     const addrs = await lookup(host, { all: true });
     return { name: 'dns', ok: true, note: `${host} → ${addrs.map((a) => a.address).join(', ')}` };
   } catch (err) {
@@ -68,20 +68,21 @@ async function dnsStep(host: string): Promise<Step> {
   }
 }
 
-function tlsStep(url: URL, account: Account, timeoutMs: number): Promise<Step> {
+async function tlsStep(url: URL, account: Account, timeoutMs: number): Promise<Step> {
   if (url.protocol === 'http:') {
-    return Promise.resolve(
-      isLoopback(url.hostname)
-        ? { name: 'tls', ok: true, note: 'plain HTTP to this machine (test server): no TLS needed' }
-        : {
-            name: 'tls',
-            ok: false,
-            note: 'plain HTTP over the network sends the password readable to anyone on the path',
-            fix: 'use the https:// URL of the server',
-          },
-    );
+    return isLoopback(url.hostname)
+      ? { name: 'tls', ok: true, note: 'plain HTTP to this machine (test server): no TLS needed' }
+      : {
+          name: 'tls',
+          ok: false,
+          note: 'plain HTTP over the network sends the password readable to anyone on the path',
+          fix: 'use the https:// URL of the server',
+        };
   }
   const port = Number(url.port || 443);
+  // Imported here: an ESM import of node:tls reads every export once, and `rootCertificates`
+  // then turns ~140 root certificates into strings (~0.2 MB) in every daemon (issue 5).
+  const { connect: tlsConnect } = await import('node:tls');
   return new Promise((resolve) => {
     const sock = tlsConnect({
       host: url.hostname,

@@ -1,48 +1,69 @@
 import * as z from 'zod';
-import { Account } from '../config/account';
+import { accountSchema } from '../config/account';
+import { lazySchema } from '../config/lazy-schema';
 import type { IpcMethod, IpcMethods } from './protocol';
 
-const empty = z.object({}).strict();
-const accountId = z.string().min(1).max(64);
+const empty = lazySchema(() => z.object({}).strict());
+const accountId = () => z.string().min(1).max(64);
 
 /**
  * Runtime checks of every method's params, so a client that sends the wrong shape gets
  * JSON-RPC −32602 naming the field instead of a daemon-side TypeError. Typed against
- * protocol.ts: a params type that drifts from its schema fails to compile here.
+ * protocol.ts: a params type that drifts from its schema fails to compile here. Each is built
+ * on first use (lazy-schema.ts).
  */
-export const paramSchemas: { [M in IpcMethod]: z.ZodType<IpcMethods[M]['params']> } = {
-  hello: z.object({ protocol: z.number().int(), client: z.string().min(1).max(64) }).strict(),
+export const paramSchemas: { [M in IpcMethod]: () => z.ZodType<IpcMethods[M]['params']> } = {
+  hello: lazySchema(() =>
+    z.object({ protocol: z.number().int(), client: z.string().min(1).max(64) }).strict(),
+  ),
   status: empty,
   'accounts.list': empty,
-  'accounts.add': z.object({ account: Account, secret: z.string().min(1).optional() }).strict(),
-  'accounts.remove': z.object({ id: accountId }).strict(),
-  'accounts.test': z
-    .object({ id: accountId.optional(), account: Account.optional(), secret: z.string().min(1).optional() })
-    .strict()
-    .refine((p) => (p.id === undefined) !== (p.account === undefined), 'give either id or account'),
-  'accounts.setSecret': z.object({ id: accountId, secret: z.string().min(1) }).strict(),
-  'folders.list': z.object({ accountId }).strict(),
-  'folders.setWatched': z.object({ accountId, folderIds: z.array(z.string()) }).strict(),
-  pause: z
-    .object({ until: z.iso.datetime({ offset: true }).optional(), minutes: z.number().positive().optional() })
-    .strict(),
+  'accounts.add': lazySchema(() =>
+    z.object({ account: accountSchema(), secret: z.string().min(1).optional() }).strict(),
+  ),
+  'accounts.remove': lazySchema(() => z.object({ id: accountId() }).strict()),
+  'accounts.test': lazySchema(() =>
+    z
+      .object({
+        id: accountId().optional(),
+        account: accountSchema().optional(),
+        secret: z.string().min(1).optional(),
+      })
+      .strict()
+      .refine((p) => (p.id === undefined) !== (p.account === undefined), 'give either id or account'),
+  ),
+  'accounts.setSecret': lazySchema(() => z.object({ id: accountId(), secret: z.string().min(1) }).strict()),
+  'folders.list': lazySchema(() => z.object({ accountId: accountId() }).strict()),
+  'folders.setWatched': lazySchema(() =>
+    z.object({ accountId: accountId(), folderIds: z.array(z.string()) }).strict(),
+  ),
+  pause: lazySchema(() =>
+    z
+      .object({
+        until: z.iso.datetime({ offset: true }).optional(),
+        minutes: z.number().positive().optional(),
+      })
+      .strict(),
+  ),
   resume: empty,
-  markSeen: z.object({ accountId: accountId.optional() }).strict(),
-  subscribe: z.object({ replay: z.boolean().optional() }).strict(),
+  markSeen: lazySchema(() => z.object({ accountId: accountId().optional() }).strict()),
+  subscribe: lazySchema(() => z.object({ replay: z.boolean().optional() }).strict()),
   reload: empty,
   shutdown: empty,
   'notifications.get': empty,
-  // Shapes only; the daemon validates the merged section with the config schema (NotificationsConfig).
-  'notifications.set': z
-    .object({
-      coalesceMs: z.number().optional(),
-      maxItems: z.number().optional(),
-      collections: z.record(z.string(), z.boolean()).optional(),
-      rules: z.array(z.record(z.string(), z.unknown())).optional(),
-      quietHours: z.record(z.string(), z.unknown()).nullable().optional(),
-    })
-    .strict(),
-} as { [M in IpcMethod]: z.ZodType<IpcMethods[M]['params']> };
+  // Shapes only; the daemon validates the merged section with the config schema (notificationsConfigSchema).
+  'notifications.set': lazySchema(() =>
+    z
+      .object({
+        coalesceMs: z.number().optional(),
+        maxItems: z.number().optional(),
+        collections: z.record(z.string(), z.boolean()).optional(),
+        rules: z.array(z.record(z.string(), z.unknown())).optional(),
+        quietHours: z.record(z.string(), z.unknown()).nullable().optional(),
+      })
+      .strict(),
+  ),
+} as { [M in IpcMethod]: () => z.ZodType<IpcMethods[M]['params']> };
 
 /** Params as the client sent them; JSON-RPC allows omitting params, which we read as {}. */
 export function checkParams<M extends IpcMethod>(
@@ -51,7 +72,7 @@ export function checkParams<M extends IpcMethod>(
 ):
   | { ok: true; value: IpcMethods[M]['params'] }
   | { ok: false; message: string; issues: { path: string; reason: string }[] } {
-  const r = paramSchemas[method].safeParse(params ?? {});
+  const r = paramSchemas[method]().safeParse(params ?? {});
   if (r.success) return { ok: true, value: r.data };
   const issues = r.error.issues.map((i) => ({
     path: i.path.map(String).join('.') || '(params)',

@@ -7,7 +7,7 @@ import {
 } from '../../../fixtures/src/autodiscover-server';
 import { startEasServer } from '../../../fixtures/src/eas-server';
 import { startOAuthServer } from '../../../fixtures/src/oauth-server';
-import { Account } from '../../src/config/account';
+import { accountSchema } from '../../src/config/account';
 import { type CheckOptions, testAccount } from '../../src/diagnose/checks';
 import type { SecretSource } from '../../src/watch/types';
 import { capturingLog } from '../daemon/helpers';
@@ -36,7 +36,7 @@ afterEach(async () => {
 
 const log = () => capturingLog('fatal').log;
 const password: SecretSource = { get: async () => 'pw' };
-const basic = Account.parse({ id: 'work', kind: 'exchange', email: 'ann@example.com' });
+const basic = accountSchema().parse({ id: 'work', kind: 'exchange', email: 'ann@example.com' });
 
 function opts(over: Partial<CheckOptions> = {}): CheckOptions {
   return {
@@ -111,7 +111,7 @@ describe('account test / doctor: Autodiscover and OAuth2', () => {
       tokens: (t) => (oauth.idp.isValidAccessToken(t) ? 'alice' : undefined),
     });
     cleanups.push(() => eas.close());
-    const account = Account.parse({
+    const account = accountSchema().parse({
       id: 'o365',
       kind: 'exchange',
       email: 'alice@example.com',

@@ -9,7 +9,7 @@ import { type CliIo, runCli } from '../../src/cli/main';
 import { COMMANDS } from '../../src/cli/registry';
 import { servicePlan } from '../../src/cli/service';
 import { startDaemon } from '../../src/daemon';
-import { DAEMON_NODE_FLAGS } from '../../src/young-generation';
+import { DAEMON_NODE_FLAGS } from '../../src/v8-tuning';
 import { capturingLog } from '../daemon/helpers';
 
 interface Run {

@@ -7,7 +7,7 @@ import { ConfigError } from '../../src/config/errors';
 import { configJsonSchemaText, SCHEMA_FILE } from '../../src/config/json-schema';
 import { loadConfig, parseConfig } from '../../src/config/load';
 import { configDir, resolveConfigPath, stateDir } from '../../src/config/paths';
-import { Config } from '../../src/config/schema';
+import { configSchema } from '../../src/config/schema';
 import { addAccountToFile, removeAccountFromFile } from '../../src/config/write';
 
 const dirs: string[] = [];
@@ -118,8 +118,8 @@ describe('config paths', () => {
 
 describe('reload diff', () => {
   it('restarts only accounts whose entry changed', () => {
-    const before = Config.parse({ accounts: [eas, dav] }).accounts;
-    const after = Config.parse({
+    const before = configSchema().parse({ accounts: [eas, dav] }).accounts;
+    const after = configSchema().parse({
       accounts: [eas, { ...dav, username: 'other' }, { ...eas, id: 'new' }],
     }).accounts;
     const d = diffAccounts(before, after);
@@ -133,9 +133,9 @@ describe('reload diff', () => {
 describe('editing the file', () => {
   it('adds and removes accounts, keeping the file valid and private', async () => {
     const file = join(temp(), 'tidings', 'config.json');
-    await addAccountToFile(file, Config.parse({ accounts: [eas] }).accounts[0]!);
+    await addAccountToFile(file, configSchema().parse({ accounts: [eas] }).accounts[0]!);
     expect((await loadConfig(file)).accounts.map((a) => a.id)).toEqual(['work']);
-    const dup = await addAccountToFile(file, Config.parse({ accounts: [eas] }).accounts[0]!).catch(
+    const dup = await addAccountToFile(file, configSchema().parse({ accounts: [eas] }).accounts[0]!).catch(
       (e: unknown) => e,
     );
     expect((dup as ConfigError).code).toBe('CONFIG_ERR_DUPLICATE_ACCOUNT');
@@ -148,7 +148,7 @@ describe('editing the file', () => {
   it('refuses to edit a file that does not validate (never makes it worse)', async () => {
     const file = join(temp(), 'config.json');
     writeFileSync(file, '{"accounts": "oops"}');
-    const err = await addAccountToFile(file, Config.parse({ accounts: [eas] }).accounts[0]!).catch(
+    const err = await addAccountToFile(file, configSchema().parse({ accounts: [eas] }).accounts[0]!).catch(
       (e: unknown) => e,
     );
     expect((err as ConfigError).code).toBe('CONFIG_ERR_INVALID');

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/errors';
-import { Account } from '../../src/config/account';
+import { accountSchema } from '../../src/config/account';
 import {
   defaultWatcherFactory,
   type RunningDaemon,
@@ -84,7 +84,7 @@ describe('demo mode (no config file)', () => {
     cleanups.push(() => d.stop());
     const c = await client(d);
     expect((await c.call('status', {})).demo).toBe(true);
-    const added = await c.call('accounts.add', { account: Account.parse(acct('real')) });
+    const added = await c.call('accounts.add', { account: accountSchema().parse(acct('real')) });
     expect(added.id).toBe('real');
     const status = await c.call('status', {});
     expect(status.demo).toBe(false);

@@ -3,7 +3,7 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startDavFixture } from '../../../fixtures/src/dav-server';
-import { Config } from '../../src/config/schema';
+import { configSchema } from '../../src/config/schema';
 import { startDaemon } from '../../src/daemon';
 import { capturingLog, daemonDirs, until } from './helpers';
 
@@ -40,12 +40,17 @@ describe('daemon wiring of WebDAV-Push (push.ntfy)', () => {
   it('the config accepts push.ntfy (a URL) and refuses anything else', () => {
     const base = { id: 'cal', kind: 'caldav', url: 'https://dav.example.com/', username: 'a' };
     expect(
-      Config.parse({ accounts: [{ ...base, push: { ntfy: 'https://ntfy.sh/tidings-x' } }] }).accounts[0],
+      configSchema().parse({ accounts: [{ ...base, push: { ntfy: 'https://ntfy.sh/tidings-x' } }] })
+        .accounts[0],
     ).toMatchObject({
       push: { ntfy: 'https://ntfy.sh/tidings-x' },
     });
-    expect(Config.safeParse({ accounts: [{ ...base, push: { ntfy: 'not a url' } }] }).success).toBe(false);
-    expect(Config.safeParse({ accounts: [{ ...base, push: { gotify: 'https://x/' } }] }).success).toBe(false);
+    expect(configSchema().safeParse({ accounts: [{ ...base, push: { ntfy: 'not a url' } }] }).success).toBe(
+      false,
+    );
+    expect(
+      configSchema().safeParse({ accounts: [{ ...base, push: { gotify: 'https://x/' } }] }).success,
+    ).toBe(false);
   });
 
   it('registers the ntfy topic with the server, listens on it, and closes the stream with the watcher', async () => {

@@ -23,7 +23,7 @@ import {
 import { bodyBytes, type RecordedExchange, type Recording, ReplayDispatcher } from '@tidings/fixtures';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { EasAccount } from '../../src/config/account';
+import { easAccountSchema } from '../../src/config/account';
 import { COMMANDS } from '../../src/eas/commands';
 import type { PingFolder } from '../../src/eas/commands/ping';
 import type { SyncRequest } from '../../src/eas/commands/sync';
@@ -229,7 +229,7 @@ describe('(c) the EAS watcher replayed against the recording', () => {
   it('sends exactly the recorded requests and publishes exactly the live signals', async () => {
     const replay = new ReplayDispatcher(recording);
     const published: ChangeSignal[] = [];
-    const account = EasAccount.parse({
+    const account = easAccountSchema().parse({
       id: session.accountId,
       kind: 'exchange',
       email: 'alice@tidings.test',
@@ -294,7 +294,7 @@ describe('(c) the replay is strict', () => {
     const i = exchanges.findIndex((e) => e.command === 'Ping');
     const cut: Recording = { ...recording, exchanges: exchanges.filter((_, n) => n !== i) };
     const replay = new ReplayDispatcher(cut);
-    const account = EasAccount.parse({
+    const account = easAccountSchema().parse({
       id: session.accountId,
       kind: 'exchange',
       email: 'alice@tidings.test',

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
-import { NotificationsConfig } from '../../src/config/rules';
+import { notificationsConfigSchema } from '../../src/config/rules';
 import { createHub } from '../../src/hub/hub';
 import type { ChangeSignal } from '../../src/signal';
 import { SqliteStore } from '../../src/store/sqlite-store';
@@ -23,7 +23,7 @@ describe('hub + SqliteStore outbox', () => {
     const clock = new ManualClock(Date.parse('2026-11-25T12:00:00Z'));
     const got: ChangeSignal[] = [];
     const hub = createHub({
-      ...NotificationsConfig.parse({ coalesceMs: 1_000 }),
+      ...notificationsConfigSchema().parse({ coalesceMs: 1_000 }),
       store,
       clock,
       log: pino({ level: 'silent' }),

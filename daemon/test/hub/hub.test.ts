@@ -2,7 +2,7 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { NotificationsConfig } from '../../src/config/rules';
+import { notificationsConfigSchema } from '../../src/config/rules';
 import { createHub, type TidingsHub } from '../../src/hub/hub';
 import type { Sink, SinkRole } from '../../src/hub/types';
 import type { ChangeSignal } from '../../src/signal';
@@ -82,7 +82,7 @@ describe('hub', () => {
         },
       }),
     );
-    const hub = createHub({ ...NotificationsConfig.parse(config), store, log, clock });
+    const hub = createHub({ ...notificationsConfigSchema().parse(config), store, log, clock });
     open.push({ hub, clock });
     return { hub, clock, store };
   }
@@ -375,7 +375,9 @@ describe('hub', () => {
     const tray = new RecordingSink('tray');
     hub.addSink(tray);
     hub.publish([mail('inbox', 'a')]);
-    hub.reconfigure(NotificationsConfig.parse({ coalesceMs: 0, rules: [{ folder: 'inbox', mute: true }] }));
+    hub.reconfigure(
+      notificationsConfigSchema().parse({ coalesceMs: 0, rules: [{ folder: 'inbox', mute: true }] }),
+    );
     expect(tray.got.map((s) => s.added[0]?.id)).toEqual(['a']);
     hub.publish([mail('inbox', 'b')]);
     expect(tray.got).toHaveLength(1);

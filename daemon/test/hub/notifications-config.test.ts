@@ -1,16 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { NotificationsConfig } from '../../src/config/rules';
+import { notificationsConfigSchema } from '../../src/config/rules';
 
 function issues(input: object): { path: (string | number)[]; message: string }[] {
-  const r = NotificationsConfig.safeParse(input);
+  const r = notificationsConfigSchema().safeParse(input);
   expect(r.success).toBe(false);
   return (r.error?.issues ?? []).map((i) => ({ path: i.path as (string | number)[], message: i.message }));
 }
 
 describe('notifications config', () => {
   it('fills every default from an empty section', () => {
-    expect(NotificationsConfig.parse({})).toEqual({
+    expect(notificationsConfigSchema().parse({})).toEqual({
       coalesceMs: 2_000,
       maxItems: 100,
       collections: { mail: true, calendar: true, contacts: true, tasks: true },
@@ -58,7 +58,7 @@ describe('notifications config', () => {
   });
 
   it('converts to JSON Schema for the published config schema', () => {
-    const schema = z.toJSONSchema(NotificationsConfig, { io: 'input' }) as {
+    const schema = z.toJSONSchema(notificationsConfigSchema(), { io: 'input' }) as {
       properties: Record<string, unknown>;
     };
     expect(Object.keys(schema.properties)).toEqual([

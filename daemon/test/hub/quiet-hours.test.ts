@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { QuietHoursConfig } from '../../src/config/rules';
+import { quietHoursConfigSchema } from '../../src/config/rules';
 import { isQuiet, localClock, nextQuietChange } from '../../src/hub/quiet-hours';
 
-const q = (input: object) => QuietHoursConfig.parse(input);
+const q = (input: object) => quietHoursConfigSchema().parse(input);
 
 describe('quiet hours', () => {
   it('covers a same-day window in the configured zone, end exclusive', () => {
@@ -56,12 +56,12 @@ describe('quiet hours', () => {
   });
 
   it('rejects an empty window and an unknown time zone, naming the field', () => {
-    const same = QuietHoursConfig.safeParse({ start: '07:00', end: '07:00' });
+    const same = quietHoursConfigSchema().safeParse({ start: '07:00', end: '07:00' });
     expect(same.success).toBe(false);
     expect(same.error?.issues[0]?.path).toEqual(['end']);
-    const tz = QuietHoursConfig.safeParse({ start: '22:00', end: '07:00', timeZone: 'Mars/Olympus' });
+    const tz = quietHoursConfigSchema().safeParse({ start: '22:00', end: '07:00', timeZone: 'Mars/Olympus' });
     expect(tz.error?.issues[0]?.path).toEqual(['timeZone']);
-    const time = QuietHoursConfig.safeParse({ start: '24:00', end: '07:00' });
+    const time = quietHoursConfigSchema().safeParse({ start: '24:00', end: '07:00' });
     expect(time.error?.issues[0]?.path).toEqual(['start']);
   });
 });

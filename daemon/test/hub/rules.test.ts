@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { NotificationsConfig } from '../../src/config/rules';
+import { notificationsConfigSchema } from '../../src/config/rules';
 import { globToRegExp, compileRules, senderAddress } from '../../src/hub/rules';
 import type { ChangeSignal, Collection } from '../../src/signal';
 
@@ -20,7 +20,7 @@ function sig(
     ...over,
   };
 }
-const rulesOf = (input: object) => compileRules(NotificationsConfig.parse(input));
+const rulesOf = (input: object) => compileRules(notificationsConfigSchema().parse(input));
 
 describe('rules', () => {
   it('lets every signal through to every sink when no rule matches', () => {

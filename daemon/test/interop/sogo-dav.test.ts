@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import pino from 'pino';
 import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DavAccount } from '../../src/config/account';
+import { davAccountSchema } from '../../src/config/account';
 import type { ChangeSignal } from '../../src/signal';
 import { MemoryStore } from '../../src/store/memory-store';
 import { createDavWatcher, type DavWatcher } from '../../src/watch/dav-watcher';
@@ -37,7 +37,7 @@ interface Run {
 
 async function startWatcher(u: SogoUser, kind: 'caldav' | 'carddav'): Promise<Run> {
   const home = kind === 'caldav' ? 'Calendar' : 'Contacts';
-  const acct = DavAccount.parse({
+  const acct = davAccountSchema().parse({
     id: `sogo-${kind}-${u.uid}`,
     kind,
     url: `${SOGO.davRoot}/${u.uid}/${home}/`,

@@ -10,7 +10,7 @@ import { all, child, decode, path, textOf } from '@tidings/wbxml';
 import pino from 'pino';
 import { Agent, type Dispatcher } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EasAccount } from '../../src/config/account';
+import { type EasAccount, easAccountSchema } from '../../src/config/account';
 import type { ChangeSignal, Collection } from '../../src/signal';
 import { MemoryStore } from '../../src/store/memory-store';
 import { createEasWatcher, type EasWatcherHandle } from '../../src/watch/eas-watcher';
@@ -79,7 +79,7 @@ interface Run {
 }
 
 function account(u: SogoUser): EasAccount {
-  return EasAccount.parse({
+  return easAccountSchema().parse({
     id: `sogo-${u.uid}`,
     kind: 'exchange',
     email: u.email,

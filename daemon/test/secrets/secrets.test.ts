@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Account } from '../../src/config/account';
+import { accountSchema } from '../../src/config/account';
 import {
   commandSecret,
   envSecret,
@@ -121,14 +121,14 @@ describe('secretForAccount', () => {
   it('picks the source the config names; OAuth2 refresh tokens always from the keyring', async () => {
     const kr = memoryKeyring();
     await kr.set(KEYRING_SERVICE, 'o365:oauth-refresh', 'rt');
-    const oauth = Account.parse({
+    const oauth = accountSchema().parse({
       id: 'o365',
       kind: 'exchange',
       email: 'a@b.org',
       auth: { type: 'oauth2', clientId: 'c' },
     });
     expect(await secretForAccount(oauth, { keyring: kr }).get()).toBe('rt');
-    const dav = Account.parse({
+    const dav = accountSchema().parse({
       id: 'd',
       kind: 'carddav',
       url: 'https://x/',

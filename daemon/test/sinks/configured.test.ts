@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { SecretRef } from '../../src/config/account';
-import { SinksConfig } from '../../src/config/rules';
+import { sinksConfigSchema } from '../../src/config/rules';
 import { createConfiguredSinks, hasDesktopSession, NO_DESKTOP_SESSION } from '../../src/sinks/configured';
 import { capturingLog } from '../daemon/helpers';
 
@@ -11,7 +11,7 @@ describe('createConfiguredSinks', () => {
   it('builds desktop, exec hooks and webhooks in order, each with its role', async () => {
     const asked: [string, SecretRef][] = [];
     const sinks = createConfiguredSinks(
-      SinksConfig.parse({
+      sinksConfigSchema().parse({
         exec: [{ name: 'on-mail', command: ['/bin/true'] }],
         webhooks: [
           { name: 'ops', url: 'https://example.org/a', secret: { env: 'OPS_KEY' } },
@@ -41,14 +41,16 @@ describe('createConfiguredSinks', () => {
 
   it('leaves the desktop sink out when disabled in config or by the daemon', () => {
     const deps = { log, isTraySubscribed: () => false, secretFor: () => ({ get: async () => '' }) };
-    expect(createConfiguredSinks(SinksConfig.parse({ desktop: { enabled: false } }), deps)).toEqual([]);
-    expect(createConfiguredSinks(SinksConfig.parse({}), { ...deps, notifier: false })).toEqual([]);
+    expect(createConfiguredSinks(sinksConfigSchema().parse({ desktop: { enabled: false } }), deps)).toEqual(
+      [],
+    );
+    expect(createConfiguredSinks(sinksConfigSchema().parse({}), { ...deps, notifier: false })).toEqual([]);
   });
 
   it('on a headless Linux logs one info line and builds no desktop sink (no notify-send stack per change)', async () => {
     const { log: cap, lines } = capturingLog('info');
     const deps = { log: cap, isTraySubscribed: () => false, secretFor: () => ({ get: async () => '' }) };
-    const headless = createConfiguredSinks(SinksConfig.parse({}), {
+    const headless = createConfiguredSinks(sinksConfigSchema().parse({}), {
       ...deps,
       platform: 'linux',
       env: { HOME: '/h' },
@@ -58,7 +60,7 @@ describe('createConfiguredSinks', () => {
     expect(JSON.parse(lines[0]!)).toMatchObject({ level: 30, msg: NO_DESKTOP_SESSION });
 
     // A session bus alone is enough for notify-send; macOS and Windows always have a session.
-    const withBus = createConfiguredSinks(SinksConfig.parse({}), {
+    const withBus = createConfiguredSinks(sinksConfigSchema().parse({}), {
       ...deps,
       platform: 'linux',
       env: { DBUS_SESSION_BUS_ADDRESS: 'unix:path=/run/user/1000/bus' },

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DesktopSinkConfig } from '../../src/config/rules';
+import { desktopSinkConfigSchema } from '../../src/config/rules';
 import type { ChangeSignal } from '../../src/signal';
 import { createDesktopSink } from '../../src/sinks/desktop';
 
@@ -122,9 +122,11 @@ describe.skipIf(skip)('desktop sink on a real D-Bus session with dunst', () => {
         resolve(msg);
       };
       subscribe('tidings:sink:desktop', onMessage);
-      createDesktopSink({ config: DesktopSinkConfig.parse({}), log, isSuppressed: () => false }).deliver(
-        signal,
-      );
+      createDesktopSink({
+        config: desktopSinkConfigSchema().parse({}),
+        log,
+        isSuppressed: () => false,
+      }).deliver(signal);
     });
   }
 
@@ -195,9 +197,11 @@ describe.skipIf(skip)('desktop sink on a real D-Bus session with dunst', () => {
         };
         subscribe('tidings:sink:desktop', onMessage);
         expect(() =>
-          createDesktopSink({ config: DesktopSinkConfig.parse({}), log, isSuppressed: () => false }).deliver(
-            signal,
-          ),
+          createDesktopSink({
+            config: desktopSinkConfigSchema().parse({}),
+            log,
+            isSuppressed: () => false,
+          }).deliver(signal),
         ).not.toThrow();
       });
       expect(outcome.outcome).toBe('failed');

@@ -2,7 +2,7 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { DesktopSinkConfig } from '../../src/config/rules';
+import { desktopSinkConfigSchema } from '../../src/config/rules';
 import type { ChangeSignal } from '../../src/signal';
 import { createDesktopSink, type Notifier } from '../../src/sinks/desktop';
 
@@ -51,7 +51,7 @@ describe('desktop sink', () => {
       },
     }),
   );
-  const config = DesktopSinkConfig.parse({ urgency: 'critical', expireSeconds: 5 });
+  const config = desktopSinkConfigSchema().parse({ urgency: 'critical', expireSeconds: 5 });
 
   it('posts title and markup-escaped body with the configured urgency and expiry', () => {
     const notifier = new HeldNotifier();

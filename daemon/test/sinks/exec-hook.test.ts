@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { ExecHookConfig } from '../../src/config/rules';
+import { execHookConfigSchema } from '../../src/config/rules';
 import type { Sink } from '../../src/hub/types';
 import type { ChangeSignal } from '../../src/signal';
 import { createExecHook } from '../../src/sinks/exec-hook';
@@ -67,7 +67,7 @@ describe('exec hook', () => {
   });
 
   function hook(config: object, extra: { env?: NodeJS.ProcessEnv; killGraceMs?: number } = {}): Sink {
-    const sink = createExecHook({ config: ExecHookConfig.parse(config), log, ...extra });
+    const sink = createExecHook({ config: execHookConfigSchema().parse(config), log, ...extra });
     sinks.push(sink);
     return sink;
   }

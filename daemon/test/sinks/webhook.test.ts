@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { WebhookConfig } from '../../src/config/rules';
+import { webhookConfigSchema } from '../../src/config/rules';
 import type { Sink } from '../../src/hub/types';
 import type { ChangeSignal } from '../../src/signal';
 import { createWebhook, signBody } from '../../src/sinks/webhook';
@@ -94,7 +94,7 @@ describe('webhook sink', () => {
 
   function webhook(config: object, secret?: () => Promise<string>): Sink {
     const sink = createWebhook({
-      config: WebhookConfig.parse({ name: 'ops', ...config }),
+      config: webhookConfigSchema().parse({ name: 'ops', ...config }),
       log,
       secret: secret ? { get: secret } : undefined,
       backoff: { baseMs: 20, capMs: 50, random: () => 0 },

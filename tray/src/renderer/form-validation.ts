@@ -1,5 +1,11 @@
-import { Account } from '../../../daemon/src/config/account';
-import { QuietHoursConfig, RuleConfig, type Weekday } from '../../../daemon/src/config/rules';
+import { type Account, accountSchema } from '../../../daemon/src/config/account';
+import {
+  type QuietHoursConfig,
+  quietHoursConfigSchema,
+  type RuleConfig,
+  ruleConfigSchema,
+  type Weekday,
+} from '../../../daemon/src/config/rules';
 
 /** Field name → message, as the form shows them next to each field. */
 export type FieldErrors = Record<string, string>;
@@ -67,7 +73,7 @@ export function checkAccountForm(v: AccountFormValues): Checked<{ account: Accou
           secret: { keyring: true },
         };
   const errors: FieldErrors = {};
-  const parsed = Account.safeParse(JSON.parse(JSON.stringify(raw)));
+  const parsed = accountSchema().safeParse(JSON.parse(JSON.stringify(raw)));
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const field = issue.path.filter((p) => p !== 'secret' && p !== 'type').join('.');
@@ -96,7 +102,7 @@ export function checkQuietHours(v: {
   if (!v.enabled) return { ok: true, value: null };
   // No day ticked means every day: the schema wants the key left out rather than empty.
   const raw = { start: v.start, end: v.end, during: v.during, ...(v.days.length ? { days: v.days } : {}) };
-  const parsed = QuietHoursConfig.safeParse(raw);
+  const parsed = quietHoursConfigSchema().safeParse(raw);
   if (parsed.success) return { ok: true, value: parsed.data };
   const errors: FieldErrors = {};
   for (const issue of parsed.error.issues) {
@@ -135,7 +141,7 @@ export function checkRule(v: {
     errors.folder = 'choose at least one condition: account, kind, folder or sender';
   }
   if (mute && raw.senders) errors.from = 'a silent rule silences the whole folder; leave the sender empty';
-  const parsed = RuleConfig.safeParse(raw);
+  const parsed = ruleConfigSchema().safeParse(raw);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const name = issue.path[0] === 'senders' ? 'from' : String(issue.path[0] ?? 'folder');

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { Account } from '../../config/account';
+import { accountSchema } from '../../config/account';
 import { loadConfig, toIssues } from '../../config/load';
 import { addAccountToFile, removeAccountFromFile } from '../../config/write';
 import { testAccount } from '../../diagnose/checks';
@@ -208,7 +208,7 @@ export const accountAdd: Command = {
       };
     }
     if (ctx.flags.name) raw.name = ctx.flags.name;
-    const parsed = Account.safeParse(raw);
+    const parsed = accountSchema().safeParse(raw);
     if (!parsed.success) {
       const issue = toIssues(parsed.error)[0]!;
       throw new CliError('CLI_ERR_BAD_VALUE', `${issue.path}: ${issue.reason}`, { command: 'account add' });

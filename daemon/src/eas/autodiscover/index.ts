@@ -1,4 +1,3 @@
-import { resolveSrv as dnsResolveSrv } from 'node:dns/promises';
 import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
 import { AutodiscoverError, type AutodiscoverAttempt } from './errors';
@@ -18,6 +17,10 @@ import {
 export { AutodiscoverError, type AutodiscoverAttempt, type AutodiscoverErrorCode } from './errors';
 export type { AutodiscoverVia, OriginFor } from './plan';
 export type { SrvRecord } from './http';
+
+/** node:dns/promises on first use: a daemon that is not discovering never loads it. */
+const systemResolveSrv = async (name: string): Promise<SrvRecord[]> =>
+  (await import('node:dns/promises')).resolveSrv(name);
 
 export interface AutodiscoverOptions {
   /** undici dispatcher (custom CA, client certificate, proxy); the global one when absent. */
@@ -106,7 +109,7 @@ export async function autodiscover(
     }
     const outcome = await runCandidate(candidate, {
       email: state.email,
-      resolveSrv: opts.resolveSrv ?? dnsResolveSrv,
+      resolveSrv: opts.resolveSrv ?? systemResolveSrv,
       timeoutMs: opts.timeoutMs ?? 30_000,
       ...(opts.dispatcher ? { dispatcher: opts.dispatcher } : {}),
       ...(opts.username === undefined ? {} : { username: opts.username }),
