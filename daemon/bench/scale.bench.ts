@@ -11,11 +11,17 @@
  *
  * The same file is also the fixture server's process (`--role server`), so the server's CPU and
  * memory never count against the daemon.
+ *
+ * Peers, measured in the same run: for memory, bare node (an empty event loop with the same
+ * flags), so each figure shows what the daemon adds; for latency, an authenticated OPTIONS round
+ * trip (node:http, keep-alive) to the same fixture server every 20 ms during the burst — the
+ * floor for a signal, which needs at least two round trips (the Ping's answer, then the Sync).
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Agent, request as httpRequest } from 'node:http';
 import { createInterface } from 'node:readline';
 import { buildDaemon } from '../../scripts/build-daemon';
 import { connect, type IpcClient } from '../src/ipc/client';
@@ -62,7 +68,8 @@ async function serverRole(users: number): Promise<void> {
   // Requests per command, reset by each burst: how many round trips a change costs.
   let counts: Record<string, number> = {};
   server.handlers['*'] = (req, next) => {
-    counts[req.command] = (counts[req.command] ?? 0) + 1;
+    // The bench's latency peer sends OPTIONS; the daemon sends none during a burst.
+    if (req.command !== 'OPTIONS') counts[req.command] = (counts[req.command] ?? 0) + 1;
     return next();
   };
   // Commands on stdin: {"burst": n, "perSecond": r} adds n mails to random users at r/s and
@@ -116,6 +123,54 @@ function procStat(pid: number): ProcStat {
   return { rssMb: rssKb / 1024, cpuSec: ticks / 100 }; // USER_HZ is 100 on Linux
 }
 
+/** The memory peer: bare node with the daemon's flags, an empty event loop, after a settle. */
+async function bareNode(): Promise<{ rssMb: number; anonMb: number; fileMb: number }> {
+  const p = spawn(process.execPath, [...DAEMON_NODE_FLAGS, '-e', 'setInterval(() => {}, 1 << 30)'], {
+    stdio: 'ignore',
+  });
+  try {
+    await sleep(3000);
+    const { anonMb, fileMb } = smaps(p.pid!);
+    return { rssMb: procStat(p.pid!).rssMb, anonMb, fileMb };
+  } finally {
+    p.kill('SIGKILL');
+  }
+}
+
+/**
+ * The latency peer: authenticated OPTIONS round trips to the fixture server, one every 20 ms
+ * until `done()`, over one keep-alive connection. Milliseconds, sorted.
+ */
+async function roundTrips(url: string, done: () => boolean): Promise<number[]> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const auth = `Basic ${Buffer.from(`u0:${PASSWORD}`).toString('base64')}`;
+  const times: number[] = [];
+  try {
+    while (!done()) {
+      const t0 = now();
+      await new Promise<void>((resolve, reject) => {
+        const req = httpRequest(
+          url,
+          { method: 'OPTIONS', agent, headers: { authorization: auth } },
+          (res) => {
+            res.resume();
+            res.on('end', () =>
+              res.statusCode === 200 ? resolve() : reject(new Error(`OPTIONS ${res.statusCode}`)),
+            );
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+      times.push(now() - t0);
+      await sleep(Math.max(0, 20 - (now() - t0)));
+    }
+  } finally {
+    agent.destroy();
+  }
+  return times.sort((a, b) => a - b);
+}
+
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
@@ -151,6 +206,10 @@ interface RunResult {
   benchBurstCpuSec?: number;
   /** Requests the fixture server answered from the burst's start to its last signal, per command. */
   requests?: Record<string, number>;
+  /** The latency peer's round trips during the burst (see roundTrips). */
+  peerP50?: number;
+  peerP99?: number;
+  peerCount?: number;
 }
 
 async function run(
@@ -255,12 +314,19 @@ async function run(
       const cpu0 = procStat(pid).cpuSec;
       const serverCpu0 = procStat(server.pid!).cpuSec;
       const benchCpu0 = process.cpuUsage();
+      let burstOver = false;
+      const peer = roundTrips(url, () => burstOver);
       server.stdin!.write(`${JSON.stringify({ burst: 1000, perSecond: 1000 })}\n`);
       const { adds } = JSON.parse((await serverOut.next()).value as string) as {
         adds: { token: string; at: number }[];
       };
       const end = now() + 15_000;
       while (arrived.size < adds.length && now() < end) await sleep(100);
+      burstOver = true;
+      const peerTimes = await peer;
+      result.peerP50 = percentile(peerTimes, 50);
+      result.peerP99 = percentile(peerTimes, 99);
+      result.peerCount = peerTimes.length;
       if (DUMP)
         writeFileSync(
           DUMP,
@@ -302,7 +368,9 @@ async function run(
   }
 }
 
-function report(r: RunResult, rssTarget?: number): void {
+type Peer = Awaited<ReturnType<typeof bareNode>>;
+
+function report(r: RunResult, bare: Peer, rssTarget?: number): void {
   const rss = `${r.rssMb.toFixed(1)} MB${rssTarget ? ` (target < ${rssTarget} MB: ${verdict(r.rssMb < rssTarget && r.ready === r.accounts)})` : ''}`;
   console.log(
     `\n${r.accounts} accounts: ${r.ready}/${r.accounts} holding a Ping after ${r.readySec.toFixed(1)} s`,
@@ -311,6 +379,12 @@ function report(r: RunResult, rssTarget?: number): void {
   console.log(
     `  idle RSS ${r.idleRssMb.toFixed(1)} MB: ${r.anonMb.toFixed(1)} MB anonymous (JS heap, malloc, stacks), ${r.fileMb.toFixed(1)} MB file-backed (node binary, libraries)`,
   );
+  const added = r.idleRssMb - bare.rssMb;
+  console.log(
+    `  peer, bare node with the same flags (this run): ${bare.rssMb.toFixed(1)} MB (${bare.anonMb.toFixed(1)} anonymous, ${bare.fileMb.toFixed(1)} file-backed); ` +
+      `the daemon idles at ${(r.idleRssMb / bare.rssMb).toFixed(2)}× it, +${added.toFixed(1)} MB` +
+      (r.accounts >= 1000 ? ` (${((added * 1024) / r.accounts).toFixed(1)} KB per account)` : ''),
+  );
   console.log(
     `  CPU ${r.cpuPerIdleMin.toFixed(3)} s per idle minute (measured over ${r.idleWindowSec} s${r.idleWindowSec === 60 ? '' : ', scaled to 60 s'})`,
   );
@@ -318,6 +392,11 @@ function report(r: RunResult, rssTarget?: number): void {
     console.log(
       `  change → IPC signal, burst of ${r.sent} changes at 1 000/s: ${r.received}/${r.sent} arrived, ` +
         `p50 ${r.p50?.toFixed(1)} ms, p99 ${r.p99?.toFixed(1)} ms (target p99 < 100 ms: ${verdict((r.p99 ?? Infinity) < 100 && r.received === r.sent)})`,
+    );
+  if (r.peerP99 !== undefined)
+    console.log(
+      `  peer, one OPTIONS round trip to the same server during the burst (${r.peerCount} of them): p50 ${r.peerP50?.toFixed(1)} ms, p99 ${r.peerP99.toFixed(1)} ms; ` +
+        `the signal's p50 is ${((r.p50 ?? Number.NaN) / (r.peerP50 ?? Number.NaN)).toFixed(1)}×, p99 ${((r.p99 ?? Number.NaN) / r.peerP99).toFixed(1)}× (a signal needs ≥ 2 round trips)`,
     );
   if (r.requests)
     console.log(
@@ -343,6 +422,7 @@ async function main(): Promise<void> {
   const only = args.includes('--accounts') ? Number(args[args.indexOf('--accounts') + 1]) : undefined;
   const started = now();
   if (!FROM_SOURCE) await buildDaemon({ quiet: true });
+  const bare = await bareNode();
   console.log(
     `daemon runs as ${FROM_SOURCE ? 'sources under tsx' : 'the esbuild bundle dist/tidings.mjs'}, MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX ?? 'unset'}`,
   );
@@ -354,17 +434,18 @@ async function main(): Promise<void> {
   if (only !== undefined) {
     report(
       await run(only, { burst: only > 3, idleSec: IDLE_SEC, readyTimeoutSec: 150 }),
+      bare,
       only >= 10_000 ? 300 : only <= 3 ? 60 : undefined,
     );
     return;
   }
   const three = await run(3, { burst: false, idleSec: IDLE_SEC, readyTimeoutSec: 60 });
-  report(three, 60);
+  report(three, bare, 60);
   const thousand = await run(1000, { burst: true, idleSec: IDLE_SEC, readyTimeoutSec: 90 });
-  report(thousand);
+  report(thousand, bare);
   if (!quick) {
     const tenThousand = await run(10_000, { burst: true, idleSec: IDLE_SEC, readyTimeoutSec: 150 });
-    report(tenThousand, 300);
+    report(tenThousand, bare, 300);
   }
   console.log(`\nscale bench took ${((now() - started) / 1000).toFixed(0)} s`);
 }
