@@ -48,12 +48,18 @@ start() {
 
   # Xvfb picks a free display itself and writes its number to fd 3 once it accepts clients
   # (-displayfd), so parallel sessions never race for one. -nolisten tcp keeps it local.
+  # The file is created (and emptied of a previous run's number) here, before Xvfb starts: the
+  # backgrounded redirect below may not have run yet when the loop first reads it.
+  : >"$dir/display"
   Xvfb -displayfd 3 -screen 0 1024x768x24 -nolisten tcp 3>"$dir/display" >"$dir/xvfb.log" 2>&1 &
-  echo "XVFB_PID=$!" >>"$state"
+  local xvfb_pid=$!
+  echo "XVFB_PID=$xvfb_pid" >>"$state"
   local n=
-  for _ in $(seq 1 200); do
+  # Up to 20 s: a loaded 2-core CI machine can take seconds to bring an X server up.
+  for _ in $(seq 1 400); do
     n=$(tr -dc 0-9 <"$dir/display")
     [[ -n $n ]] && break
+    kill -0 "$xvfb_pid" 2>/dev/null || break
     sleep 0.05
   done
   [[ -n $n ]] || { echo "Xvfb did not start: $(cat "$dir/xvfb.log")" >&2; false; }
@@ -71,11 +77,13 @@ start() {
   echo "DBUS_SESSION_BUS_ADDRESS=$address" >>"$state"
 
   DISPLAY=":$n" DBUS_SESSION_BUS_ADDRESS="$address" dunst >"$dir/dunst.log" 2>&1 &
-  echo "DUNST_PID=$!" >>"$state"
+  local dunst_pid=$!
+  echo "DUNST_PID=$dunst_pid" >>"$state"
 
-  # Ready when dunst owns the well-known name.
+  # Ready when dunst owns the well-known name; up to 20 s on a loaded machine, less if dunst exits.
   local ok=
-  for _ in $(seq 1 100); do
+  for _ in $(seq 1 400); do
+    kill -0 "$dunst_pid" 2>/dev/null || break
     if DBUS_SESSION_BUS_ADDRESS="$address" dbus-send --session --print-reply --dest=org.freedesktop.DBus \
       /org/freedesktop/DBus org.freedesktop.DBus.NameHasOwner string:org.freedesktop.Notifications 2>/dev/null |
       grep -q 'boolean true'; then

@@ -31,13 +31,14 @@ case "${1:-}" in
     # 9>&-: the server must not inherit the lock, or every later stop/status would wait on it.
     env -u RADICALE_CONFIG nohup radicale --config "$ROOT/config" >"$LOG" 2>&1 9>&- &
     echo $! >"$PIDFILE"
-    for _ in $(seq 1 100); do
+    # Up to 30 s: Radicale's first start on a loaded 2-core machine can take several seconds.
+    for _ in $(seq 1 300); do
       # Our process must be alive as well: an answer from another server on the port is not ours.
       if ! running; then echo "radicale: exited at start:" >&2; cat "$LOG" >&2; rm -f "$PIDFILE"; exit 1; fi
       if answering; then echo "radicale: started (pid $(cat "$PIDFILE")) on $URL"; exit 0; fi
       sleep 0.1
     done
-    echo "radicale: did not answer on $URL within 10 s" >&2; cat "$LOG" >&2; exit 1
+    echo "radicale: did not answer on $URL within 30 s" >&2; cat "$LOG" >&2; exit 1
     ;;
   stop)
     if running; then
