@@ -1,4 +1,5 @@
 import type { AccountSummary, DaemonStatus } from '../ipc/protocol';
+import { clockTime, localDateTime, type ZoneOption } from '../local-time';
 import type { ChangeSignal, ItemSummary } from '../signal';
 
 const VERB: Record<ChangeSignal['collection'], string> = {
@@ -8,10 +9,12 @@ const VERB: Record<ChangeSignal['collection'], string> = {
   tasks: 'task',
 };
 
-function item(i: ItemSummary): string {
+function item(s: ChangeSignal, i: ItemSummary, o: ZoneOption): string {
   const parts = [i.title ?? i.id];
   if (i.from) parts.push(`from ${i.from}`);
-  if (i.start && i.kind !== undefined) parts.push(`at ${i.start}`);
+  // Event starts in local time, one format whatever the source (EAS sends UTC, CalDAV an offset).
+  if (i.start && (s.collection === 'calendar' || i.kind !== undefined))
+    parts.push(`at ${localDateTime(i.start, o)}`);
   return parts.join(' — ');
 }
 
@@ -19,8 +22,8 @@ function item(i: ItemSummary): string {
  * One signal as lines a person reads (`tidings watch` without --json, and the demo daemon's
  * stdout): a head line, then one line per item.
  */
-export function formatSignal(s: ChangeSignal): string {
-  const time = s.observedAt.slice(11, 19);
+export function formatSignal(s: ChangeSignal, o: ZoneOption = {}): string {
+  const time = clockTime(s.observedAt, o);
   const counts = [
     s.added.length ? `${s.added.length} new` : '',
     s.changed.length ? `${s.changed.length} changed` : '',
@@ -30,28 +33,28 @@ export function formatSignal(s: ChangeSignal): string {
     .join(', ');
   const head = `${time} ${s.accountId} ${s.folder.name}: ${counts} ${VERB[s.collection]}${s.added.length + s.changed.length + s.removed.length === 1 ? '' : 's'}`;
   const lines = [head];
-  for (const i of s.added) lines.push(`  + ${item(i)}`);
-  for (const i of s.changed) lines.push(`  ~ ${item(i)}`);
+  for (const i of s.added) lines.push(`  + ${item(s, i, o)}`);
+  for (const i of s.changed) lines.push(`  ~ ${item(s, i, o)}`);
   for (const i of s.removed) lines.push(`  - ${i.title ?? i.id}`);
   return lines.join('\n');
 }
 
-function accountLine(a: AccountSummary): string {
+function accountLine(a: AccountSummary, o: ZoneOption): string {
   const st = a.status;
   const detail = st.detail ? ` — ${st.detail}` : '';
-  const retry = st.retryAt ? ` (retry at ${st.retryAt})` : '';
+  const retry = st.retryAt ? ` (retry at ${localDateTime(st.retryAt, { ...o, seconds: true })})` : '';
   const err = st.lastError ? ` [${st.lastError.code}: ${st.lastError.message}]` : '';
   const unseen = a.unseen ? `, ${a.unseen} unseen` : '';
   return `  ${a.id} (${a.kind}${a.enabled ? '' : ', disabled'}): ${st.state}${detail}${retry}${err}${unseen}`;
 }
 
 /** `tidings status` as text. */
-export function formatStatus(s: DaemonStatus): string {
+export function formatStatus(s: DaemonStatus, o: ZoneOption = {}): string {
   const lines = [
-    `tidings ${s.version} (pid ${s.pid}) up since ${s.startedAt}${s.demo ? ' — DEMO mode' : ''}`,
+    `tidings ${s.version} (pid ${s.pid}) up since ${localDateTime(s.startedAt, { ...o, seconds: true })}${s.demo ? ' — DEMO mode' : ''}`,
     `config: ${s.configPath}`,
   ];
-  if (s.pausedUntil) lines.push(`notifications paused until ${s.pausedUntil}`);
+  if (s.pausedUntil) lines.push(`notifications paused until ${localDateTime(s.pausedUntil, o)}`);
   if (s.quietHours)
     lines.push(
       `quiet hours ${s.quietHours.start}–${s.quietHours.end}${s.quietHours.active ? ' (now quiet)' : ''}`,
@@ -59,6 +62,6 @@ export function formatStatus(s: DaemonStatus): string {
   lines.push(
     s.accounts.length ? 'accounts:' : 'no accounts configured (tidings account add exchange|caldav|carddav)',
   );
-  for (const a of s.accounts) lines.push(accountLine(a));
+  for (const a of s.accounts) lines.push(accountLine(a, o));
   return lines.join('\n');
 }
