@@ -10,7 +10,9 @@ export type WatcherState =
   | 'backing-off'
   | 'needs-credentials'
   | 'disabled'
-  | 'stopped';
+  | 'stopped'
+  /** The account cannot start (unreadable `tls.ca`, bad proxy URL, secret error): its detail says why. */
+  | 'error';
 
 export interface WatcherStatus {
   state: WatcherState;

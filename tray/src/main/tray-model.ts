@@ -70,7 +70,10 @@ export function tomorrowMorning(now: Date): string {
 
 /** An account needs the user: wrong password, or its server keeps failing. */
 export function needsAttention(a: AccountSummary): boolean {
-  return a.enabled && (a.status.state === 'needs-credentials' || a.status.state === 'backing-off');
+  return (
+    a.enabled &&
+    (a.status.state === 'needs-credentials' || a.status.state === 'backing-off' || a.status.state === 'error')
+  );
 }
 
 /** The account's state in plain words, as the menu shows it after the account's name. */
@@ -87,6 +90,8 @@ export function accountWords(a: AccountSummary, now: Date): string {
       return 'connecting…';
     case 'stopped':
       return 'stopped';
+    case 'error':
+      return 'cannot start (see status)';
     case 'syncing':
     case 'waiting':
       if (a.unseen > 0) return `${a.unseen} new`;
