@@ -46,6 +46,30 @@ const PASS_THROUGH = [
 /** Bytes of a hook's stderr kept for the log line. */
 const STDERR_TAIL = 2048;
 
+/**
+ * Largest value of one `TIDINGS_*` variable, bytes (issue 13 §7: a 1 MB mail subject made
+ * every spawn fail with E2BIG — Linux caps one argument or variable at 128 KiB and the whole
+ * of argv + environ at a quarter of the stack limit — so any outside sender could silence the
+ * hooks). The whole signal still reaches the hook on stdin as JSON.
+ */
+export const MAX_ENV_VALUE_BYTES = 4096;
+
+/**
+ * A value fit for the environment: at most `max` UTF-8 bytes, cut at a character boundary and
+ * ended with "…" when cut; NUL (which spawn() refuses in any variable) becomes U+FFFD.
+ */
+export function boundEnvValue(value: string, max: number = MAX_ENV_VALUE_BYTES): string {
+  const clean = value.includes('\0') ? value.replaceAll('\0', '\uFFFD') : value;
+  // Cheap exit: a UTF-16 string of n units is at most 3n UTF-8 bytes.
+  if (clean.length * 3 <= max || Buffer.byteLength(clean) <= max) return clean;
+  const ellipsis = '…'; // 3 bytes
+  const bytes = Buffer.from(clean.slice(0, max));
+  let end = max - Buffer.byteLength(ellipsis);
+  // Back up to the first byte of a UTF-8 sequence (continuation bytes are 10xxxxxx).
+  while (end > 0 && ((bytes[end] ?? 0) & 0xc0) === 0x80) end--;
+  return bytes.subarray(0, end).toString('utf8') + ellipsis;
+}
+
 /** The environment a hook sees for one signal. */
 export function hookEnv(
   signal: ChangeSignal,
@@ -57,23 +81,25 @@ export function hookEnv(
   for (const k of PASS_THROUGH) if (base[k] !== undefined) env[k] = base[k];
   for (const k of Object.keys(base)) if (k.startsWith('LC_')) env[k] = base[k];
   const { title, body } = formatSignal(signal, format);
+  // Every value that comes from a server (names, ids, titles) is bounded; counts are short.
+  const b = boundEnvValue;
   return {
     ...env,
     ...hook.env,
     TIDINGS_HOOK: hook.name,
-    TIDINGS_SIGNAL_ID: signal.id,
-    TIDINGS_ACCOUNT: signal.accountId,
+    TIDINGS_SIGNAL_ID: b(signal.id),
+    TIDINGS_ACCOUNT: b(signal.accountId),
     TIDINGS_SOURCE: signal.source,
     TIDINGS_COLLECTION: signal.collection,
-    TIDINGS_FOLDER: signal.folder.name,
-    TIDINGS_FOLDER_ID: signal.folder.id,
+    TIDINGS_FOLDER: b(signal.folder.name),
+    TIDINGS_FOLDER_ID: b(signal.folder.id),
     TIDINGS_ADDED: String(signal.added.length),
     TIDINGS_CHANGED: String(signal.changed.length),
     TIDINGS_REMOVED: String(signal.removed.length),
     TIDINGS_COUNT: String(signalSize(signal)),
-    TIDINGS_TITLE: title,
-    TIDINGS_BODY: body,
-    TIDINGS_OBSERVED_AT: signal.observedAt,
+    TIDINGS_TITLE: b(title),
+    TIDINGS_BODY: b(body),
+    TIDINGS_OBSERVED_AT: b(signal.observedAt),
   };
 }
 

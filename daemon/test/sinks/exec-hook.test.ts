@@ -131,6 +131,32 @@ describe('exec hook', () => {
     });
   });
 
+  it('issue 13 §7: a 1 MB subject does not E2BIG the spawn — each variable is cut at 4 KB, stdin keeps it all', async () => {
+    const out = join(dir, 'big.json');
+    const script = `
+      const fs = require('node:fs');
+      const stdin = fs.readFileSync(0, 'utf8');
+      fs.writeFileSync(process.argv[1], JSON.stringify({ stdin, title: process.env.TIDINGS_TITLE, body: process.env.TIDINGS_BODY, folder: process.env.TIDINGS_FOLDER }));`;
+    const sink = hook({ name: 'big', command: [process.execPath, '-e', script, out] });
+    const subject = 'é'.repeat(512 * 1024); // 1 MiB of UTF-8, two bytes per character
+    const signal = mail('big-1');
+    signal.added = [{ id: 'x', title: subject, from: 'Mallory <m@example.org>' }];
+    signal.folder = { id: '5', name: `In\u0000box` }; // NUL, which spawn() refuses in the environment
+    sink.deliver(signal);
+    const [r] = await until(1);
+    expect(r).toMatchObject({ signalId: 'big-1', exitCode: 0 });
+    expect(r?.error).toBeUndefined();
+    const seen = JSON.parse(readFileSync(out, 'utf8'));
+    expect(JSON.parse(seen.stdin).added[0].title).toBe(subject);
+    expect(Buffer.byteLength(seen.title)).toBeLessThanOrEqual(4096);
+    // The body carries the subject: cut to 4 KB, between characters, never inside one.
+    expect(Buffer.byteLength(seen.body)).toBeLessThanOrEqual(4096);
+    expect(Buffer.byteLength(seen.body)).toBeGreaterThan(4000);
+    expect(seen.body.endsWith('…')).toBe(true);
+    expect(seen.body).not.toContain('\uFFFD');
+    expect(seen.folder).toBe('In\uFFFDbox');
+  });
+
   it('runs a command line through /bin/sh only when shell: true', async () => {
     const out = join(dir, 'shell.txt');
     hook({ name: 'sh', command: [`echo "$TIDINGS_FOLDER:$TIDINGS_ADDED" > '${out}'`], shell: true }).deliver(
