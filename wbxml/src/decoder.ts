@@ -72,7 +72,17 @@ class Decoder {
   #pos = 0;
   #table: Uint8Array = new Uint8Array(0);
   #tableStart = 0;
-  #tableCache: Map<number, string> | undefined;
+  /**
+   * The whole string table decoded once, on the first reference: a reference is then a slice of
+   * it (V8 shares the characters), so N references cost N small string headers, not N copies.
+   * `null` when the table as a whole is not valid UTF-8: references then decode their own entry
+   * (and report the bad byte), still counted against maxTextBytes.
+   */
+  #tableText: string | null | undefined;
+  /** For a non-ASCII table: UTF-16 offset of each byte offset (an ASCII table maps 1:1). */
+  #tableUnits: Uint32Array | undefined;
+  /** UTF-8 bytes of text decoded so far (maxTextBytes). */
+  #textBytes = 0;
 
   constructor(bytes: Uint8Array, limits: DecodeLimits) {
     this.#b = bytes;
@@ -211,9 +221,10 @@ class Decoder {
           if (cur === undefined) this.#outside('STR_I', pos);
           const nul = b.indexOf(0, pos + 1);
           if (nul < 0) fail('WBXML_ERR_TRUNCATED', 'inline string has no terminating NUL', pos);
+          this.#countText(nul - pos - 1, pos);
           const s = decodeUtf8(b, pos + 1, nul);
           if (s === undefined) this.#badUtf8(pos + 1, nul);
-          appendText(cur, s);
+          appendText(cur, s, pos);
           pos = nul + 1;
           break;
         }
@@ -221,7 +232,7 @@ class Decoder {
           if (cur === undefined) this.#outside('STR_T', pos);
           this.#pos = pos + 1;
           const index = this.#mbUint('STR_T index');
-          appendText(cur, this.#tableString(index, pos));
+          appendText(cur, this.#tableString(index, pos), pos);
           pos = this.#pos;
           break;
         }
@@ -260,7 +271,8 @@ class Decoder {
           if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) || cp === 0) {
             fail('WBXML_ERR_INVALID_ENTITY', `ENTITY ${cp} is not a Unicode scalar value`, pos);
           }
-          appendText(cur, String.fromCodePoint(cp));
+          this.#countText(cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4, pos);
+          appendText(cur, String.fromCodePoint(cp), pos);
           pos = this.#pos;
           break;
         }
@@ -312,10 +324,25 @@ class Decoder {
     fail('WBXML_ERR_INVALID_UTF8', 'string is not valid UTF-8', at < 0 ? start : at);
   }
 
-  /** A NUL-terminated string at `index` in the string table (WAP-192 §5.7). */
+  /** Counts `n` more bytes of text against maxTextBytes, before they are decoded. */
+  #countText(n: number, at: number): void {
+    const total = this.#textBytes + n;
+    if (total > this.#limits.maxTextBytes) {
+      fail(
+        'WBXML_ERR_TEXT_TOO_LARGE',
+        `text of the document exceeds maxTextBytes ${this.#limits.maxTextBytes}`,
+        at,
+      );
+    }
+    this.#textBytes = total;
+  }
+
+  /**
+   * The NUL-terminated string at `index` in the string table (WAP-192 §5.7); an index may point
+   * into the middle of an entry. Each reference counts its bytes against maxTextBytes, as if it
+   * were an inline string: one 32 KiB entry referenced 16 400 times is 512 MiB of text.
+   */
   #tableString(index: number, at: number): string {
-    const cached = this.#tableCache?.get(index);
-    if (cached !== undefined) return cached;
     const table = this.#table;
     if (index >= table.length) {
       fail(
@@ -327,11 +354,37 @@ class Decoder {
     const nul = table.indexOf(0, index);
     if (nul < 0)
       fail('WBXML_ERR_BAD_STRING_REF', `string table entry at ${index} has no terminating NUL`, at);
-    const s = decodeUtf8(table, index, nul);
-    if (s === undefined) this.#badUtf8(this.#tableStart + index, this.#tableStart + nul);
-    if (this.#tableCache === undefined) this.#tableCache = new Map();
-    this.#tableCache.set(index, s);
-    return s;
+    this.#countText(nul - index, at);
+    if (this.#tableText === undefined) this.#decodeTable();
+    const whole = this.#tableText;
+    if (whole === null) {
+      const s = decodeUtf8(table, index, nul);
+      if (s === undefined) this.#badUtf8(this.#tableStart + index, this.#tableStart + nul);
+      return s;
+    }
+    const units = this.#tableUnits;
+    if (units === undefined) return whole.slice(index, nul);
+    // A reference to a continuation byte starts inside a character: not valid UTF-8.
+    if ((table[index]! & 0xc0) === 0x80) this.#badUtf8(this.#tableStart + index, this.#tableStart + nul);
+    return whole.slice(units[index]!, units[nul]!);
+  }
+
+  /** Decodes the whole table once (NUL separators included) and maps bytes to UTF-16 offsets. */
+  #decodeTable(): void {
+    const table = this.#table;
+    const whole = decodeUtf8(table, 0, table.length);
+    this.#tableText = whole ?? null;
+    if (whole === undefined || whole.length === table.length) return;
+    const units = new Uint32Array(table.length + 1);
+    let u = 0;
+    for (let i = 0; i < table.length; i++) {
+      units[i] = u;
+      const c = table[i]!;
+      // A lead byte starts a character: 4-byte sequences are a surrogate pair, 2 units.
+      if ((c & 0xc0) !== 0x80) u += c >= 0xf0 ? 2 : 1;
+    }
+    units[table.length] = u;
+    this.#tableUnits = units;
   }
 
   #byte(what: string): number {
@@ -358,13 +411,21 @@ class Decoder {
   }
 }
 
+/** V8's String::kMaxLength on 64-bit: a longer concatenation throws a plain RangeError. */
+const MAX_STRING_LENGTH = 2 ** 29 - 24;
+
 /** Adjacent text pieces (STR_I, STR_T, ENTITY) join into one string child; empty strings vanish. */
-function appendText(el: WbxmlElement, s: string): void {
+function appendText(el: WbxmlElement, s: string, at: number): void {
   if (s.length === 0) return;
   const c: WbxmlNode[] = el.children;
   const last = c.length - 1;
-  if (last >= 0 && typeof c[last] === 'string') c[last] = (c[last] as string) + s;
-  else addChild(el, s);
+  if (last >= 0 && typeof c[last] === 'string') {
+    const prev = c[last] as string;
+    if (prev.length + s.length > MAX_STRING_LENGTH) {
+      fail('WBXML_ERR_TEXT_TOO_LARGE', `text of one element exceeds ${MAX_STRING_LENGTH} characters`, at);
+    }
+    c[last] = prev + s;
+  } else addChild(el, s);
 }
 
 /**

@@ -24,6 +24,7 @@
  * | `WBXML_ERR_STRING_TABLE_TOO_LARGE` | decode | string table longer than `maxStringTableSize` |
  * | `WBXML_ERR_OPAQUE_TOO_LARGE` | decode | OPAQUE longer than `maxOpaqueLength` |
  * | `WBXML_ERR_DOCUMENT_TOO_LARGE` | decode | document longer than `maxDocumentSize` |
+ * | `WBXML_ERR_TEXT_TOO_LARGE` | decode | more text than `maxTextBytes` (string-table references counted each time), or one text longer than a JS string can be |
  * | `WBXML_ERR_UNKNOWN_NAMESPACE` | encode, fromXml | a namespace that is no EAS code page |
  * | `WBXML_ERR_UNKNOWN_TAG` | encode, fromXml | a tag its code page does not define |
  * | `WBXML_ERR_INVALID_TREE` | encode, toXml | a node that is not an element, string or Uint8Array; text with U+0000 |
@@ -53,6 +54,7 @@ export type WbxmlErrorCode =
   | 'WBXML_ERR_STRING_TABLE_TOO_LARGE'
   | 'WBXML_ERR_OPAQUE_TOO_LARGE'
   | 'WBXML_ERR_DOCUMENT_TOO_LARGE'
+  | 'WBXML_ERR_TEXT_TOO_LARGE'
   | 'WBXML_ERR_UNKNOWN_NAMESPACE'
   | 'WBXML_ERR_UNKNOWN_TAG'
   | 'WBXML_ERR_INVALID_TREE'

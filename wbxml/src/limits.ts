@@ -13,6 +13,12 @@ export interface DecodeLimits {
   readonly maxDocumentSize: number;
   /** Most elements in one document. */
   readonly maxElements: number;
+  /**
+   * Most text in one document, in UTF-8 bytes: inline strings, entities and every string-table
+   * reference counted each time it is used (a reference is how a small document claims a lot of
+   * text). Counted before each string is decoded.
+   */
+  readonly maxTextBytes: number;
 }
 
 /** Defaults sized for real mailboxes: a 50 MB attachment fits, a 2 GB claim does not. */
@@ -22,6 +28,8 @@ export const DEFAULT_DECODE_LIMITS: DecodeLimits = Object.freeze({
   maxOpaqueLength: 64 * 1024 * 1024,
   maxDocumentSize: 128 * 1024 * 1024,
   maxElements: 1_000_000,
+  // Half the document cap: a mail Sync carries a few MB of text; larger payloads come as OPAQUE.
+  maxTextBytes: 64 * 1024 * 1024,
 });
 
 const LIMIT_NAMES = Object.keys(DEFAULT_DECODE_LIMITS) as (keyof DecodeLimits)[];

@@ -320,3 +320,130 @@ describe('grammar', () => {
     expect(() => decode('03016a00' as never)).toThrow(TypeError);
   });
 });
+
+/** mb_u_int32 (WAP-192 §5.1) bytes of n. */
+function mb(n: number): number[] {
+  const out = [n & 0x7f];
+  for (let v = Math.floor(n / 128); v > 0; v = Math.floor(v / 128)) out.unshift((v & 0x7f) | 0x80);
+  return out;
+}
+
+/** A document with `table` as its string table and `body` after it (the body holds the root). */
+function withTable(table: Uint8Array, body: number[]): { doc: Uint8Array; bodyAt: number } {
+  const head = [0x03, 0x01, 0x6a, ...mb(table.length)];
+  const doc = new Uint8Array(head.length + table.length + body.length);
+  doc.set(head);
+  doc.set(table, head.length);
+  doc.set(body, head.length + table.length);
+  return { doc, bodyAt: head.length + table.length };
+}
+
+/** `n` × 'a' then the terminating NUL. */
+const entry = (n: number) => {
+  const t = new Uint8Array(n + 1).fill(0x61);
+  t[n] = 0;
+  return t;
+};
+
+describe('string-table references and maxTextBytes (issue 15)', () => {
+  it('a 32 KiB entry referenced 16 400 times in one element: WBXML_ERR_TEXT_TOO_LARGE, not RangeError', () => {
+    // 03 01 6A 82 80 00, 32 767 × 61, 00, 45, 16 400 × 83 00, 01 (65 576 bytes).
+    const body = [0x45];
+    for (let i = 0; i < 16_400; i++) body.push(0x83, 0x00);
+    body.push(0x01);
+    const { doc, bodyAt } = withTable(entry(32_767), body);
+    expect(doc.length).toBe(65_576);
+    // 2048 references fit the default 64 MiB; the 2049th is refused before it is decoded.
+    const e = expectWbxmlError(() => decode(doc), 'WBXML_ERR_TEXT_TOO_LARGE', bodyAt + 1 + 2 * 2048);
+    expect(e.message).toContain('maxTextBytes');
+    // Raised past what a JS string can hold, the concatenation is still a typed error.
+    const big = expectWbxmlError(() => decode(doc, { maxTextBytes: 2 ** 40 }), 'WBXML_ERR_TEXT_TOO_LARGE');
+    expect(big.offset).toBeGreaterThan(bodyAt);
+  });
+
+  /** 03 01 6A C0 80 00, 1 048 575 × 61, 00, 45, then per i: 4E 83 mb(7i) 01, then 01. */
+  function distinctOffsets(n: number): { doc: Uint8Array; bodyAt: number; at: number[] } {
+    const body = [0x45];
+    const at: number[] = [];
+    for (let i = 0; i < n; i++) {
+      at.push(body.length);
+      body.push(0x4e, 0x83, ...mb(7 * i), 0x01);
+    }
+    body.push(0x01);
+    return { ...withTable(entry(1_048_575), body), at };
+  }
+
+  it('a 1 MiB table referenced at N distinct offsets: refused at the cap by default', () => {
+    const { doc, bodyAt, at } = distinctOffsets(300);
+    let total = 0;
+    let k = 0;
+    while (total + (1_048_575 - 7 * k) <= DEFAULT_DECODE_LIMITS.maxTextBytes) total += 1_048_575 - 7 * k++;
+    // The STR_T of element k is one byte after its tag.
+    expectWbxmlError(() => decode(doc), 'WBXML_ERR_TEXT_TOO_LARGE', bodyAt + at[k]! + 1);
+  });
+
+  it('distinct offsets cost no copy each: 1 000 references of ~1 MiB hold far less than 1 GB', () => {
+    const { doc } = distinctOffsets(1000);
+    const before = process.memoryUsage().heapUsed;
+    const root = decode(doc, { maxTextBytes: 2 ** 40 });
+    const grown = process.memoryUsage().heapUsed - before;
+    expect(root.children).toHaveLength(1000);
+    for (const i of [0, 1, 500, 999]) {
+      const s = (root.children[i] as WbxmlElement).children[0] as string;
+      expect(s.length).toBe(1_048_575 - 7 * i);
+      expect(s.startsWith('aaaa')).toBe(true);
+    }
+    // Copies would be ~1 000 MB (the issue measured +994 MB); slices are a few hundred KB.
+    expect(grown).toBeLessThan(64 * 1024 * 1024);
+  });
+
+  it('repeated references at the cap pass, at the cap + 1 fail at the reference that crosses it', () => {
+    // Table "abc\0"; <Sync>, then 3 × STR_T 0 (3 bytes each) inside <SyncKey>.
+    const { doc, bodyAt } = withTable(wb('abc', 0), [0x45, 0x4b, 0x83, 0, 0x83, 0, 0x83, 0, 0x01, 0x01]);
+    expect(decode(doc, { maxTextBytes: 9 })).toEqual(
+      el('AirSync', 'Sync', el('AirSync', 'SyncKey', 'abcabcabc')),
+    );
+    expectWbxmlError(() => decode(doc, { maxTextBytes: 8 }), 'WBXML_ERR_TEXT_TOO_LARGE', bodyAt + 6);
+  });
+
+  it('references into the middle of an entry and to distinct entries slice the right text', () => {
+    const { doc } = withTable(
+      wb('abc', 0, 'de', 0),
+      [0x45, 0x4b, 0x83, 1, 0x01, 0x4b, 0x83, 4, 0x83, 2, 0x01, 0x01],
+    );
+    expect(decode(doc)).toEqual(
+      el('AirSync', 'Sync', el('AirSync', 'SyncKey', 'bc'), el('AirSync', 'SyncKey', 'dec')),
+    );
+  });
+
+  it('a non-ASCII table: offsets map to the right characters; a reference inside a character is invalid UTF-8', () => {
+    // "é€😀x\0" = C3 A9, E2 82 AC, F0 9F 98 80, 78, 00.
+    const table = wb('é€😀x', 0);
+    const refs = (i: number) => withTable(table, [0x45, 0x4b, 0x83, i, 0x01, 0x01]);
+    const text = (i: number) => (decode(refs(i).doc).children[0] as WbxmlElement).children[0];
+    expect(text(0)).toBe('é€😀x');
+    expect(text(2)).toBe('€😀x');
+    expect(text(5)).toBe('😀x');
+    expect(text(9)).toBe('x');
+    for (const inside of [1, 3, 4, 6, 7, 8]) {
+      const { doc } = refs(inside);
+      expectWbxmlError(() => decode(doc), 'WBXML_ERR_INVALID_UTF8', 4 + inside);
+    }
+  });
+
+  it('an invalid entry nobody references does not stop the others', () => {
+    const { doc } = withTable(wb('ab', 0, 0xff, 0), [0x45, 0x4b, 0x83, 0, 0x01, 0x01]);
+    expect(decode(doc)).toEqual(el('AirSync', 'Sync', el('AirSync', 'SyncKey', 'ab')));
+    const bad = withTable(wb('ab', 0, 0xff, 0), [0x45, 0x4b, 0x83, 3, 0x01, 0x01]);
+    expectWbxmlError(() => decode(bad.doc), 'WBXML_ERR_INVALID_UTF8', 4 + 3);
+  });
+
+  it('inline strings and entities count too: at the cap and the cap + 1', () => {
+    const doc = wb(...HEADER, 0x45, 0x4b, 0x03, 'abcd', 0, 0x02, 0x81, 0x69, 0x01, 0x01); // 'abcd' + é (2 bytes)
+    expect(decode(doc, { maxTextBytes: 6 })).toEqual(
+      el('AirSync', 'Sync', el('AirSync', 'SyncKey', 'abcdé')),
+    );
+    expectWbxmlError(() => decode(doc, { maxTextBytes: 5 }), 'WBXML_ERR_TEXT_TOO_LARGE', 12);
+    expectWbxmlError(() => decode(doc, { maxTextBytes: 3 }), 'WBXML_ERR_TEXT_TOO_LARGE', 6);
+  });
+});
