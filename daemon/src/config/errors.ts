@@ -6,6 +6,7 @@
  * | --- | --- |
  * | `CONFIG_ERR_NOT_FOUND` | the config file does not exist |
  * | `CONFIG_ERR_READ` | the file exists but cannot be read (permissions, a directory …) |
+ * | `CONFIG_ERR_PERMISSIONS` | the file or its directory is writable by group or others, or owned by another user (it names commands the daemon runs): the message names the `chmod go-w` / `chown` that fixes it |
  * | `CONFIG_ERR_PARSE` | the file is not valid JSON (line and column given) |
  * | `CONFIG_ERR_INVALID` | JSON that does not match the schema (field path and reason given) |
  * | `CONFIG_ERR_WRITE` | writing the file failed (account add/remove) |
@@ -16,6 +17,7 @@
 export type ConfigErrorCode =
   | 'CONFIG_ERR_NOT_FOUND'
   | 'CONFIG_ERR_READ'
+  | 'CONFIG_ERR_PERMISSIONS'
   | 'CONFIG_ERR_PARSE'
   | 'CONFIG_ERR_INVALID'
   | 'CONFIG_ERR_WRITE'

@@ -1,5 +1,7 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type * as z from 'zod';
+import { closest } from '../did-you-mean';
 import { ConfigError, type ConfigIssue } from './errors';
 import { type Config, configSchema } from './schema';
 
@@ -13,9 +15,36 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return out === '' ? '(top level)' : out;
 }
 
-/** Turns zod issues into field paths and reasons people can act on. */
+/**
+ * Turns zod issues into field paths and reasons people can act on. An unknown key leads, one
+ * issue per key at its own path: a typo (`usernme`) is the cause, and the "required" complaint
+ * about the key it was meant to be (`username`) is its echo, so that one is dropped when the
+ * typo is near it (issue 16: the message led with `expected string, received undefined`).
+ */
 export function toIssues(error: z.ZodError): ConfigIssue[] {
-  return error.issues.map((issue) => ({ path: formatPath(issue.path), reason: issue.message }));
+  const unknown: ConfigIssue[] = [];
+  const echoes = new Set<string>();
+  const missing = error.issues.filter((i) => i.code === 'invalid_type' && i.input === undefined);
+  for (const issue of error.issues) {
+    if (issue.code !== 'unrecognized_keys') continue;
+    const parent = formatPath(issue.path);
+    const siblings = missing
+      .filter((m) => m.path.length === issue.path.length + 1 && formatPath(m.path.slice(0, -1)) === parent)
+      .map((m) => String(m.path.at(-1)));
+    for (const key of issue.keys) {
+      const meant = closest(key, siblings);
+      if (meant !== undefined) echoes.add(formatPath([...issue.path, meant]));
+      unknown.push({
+        path: formatPath([...issue.path, key]),
+        reason: `Unrecognized key "${key}"${meant !== undefined ? ` (did you mean "${meant}"?)` : ''}`,
+      });
+    }
+  }
+  const rest = error.issues
+    .filter((i) => i.code !== 'unrecognized_keys')
+    .map((issue) => ({ path: formatPath(issue.path), reason: issue.message }))
+    .filter((i) => !echoes.has(i.path));
+  return [...unknown, ...rest];
 }
 
 /** Line and column of a JSON.parse failure, when V8 tells the position. */
@@ -56,8 +85,52 @@ export function parseConfig(text: string, file: string): Config {
   return result.data;
 }
 
-/** Reads and validates the config file. Throws ConfigError (CONFIG_ERR_NOT_FOUND when absent). */
+/**
+ * Refuses a config file, or the directory holding it, that another user could write — as
+ * OpenSSH refuses such an `~/.ssh/config` (its `safe_path`): the file names commands the
+ * daemon runs (`secret.command`, exec hooks), so a 0666 config is a way for another local
+ * user to run code as us (issue 13 §4). Owner must be us or root; no write bit for group or
+ * others. The error names the `chmod` (or `chown`) that fixes it. POSIX only.
+ */
+export async function checkConfigPermissions(file: string, platform = process.platform): Promise<void> {
+  const uid = process.getuid?.();
+  if (platform === 'win32' || uid === undefined) return;
+  for (const [path, what] of [
+    [file, 'config file'],
+    [dirname(file), 'config directory'],
+  ] as const) {
+    let st: Awaited<ReturnType<typeof stat>>;
+    try {
+      st = await stat(path);
+    } catch {
+      continue; // absent: loadConfig reports the file itself
+    }
+    if (st.uid !== uid && st.uid !== 0) {
+      throw new ConfigError(
+        'CONFIG_ERR_PERMISSIONS',
+        file,
+        `the ${what} ${path} belongs to uid ${st.uid}, not to you (uid ${uid}) or root: another user controls what the daemon runs; fix: \`chown ${uid} '${path}'\` (or move the config)`,
+      );
+    }
+    if ((st.mode & 0o022) !== 0) {
+      const mode = (st.mode & 0o7777).toString(8).padStart(4, '0');
+      const who =
+        (st.mode & 0o022) === 0o022 ? 'group and others' : (st.mode & 0o020) !== 0 ? 'group' : 'others';
+      throw new ConfigError(
+        'CONFIG_ERR_PERMISSIONS',
+        file,
+        `the ${what} ${path} is writable by ${who} (mode ${mode}): another user could make the daemon run their commands; fix: \`chmod go-w '${path}'\``,
+      );
+    }
+  }
+}
+
+/**
+ * Reads and validates the config file. Throws ConfigError (CONFIG_ERR_NOT_FOUND when absent,
+ * CONFIG_ERR_PERMISSIONS when another user could write it).
+ */
 export async function loadConfig(file: string): Promise<Config> {
+  await checkConfigPermissions(file);
   let text: string;
   try {
     text = await readFile(file, 'utf8');

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -88,6 +88,64 @@ describe('config validation', () => {
   it('loadConfig says CONFIG_ERR_NOT_FOUND for a missing file', async () => {
     const err = await loadConfig(join(temp(), 'none.json')).catch((e: unknown) => e);
     expect((err as ConfigError).code).toBe('CONFIG_ERR_NOT_FOUND');
+  });
+});
+
+describe('issue 13 §4: a config another user can write is refused', () => {
+  const config = JSON.stringify({ accounts: [dav] });
+
+  async function refusal(file: string): Promise<ConfigError> {
+    const err = await loadConfig(file).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    return err as ConfigError;
+  }
+
+  it('refuses a group- or world-writable file, naming the chmod that fixes it', async () => {
+    const dir = temp();
+    const file = join(dir, 'config.json');
+    writeFileSync(file, config);
+    chmodSync(file, 0o666);
+    const err = await refusal(file);
+    expect(err.code).toBe('CONFIG_ERR_PERMISSIONS');
+    expect(err.message).toContain(`the config file ${file} is writable by group and others (mode 0666)`);
+    expect(err.message).toContain(`chmod go-w '${file}'`);
+    chmodSync(file, 0o620);
+    expect((await refusal(file)).message).toContain('writable by group (mode 0620)');
+    // The fix the message names makes it load.
+    chmodSync(file, 0o600);
+    expect((await loadConfig(file)).accounts.map((a) => a.id)).toEqual(['cal']);
+    chmodSync(file, 0o644); // readable by others is fine: the config holds no secrets
+    expect((await loadConfig(file)).accounts).toHaveLength(1);
+  });
+
+  it('refuses a config directory writable by others (the file could be swapped)', async () => {
+    const dir = temp();
+    const file = join(dir, 'config.json');
+    writeFileSync(file, config, { mode: 0o600 });
+    chmodSync(dir, 0o777);
+    const err = await refusal(file);
+    expect(err.code).toBe('CONFIG_ERR_PERMISSIONS');
+    expect(err.message).toContain(`the config directory ${dir} is writable by group and others (mode 0777)`);
+    expect(err.message).toContain(`chmod go-w '${dir}'`);
+    chmodSync(dir, 0o755);
+    expect((await loadConfig(file)).accounts).toHaveLength(1);
+  });
+
+  it('refuses a file owned by another user (needs root to plant one)', async (ctx) => {
+    if (process.getuid?.() !== 0) {
+      if (process.env.CI === 'true') throw new Error('this test needs root in CI (chown to another uid)');
+      console.log('skipped: planting a file owned by another uid needs root');
+      return ctx.skip();
+    }
+    // A file of root's is allowed (as OpenSSH allows); one of uid 65534 is not ours.
+    const dir = temp();
+    const file = join(dir, 'config.json');
+    writeFileSync(file, config, { mode: 0o600 });
+    chownSync(file, 65534, 65534);
+    const err = await refusal(file);
+    expect(err.code).toBe('CONFIG_ERR_PERMISSIONS');
+    expect(err.message).toContain(`belongs to uid 65534`);
+    expect(err.message).toContain(`chown 0 '${file}'`);
   });
 });
 
