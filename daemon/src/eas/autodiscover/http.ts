@@ -69,7 +69,8 @@ function networkReason(err: unknown): string {
   const code =
     typeof e.code === 'string' ? e.code : typeof e.cause?.code === 'string' ? e.cause.code : undefined;
   const message = typeof e.message === 'string' ? e.message : String(err);
-  return code === undefined ? message : `${code}: ${message}`;
+  // Node's own messages already name the code ("getaddrinfo ENOTFOUND host"): say it once.
+  return code === undefined || message.includes(code) ? message : `${code}: ${message}`;
 }
 
 function fromAnswer(a: AutodiscoverAnswer): Outcome {
