@@ -66,8 +66,11 @@ export interface FolderInfo {
 
 export interface TestResult {
   ok: boolean;
-  /** Named checks in order: dns, tls, autodiscover, auth, options, ping … */
-  steps: { name: string; ok: boolean; note: string; fix?: string }[];
+  /**
+   * Named checks in order: dns, tls, autodiscover, auth, options, ping … `warn`: passed, but
+   * not as it should (TLS verification turned off); the fix says what to change.
+   */
+  steps: { name: string; ok: boolean; warn?: boolean; note: string; fix?: string }[];
 }
 
 /** Parameters for adding an account; the secret travels once, to the keyring, never to config. */
