@@ -9,6 +9,8 @@ export type WatcherState =
   | 'waiting'
   | 'backing-off'
   | 'needs-credentials'
+  /** The server moved the account to another origin (or to plain http): the user must accept it. */
+  | 'needs-confirmation'
   | 'disabled'
   | 'stopped'
   /** The account cannot start (unreadable `tls.ca`, bad proxy URL, secret error): its detail says why. */
@@ -25,6 +27,8 @@ export interface WatcherStatus {
   lastError?: { code: string; message: string };
   /** Watched folders / collections. */
   folders?: { id: string; name: string; collection: string }[];
+  /** needs-confirmation: where the server wants to move the account (not followed, not stored). */
+  move?: { from: string; to: string };
 }
 
 /** Fetches a secret at the moment it is needed; never cached in config or logs. */
@@ -60,4 +64,9 @@ export interface Watcher {
   status(): WatcherStatus;
   /** Network changed or the machine resumed from sleep: re-learn and reconnect now. */
   wake?(reason: 'network' | 'resume' | 'manual'): void;
+  /**
+   * Follows the move the watcher waits on in needs-confirmation (stores the new address and
+   * reconnects); returns it, or undefined when no move waits.
+   */
+  acceptMove?(): string | undefined;
 }

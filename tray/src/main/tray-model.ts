@@ -72,7 +72,10 @@ export function tomorrowMorning(now: Date): string {
 export function needsAttention(a: AccountSummary): boolean {
   return (
     a.enabled &&
-    (a.status.state === 'needs-credentials' || a.status.state === 'backing-off' || a.status.state === 'error')
+    (a.status.state === 'needs-credentials' ||
+      a.status.state === 'needs-confirmation' ||
+      a.status.state === 'backing-off' ||
+      a.status.state === 'error')
   );
 }
 
@@ -82,6 +85,8 @@ export function accountWords(a: AccountSummary, now: Date): string {
   switch (a.status.state) {
     case 'needs-credentials':
       return 'needs password';
+    case 'needs-confirmation':
+      return 'moved — confirm the new server';
     case 'backing-off': {
       if (a.status.retryAt === undefined) return 'offline, retrying';
       return `offline, retrying in ${formatDelay(Date.parse(a.status.retryAt) - now.getTime())}`;
