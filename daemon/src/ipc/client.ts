@@ -3,6 +3,7 @@ import { JSONRPCClient, JSONRPCErrorException, JSONRPCServer, JSONRPCServerAndCl
 import { type BackoffOptions, backoffDelay } from '../watch/backoff';
 import { IpcError } from './errors';
 import { encodeFrame, LineDecoder } from './framing';
+import { checkSocketPath } from './paths';
 import {
   type DaemonStatus,
   IPC_PROTOCOL_VERSION,
@@ -34,7 +35,9 @@ type Listener<T> = (value: T) => void;
  */
 const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
 
-function connectSocket(path: string): Promise<Socket> {
+/** Connects after checking who owns the socket and its directory (paths.ts, checkSocketPath). */
+async function connectSocket(path: string): Promise<Socket> {
+  await checkSocketPath(path);
   return new Promise((resolve, reject) => {
     const sock = createConnection(path);
     sock.once('connect', () => {

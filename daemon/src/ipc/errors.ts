@@ -5,7 +5,7 @@
  * | code | when | what a person can do |
  * | --- | --- | --- |
  * | `IPC_ERR_NOT_RUNNING` | no daemon listens on the socket (absent, or refused) | start it: `tidings daemon` or the service |
- * | `IPC_ERR_UNSAFE_PATH` | the socket directory is owned by another user, is a symlink, or is group/world accessible | remove it, or choose another path with `ipc.path` |
+ * | `IPC_ERR_UNSAFE_PATH` | the socket directory is owned by another user, is a symlink, or is writable by others, or the socket is not a socket owned by us (a client checks this before it sends anything) | remove the directory another user planted (the message names it), `chmod 700` our own, or choose another path with `ipc.path` |
  * | `IPC_ERR_IN_USE` | another daemon already answers on the socket | stop that daemon first |
  * | `IPC_ERR_PROTOCOL` | the peer sent something that is not our protocol (bad hello answer, oversized frame) | update the client or daemon so versions match |
  * | `IPC_ERR_REMOTE` | the daemon answered a call with a JSON-RPC error (`rpcCode`, `data` attached) | read the message; it names the field or account |

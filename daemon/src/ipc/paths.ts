@@ -94,3 +94,55 @@ export async function prepareListenPath(path: string): Promise<void> {
   await prepareSocketDir(dirname(path));
   await clearStaleSocket(path);
 }
+
+/**
+ * A client's check before it sends anything (issue 13 §4): with `XDG_RUNTIME_DIR` unset the
+ * socket lives in `/tmp/tidings-<uid>/`, which any local user can create first and listen in —
+ * and receive `accounts.add` with a password. So the socket's directory must be a real
+ * directory owned by us (or root, for a system-wide runtime dir) and writable by nobody else,
+ * and the socket must be a socket owned by us. With the directory ours and closed, nobody else
+ * can swap the socket between this check and connect(). A missing directory or socket is
+ * IPC_ERR_NOT_RUNNING; anything else wrong is IPC_ERR_UNSAFE_PATH naming the path and the fix.
+ * Named pipes (Windows) are not checked here.
+ */
+export async function checkSocketPath(path: string): Promise<void> {
+  const uid = process.getuid?.();
+  if (isNamedPipe(path) || uid === undefined) return;
+  const dir = dirname(path);
+  const notRunning = () =>
+    new IpcError(
+      'IPC_ERR_NOT_RUNNING',
+      `the daemon is not running (nothing listens on ${path}); start it with \`tidings daemon\``,
+    );
+  let d: Awaited<ReturnType<typeof lstat>>;
+  try {
+    d = await lstat(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw notRunning();
+    throw err;
+  }
+  const unsafe = (why: string, fix: string) =>
+    new IpcError(
+      'IPC_ERR_UNSAFE_PATH',
+      `refusing to talk to the daemon at ${path}: ${why}; nothing was sent. Fix: ${fix}`,
+    );
+  const removeIt = `if you did not create it, another local user may be listening there: remove ${dir} (as root if need be), then start the daemon again, or set XDG_RUNTIME_DIR / ipc.path`;
+  if (d.isSymbolicLink() || !d.isDirectory())
+    throw unsafe(`${dir} is not a plain directory (a symlink?)`, removeIt);
+  if (d.uid !== uid && d.uid !== 0)
+    throw unsafe(`${dir} belongs to uid ${d.uid}, not to you (uid ${uid})`, removeIt);
+  if ((d.mode & 0o022) !== 0)
+    throw unsafe(
+      `${dir} is writable by others (mode ${(d.mode & 0o7777).toString(8).padStart(4, '0')}), so the socket could be swapped`,
+      `chmod 700 '${dir}' (the daemon creates it 0700)`,
+    );
+  let s: Awaited<ReturnType<typeof lstat>>;
+  try {
+    s = await lstat(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw notRunning();
+    throw err;
+  }
+  if (!s.isSocket()) throw unsafe(`${path} is not a socket`, removeIt);
+  if (s.uid !== uid) throw unsafe(`the socket belongs to uid ${s.uid}, not to you (uid ${uid})`, removeIt);
+}
