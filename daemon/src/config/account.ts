@@ -77,6 +77,21 @@ export const easAccountSchema = lazySchema(() =>
         })
         .strict()
         .optional(),
+      /** What one answer may cost (issue 13); other answers are capped at 1 MB. */
+      limits: z
+        .object({
+          /** Largest Sync answer, bytes (default 16 MiB). */
+          syncBytes: z
+            .number()
+            .int()
+            .min(64 * 1024)
+            .max(1024 * 1024 * 1024)
+            .optional(),
+          /** Total deadline of every request but Ping, seconds (default 120). */
+          requestTimeout: z.number().int().min(1).max(3600).optional(),
+        })
+        .strict()
+        .optional(),
     })
     .strict(),
 );
