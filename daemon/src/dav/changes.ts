@@ -3,6 +3,7 @@ import type { ChangeSignal, ItemSummary, SignalSource } from '../signal';
 import { type ItemState, classifyEvent, toSummary } from './classify';
 import type { DavCollection } from './collection';
 import type { ItemDigest } from './content';
+import { sameEtag } from './etag';
 
 /** What we store per watched collection between checks (one store key per collection). */
 export interface CollectionState {
@@ -12,6 +13,23 @@ export interface CollectionState {
   token?: string;
   ctag?: string;
   items: Record<string, ItemState>;
+  /**
+   * Generation: when the baseline was taken (ISO 8601). With `seq` it places every signal of the
+   * collection, so two transitions that look alike — a server with content-derived tokens and
+   * ETags goes back to an earlier token when a vCard is PUT, DELETEd and PUT again — never share
+   * a signal id (issue 14, 2). Both are committed with the state, so a replayed step gets the
+   * same id. Absent in states stored before issue 14 (read as '' / 0).
+   */
+  gen?: string;
+  /** Signals announced for this collection since the baseline. */
+  seq?: number;
+  /** Last time (ms) the whole collection was listed and diffed against `items` (reconcile). */
+  reconciledAt?: number;
+  /**
+   * The server's sync-collection REPORT failed even from the empty token while its PROPFIND
+   * works: the token is then only a change marker, and a moved marker is an ETag listing.
+   */
+  syncBroken?: boolean;
 }
 
 /** What to do with a collection this check. */
@@ -30,7 +48,9 @@ export function planCollection(live: DavCollection, stored: CollectionState | un
   if (stored === undefined) return { kind: 'baseline' };
   if (live.syncToken !== undefined) {
     if (stored.token === live.syncToken) return { kind: 'none' };
-    return stored.token === undefined ? { kind: 'etag' } : { kind: 'sync', from: stored.token };
+    return stored.token === undefined || stored.syncBroken
+      ? { kind: 'etag' }
+      : { kind: 'sync', from: stored.token };
   }
   if (live.ctag !== undefined && stored.ctag === live.ctag) return { kind: 'none' };
   return { kind: 'etag' };
@@ -45,9 +65,7 @@ export interface MemberChanges {
 
 /** Pure: the hrefs whose content must be fetched (new, or an ETag we do not have). */
 export function hrefsToFetch(stored: CollectionState, changes: MemberChanges): string[] {
-  return changes.upserted
-    .filter((m) => m.etag === undefined || stored.items[m.href]?.etag !== m.etag)
-    .map((m) => m.href);
+  return changes.upserted.filter((m) => !sameEtag(stored.items[m.href]?.etag, m.etag)).map((m) => m.href);
 }
 
 export interface DeltaInput {
@@ -68,11 +86,13 @@ export interface DeltaInput {
 
 /**
  * Pure: the next stored state and the signal (undefined when nothing a person would notice
- * changed). The id hashes account, collection, the step's from/to keys and what it announces, so
- * a step replayed after a crash yields the same id and the store's outbox drops it
- * (store/types.ts). The announced items are part of the id because the from/to keys alone can
- * repeat with different news: SOGo answers two reports within one second with the same token
- * pair, and a token kept back for an open second (second-token.ts) starts two rounds.
+ * changed). The id hashes account, collection, the step's from/to keys, the signal's place in
+ * the collection's history (generation and sequence number, committed with the state) and what
+ * it announces. A step replayed after a crash starts from the same stored state, so it yields
+ * the same id and the store's outbox drops it (store/types.ts). The place makes each observed
+ * transition unique: tokens and ETags derived from content come back (PUT, DELETE, PUT of the
+ * same bytes repeats the first step's from/to keys and items, issue 14), and SOGo answers two
+ * reports within one second with the same token pair.
  */
 export function buildDelta(input: DeltaInput): { state: CollectionState; signal?: ChangeSignal } {
   const { stored, changes, fetched, collection } = input;
@@ -88,7 +108,7 @@ export function buildDelta(input: DeltaInput): { state: CollectionState; signal?
     const before = stored.items[m.href];
     // Listed as changed but gone by the time we fetched: the next check reports the delete.
     if (got === undefined) continue;
-    if (before?.etag !== undefined && before.etag === got.etag) continue;
+    if (sameEtag(before?.etag, got.etag)) continue;
     const kind = calendarish ? classifyEvent(before, got.digest) : undefined;
     items[m.href] = { ...got.digest, ...(got.etag !== undefined ? { etag: got.etag } : {}) };
     (before === undefined ? added : changed).push(toSummary(m.href, got.digest, kind));
@@ -105,8 +125,17 @@ export function buildDelta(input: DeltaInput): { state: CollectionState; signal?
   if (input.token !== undefined) state.token = input.token;
   if (collection.ctag !== undefined) state.ctag = collection.ctag;
   if (added.length + changed.length + removed.length === 0) return { state };
+  const seq = (stored.seq ?? 0) + 1;
+  state.seq = seq;
+  const position = `${stored.gen ?? ''}#${seq}`;
   const signal: ChangeSignal = {
-    id: signalId(input.accountId, collection.href, input.fromKey, input.toKey, etagSetKey(announced)),
+    id: signalId(
+      input.accountId,
+      collection.href,
+      input.fromKey,
+      input.toKey,
+      `${position}\u0000${etagSetKey(announced)}`,
+    ),
     accountId: input.accountId,
     source: input.source,
     collection: collection.type,

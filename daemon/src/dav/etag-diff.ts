@@ -1,3 +1,4 @@
+import { normalizeEtag } from './etag';
 import { canonicalHref } from './href';
 import type { Send } from './request';
 import { okProps, parseMultistatus, text } from './xml';
@@ -18,7 +19,7 @@ export async function listEtags(send: Send, collection: URL): Promise<Map<string
   for (const r of parseMultistatus(res.body, { url: collection.href }).responses) {
     const href = canonicalHref(r.href, res.url);
     if (href.endsWith('/')) continue; // the collection itself and sub-collections
-    const etag = text(okProps(r).getetag);
+    const etag = normalizeEtag(text(okProps(r).getetag));
     if (etag !== undefined) out.set(href, etag);
   }
   return out;

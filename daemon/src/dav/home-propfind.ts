@@ -113,9 +113,12 @@ export function parseHomeCollections(ms: Multistatus, base: URL, listedAt?: numb
 function collectionType(kinds: string[], comps: unknown): DavCollection['type'] | undefined {
   if (kinds.includes('addressbook')) return 'contacts';
   if (!kinds.includes('calendar')) return undefined;
-  // RFC 4791 §5.2.3: absent means "any component"; a VTODO-only calendar is a task list.
+  // RFC 4791 §5.2.3: absent means "any component"; a VTODO-only calendar is a task list. A
+  // calendar for neither events nor to-dos (VJOURNAL only, RFC 7953 VAVAILABILITY) holds nothing
+  // we announce and is not a collection to watch.
   const names = componentNames(comps);
-  return names.length > 0 && names.every((n) => n === 'VTODO') ? 'tasks' : 'calendar';
+  if (names.length === 0 || names.includes('VEVENT')) return 'calendar';
+  return names.includes('VTODO') ? 'tasks' : undefined;
 }
 
 function componentNames(node: unknown): string[] {

@@ -1,4 +1,5 @@
 import type { DavCollection } from './collection';
+import { normalizeEtag } from './etag';
 import { canonicalHref } from './href';
 import type { Send } from './request';
 import { escapeXml, okProps, parseMultistatus, text } from './xml';
@@ -50,7 +51,7 @@ export async function multiget(
       const props = okProps(r);
       const href = canonicalHref(r.href, res.url);
       const item: FetchedItem = { href };
-      const etag = text(props.getetag);
+      const etag = normalizeEtag(text(props.getetag));
       if (etag !== undefined) item.etag = etag;
       const data = text(props['calendar-data'] ?? props['address-data']);
       if (data !== undefined) item.data = data;

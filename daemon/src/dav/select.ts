@@ -1,14 +1,30 @@
 import type { DavCollection } from './collection';
 
+/** The account kinds a collection type belongs to: a caldav account never announces contacts. */
+const KIND_OF: Record<DavCollection['type'], 'caldav' | 'carddav'> = {
+  calendar: 'caldav',
+  tasks: 'caldav',
+  contacts: 'carddav',
+};
+
 /**
- * Pure: which of the found collections to watch. A configured list matches hrefs or display
- * names; without one: calendars and task lists the user owns (DAV:owner is the principal, or no
- * owner is reported) and every address book. A discovery URL that named one collection watches it.
+ * Pure: which of the found collections to watch. Only those of the account's kind: servers such
+ * as SOGo, Nextcloud and Baïkal-style set-ups may keep calendars and address books under one
+ * home, and a caldav plus a carddav account on it must not both announce every change (issue 14).
+ * A configured list matches hrefs or display names; without one: calendars and task lists the
+ * user owns (DAV:owner is the principal, or no owner is reported) and every address book. A
+ * discovery URL that named one collection watches it.
  */
 export function selectCollections(
-  found: readonly DavCollection[],
-  opts: { configured?: readonly string[]; principal?: string; onlyCollection?: string },
+  all: readonly DavCollection[],
+  opts: {
+    kind?: 'caldav' | 'carddav';
+    configured?: readonly string[];
+    principal?: string;
+    onlyCollection?: string;
+  },
 ): DavCollection[] {
+  const found = opts.kind === undefined ? all : all.filter((c) => KIND_OF[c.type] === opts.kind);
   if (opts.configured && opts.configured.length > 0) {
     const wanted = new Set(opts.configured.map((s) => s.trim()));
     return found.filter(

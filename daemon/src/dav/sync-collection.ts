@@ -1,4 +1,5 @@
 import { DavError } from './errors';
+import { normalizeEtag } from './etag';
 import { canonicalHref, collectionHref } from './href';
 import type { Send } from './request';
 import { escapeXml, type Multistatus, okProps, parseMultistatus, text } from './xml';
@@ -38,7 +39,12 @@ export function syncCollectionBody(token: string): string {
  * (507 on the request URI, RFC 6578 §3.6) until the server has nothing more. An invalid token
  * surfaces as DAV_ERR_INVALID_SYNC_TOKEN from the status wrapper.
  */
-export async function syncCollection(send: Send, url: URL, token: string): Promise<SyncDelta> {
+export async function syncCollection(
+  send: Send,
+  url: URL,
+  token: string,
+  opts: { fallbackToken?: string } = {},
+): Promise<SyncDelta> {
   const changed = new Map<string, MemberEtag>();
   const removed = new Set<string>();
   let current = token;
@@ -51,6 +57,19 @@ export async function syncCollection(send: Send, url: URL, token: string): Promi
       body: syncCollectionBody(current),
     });
     const page = parseSyncResponse(parseMultistatus(res.body, { url: url.href }), res.url);
+    if (page.token === undefined) {
+      // RFC 6578 §3.2 makes DAV:sync-token mandatory, but some servers leave it out (seen with
+      // DAViCal and Zimbra in DAVx5's and vdirsyncer's trackers). The home PROPFIND's token was
+      // read before this report, so storing it can only repeat a change (which the stored ETags
+      // then drop), never skip one. A truncated page without a token cannot be continued.
+      if (opts.fallbackToken === undefined || page.truncated) {
+        throw new DavError('DAV_ERR_BAD_MULTISTATUS', 'sync-collection answer without DAV:sync-token', {
+          method: 'REPORT',
+          url: url.href,
+        });
+      }
+      page.token = opts.fallbackToken;
+    }
     for (const c of page.changed) {
       removed.delete(c.href);
       changed.set(c.href, c);
@@ -58,6 +77,13 @@ export async function syncCollection(send: Send, url: URL, token: string): Promi
     for (const h of page.removed) {
       changed.delete(h);
       removed.add(h);
+    }
+    if (page.truncated && page.token === current && page.changed.length + page.removed.length === 0) {
+      // A 507 page that moves neither the token nor lists anything would loop for MAX_ROUNDS.
+      throw new DavError('DAV_ERR_BAD_MULTISTATUS', 'sync-collection truncated without progress', {
+        method: 'REPORT',
+        url: url.href,
+      });
     }
     current = page.token;
     if (!page.truncated) return { token: current, changed: [...changed.values()], removed: [...removed] };
@@ -72,13 +98,11 @@ export async function syncCollection(send: Send, url: URL, token: string): Promi
   );
 }
 
-/** Pure: one sync-collection multistatus → changed members, removed members, token, truncation. */
-export function parseSyncResponse(ms: Multistatus, base: URL): SyncDelta & { truncated: boolean } {
-  if (ms.syncToken === undefined) {
-    throw new DavError('DAV_ERR_BAD_MULTISTATUS', 'sync-collection answer without DAV:sync-token', {
-      url: base.href,
-    });
-  }
+/** Pure: one sync-collection multistatus → changed members, removed members, token (if sent), truncation. */
+export function parseSyncResponse(
+  ms: Multistatus,
+  base: URL,
+): Omit<SyncDelta, 'token'> & { token: string | undefined; truncated: boolean } {
   const self = collectionHref(base.pathname, base);
   const changed: MemberEtag[] = [];
   const removed: string[] = [];
@@ -96,7 +120,7 @@ export function parseSyncResponse(ms: Multistatus, base: URL): SyncDelta & { tru
       continue;
     }
     if (href.endsWith('/')) continue; // sub-collections are not items (sync-level 1)
-    const etag = text(okProps(r).getetag);
+    const etag = normalizeEtag(text(okProps(r).getetag));
     changed.push(etag === undefined ? { href } : { href, etag });
   }
   return { token: ms.syncToken, changed, removed, truncated };

@@ -1,7 +1,7 @@
 import type { Dispatcher } from 'undici';
 import type { DavAccount } from '../config/account';
 import type { CollectionState } from '../dav/changes';
-import { checkCollection } from '../dav/check';
+import { checkCollection, TokenReportError } from '../dav/check';
 import type { DavCollection } from '../dav/collection';
 import { type DiscoveryDns, type DiscoveryResult, discover, systemDns } from '../dav/discovery';
 import { DavError } from '../dav/errors';
@@ -81,6 +81,8 @@ export function createDavWatcher(
   let secretOfCheck: Promise<string> | undefined;
   /** The armed check is the extra one after an open whole-second token. */
   let settling = false;
+  /** Failed token REPORTs in a row per collection href (check.ts, REBASELINE_AFTER_FAILURES). */
+  const tokenFailures = new Map<string, number>();
   /** Last full listing per home URL. */
   const homes = new Map<string, { at: number; collections: Map<string, DavCollection> }>();
 
@@ -256,6 +258,7 @@ export function createDavWatcher(
       const homeUrl = new URL(home);
       const found = await listHome(s, homeUrl, firstRound);
       const chosen = selectCollections(found, {
+        kind: source,
         ...(account.collections ? { configured: account.collections } : {}),
         ...(disc.principal ? { principal: disc.principal } : {}),
         ...(disc.onlyCollection ? { onlyCollection: disc.onlyCollection } : {}),
@@ -273,12 +276,22 @@ export function createDavWatcher(
       if (stopped) return { announced, openSecond };
       const key = collectionKey(collection.href);
       const stored = ctx.store.get<CollectionState>(accountId, key);
-      const out = await checkCollection(
-        { send: s, accountId, source, timeZone, now: clock.now, addresses: disc.addresses ?? [] },
-        home,
-        collection,
-        stored,
-      );
+      let out: Awaited<ReturnType<typeof checkCollection>>;
+      try {
+        out = await checkCollection(
+          { send: s, accountId, source, timeZone, now: clock.now, addresses: disc.addresses ?? [] },
+          home,
+          collection,
+          stored,
+          { tokenFailures: tokenFailures.get(collection.href) ?? 0 },
+        );
+      } catch (err) {
+        if (!(err instanceof TokenReportError)) throw err;
+        // Counted so that a token the server keeps failing on is given up (check.ts).
+        tokenFailures.set(collection.href, (tokenFailures.get(collection.href) ?? 0) + 1);
+        throw err.error;
+      }
+      tokenFailures.delete(collection.href);
       ctx.log.debug(
         { accountId, href: collection.href, step: out.step, signal: out.signal?.id },
         'dav collection checked',

@@ -53,6 +53,16 @@ describe('selectCollections', () => {
     ).toEqual(['Personal', 'Todo', 'Team']);
   });
 
+  it("only the account's kind: calendars and task lists for caldav, address books for carddav (issue 14)", () => {
+    const principal = '/dav/principals/alice/';
+    expect(names(selectCollections(found, { kind: 'caldav', principal }))).toEqual(['Personal', 'Todo']);
+    expect(names(selectCollections(found, { kind: 'carddav', principal }))).toEqual(['Shared contacts']);
+    // A configured name of the other kind is not watched either.
+    expect(
+      names(selectCollections(found, { kind: 'carddav', configured: ['Personal', 'Shared contacts'] })),
+    ).toEqual(['Shared contacts']);
+  });
+
   it('a URL that named one collection watches only it', () => {
     expect(names(selectCollections(found, { onlyCollection: '/dav/calendars/alice/todo/' }))).toEqual([
       'Todo',
