@@ -114,8 +114,11 @@ export function parseSyncResponse(
       if (r.status === 507) truncated = true;
       continue;
     }
-    // §3.5.2: a removed member is a response with status 404 and no propstat.
-    if (r.status === 404) {
+    // §3.5.2: a removed member is a response with status 404 and no propstat. Only the
+    // response-level status counts: a 404 *propstat* is a property the member lacks (Radicale
+    // answers resourcetype so), not a deletion; sabre/dav (Nextcloud, Baïkal) adds an empty 418
+    // propstat to its 404s (sabre-io/dav#1436); some servers say 410 Gone.
+    if (r.status === 404 || r.status === 410) {
       removed.push(href);
       continue;
     }

@@ -194,3 +194,51 @@ describe('buildDelta', () => {
     expect(etagSetKey([['a', '1']])).not.toBe(etagSetKey([['a', '2']]));
   });
 });
+
+describe('ETags as servers spell them (issue 14)', () => {
+  it('normalizeEtag: trimmed, weak prefix dropped, quoted; sameEtag needs both known', async () => {
+    const { normalizeEtag, sameEtag } = await import('../../src/dav/etag');
+    expect(
+      ['"a1"', ' "a1" ', 'W/"a1"', '\n w/"a1"\n', 'a1', '', undefined].map((e) => normalizeEtag(e)),
+    ).toEqual(['"a1"', '"a1"', '"a1"', '"a1"', '"a1"', undefined, undefined]);
+    expect(sameEtag('W/"a1"', '"a1"')).toBe(true);
+    expect(sameEtag('"a1"', '"a2"')).toBe(false);
+    expect(sameEtag(undefined, undefined)).toBe(false);
+  });
+});
+
+describe('looksLikeFullListing (issue 14, 4)', () => {
+  it('a re-listed unchanged member or half the collection without removals; never an empty state', async () => {
+    const { looksLikeFullListing } = await import('../../src/dav/check');
+    const stored = {
+      name: 'W',
+      type: 'calendar' as const,
+      items: { '/a': { etag: '"1"' }, '/b': { etag: '"2"' }, '/c': { etag: '"3"' }, '/d': { etag: '"4"' } },
+    };
+    expect(looksLikeFullListing(stored, { changed: [{ href: '/a', etag: 'W/"1"' }], removed: [] })).toBe(
+      true,
+    );
+    expect(looksLikeFullListing(stored, { changed: [{ href: '/a', etag: '"9"' }], removed: [] })).toBe(false);
+    expect(
+      looksLikeFullListing(stored, {
+        changed: [
+          { href: '/a', etag: '"9"' },
+          { href: '/b', etag: '"8"' },
+        ],
+        removed: [],
+      }),
+    ).toBe(true);
+    expect(
+      looksLikeFullListing(stored, {
+        changed: [
+          { href: '/a', etag: '"9"' },
+          { href: '/b', etag: '"8"' },
+        ],
+        removed: ['/c'],
+      }),
+    ).toBe(false);
+    expect(looksLikeFullListing({ ...stored, items: {} }, { changed: [{ href: '/x' }], removed: [] })).toBe(
+      false,
+    );
+  });
+});

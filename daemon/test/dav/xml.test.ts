@@ -63,6 +63,24 @@ describe('sync-collection parsing (RFC 6578 §3.5)', () => {
     expect(parseSyncResponse(parseMultistatus(xml), base).truncated).toBe(true);
   });
 
+  it('removals as servers write them: sabre/dav 404 with a 418 propstat, 410 Gone; a 404 propstat is no removal', () => {
+    const xml =
+      '<d:multistatus xmlns:d="DAV:">' +
+      '<d:response><d:href>/cal/alice/work/gone.ics</d:href><d:status>HTTP/1.1 404 Not Found</d:status>' +
+      "<d:propstat><d:prop/><d:status>HTTP/1.1 418 I'm a teapot</d:status></d:propstat></d:response>" +
+      '<d:response><d:href>/cal/alice/work/old.ics</d:href><d:status>HTTP/1.1 410 Gone</d:status></d:response>' +
+      '<d:response><d:href>/cal/alice/work/kept.ics</d:href>' +
+      '<d:propstat><d:prop><d:resourcetype/></d:prop><d:status>HTTP/1.1 404 Not Found</d:status></d:propstat>' +
+      '<d:propstat><d:prop><d:getetag> W/"k1" </d:getetag></d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat>' +
+      '</d:response><d:sync-token>t9</d:sync-token></d:multistatus>';
+    expect(parseSyncResponse(parseMultistatus(xml), base)).toEqual({
+      token: 't9',
+      changed: [{ href: '/cal/alice/work/kept.ics', etag: '"k1"' }],
+      removed: ['/cal/alice/work/gone.ics', '/cal/alice/work/old.ics'],
+      truncated: false,
+    });
+  });
+
   it('reports an answer without a sync token as such (syncCollection falls back or refuses)', () => {
     expect(parseSyncResponse(parseMultistatus('<multistatus xmlns="DAV:"/>'), base)).toEqual({
       token: undefined,
