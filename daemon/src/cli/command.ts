@@ -69,6 +69,11 @@ export interface Command {
   /** Positional synopsis, e.g. `exchange|caldav|carddav`. */
   synopsis?: string;
   flags: readonly FlagSpec[];
+  /**
+   * Most positional arguments it takes; more are a usage error. Default: the synopsis's word
+   * count (`<id>` → 1), none without a synopsis.
+   */
+  maxArgs?: number;
   /** Longer help shown by `--help`. */
   details?: string;
   /** Hands every argument after the command words to `run` unparsed (it has its own parser). */

@@ -6,6 +6,7 @@
  * | `CLI_ERR_UNKNOWN_COMMAND` | 2 | the words do not name a command |
  * | `CLI_ERR_UNKNOWN_FLAG` | 2 | a flag the command does not declare |
  * | `CLI_ERR_BAD_VALUE` | 2 | a flag value of the wrong type, or a missing value |
+ * | `CLI_ERR_EXTRA_ARGS` | 2 | more positional arguments than the command takes |
  * | `CLI_ERR_MISSING` | 2 | a required argument or flag is absent (and there is no terminal to ask) |
  * | `CLI_ERR_FAILED` | 1 | the command ran and failed (message says why) |
  */
@@ -13,6 +14,7 @@ export type CliErrorCode =
   | 'CLI_ERR_UNKNOWN_COMMAND'
   | 'CLI_ERR_UNKNOWN_FLAG'
   | 'CLI_ERR_BAD_VALUE'
+  | 'CLI_ERR_EXTRA_ARGS'
   | 'CLI_ERR_MISSING'
   | 'CLI_ERR_FAILED';
 

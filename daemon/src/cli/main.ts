@@ -1,9 +1,10 @@
 import './v8-flags';
 import { pathToFileURL } from 'node:url';
 import { ConfigError } from '../config/errors';
+import { closest } from '../did-you-mean';
 import { IpcError } from '../ipc/errors';
 import { VERSION } from '../version';
-import type { CliHooks, CommandContext } from './command';
+import { type CliHooks, type CommandContext, GLOBAL_FLAGS } from './command';
 import { CliError, EXIT } from './errors';
 import { Output, type Streams } from './output';
 import { parseFlags } from './parse';
@@ -20,48 +21,127 @@ export interface CliIo extends Streams {
   hooks?: CliHooks;
 }
 
-/** Error codes of typed errors from any room: `{code, message}` people can act on. */
+/**
+ * Error codes of typed errors from any room: `{code, message}` people can act on. An error the
+ * daemon answered keeps its own room's code (the IPC server sends it as `data.code`), not the
+ * transport's IPC_ERR_REMOTE.
+ */
 function describe(err: unknown): { code: string; message: string } | undefined {
+  if (err instanceof IpcError && err.code === 'IPC_ERR_REMOTE') {
+    const remote = (err.data as { code?: unknown } | null | undefined)?.code;
+    if (typeof remote === 'string' && ROOM_CODE.test(remote)) return { code: remote, message: err.message };
+  }
   const code = (err as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && /^[A-Z]+_ERR_[A-Z0-9_]+$/.test(code))
-    return { code, message: (err as Error).message };
+  if (typeof code === 'string' && ROOM_CODE.test(code)) return { code, message: (err as Error).message };
   return undefined;
+}
+const ROOM_CODE = /^[A-Z]+_ERR_[A-Z0-9_]+$/;
+
+const VERSION_FLAGS = new Set(['--version', '-v', '-V']);
+const HELP_FLAGS = new Set(['--help', '-h']);
+
+/**
+ * Splits `tidings [global flags] <words> [rest]`: global flags may come before the command
+ * (`tidings --log-level trace doctor`); they are handed on after the command words, where the
+ * command's parser reads them. `--version` and `--help` before any word are kept apart.
+ */
+export function splitArgv(argv: readonly string[]): {
+  words: string[];
+  rest: string[];
+  leading: string[];
+  version: boolean;
+  help: boolean;
+} {
+  const leading: string[] = [];
+  let version = false;
+  let help = false;
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (!a.startsWith('-') || a === '-' || a === '--') break;
+    if (VERSION_FLAGS.has(a)) {
+      version = true;
+      continue;
+    }
+    if (HELP_FLAGS.has(a)) {
+      help = true;
+      continue;
+    }
+    const name = a.slice(2).split('=', 1)[0]!;
+    const spec = GLOBAL_FLAGS.find((f) => f.name === name);
+    leading.push(a);
+    // A global flag's value follows it unless given with `=`; an unknown flag is left for the
+    // command's parser to refuse with its usage.
+    if (spec && spec.type !== 'boolean' && !a.includes('=') && i + 1 < argv.length) leading.push(argv[++i]!);
+  }
+  const words: string[] = [];
+  let j = i;
+  for (; j < argv.length && !argv[j]!.startsWith('-'); j++) words.push(argv[j]!);
+  return { words, rest: argv.slice(i), leading, version, help };
+}
+
+/** The commands whose first word is `group` (`tidings account` lists `account add` …). */
+function groupUsage(group: string): string | undefined {
+  const members = COMMANDS.filter((c) => c.name.startsWith(`${group} `));
+  return members.length ? mainUsage(members, `tidings ${group} <sub-command> [flags]`) : undefined;
 }
 
 /** Runs one `tidings …` invocation; resolves to the exit code. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   const json = argv.includes('--json');
   const out = new Output(io, json);
-  const words: string[] = [];
-  for (const a of argv) {
-    if (a.startsWith('-')) break;
-    words.push(a);
+  const { words, rest: fromWords, leading, version, help } = splitArgv(argv);
+  if (words[0] === 'help') {
+    // `tidings help`, `tidings help account add`.
+    const topic = words.slice(1);
+    const found = topic.length ? findCommand(topic) : undefined;
+    if (topic.length === 0) out.write(mainUsage(COMMANDS));
+    else if (found) out.write(commandUsage(found.command));
+    else if (groupUsage(topic[0]!) && topic.length === 1) out.write(groupUsage(topic[0]!)!);
+    else return unknownCommand(out, topic);
+    return EXIT.OK;
   }
   if (words.length === 0) {
-    if (argv.includes('--version')) {
+    if (version) {
       out.result({ version: VERSION }, () => VERSION);
       return EXIT.OK;
     }
-    if (argv.includes('--help') || argv.includes('-h') || argv.length === 0) {
+    if (help || argv.length === 0 || leading.length === argv.length) {
       out.write(mainUsage(COMMANDS));
-      return argv.length === 0 ? EXIT.USAGE : EXIT.OK;
+      return help ? EXIT.OK : EXIT.USAGE;
     }
   }
   const found = findCommand(words);
   if (!found) {
-    out.error('CLI_ERR_UNKNOWN_COMMAND', `unknown command "${words.join(' ')}"; see tidings --help`);
-    return EXIT.USAGE;
+    const group = words.length === 1 ? groupUsage(words[0]!) : undefined;
+    if (group) {
+      // `tidings account`: the group's sub-commands, as git does for `git remote` with no verb.
+      out.write(group);
+      return help ? EXIT.OK : EXIT.USAGE;
+    }
+    return unknownCommand(out, words);
   }
   const { command } = found;
-  const rest = argv.slice(command.name.split(' ').length);
+  const rest = [...fromWords.slice(command.name.split(' ').length), ...leading];
   try {
     const { flags, args } = command.passthrough
       ? { flags: {}, args: [...rest] }
       : parseFlags(rest, command.flags, command.name);
-    if (flags.help) {
+    if (flags.help || help) {
       out.write(commandUsage(command));
       return EXIT.OK;
     }
+    const max = command.maxArgs ?? (command.synopsis ? command.synopsis.split(' ').length : 0);
+    if (!command.passthrough && args.length > max)
+      throw new CliError(
+        'CLI_ERR_EXTRA_ARGS',
+        `${command.name} takes ${max === 0 ? 'no arguments' : `at most ${max} argument${max === 1 ? '' : 's'}`}; ` +
+          `unexpected ${args
+            .slice(max)
+            .map((a) => `"${a}"`)
+            .join(' ')}`,
+        { command: command.name },
+      );
     return await command.run({
       args,
       flags,
@@ -89,11 +169,37 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     const known = describe(err);
     if (known) {
       out.error(known.code, known.message);
-      return EXIT.FAILURE;
+      return known.code.startsWith('CONFIG_ERR_') ? EXIT.CONFIG : EXIT.FAILURE;
     }
     out.error('CLI_ERR_FAILED', `unexpected failure: ${(err as Error).message ?? String(err)}`);
     return EXIT.FAILURE;
   }
+}
+
+/** `unknown command "stauts"; did you mean "status"?` — exit 2. */
+function unknownCommand(out: Output, words: readonly string[]): number {
+  const typed = words.join(' ');
+  // Compare as many words as each command has: `account ad` against `account add`.
+  const names = new Set<string>();
+  for (const c of COMMANDS) {
+    names.add(c.name);
+    names.add(c.name.split(' ')[0]!);
+  }
+  const candidates = [...names].filter((n) => n.split(' ').length <= Math.max(words.length, 1));
+  const guess =
+    closest(
+      words.slice(0, 2).join(' '),
+      candidates.filter((n) => n.includes(' ')),
+    ) ??
+    closest(
+      words[0] ?? '',
+      candidates.filter((n) => !n.includes(' ')),
+    );
+  out.error(
+    'CLI_ERR_UNKNOWN_COMMAND',
+    `unknown command "${typed}"${guess ? `; did you mean "${guess}"?` : '; `tidings help` lists them'}`,
+  );
+  return EXIT.USAGE;
 }
 
 /**

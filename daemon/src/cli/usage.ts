@@ -5,11 +5,14 @@ function flagLine(f: FlagSpec): string {
   return `  ${left.padEnd(26)} ${f.description}`;
 }
 
-/** `tidings --help`: every command with its description, generated from the modules. */
-export function mainUsage(commands: readonly Command[]): string {
+/**
+ * `tidings --help`: every command with its description, generated from the modules; with a
+ * group's commands and its own usage line, `tidings account`.
+ */
+export function mainUsage(commands: readonly Command[], usage = 'tidings <command> [flags]'): string {
   const width = Math.max(...commands.map((c) => c.name.length + (c.synopsis ? c.synopsis.length + 1 : 0)));
   const lines = [
-    'usage: tidings <command> [flags]',
+    `usage: ${usage}`,
     '',
     'commands:',
     ...commands.map(
@@ -18,9 +21,10 @@ export function mainUsage(commands: readonly Command[]): string {
     '',
     'global flags:',
     ...GLOBAL_FLAGS.map(flagLine),
-    `  ${'--version'.padEnd(26)} print the version`,
+    `  ${'-v, --version'.padEnd(26)} print the version`,
     '',
-    "`tidings <command> --help` shows a command's flags. Exit codes: 0 ok, 1 failure, 2 usage,",
+    "`tidings help <command>` or `tidings <command> --help` shows a command's flags. Global flags go",
+    'before or after the command. Exit codes: 0 ok, 1 failure, 2 usage,',
     '3 daemon not running, 4 config error, 5 a check failed (docs/daemon.md).',
   ];
   return `${lines.join('\n')}\n`;

@@ -128,8 +128,10 @@ describe('talking to a running daemon', () => {
     expect((await cli(['resume'])).code).toBe(EXIT.OK);
     writeFileSync(configPath, '{"accounts": [{"id": "BAD"}]}');
     const bad = await cli(['reload']);
-    expect(bad.code).toBe(EXIT.FAILURE);
+    // The daemon's config error keeps its own code and exit (issue 16), not IPC_ERR_REMOTE.
+    expect(bad.code).toBe(EXIT.CONFIG);
     expect(bad.stderr).toContain('accounts[0]');
+    expect(bad.stderr).toContain('(CONFIG_ERR_INVALID)');
   });
 });
 

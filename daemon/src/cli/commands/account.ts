@@ -145,10 +145,19 @@ export const accountAdd: Command = {
   async run(ctx) {
     const kind = (ctx.args[0] ??
       (ctx.ask ? await ctx.ask('Kind (exchange, caldav, carddav): ') : undefined)) as Kind | undefined;
-    if (!kind || !KINDS.includes(kind))
+    if (!kind)
       throw new CliError('CLI_ERR_MISSING', 'say which kind: tidings account add exchange|caldav|carddav', {
         command: 'account add',
       });
+    if (!KINDS.includes(kind))
+      throw new CliError(
+        'CLI_ERR_BAD_VALUE',
+        `"${kind}" is not a kind of account Tidings can add; the kinds are ${KINDS.join(', ')}` +
+          (/^(imap|jmap|pop3?|smtp)$/i.test(kind)
+            ? ' (mail over IMAP or JMAP is not supported yet; an Exchange server also speaks exchange)'
+            : ''),
+        { command: 'account add' },
+      );
     const cmd = ctx.flags['password-command'] as string | undefined;
     const env = ctx.flags['password-env'] as string | undefined;
     if (cmd !== undefined && env !== undefined)
