@@ -146,7 +146,8 @@ export class IpcClient {
     );
     socket.on('data', (chunk: Buffer) => {
       for (const frame of decoder.push(chunk)) {
-        if (frame.kind === 'too-large') {
+        // The client's decoder has no budget: 'over-budget' cannot happen here.
+        if (frame.kind !== 'frame') {
           socket.destroy(
             new IpcError(
               'IPC_ERR_PROTOCOL',

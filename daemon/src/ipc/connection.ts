@@ -13,7 +13,7 @@ import {
 import type { Logger } from 'pino';
 import type { Sink } from '../hub/types';
 import type { ChangeSignal } from '../signal';
-import { encodeFrame, LineDecoder, notificationFrame } from './framing';
+import { encodeFrame, type FrameBudget, LineDecoder, notificationFrame } from './framing';
 import { type DaemonStatus, IpcErrorCode, type StatusDelta } from './protocol';
 import { PendingDelta } from './status-delta';
 
@@ -27,6 +27,19 @@ export interface ConnectionLimits {
   stuckMs: number;
   /** Unsent bytes past which the client is dropped at once (it keeps calling, never reads). */
   hardLimitBytes: number;
+  /**
+   * A connection without a valid hello this long after it opened is closed (HELLO_TIMEOUT):
+   * idle connections cost a socket and memory each (issue 13 §4: 10 000 were held forever).
+   */
+  helloTimeoutMs: number;
+  /** Connections held at once; one more is answered TOO_MANY_CLIENTS and closed. */
+  maxConnections: number;
+  /**
+   * Bytes of unfinished frames (no newline yet) held over all connections; the connection whose
+   * bytes would pass it is answered OVERLOADED and closed. The per-frame cap alone let 600
+   * connections hold 600 MB.
+   */
+  maxBufferedBytes: number;
 }
 
 export const DEFAULT_LIMITS: ConnectionLimits = {
@@ -34,6 +47,12 @@ export const DEFAULT_LIMITS: ConnectionLimits = {
   highWaterBytes: 256 * 1024,
   stuckMs: 30_000,
   hardLimitBytes: 4 * 1024 * 1024,
+  // A hello is one small frame sent right after connect; 10 s is generous on a loaded machine.
+  helloTimeoutMs: 10_000,
+  // The tray, a few CLI calls and `watch`es: 128 is far above use, far below harm.
+  maxConnections: 128,
+  // Sixteen maximal frames in flight at once; each connection still stops at maxFrameBytes.
+  maxBufferedBytes: 16 * 1024 * 1024,
 };
 
 /**
@@ -76,8 +95,9 @@ export class Connection implements ClientInfo {
   readonly id: number;
   readonly connectedAt = new Date().toISOString();
   name = '';
-  ready = false;
   subscribed = false;
+  #ready = false;
+  #helloTimer: NodeJS.Timeout | undefined;
   readonly #socket: Socket;
   readonly #rpc: JSONRPCServerAndClient<Connection, void>;
   readonly #decoder: LineDecoder;
@@ -100,12 +120,18 @@ export class Connection implements ClientInfo {
     server: JSONRPCServer<Connection>,
     limits: ConnectionLimits,
     log: Logger,
+    budget?: FrameBudget,
   ) {
     this.id = id;
     this.#socket = socket;
     this.#limits = limits;
     this.#log = log.child({ client: id });
-    this.#decoder = new LineDecoder(limits.maxFrameBytes);
+    this.#decoder = new LineDecoder(limits.maxFrameBytes, budget);
+    this.#helloTimer = setTimeout(() => {
+      this.#log.debug({ client: id }, 'no hello in time: closing');
+      this.#fatal(IpcErrorCode.HELLO_TIMEOUT, `no hello within ${limits.helloTimeoutMs} ms`);
+    }, limits.helloTimeoutMs);
+    this.#helloTimer.unref();
     this.#rpc = new JSONRPCServerAndClient(
       server,
       new JSONRPCClient<void>((payload) => this.#write(payload)),
@@ -126,9 +152,29 @@ export class Connection implements ClientInfo {
     };
   }
 
+  /** True once hello succeeded; setting it stops the hello deadline. */
+  get ready(): boolean {
+    return this.#ready;
+  }
+
+  set ready(value: boolean) {
+    this.#ready = value;
+    if (value) clearTimeout(this.#helloTimer);
+  }
+
+  /** Answers with an error (id null) and closes: the connection is not usable any more. */
+  #fatal(code: number, message: string): void {
+    if (this.#socket.destroyed) return;
+    this.#socket.end(encodeFrame(createJSONRPCErrorResponse(null, code, message)));
+    // end() waits for the peer to read; one that never reads must not keep the socket.
+    setTimeout(() => this.#socket.destroy(), 1_000).unref();
+  }
+
   /** Called when the socket closes (the server registers it). */
   onClose(cb: () => void): void {
     this.#socket.once('close', () => {
+      clearTimeout(this.#helloTimer);
+      this.#decoder.release();
       clearTimeout(this.#stuckTimer);
       this.#drainCallbacks = [];
       cb();
@@ -183,6 +229,17 @@ export class Connection implements ClientInfo {
 
   #onData(chunk: Buffer): void {
     for (const frame of this.#decoder.push(chunk)) {
+      if (frame.kind === 'over-budget') {
+        this.#log.warn(
+          { client: this.id, bytes: frame.bytes },
+          'unfinished frames over the daemon-wide cap: closing',
+        );
+        this.#fatal(
+          IpcErrorCode.OVERLOADED,
+          `the daemon holds ${this.#limits.maxBufferedBytes} bytes of unfinished frames already; send whole lines`,
+        );
+        return;
+      }
       if (frame.kind === 'too-large') {
         this.#write(
           createJSONRPCErrorResponse(

@@ -1,7 +1,24 @@
 /** Default cap on one frame: far above any status answer, far below a memory problem. */
 export const DEFAULT_MAX_FRAME_BYTES = 1024 * 1024;
 
-export type Frame = { kind: 'frame'; text: string } | { kind: 'too-large'; bytes: number };
+export type Frame =
+  | { kind: 'frame'; text: string }
+  | { kind: 'too-large'; bytes: number }
+  /** Keeping the unfinished frame would pass the budget shared by every connection. */
+  | { kind: 'over-budget'; bytes: number };
+
+/**
+ * Bytes of unfinished frames held across every connection (issue 13 §4: 600 connections each
+ * sending 1 MB without a newline kept 600 MB). One object shared by the server's decoders.
+ */
+export class FrameBudget {
+  used = 0;
+  readonly max: number;
+
+  constructor(max: number) {
+    this.max = max;
+  }
+}
 
 /**
  * Splits a byte stream into newline-delimited frames, with a size cap checked while bytes
@@ -10,13 +27,32 @@ export type Frame = { kind: 'frame'; text: string } | { kind: 'too-large'; bytes
  */
 export class LineDecoder {
   readonly #max: number;
+  readonly #budget: FrameBudget | undefined;
   #parts: Buffer[] = [];
   #size = 0;
   /** Once a frame overflowed the rest of the stream is unusable: we cannot find its end. */
   #broken = false;
 
-  constructor(maxFrameBytes: number = DEFAULT_MAX_FRAME_BYTES) {
+  constructor(maxFrameBytes: number = DEFAULT_MAX_FRAME_BYTES, budget?: FrameBudget) {
     this.#max = maxFrameBytes;
+    this.#budget = budget;
+  }
+
+  /** Bytes of the unfinished frame held now. */
+  get buffered(): number {
+    return this.#size;
+  }
+
+  /** Gives the held bytes back to the budget (the connection closed). */
+  release(): void {
+    this.#clear();
+    this.#broken = true;
+  }
+
+  #clear(): void {
+    if (this.#budget) this.#budget.used -= this.#size;
+    this.#parts = [];
+    this.#size = 0;
   }
 
   push(chunk: Buffer): Frame[] {
@@ -30,26 +66,28 @@ export class LineDecoder {
       const size = this.#size + piece.length;
       if (size > this.#max) return this.#overflow(out, size);
       const text = (this.#size === 0 ? piece : Buffer.concat([...this.#parts, piece])).toString('utf8');
-      this.#parts = [];
-      this.#size = 0;
+      this.#clear();
       // Blank lines between frames (an operator typing in socat) are not errors.
       if (text.trim() !== '') out.push({ kind: 'frame', text });
       start = nl + 1;
     }
     if (start < chunk.length) {
       const rest = chunk.subarray(start);
+      // Both caps are checked before the bytes are copied.
+      if (this.#size + rest.length > this.#max) return this.#overflow(out, this.#size + rest.length);
+      if (this.#budget && this.#budget.used + rest.length > this.#budget.max)
+        return this.#overflow(out, this.#size + rest.length, 'over-budget');
       this.#size += rest.length;
-      if (this.#size > this.#max) return this.#overflow(out, this.#size);
+      if (this.#budget) this.#budget.used += rest.length;
       this.#parts.push(Buffer.from(rest));
     }
     return out;
   }
 
-  #overflow(out: Frame[], bytes: number): Frame[] {
+  #overflow(out: Frame[], bytes: number, kind: 'too-large' | 'over-budget' = 'too-large'): Frame[] {
     this.#broken = true;
-    this.#parts = [];
-    this.#size = 0;
-    out.push({ kind: 'too-large', bytes });
+    this.#clear();
+    out.push({ kind, bytes });
     return out;
   }
 }

@@ -148,4 +148,13 @@ export const IpcErrorCode = {
   OPERATION_FAILED: -32006,
   /** A frame larger than the limit. */
   FRAME_TOO_LARGE: -32007,
+  /** No valid `hello` within the hello deadline (the connection closes). */
+  HELLO_TIMEOUT: -32008,
+  /** The daemon already holds its maximum of connections (this one closes at once). */
+  TOO_MANY_CLIENTS: -32009,
+  /**
+   * The bytes the daemon holds for unfinished frames, over all connections, reached their cap:
+   * the connection whose bytes would pass it closes.
+   */
+  OVERLOADED: -32010,
 } as const;

@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import { type ClientInfo, Connection, type ConnectionLimits, DEFAULT_LIMITS } from './connection';
 import { IpcError } from './errors';
 import { checkParams } from './params';
+import { FrameBudget, encodeFrame } from './framing';
 import { isNamedPipe, prepareListenPath } from './paths';
 import {
   IPC_PROTOCOL_VERSION,
@@ -44,6 +45,8 @@ export interface IpcServer {
   readonly path: string;
   /** Connected clients, for status and tests. */
   clients(): readonly ClientInfo[];
+  /** Bytes of unfinished frames held over all connections (bounded by `maxBufferedBytes`). */
+  bufferedBytes(): number;
   /** Sends a status delta to every subscribed client (merged per client while it is busy). */
   broadcastStatusDelta(delta: StatusDelta): void;
   /** Stops listening, closes every client, removes the socket file. */
@@ -140,9 +143,29 @@ export async function startIpcServer(opts: IpcServerOptions): Promise<IpcServer>
 
   await prepareListenPath(opts.path);
   const connections = new Set<Connection>();
+  const budget = new FrameBudget(limits.maxBufferedBytes);
   let nextId = 1;
+  let refusedAt = 0;
   const server: Server = createServer((socket: Socket) => {
-    const conn = new Connection(nextId++, socket, rpc, limits, log);
+    if (connections.size >= limits.maxConnections) {
+      // At most one warning a minute: a flood must not become a log flood.
+      if (Date.now() - refusedAt > 60_000)
+        log.warn({ max: limits.maxConnections }, 'connection cap reached: refusing');
+      refusedAt = Date.now();
+      socket.on('error', () => {});
+      socket.end(
+        encodeFrame(
+          createJSONRPCErrorResponse(
+            null,
+            IpcErrorCode.TOO_MANY_CLIENTS,
+            `the daemon already holds ${limits.maxConnections} connections`,
+          ),
+        ),
+      );
+      setTimeout(() => socket.destroy(), 1_000).unref();
+      return;
+    }
+    const conn = new Connection(nextId++, socket, rpc, limits, log, budget);
     connections.add(conn);
     log.debug({ client: conn.id }, 'client connected');
     conn.onClose(() => {
@@ -167,6 +190,7 @@ export async function startIpcServer(opts: IpcServerOptions): Promise<IpcServer>
   return {
     path: opts.path,
     clients: () => [...connections],
+    bufferedBytes: () => budget.used,
     broadcastStatusDelta(delta) {
       for (const c of connections) if (c.subscribed) c.sendStatusDelta(delta);
     },

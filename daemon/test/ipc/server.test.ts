@@ -153,6 +153,77 @@ describe('IPC server: malformed frames', () => {
   });
 });
 
+describe('issue 13 §4: idle, numerous and never-ending clients are bounded', () => {
+  async function poll(pred: () => boolean, what: string): Promise<void> {
+    for (const end = Date.now() + 10_000; !pred(); ) {
+      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  it('closes a connection that says no hello within the deadline with HELLO_TIMEOUT', async () => {
+    const server = await start({ limits: { helloTimeoutMs: 150 } });
+    const polite = raw(server);
+    await hello(polite);
+    const idle = raw(server);
+    const partial = raw(server);
+    partial.send('{"jsonrpc":"2.0","id":1,"meth'); // half a hello never counts
+    for (const c of [idle, partial]) {
+      const r = await c.next();
+      expect(r.error).toMatchObject({ code: IpcErrorCode.HELLO_TIMEOUT, message: 'no hello within 150 ms' });
+      await c.closed;
+    }
+    // polite connected first, so its deadline passed first: hello stopped it.
+    expect((await polite.call('resume', {}, 1)).result).toEqual({ ok: true });
+    expect(server.clients()).toHaveLength(1);
+    expect(server.bufferedBytes()).toBe(0);
+  });
+
+  it('holds at most maxConnections: more are answered TOO_MANY_CLIENTS and closed, a freed slot is reused', async () => {
+    const server = await start({ limits: { maxConnections: 3 } });
+    const kept = [raw(server), raw(server), raw(server)];
+    for (const c of kept) await hello(c);
+    for (let i = 0; i < 10; i++) {
+      const extra = raw(server);
+      expect((await extra.next()).error.code).toBe(IpcErrorCode.TOO_MANY_CLIENTS);
+      await extra.closed;
+      expect(server.clients().length).toBeLessThanOrEqual(3);
+    }
+    kept[0]?.close();
+    await poll(() => server.clients().length === 2, 'the slot to free');
+    const next = raw(server);
+    expect((await hello(next)).result.protocol).toBe(IPC_PROTOCOL_VERSION);
+  });
+
+  it('caps unfinished frames over all connections: the one that would pass it gets OVERLOADED, the rest carry on', async () => {
+    const server = await start({ limits: { maxFrameBytes: 32_000, maxBufferedBytes: 64_000 } });
+    const head = '{"jsonrpc":"2.0","id":7,"method":"resume","params":{},"pad":"';
+    const part = head + 'x'.repeat(20_000 - head.length);
+    const clients = [raw(server), raw(server), raw(server), raw(server)];
+    for (const c of clients) await hello(c);
+    const [a, b, c, d] = clients as [RawClient, RawClient, RawClient, RawClient];
+    for (const x of [a, b, c]) x.send(part);
+    await poll(() => server.bufferedBytes() === 60_000, '60 000 bytes held');
+    d.send(part);
+    expect((await d.next()).error.code).toBe(IpcErrorCode.OVERLOADED);
+    await d.closed;
+    expect(server.bufferedBytes()).toBe(60_000);
+    // a finishes its line: answered, and its bytes are given back.
+    a.send('"}\n');
+    expect((await a.next()).result).toEqual({ ok: true });
+    expect(server.bufferedBytes()).toBe(40_000);
+    // A closed connection gives its bytes back too.
+    b.close();
+    await poll(() => server.bufferedBytes() === 20_000, 'b to release its bytes');
+    const e = raw(server);
+    await hello(e);
+    e.send(part);
+    await poll(() => server.bufferedBytes() === 40_000, 'e to be held');
+    e.send('"}\n');
+    expect((await e.next()).result).toEqual({ ok: true });
+  });
+});
+
 describe('IPC server: a client that never reads', () => {
   it('says busy past the high-water mark (bounded memory), then drops the client that stays stuck', async () => {
     let left!: () => void;
