@@ -273,6 +273,91 @@ export function mailSync(targetBytes: number, seed = 11): WbxmlElement {
   );
 }
 
+const GREETINGS = ['Hi', 'Hello', 'Dear', 'Hallo', 'Bonjour', 'Ciao', 'Hej'];
+const SIGN_OFFS = ['Best regards', 'Cheers', 'Thanks', 'Mit freundlichen Grüßen', 'Cordialement', 'Saluti'];
+
+/**
+ * A mail body as SOGo and Z-Push send it (AirSyncBase:Body Type 2, MS-ASAIRS 2.2.2.20.1): HTML
+ * text, not MIME, carried as an inline string. Mostly ASCII with the odd accented name, dash or
+ * euro sign, as European mail is; about `size` characters.
+ */
+function htmlBody(r: () => number, from: string, to: string, size: number): string {
+  const paras: string[] = [`<p>${pick(r, GREETINGS)} ${to.split(' ')[0]},</p>`];
+  let n = 80;
+  while (n < size - 120) {
+    let p = sentence(r, 8 + Math.floor(r() * 14));
+    if (r() < 0.3) p += ` ${sentence(r, 6)}`;
+    if (r() < 0.15) p = p.replace(' the ', ' – the ');
+    if (r() < 0.1) p += ` Budget: ${Math.floor(r() * 9000) + 100} €.`;
+    paras.push(`<p>${p}</p>`);
+    n += p.length + 9;
+  }
+  paras.push(`<p>${pick(r, SIGN_OFFS)},<br>\r\n${from}</p>`);
+  return `<html><head><meta charset="utf-8"></head><body>\r\n${paras.join('\r\n')}\r\n</body></html>`;
+}
+
+function textMailAdd(r: () => number, i: number, bodySize: number): WbxmlElement {
+  const from = pick(r, NAMES);
+  const to = pick(r, NAMES);
+  const subject = sentence(r, 3 + Math.floor(r() * 6));
+  const body = htmlBody(r, from, to, bodySize);
+  const conversationId = new Uint8Array(16).map(() => Math.floor(r() * 256));
+  return as(
+    'Add',
+    as('ServerId', `5:${i + 1}`),
+    as(
+      'ApplicationData',
+      em('To', `"${to}" <${email(to)}>`),
+      em('From', `"${from}" <${email(from)}>`),
+      em('Subject', subject),
+      em('DateReceived', isoDate(r)),
+      em('DisplayTo', to),
+      em('ThreadTopic', subject),
+      em('Importance', 1),
+      em('Read', r() < 0.5 ? 1 : 0),
+      asb('Body', asb('Type', 2), asb('EstimatedDataSize', body.length), asb('Data', body)),
+      em('MessageClass', 'IPM.Note'),
+      em('InternetCPID', 65001),
+      em('Flag'),
+      em('ContentClass', 'urn:content-classes:message'),
+      asb('NativeBodyType', 2),
+      em2('ConversationId', conversationId),
+      em2('ConversationIndex', conversationId.subarray(0, 5)),
+      em('Categories'),
+    ),
+  );
+}
+
+/**
+ * A mail Sync response of the shape SOGo and Z-Push send: bodies as inline HTML strings, so the
+ * document is ~95 % text (a 5 MB one has ~48 000 elements and ~4.8 M characters of text), about
+ * `targetBytes` encoded. The opaque-heavy shape is `mailSync`.
+ */
+export function textMailSync(targetBytes: number, seed = 13): WbxmlElement {
+  const r = rng(seed);
+  const adds: WbxmlElement[] = [];
+  let total = 0;
+  for (let i = 0; total < targetBytes - 500; i++) {
+    const size = Math.min(700 + Math.floor(r() * 2800), Math.max(300, targetBytes - total - 500));
+    adds.push(textMailAdd(r, i, size));
+    total += size + 400;
+  }
+  return as(
+    'Sync',
+    as(
+      'Collections',
+      as(
+        'Collection',
+        as('SyncKey', '{7a1c6e52-33f0-4c1b-9f0e-5b2a7d9c8e11}3'),
+        as('CollectionId', '5'),
+        as('Status', 1),
+        as('MoreAvailable'),
+        as('Commands', adds),
+      ),
+    ),
+  );
+}
+
 /** The smaller documents every client sends and receives: Ping, Provision, Settings, Find. */
 export function everydayDocuments(): Record<string, WbxmlElement> {
   const ping = ns('Ping');

@@ -355,8 +355,7 @@ class Decoder {
     if (nul < 0)
       fail('WBXML_ERR_BAD_STRING_REF', `string table entry at ${index} has no terminating NUL`, at);
     this.#countText(nul - index, at);
-    if (this.#tableText === undefined) this.#decodeTable();
-    const whole = this.#tableText;
+    const whole = this.#tableText === undefined ? this.#decodeTable() : this.#tableText;
     if (whole === null) {
       const s = decodeUtf8(table, index, nul);
       if (s === undefined) this.#badUtf8(this.#tableStart + index, this.#tableStart + nul);
@@ -370,11 +369,11 @@ class Decoder {
   }
 
   /** Decodes the whole table once (NUL separators included) and maps bytes to UTF-16 offsets. */
-  #decodeTable(): void {
+  #decodeTable(): string | null {
     const table = this.#table;
-    const whole = decodeUtf8(table, 0, table.length);
-    this.#tableText = whole ?? null;
-    if (whole === undefined || whole.length === table.length) return;
+    const whole = decodeUtf8(table, 0, table.length) ?? null;
+    this.#tableText = whole;
+    if (whole === null || whole.length === table.length) return whole;
     const units = new Uint32Array(table.length + 1);
     let u = 0;
     for (let i = 0; i < table.length; i++) {
@@ -385,6 +384,7 @@ class Decoder {
     }
     units[table.length] = u;
     this.#tableUnits = units;
+    return whole;
   }
 
   #byte(what: string): number {
