@@ -122,22 +122,38 @@ interface Window<R> extends Batch<R> {
 }
 
 /**
- * Fixed windows per folder: the first signal of a folder opens a window of `windowMs`; every
- * signal of that folder until it closes joins it. A fixed (not sliding) window bounds the delay
- * of the first change at `windowMs` even under a steady trickle.
+ * Per-folder windows with a leading edge (issue 14: a 2 s window delayed every first signal).
+ * The first signal of a quiet folder goes out at once; the folder then stays "hot" for
+ * `windowMs`, and a signal of it in that time opens a window of `windowMs` that every further
+ * signal of the folder joins until it closes. When it closes the folder is hot again for
+ * `windowMs` from then, so a steady trickle goes out at most once per window while a lone change
+ * is never delayed. A fixed (not sliding) window bounds the delay of any change at `windowMs`.
+ * With `leading: false` every first signal opens a window (the behaviour before issue 14).
  */
 export class Coalescer<R = unknown> {
   readonly #windows = new Map<string, Window<R>>();
+  /** Leading-edge signals not yet taken by `due`. */
+  #ready: Batch<R>[] = [];
+  /** When each hot folder last went out, oldest first (re-inserted on every send). */
+  readonly #sent = new Map<string, number>();
   readonly #windowMs: number;
   readonly #maxItems: number;
+  readonly #leading: boolean;
 
-  constructor(windowMs: number, maxItems: number) {
+  constructor(windowMs: number, maxItems: number, opts: { leading?: boolean } = {}) {
     this.#windowMs = windowMs;
     this.#maxItems = maxItems;
+    this.#leading = opts.leading ?? true;
   }
 
+  /** Open windows plus leading-edge signals waiting to be taken. */
   get size(): number {
-    return this.#windows.size;
+    return this.#windows.size + this.#ready.length;
+  }
+
+  /** Whether a leading-edge signal is waiting: the caller should call `due` now. */
+  hasReady(): boolean {
+    return this.#ready.length > 0;
   }
 
   add(signal: ChangeSignal, originalId: string, tag: R, now: number): void {
@@ -147,29 +163,54 @@ export class Coalescer<R = unknown> {
       w.signal = mergeSignals(w.signal, signal, this.#maxItems);
       w.ids.push(originalId);
       w.tag = tag;
-    } else {
-      this.#windows.set(key, { signal, ids: [originalId], tag, dueAt: now + this.#windowMs });
+      return;
     }
+    this.#forget(now);
+    if (this.#leading && !this.#sent.has(key)) {
+      this.#ready.push({ signal, ids: [originalId], tag });
+      this.#markSent(key, now);
+      return;
+    }
+    this.#windows.set(key, { signal, ids: [originalId], tag, dueAt: now + this.#windowMs });
   }
 
   /**
-   * Earliest time a window closes, or undefined when none is open. Windows all last `windowMs`
-   * and open in insertion order, so the first is the earliest: O(1) per publish even with
-   * thousands of folders mid-burst.
+   * Earliest time something is due, or undefined when nothing is waiting. Windows all last
+   * `windowMs` and open in insertion order, so the first is the earliest: O(1) per publish even
+   * with thousands of folders mid-burst. A waiting leading-edge signal is due at once (-Infinity).
    */
   nextDueAt(): number | undefined {
+    if (this.#ready.length > 0) return Number.NEGATIVE_INFINITY;
     for (const w of this.#windows.values()) return w.dueAt;
     return undefined;
   }
 
-  /** Removes and returns the windows closed at `now`, oldest first; all of them when `now` is Infinity. */
+  /**
+   * Removes and returns the leading-edge signals and the windows closed at `now`, oldest
+   * first; all of them when `now` is Infinity.
+   */
   due(now: number): Batch<R>[] {
-    const out: Batch<R>[] = [];
+    const out = this.#ready;
+    this.#ready = [];
     for (const [key, w] of this.#windows) {
       if (w.dueAt > now) break;
       this.#windows.delete(key);
       out.push({ signal: w.signal, ids: w.ids, tag: w.tag });
+      if (Number.isFinite(now)) this.#markSent(key, now);
     }
     return out;
+  }
+
+  #markSent(key: string, now: number): void {
+    this.#sent.delete(key);
+    this.#sent.set(key, now);
+  }
+
+  /** Folders quiet for a whole window are quiet again; the map never outgrows the hot folders. */
+  #forget(now: number): void {
+    for (const [key, at] of this.#sent) {
+      if (now - at < this.#windowMs) break;
+      this.#sent.delete(key);
+    }
   }
 }

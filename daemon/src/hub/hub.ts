@@ -225,7 +225,8 @@ export function createHub(opts: HubOptions): TidingsHub {
       coalescer.add(d.signal, signal.id, d.sinks, now);
     }
     ack(dropped);
-    if (settings.coalesceMs === 0) flushDue(now);
+    // A quiet folder's first signal goes out now (leading edge, coalesce.ts); the rest waits.
+    if (settings.coalesceMs === 0 || coalescer.hasReady()) flushDue(now);
     else schedule();
   }
 

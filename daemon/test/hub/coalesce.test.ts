@@ -134,9 +134,64 @@ describe('mergeSignals invariants (property)', () => {
   });
 });
 
-describe('Coalescer', () => {
-  it('turns ten mails in two seconds into one signal with ten items, acking all ten ids', () => {
+describe('Coalescer, leading edge (issue 14)', () => {
+  it('sends the first signal of a quiet folder at once, then one signal for the rest of the burst', () => {
     const c = new Coalescer<string>(2_000, 100);
+    for (let i = 0; i < 10; i++)
+      c.add(sig(String(i), { added: [item(`m${i}`)] }), `id${i}`, 'route', 1_000 + i * 190);
+    // The first was ready at 1 000, before anything else arrived.
+    expect(c.hasReady()).toBe(true);
+    expect(c.nextDueAt()).toBe(Number.NEGATIVE_INFINITY);
+    const [lead, ...none] = c.due(1_000);
+    expect(none).toEqual([]);
+    expect(lead?.ids).toEqual(['id0']);
+    // m1 arrived at 1 190 into a hot folder: its window closes at 3 190 with m1..m9.
+    expect(c.nextDueAt()).toBe(3_190);
+    expect(c.due(3_189)).toEqual([]);
+    const [batch, ...rest] = c.due(3_190);
+    expect(rest).toEqual([]);
+    expect(batch?.signal.added.map((i) => i.id)).toEqual(Array.from({ length: 9 }, (_, i) => `m${i + 1}`));
+    expect(batch?.ids).toEqual(Array.from({ length: 9 }, (_, i) => `id${i + 1}`));
+    expect(c.size).toBe(0);
+    expect(c.nextDueAt()).toBeUndefined();
+  });
+
+  it('a folder is quiet again a whole window after it last went out; other folders never wait', () => {
+    const c = new Coalescer<undefined>(1_000, 100);
+    c.add(sig('1', { added: [item('a')] }, 'inbox'), '1', undefined, 0);
+    expect(c.due(0).map((b) => b.ids)).toEqual([['1']]);
+    c.add(sig('2', { added: [item('b')] }, 'work'), '2', undefined, 500);
+    c.add(sig('3', { added: [item('c')] }, 'inbox'), '3', undefined, 999);
+    // work leads at once; inbox (hot until 1 000) waits for its window.
+    expect(c.due(999).map((b) => b.ids)).toEqual([['2']]);
+    expect(c.due(1_999).map((b) => b.ids)).toEqual([['3']]);
+    // inbox went out at 1 999: hot until 2 999, quiet from then on.
+    c.add(sig('4', { added: [item('d')] }, 'inbox'), '4', undefined, 2_998);
+    expect(c.hasReady()).toBe(false);
+    expect(c.due(3_998).map((b) => b.ids)).toEqual([['4']]);
+    c.add(sig('5', { added: [item('e')] }, 'inbox'), '5', undefined, 4_998);
+    expect(c.hasReady()).toBe(true);
+    expect(c.due(4_998).map((b) => b.ids)).toEqual([['5']]);
+  });
+
+  it('a steady trickle goes out at most once per window, each change within one window', () => {
+    const c = new Coalescer<undefined>(2_000, 100);
+    const out: { at: number; ids: string[] }[] = [];
+    for (let t = 0; t <= 10_000; t += 100) {
+      if (t % 500 === 0) c.add(sig(String(t), { added: [item(`i${t}`)] }), `id${t}`, undefined, t);
+      for (const b of c.due(t)) out.push({ at: t, ids: b.ids });
+    }
+    for (let i = 1; i < out.length; i++)
+      expect((out[i]?.at ?? 0) - (out[i - 1]?.at ?? 0)).toBeGreaterThanOrEqual(2_000);
+    for (const { at, ids } of out)
+      for (const id of ids) expect(at - Number(id.slice(2))).toBeLessThanOrEqual(2_000);
+    expect(out.flatMap((o) => o.ids)).toHaveLength(21);
+  });
+});
+
+describe('Coalescer', () => {
+  it('without a leading edge: ten mails in two seconds become one signal with ten items, acking all ten ids', () => {
+    const c = new Coalescer<string>(2_000, 100, { leading: false });
     for (let i = 0; i < 10; i++)
       c.add(sig(String(i), { added: [item(`m${i}`)] }), `id${i}`, 'route', 1_000 + i * 190);
     expect(c.due(2_999)).toEqual([]);
@@ -149,7 +204,7 @@ describe('Coalescer', () => {
   });
 
   it('keeps folders apart and closes each window at its own time', () => {
-    const c = new Coalescer<undefined>(1_000, 100);
+    const c = new Coalescer<undefined>(1_000, 100, { leading: false });
     c.add(sig('1', { added: [item('a')] }, 'inbox'), '1', undefined, 0);
     c.add(sig('2', { added: [item('b')] }, 'work'), '2', undefined, 500);
     expect(c.nextDueAt()).toBe(1_000);

@@ -93,20 +93,21 @@ describe('hub', () => {
     return c.messages;
   }
 
-  it('coalesces a burst per folder into one signal, and acks it only once handed on', () => {
+  it('sends the first signal of a quiet folder at once and coalesces the rest of a burst, acking once handed on', () => {
     const { hub, clock, store } = setup({ coalesceMs: 2_000 });
     const sink = new RecordingSink('tray');
     hub.addSink(sink);
     const burst = Array.from({ length: 10 }, (_, i) => mail('inbox', `m${i}`));
     const other = mail('work', 'w1');
     hub.publish(store.commit('work', { signals: [...burst, other] }));
+    // Leading edge (issue 14): no timer between the change and the first signal of each folder.
+    expect(sink.got).toEqual([burst[0], other]);
+    expect(store.pending()).toHaveLength(9);
     clock.advance(1_999);
-    expect(sink.got).toEqual([]);
-    expect(store.pending()).toHaveLength(11);
+    expect(sink.got).toHaveLength(2);
     clock.advance(1);
-    expect(sink.got.map((s) => s.folder.id)).toEqual(['inbox', 'work']);
-    expect(sink.got[0]?.added.map((i) => i.id)).toEqual(burst.map((s) => s.added[0]?.id));
-    expect(sink.got[1]).toEqual(other);
+    expect(sink.got.map((s) => s.folder.id)).toEqual(['inbox', 'work', 'inbox']);
+    expect(sink.got[2]?.added.map((i) => i.id)).toEqual(burst.slice(1).map((s) => s.added[0]?.id));
     expect(store.pending()).toEqual([]);
   });
 
@@ -118,9 +119,12 @@ describe('hub', () => {
     hub.addSink(sink);
     hub.start();
     hub.start();
+    expect(sink.got).toEqual([left[0]]);
     clock.advance(100);
-    expect(sink.got).toHaveLength(1);
-    expect(sink.got[0]?.added.map((i) => i.id)).toEqual(left.flatMap((s) => s.added.map((i) => i.id)));
+    expect(sink.got).toHaveLength(2);
+    expect(sink.got.flatMap((s) => s.added.map((i) => i.id))).toEqual(
+      left.flatMap((s) => s.added.map((i) => i.id)),
+    );
     expect(store.pending()).toEqual([]);
   });
 
@@ -314,11 +318,14 @@ describe('hub', () => {
     const drops = listen('tidings:hub:drop');
     const sink = new RecordingSink('tray');
     hub.addSink(sink);
+    const first = mail('inbox', 'm0');
+    hub.publish(store.commit('work', { signals: [first] }));
+    // The folder is now hot: what follows within the window is coalesced.
     const added = mail('inbox', 'm1');
     const removed = mail('inbox', 'x', { added: [], removed: [{ id: 'm1' }] });
     hub.publish(store.commit('work', { signals: [added, removed] }));
     clock.advance(500);
-    expect(sink.got).toEqual([]);
+    expect(sink.got).toEqual([first]);
     expect(drops.map((d) => d.reason)).toEqual(['empty']);
     expect(store.pending()).toEqual([]);
   });
