@@ -8,6 +8,7 @@
  * | `CLI_ERR_BAD_VALUE` | 2 | a flag value of the wrong type, or a missing value |
  * | `CLI_ERR_EXTRA_ARGS` | 2 | more positional arguments than the command takes |
  * | `CLI_ERR_MISSING` | 2 | a required argument or flag is absent (and there is no terminal to ask) |
+ * | `CLI_ERR_NO_KEYRING` | 1 | `account add` would store a secret in the OS keyring and none is reachable (the message names `--password-command` / `--password-env`) |
  * | `CLI_ERR_FAILED` | 1 | the command ran and failed (message says why) |
  */
 export type CliErrorCode =
@@ -16,6 +17,7 @@ export type CliErrorCode =
   | 'CLI_ERR_BAD_VALUE'
   | 'CLI_ERR_EXTRA_ARGS'
   | 'CLI_ERR_MISSING'
+  | 'CLI_ERR_NO_KEYRING'
   | 'CLI_ERR_FAILED';
 
 /** Process exit codes of `tidings`. */
@@ -44,7 +46,7 @@ export class CliError extends Error {
   constructor(code: CliErrorCode, message: string, opts: { command?: string; cause?: unknown } = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.code = code;
-    this.exitCode = code === 'CLI_ERR_FAILED' ? EXIT.FAILURE : EXIT.USAGE;
+    this.exitCode = code === 'CLI_ERR_FAILED' || code === 'CLI_ERR_NO_KEYRING' ? EXIT.FAILURE : EXIT.USAGE;
     this.command = opts.command;
   }
 }

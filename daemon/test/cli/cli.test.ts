@@ -298,7 +298,16 @@ describe('accounts against the EAS fixture server (no daemon running)', () => {
 
   it('without a terminal, a missing field is a usage error naming the flag', async () => {
     env = freshEnv();
-    const r = await cli(['account', 'add', 'caldav', '--url', 'https://dav.example.org/']);
+    // (--password-env: a keyring-bound password would be refused first where no keyring is.)
+    const r = await cli([
+      'account',
+      'add',
+      'caldav',
+      '--url',
+      'https://dav.example.org/',
+      '--password-env',
+      'PW',
+    ]);
     expect(r.code).toBe(EXIT.USAGE);
     expect(r.stderr).toContain('--username is required');
   });

@@ -25,7 +25,11 @@ interface Session {
 }
 
 /** Runs `tidings <args>` on a pseudo-terminal and types each answer once its prompt shows. */
-function onTerminal(args: string, answers: [prompt: string, typed: string][]): Promise<Session> {
+function onTerminal(
+  args: string,
+  answers: [prompt: string, typed: string][],
+  opts: { memoryKeyring?: boolean } = {},
+): Promise<Session> {
   const home = mkdtempSync(join(root, 'home-'));
   mkdirSync(join(home, 'run'), { mode: 0o700 });
   const env = {
@@ -38,7 +42,10 @@ function onTerminal(args: string, answers: [prompt: string, typed: string][]): P
     DBUS_SESSION_BUS_ADDRESS: `unix:path=${join(home, 'no-bus')}`,
     TERM: 'xterm',
   };
-  const cmd = `${JSON.stringify(process.execPath)} bin/tidings.js ${args}`;
+  const entry = opts.memoryKeyring
+    ? '--import tsx daemon/test/cli/support/memory-keyring-cli.ts'
+    : 'bin/tidings.js';
+  const cmd = `${JSON.stringify(process.execPath)} ${entry} ${args}`;
   const child = spawn('script', ['-qfec', cmd, '/dev/null'], { cwd: ROOT, env, stdio: 'pipe' });
   let screen = '';
   const pending = [...answers];
@@ -78,16 +85,33 @@ describe.skipIf(skip)('account add on a terminal', () => {
     ]);
   }, 40_000);
 
-  it('does not echo the password, and says why it cannot store it without a keyring', async () => {
-    const s = await onTerminal('account add caldav --no-test', [
-      ['server URL', 'https://dav.example.org/'],
-      ['Login name', 'alice'],
-      ['Password', 'hunter2-not-echoed'],
-    ]);
+  it('does not echo the password, and stores it in the keyring, not the config', async () => {
+    const s = await onTerminal(
+      'account add caldav --no-test',
+      [
+        ['server URL', 'https://dav.example.org/'],
+        ['Login name', 'alice'],
+        ['Password', 'hunter2-not-echoed'],
+      ],
+      { memoryKeyring: true },
+    );
     expect(s.screen).toContain('Password (stored in the OS keyring, not in the config): ');
     expect(s.screen).toContain('alice'); // ordinary answers are echoed
     expect(s.screen).not.toContain('hunter2');
-    expect(s.screen).toContain('SECRET_ERR_KEYRING_UNAVAILABLE');
+    expect(s.screen).toContain('keyring entries: tidings/caldav-alice');
+    expect(s.code).toBe(0);
+    const config = readFileSync(join(s.home, 'config', 'tidings', 'config.json'), 'utf8');
+    expect(config).not.toContain('hunter2');
+  }, 40_000);
+
+  it('without a keyring, says so before asking anything, and names the flags that work instead', async () => {
+    // Issue 16: it asked for everything, tested, and only then failed with a config-file hint.
+    const s = await onTerminal('account add caldav', [['server URL', 'https://dav.example.org/']]);
+    expect(s.screen).toContain('no OS keyring is reachable to store the password');
+    expect(s.screen).toContain('--password-command');
+    expect(s.screen).toContain('--password-env');
+    expect(s.screen).toContain('(CLI_ERR_NO_KEYRING)');
+    expect(s.screen).not.toContain('server URL');
     expect(s.code).toBe(1);
   }, 40_000);
 });
