@@ -1,7 +1,6 @@
-import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { JSONRPCErrorException } from 'json-rpc-2.0';
 import type { Logger } from 'pino';
-import type { Dispatcher } from 'undici';
 import { formatSignal } from './cli/format';
 import type { Account } from './config/account';
 import { diffAccounts } from './config/diff';
@@ -13,7 +12,6 @@ import { DEMO_ACCOUNT_ID, type Demo, startDemo } from './demo/demo';
 import { createHub, type HubSettings, type TidingsHub } from './hub/hub';
 import { resolvePause } from './hub/pause';
 import type { Sink } from './hub/types';
-import { createConfiguredSinks } from './sinks/configured';
 import type { Notifier } from './sinks/desktop';
 import type { Connection, ConnectionLimits } from './ipc/connection';
 import { defaultIpcPath } from './ipc/paths';
@@ -29,99 +27,41 @@ import type {
 import { IpcErrorCode } from './ipc/protocol';
 import { noSuchAccount } from './ipc/rpc-errors';
 import { type IpcHandlers, type IpcServer, startIpcServer } from './ipc/server';
-import { type SecretOptions, secretForAccount, secretFromRef } from './secrets';
-import { isDeepStrictEqual } from 'node:util';
-import { createDispatcher } from './net/dispatcher';
-import { SqliteStore } from './store/sqlite-store';
+import { type SecretOptions, secretForAccount } from './secrets';
+import { type Accounts, setupAccounts } from './setup/accounts';
+import { DisposerStack } from './setup/disposers';
+import { DispatcherPool, defaultWatcherFactory, type WatcherFactory } from './setup/dispatchers';
+import { type Sinks, setupSinks } from './setup/sinks';
+import { setupSignals } from './setup/signals';
+import { setupStore } from './setup/store';
 import type { StateStore } from './store/types';
 import { VERSION } from './version';
 import { tuneV8 } from './v8-tuning';
-import { lazyDavWatcher } from './watch/dav-lazy';
-import { createEasWatcher } from './watch/eas-watcher';
-import { startWakeMonitor, type WakeMonitorOptions } from './watch/wake-monitor';
-import { type AutodiscoverOptions, autodiscover } from './eas/autodiscover';
-import { authorityFor, createOAuthTokenProvider } from './eas/oauth';
-import type { SecretSource, Watcher, WatcherContext, WatcherStatus } from './watch/types';
+import { startWakeMonitor, type WakeMonitor, type WakeMonitorOptions } from './watch/wake-monitor';
+import type { SecretSource } from './watch/types';
 
-/** Builds the watcher for one account; the default picks EAS or DAV by `account.kind`. */
-export type WatcherFactory = (account: Account, ctx: WatcherContext) => Watcher;
+export {
+  DispatcherPool,
+  defaultWatcherFactory,
+  type WatcherFactory,
+  type WatcherFactoryOptions,
+} from './setup/dispatchers';
+
+/** What the daemon lends an account test so it connects as the account's watcher does. */
+export interface TesterContext {
+  /** The daemon's HTTP dispatchers: the account's test uses the dispatcher its watcher uses. */
+  dispatchers: DispatcherPool;
+  /** The state store: the account's DeviceId and policy key (a test is no new device). */
+  store: StateStore;
+}
 
 /** Tests an account (named checks: dns, tls, autodiscover, auth, options, ping …). */
-export type AccountTester = (account: Account, secret: SecretSource, log: Logger) => Promise<TestResult>;
-
-/**
- * HTTP dispatchers shared by every account with the same TLS and proxy settings: one undici
- * Agent instead of one per account, so TLS material is read once and Autodiscover, OAuth and
- * overflow requests share keep-alive sockets. An EAS account's own commands run on a connection
- * of its own beside it (net/account-dispatcher.ts). No connection cap.
- */
-export class DispatcherPool {
-  readonly #agents = new Map<string, Dispatcher>();
-
-  for(account: Account): Dispatcher {
-    const key = JSON.stringify([account.tls ?? null, account.proxy ?? null]);
-    let d = this.#agents.get(key);
-    if (!d) {
-      d = createDispatcher({
-        ...(account.tls ? { tls: account.tls } : {}),
-        ...(account.proxy ? { proxy: account.proxy } : {}),
-        connections: Number.MAX_SAFE_INTEGER,
-        shared: true,
-      });
-      this.#agents.set(key, d);
-    }
-    return d;
-  }
-
-  async close(): Promise<void> {
-    const all = [...this.#agents.values()];
-    this.#agents.clear();
-    await Promise.all(all.map((d) => d.close().catch(() => {})));
-  }
-}
-
-/** Options of the real watcher factory; the defaults are what the daemon runs with. */
-export interface WatcherFactoryOptions {
-  /** Extra Autodiscover options for every search (tests: `baseUrls`, `resolveSrv`). */
-  autodiscover?: Omit<AutodiscoverOptions, 'dispatcher' | 'username' | 'password' | 'bearer' | 'signal'>;
-  /** Test hook: the HTTP dispatcher for an account instead of the shared pool's. */
-  dispatcherFor?: (account: Account) => Dispatcher;
-  /** Names the current network (the wake monitor's key) so EAS heartbeats are learned per network. */
-  networkKey?: () => string;
-}
-
-/**
- * The real watchers: EAS or DAV by `account.kind`, with HTTP from the shared pool. Exchange
- * accounts without `url` find it by Autodiscover (the watcher stores it); OAuth2 accounts get a
- * token provider whose refresh token is the account's secret (keyring `<id>:oauth-refresh`).
- */
-export function defaultWatcherFactory(
-  pool: DispatcherPool = new DispatcherPool(),
-  fopts: WatcherFactoryOptions = {},
-): WatcherFactory {
-  return (account, ctx) => {
-    const dispatcher = fopts.dispatcherFor?.(account) ?? pool.for(account);
-    if (account.kind !== 'exchange') return lazyDavWatcher(account, ctx, dispatcher);
-    const auth = account.auth;
-    return createEasWatcher(account, ctx, {
-      dispatcher,
-      autodiscover: (email, o) => autodiscover(email, { ...fopts.autodiscover, ...o, log: ctx.log }),
-      ...(fopts.networkKey ? { networkKey: fopts.networkKey } : {}),
-      ...(auth.type === 'oauth2'
-        ? {
-            tokens: createOAuthTokenProvider({
-              clientId: auth.clientId,
-              authority: auth.authority ?? authorityFor(auth.tenant),
-              scope: auth.scope,
-              refreshToken: ctx.secret,
-              dispatcher,
-              log: ctx.log,
-            }),
-          }
-        : {}),
-    });
-  };
-}
+export type AccountTester = (
+  account: Account,
+  secret: SecretSource,
+  log: Logger,
+  ctx: TesterContext,
+) => Promise<TestResult>;
 
 export interface DaemonOptions {
   configPath: string;
@@ -166,12 +106,6 @@ export interface RunningDaemon {
   readonly stopped: Promise<void>;
 }
 
-interface Running {
-  account: Account;
-  watcher: Watcher;
-  status: WatcherStatus;
-}
-
 /**
  * Status deltas carry the accounts that changed, and when every account connects at start that
  * is all of them: at most one per 250 ms, plus 0.1 ms per account (10 000 accounts → 1.25 s).
@@ -209,50 +143,13 @@ function demoConfig(account: Account): Config {
 export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   const log = opts.log;
   const startedAt = new Date().toISOString();
-  const dispatchers = new DispatcherPool();
+  // Every step below pushes its undo as soon as it has something to undo: a start that fails
+  // half-way (IPC socket path unusable …) tears down exactly what it started, and stop() runs
+  // the same steps (setup/disposers.ts).
+  const stack = new DisposerStack(log);
 
   let config: Config;
   let demo: Demo | undefined;
-  try {
-    config = await loadConfig(opts.configPath);
-  } catch (err) {
-    if (!(err instanceof ConfigError) || err.code !== 'CONFIG_ERR_NOT_FOUND' || opts.demo === false)
-      throw err;
-    demo = await startDemo({ log, ...(typeof opts.demo === 'object' ? opts.demo : {}) });
-    config = demoConfig(demo.account);
-    log.warn(
-      `DEMO MODE: no config file at ${opts.configPath}, so this daemon watches a demo account on a bundled ` +
-        'test server that receives a mail, an event or a contact every few seconds. Try `tidings watch` in another ' +
-        'terminal. To watch your own account: `tidings account add exchange` (or caldav / carddav); the demo stops then.',
-    );
-  }
-  if (!opts.logLevelOverride) log.level = config.logLevel;
-  tuneV8(config.accounts.length);
-
-  const store: StateStore = SqliteStore.open({ path: join(opts.stateDir, 'state.db') });
-  // The demo's sync state is as ephemeral as its in-memory server: a killed demo's leftovers go
-  // now, the rest when the demo ends, so a real account added from the demo starts clean.
-  if (demo) store.deleteAccount(DEMO_ACCOUNT_ID);
-  const hub: TidingsHub = createHub({ store, log: log.child({ room: 'hub' }), ...hubSettings(config) });
-
-  const running = new Map<string, Running>();
-  // Network changes and resumes wake every watcher; EAS heartbeats are learned per network key.
-  const wake =
-    opts.wakeMonitor === false
-      ? undefined
-      : startWakeMonitor({
-          ...opts.wakeMonitor,
-          onWake: (reason, key) => {
-            log.info(
-              { reason, network: key },
-              `${reason === 'resume' ? 'resumed from sleep' : 'network changed'}: reconnecting every account`,
-            );
-            for (const r of running.values()) r.watcher.wake?.(reason);
-          },
-        });
-  const watcherFactory =
-    opts.watcherFactory ?? defaultWatcherFactory(dispatchers, wake ? { networkKey: () => wake.key() } : {});
-  const subscriberSinks = new Map<Connection, () => void>();
   let ipc: IpcServer | undefined;
   let statusTimer: NodeJS.Timeout | undefined;
   /** Accounts whose summary changed since the last delta (an id gone from the config: removed). */
@@ -263,36 +160,50 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   const stopped = new Promise<void>((r) => {
     resolveStopped = r;
   });
+  const subscriberSinks = new Map<Connection, () => void>();
 
-  /** Sinks built from `notifications.sinks`; rebuilt when a reload changes that section. */
-  let sinkRemovers: (() => void)[] = [];
-  let sinkClosers: (() => Promise<void>)[] = [];
+  try {
+    try {
+      config = await loadConfig(opts.configPath);
+    } catch (err) {
+      if (!(err instanceof ConfigError) || err.code !== 'CONFIG_ERR_NOT_FOUND' || opts.demo === false)
+        throw err;
+      demo = await startDemo({ log, ...(typeof opts.demo === 'object' ? opts.demo : {}) });
+      config = demoConfig(demo.account);
+      log.warn(
+        `DEMO MODE: no config file at ${opts.configPath}, so this daemon watches a demo account on a bundled ` +
+          'test server that receives a mail, an event or a contact every few seconds. Try `tidings watch` in another ' +
+          'terminal. To watch your own account: `tidings account add exchange` (or caldav / carddav); the demo stops then.',
+      );
+    }
+    // The demo may end earlier, when a real account replaces it (apply()).
+    stack.defer('demo server', () => demo?.close());
+  } catch (err) {
+    await stack.dispose();
+    throw err;
+  }
+  if (!opts.logLevelOverride) log.level = config.logLevel;
+  tuneV8(config.accounts.length);
+
+  let store!: StateStore;
+  let hub!: TidingsHub;
+  let sinks!: Sinks;
+  let accounts!: Accounts;
+  let wake: WakeMonitor | undefined;
+  /** Sockets open only once an account (or an account test) uses them. */
+  const pool = new DispatcherPool();
+
   const trayConnected = () => [...subscriberSinks.keys()].some((c) => c.name === 'tray');
 
-  async function buildSinks(c: Config): Promise<void> {
-    for (const remove of sinkRemovers) remove();
-    await Promise.all(sinkClosers.map((close) => close().catch(() => {})));
-    const sinks = createConfiguredSinks(c.notifications.sinks, {
-      log,
-      // The tray shows its own notifications: a person must never see a change twice.
-      isTraySubscribed: trayConnected,
-      secretFor: (owner, ref) => secretFromRef(owner, ref, opts.secrets),
-      ...(opts.desktop !== undefined ? { notifier: opts.desktop } : {}),
-    });
-    sinkRemovers = sinks.map((sink) => hub.addSink(sink));
-    sinkClosers = sinks.flatMap((sink) => (sink.close ? [() => sink.close!()] : []));
-  }
-
   const summary = (id: string): AccountSummary => {
-    const r = running.get(id);
-    const account = r?.account ?? config.accounts.find((a) => a.id === id);
+    const account = accounts.running.get(id)?.account ?? config.accounts.find((a) => a.id === id);
     if (!account) throw noSuchAccount(id);
     return {
       id,
       kind: account.kind,
       name: account.name ?? (account.kind === 'exchange' ? account.email : account.username),
       enabled: account.enabled,
-      status: r ? r.watcher.status() : { state: 'disabled', since: startedAt, detail: 'disabled in config' },
+      status: accounts.status(account),
       unseen: hub.unseen(id),
       ...(account.webUrl ? { webUrl: account.webUrl } : {}),
       auth: account.kind === 'exchange' && account.auth.type === 'oauth2' ? 'oauth2' : 'basic',
@@ -319,17 +230,17 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   const statusDelta = (): StatusDelta | undefined => {
     const h = header();
     const json = JSON.stringify(h);
-    const accounts: AccountSummary[] = [];
+    const changed: AccountSummary[] = [];
     const removed: string[] = [];
     for (const id of changedAccounts) {
       // A running watcher answers at once; only a disabled or removed account costs a search.
-      if (running.has(id) || config.accounts.some((a) => a.id === id)) accounts.push(summary(id));
+      if (accounts.running.has(id) || config.accounts.some((a) => a.id === id)) changed.push(summary(id));
       else removed.push(id);
     }
     changedAccounts.clear();
     const delta: StatusDelta = {
       ...(json !== lastHeader ? { daemon: h } : {}),
-      ...(accounts.length ? { accounts } : {}),
+      ...(changed.length ? { accounts: changed } : {}),
       ...(removed.length ? { removed } : {}),
     };
     lastHeader = json;
@@ -355,53 +266,15 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   const secretFor = (account: Account): SecretSource =>
     demo && account.id === DEMO_ACCOUNT_ID ? demo.secret : secretForAccount(account, opts.secrets);
 
-  function startWatcher(account: Account): void {
-    if (!account.enabled) return;
-    const alog = log.child({ account: account.id });
-    const entry: Running = {
-      account,
-      watcher: undefined as unknown as Watcher,
-      status: { state: 'connecting', since: new Date().toISOString() },
-    };
-    const ctx: WatcherContext = {
-      accountId: account.id,
-      store,
-      log: alog,
-      secret: secretFor(account),
-      publish: (signals) => {
-        hub.publish(signals);
-        statusChanged([account.id]); // its unseen count
-      },
-      setStatus: (s) => {
-        entry.status = s;
-        if (s.state === 'backing-off' || s.state === 'needs-credentials')
-          alog.warn(
-            { state: s.state, detail: s.detail, retryAt: s.retryAt, error: s.lastError },
-            'account state',
-          );
-        else alog.debug({ state: s.state, detail: s.detail }, 'account state');
-        statusChanged([account.id]);
-      },
-      notice: (n) => alog[n.level]({ code: n.code }, n.text),
-    };
-    entry.watcher = watcherFactory(account, ctx);
-    running.set(account.id, entry);
-    entry.watcher.start();
-  }
-
-  async function stopWatcher(id: string): Promise<void> {
-    const r = running.get(id);
-    if (!r) return;
-    running.delete(id);
-    await r.watcher.stop();
-  }
+  const startWatcher = (account: Account) => accounts.start(account);
+  const stopWatcher = (id: string) => accounts.stop(id);
 
   /** Applies a new config: only accounts whose entry changed restart. */
   async function apply(next: Config): Promise<void> {
     const diff = diffAccounts(config.accounts, next.accounts);
     const rebuildSinks = !isDeepStrictEqual(config.notifications.sinks, next.notifications.sinks);
     config = next;
-    if (rebuildSinks) await buildSinks(next);
+    if (rebuildSinks) await sinks.rebuild(next);
     if (!opts.logLevelOverride) log.level = next.logLevel;
     hub.reconfigure(hubSettings(next));
     await Promise.all([...diff.removed, ...diff.changed.map((a) => a.id)].map(stopWatcher));
@@ -473,7 +346,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       if (!opts.tester)
         throw new JSONRPCErrorException('this daemon was started without account tests', -32006);
       const source: SecretSource = secret !== undefined ? { get: async () => secret } : secretFor(target);
-      return opts.tester(target, source, log.child({ account: target.id, test: true }));
+      return opts.tester(target, source, log.child({ account: target.id, test: true }), {
+        dispatchers: pool,
+        store,
+      });
     },
     'accounts.setSecret': async ({ id, secret }) => {
       const account = config.accounts.find((a) => a.id === id);
@@ -557,7 +433,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   };
 
   function folders(accountId: string): FolderInfo[] {
-    const r = running.get(accountId);
+    const r = accounts.running.get(accountId);
     if (!r) {
       if (config.accounts.some((a) => a.id === accountId)) return [];
       throw noSuchAccount(accountId);
@@ -581,35 +457,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     await source.set(secret);
   }
 
-  const onSighup = () => {
-    log.info('SIGHUP: reloading the config');
-    reload().catch(() => {});
-  };
-  const onTerm = (sig: NodeJS.Signals) => {
-    log.info(`${sig}: shutting down`);
-    void stop();
-  };
-
   async function stop(): Promise<void> {
     stopping ??= (async () => {
-      if (opts.handleSignals) {
-        process.off('SIGHUP', onSighup);
-        process.off('SIGTERM', onTerm);
-        process.off('SIGINT', onTerm);
-      }
-      clearTimeout(statusTimer);
-      wake?.stop();
-      statusTimer = undefined;
-      await Promise.all([...running.keys()].map(stopWatcher));
-      await dispatchers.close();
-      hub.flush();
-      hub.close();
-      for (const remove of sinkRemovers) remove();
-      await Promise.all(sinkClosers.map((close) => close().catch(() => {})));
-      await ipc?.close();
-      if (demo) store.deleteAccount(DEMO_ACCOUNT_ID);
-      store.close();
-      await demo?.close();
+      await stack.dispose();
       log.info('stopped');
       resolveStopped();
     })();
@@ -617,6 +467,25 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   }
 
   try {
+    store = stack.use(
+      'state store',
+      setupStore(opts.stateDir, () => demo !== undefined),
+    );
+    // The demo's sync state is as ephemeral as its in-memory server: a killed demo's leftovers go
+    // now, the rest when the demo ends, so a real account added from the demo starts clean.
+    if (demo) store.deleteAccount(DEMO_ACCOUNT_ID);
+    hub = createHub({ store, log: log.child({ room: 'hub' }), ...hubSettings(config) });
+    stack.defer('hub', () => hub.close());
+    sinks = stack.use(
+      'sinks',
+      setupSinks({
+        hub,
+        log,
+        isTraySubscribed: trayConnected,
+        ...(opts.secrets ? { secrets: opts.secrets } : {}),
+        ...(opts.desktop !== undefined ? { desktop: opts.desktop } : {}),
+      }),
+    );
     ipc = await startIpcServer({
       path: opts.ipcPath ?? config.ipc?.path ?? defaultIpcPath(),
       log,
@@ -628,33 +497,68 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
         subscriberSinks.delete(conn);
       },
     });
+    const server = ipc;
+    stack.defer('IPC server', async () => {
+      clearTimeout(statusTimer);
+      statusTimer = undefined;
+      await server.close();
+    });
+    // Runs after the watchers stopped: what they committed last still reaches the sinks.
+    stack.defer('hub flush', () => hub.flush());
     lastHeader = JSON.stringify(header()); // subscribers get it in their snapshot
+    if (demo && opts.out) {
+      const out = opts.out;
+      const printer: Sink = {
+        name: 'demo-stdout',
+        role: 'subscriber',
+        deliver: (s) => {
+          out(formatSignal(s));
+          return true;
+        },
+      };
+      hub.addSink(printer);
+    }
+    await sinks.rebuild(config);
+    hub.start();
+    // Network changes and resumes wake every watcher; EAS heartbeats are learned per network key.
+    if (opts.wakeMonitor !== false) {
+      const monitor = startWakeMonitor({
+        ...opts.wakeMonitor,
+        onWake: (reason, key) => {
+          log.info(
+            { reason, network: key },
+            `${reason === 'resume' ? 'resumed from sleep' : 'network changed'}: reconnecting every account`,
+          );
+          accounts.wakeAll(reason);
+        },
+      });
+      wake = monitor;
+      stack.defer('wake monitor', () => monitor.stop());
+    }
+    stack.defer('HTTP dispatchers', pool.dispose);
+    const watcherFactory =
+      opts.watcherFactory ?? defaultWatcherFactory(pool, wake ? { networkKey: () => wake!.key() } : {});
+    accounts = stack.use(
+      'accounts',
+      setupAccounts({
+        store,
+        log,
+        watcherFactory,
+        secretFor,
+        startedAt,
+        publish: (id, signals) => {
+          hub.publish(signals);
+          statusChanged([id]); // its unseen count
+        },
+        changed: (id) => statusChanged([id]),
+      }),
+    );
+    for (const a of config.accounts) startWatcher(a);
+    if (opts.handleSignals)
+      stack.use('signal handlers', setupSignals(log, { reload, stop: () => void stop() }));
   } catch (err) {
-    wake?.stop();
-    hub.close();
-    store.close();
-    await demo?.close();
+    await stack.dispose();
     throw err;
-  }
-  if (demo && opts.out) {
-    const out = opts.out;
-    const printer: Sink = {
-      name: 'demo-stdout',
-      role: 'subscriber',
-      deliver: (s) => {
-        out(formatSignal(s));
-        return true;
-      },
-    };
-    hub.addSink(printer);
-  }
-  await buildSinks(config);
-  hub.start();
-  for (const a of config.accounts) startWatcher(a);
-  if (opts.handleSignals) {
-    process.on('SIGHUP', onSighup);
-    process.on('SIGTERM', onTerm);
-    process.on('SIGINT', onTerm);
   }
   log.info(
     { accounts: config.accounts.length, ipc: ipc.path, demo: demo !== undefined, version: VERSION },

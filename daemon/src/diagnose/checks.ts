@@ -1,4 +1,4 @@
-import type { PeerCertificate } from 'node:tls';
+import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { request, type Dispatcher } from 'undici';
 import type { Account, DavAccount, EasAccount } from '../config/account';
@@ -6,11 +6,15 @@ import { AutodiscoverError, type AutodiscoverOptions, autodiscover } from '../ea
 import type { EasAuth } from '../eas/auth';
 import { authorityFor, createOAuthTokenProvider, OAuthError } from '../eas/oauth';
 import { EasClient } from '../eas/client';
-import { deviceInformation, newDeviceId } from '../eas/device';
-import { classOf, collectionOf, type EasFolder, watchedFolders } from '../eas/folders';
+import { deviceInformation, isValidDeviceId, newDeviceId } from '../eas/device';
+import { applyHierarchy, classOf, collectionOf, type EasFolder, watchedFolders } from '../eas/folders';
 import { EasHttp } from '../eas/transport';
 import type { TestResult } from '../ipc/protocol';
-import { createDispatcher } from '../net/dispatcher';
+import { AccountDispatcher } from '../net/account-dispatcher';
+import { ownConnectionOptions } from '../net/dispatcher';
+import { DispatcherPool } from '../setup/dispatchers';
+import { MemoryStore } from '../store/memory-store';
+import type { StateStore } from '../store/types';
 import type { SecretSource } from '../watch/types';
 
 /** One named check's outcome: a note when it passed, a fix when it did not. */
@@ -27,6 +31,18 @@ export interface CheckOptions {
    * runs in a terminal. Absent, such hosts are refused and the fix says how to go on.
    */
   trustRedirect?: (url: string) => Promise<boolean>;
+  /**
+   * The daemon's dispatchers (setup/dispatchers.ts): the test connects as the account's watcher
+   * does — the same shared dispatcher, the same own connection beside it, the same TLS material.
+   * Absent, a pool of the test's own, built by the same code.
+   */
+  dispatchers?: DispatcherPool;
+  /**
+   * The daemon's state store: the account's DeviceId, policy key and folder hierarchy, so a test
+   * is no new device on the server and leaves the watcher's sync state as it was. Absent (unit
+   * tests), a store of the test's own.
+   */
+  store?: StateStore;
   /** Test hooks: the HTTP dispatcher, and Autodiscover options (`baseUrls`, `resolveSrv`). */
   dispatcher?: Dispatcher;
   autodiscover?: Omit<AutodiscoverOptions, 'dispatcher' | 'username' | 'password' | 'bearer' | 'signal'>;
@@ -68,7 +84,19 @@ async function dnsStep(host: string): Promise<Step> {
   }
 }
 
-async function tlsStep(url: URL, account: Account, timeoutMs: number): Promise<Step> {
+/** A handshake that failed on the certificate, not the network (OpenSSL's verify codes, Node's own). */
+const CERT_ERROR = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ERR_TLS_CERT_ALTNAME_INVALID/;
+
+const INSECURE_FIX =
+  'put the server\'s CA certificate (PEM) in the account\'s "tls": {"ca": …} and remove "rejectUnauthorized": false';
+
+/**
+ * The TLS handshake the daemon makes: through the connector of the account's shared dispatcher
+ * (net/dispatcher.ts), so `tls.ca` is read as the daemon reads it and the verdict is the one the
+ * daemon's requests get. `tls.rejectUnauthorized: false` passes with a warning, never plain ok.
+ */
+async function tlsStep(url: URL, account: Account, timeoutMs: number, shared: Dispatcher): Promise<Step> {
+  const insecure = account.tls?.rejectUnauthorized === false;
   if (url.protocol === 'http:') {
     return isLoopback(url.hostname)
       ? { name: 'tls', ok: true, note: 'plain HTTP to this machine (test server): no TLS needed' }
@@ -79,73 +107,135 @@ async function tlsStep(url: URL, account: Account, timeoutMs: number): Promise<S
           fix: 'use the https:// URL of the server',
         };
   }
-  const port = Number(url.port || 443);
-  // Imported here: an ESM import of node:tls reads every export once, and `rootCertificates`
-  // then turns ~140 root certificates into strings (~0.2 MB) in every daemon (issue 5).
-  const { connect: tlsConnect } = await import('node:tls');
+  const own = ownConnectionOptions(shared);
+  if (!own) {
+    // Through a proxy the handshake happens inside its tunnel: the next step's request checks it.
+    return {
+      name: 'tls',
+      ok: true,
+      note: `through the proxy: TLS is checked by the next request${insecure ? '; certificate verification is OFF' : ''}`,
+      ...(insecure ? { warn: true, fix: INSECURE_FIX } : {}),
+    };
+  }
   return new Promise((resolve) => {
-    const sock = tlsConnect({
-      host: url.hostname,
-      port,
-      servername: url.hostname,
-      rejectUnauthorized: false, // we report the verdict instead of failing blind
-      ...(account.tls?.ca ? { ca: account.tls.ca } : {}),
-    });
-    const timer = setTimeout(() => {
-      sock.destroy();
-      resolve({
-        name: 'tls',
-        ok: false,
-        note: `no TLS handshake with ${url.host} within ${timeoutMs} ms`,
-        fix: 'check port and firewall',
-      });
-    }, timeoutMs);
-    sock.once('secureConnect', () => {
+    let done = false;
+    const finish = (step: Step) => {
+      if (done) return;
+      done = true;
       clearTimeout(timer);
-      const cert: PeerCertificate = sock.getPeerCertificate();
-      const until = cert.valid_to ? `, valid until ${cert.valid_to}` : '';
-      const who = cert.subject?.CN ? `certificate for ${cert.subject.CN}${until}` : 'certificate';
-      if (sock.authorized || account.tls?.rejectUnauthorized === false) {
-        resolve({ name: 'tls', ok: true, note: `${sock.getProtocol()} ${who}` });
-      } else {
-        resolve({
+      resolve(step);
+    };
+    const timer = setTimeout(
+      () =>
+        finish({
           name: 'tls',
           ok: false,
-          note: `${who} is not trusted: ${String(sock.authorizationError)}`,
-          fix: 'if your organisation uses its own CA, put its PEM file in the account\'s "tls": {"ca": …}',
-        });
-      }
-      sock.destroy();
-    });
-    sock.once('error', (err) => {
-      clearTimeout(timer);
-      resolve({
-        name: 'tls',
-        ok: false,
-        note: `cannot connect to ${url.host}: ${(err as NodeJS.ErrnoException).code ?? err.message}`,
-        fix: 'check the URL and port, and that a firewall or proxy lets the connection through',
-      });
-    });
+          note: `no TLS handshake with ${url.host} within ${timeoutMs} ms`,
+          fix: 'check port and firewall',
+        }),
+      timeoutMs,
+    );
+    own.connect(
+      { hostname: url.hostname, host: url.host, protocol: 'https:', port: url.port || '443' },
+      (err, socket) => {
+        if (err || !socket) {
+          const code = (err as NodeJS.ErrnoException | null)?.code ?? '';
+          finish(
+            CERT_ERROR.test(code)
+              ? {
+                  name: 'tls',
+                  ok: false,
+                  note: `the certificate of ${url.host} is not trusted: ${err?.message} (${code})`,
+                  fix: 'if your organisation uses its own CA, put its PEM file in the account\'s "tls": {"ca": …}',
+                }
+              : {
+                  name: 'tls',
+                  ok: false,
+                  note: `cannot connect to ${url.host}: ${code || err?.message}`,
+                  fix: 'check the URL and port, and that a firewall or proxy lets the connection through',
+                },
+          );
+          return;
+        }
+        const tls = socket as TLSSocket;
+        const cert = tls.getPeerCertificate();
+        const until = cert.valid_to ? `, valid until ${cert.valid_to}` : '';
+        const who = cert.subject?.CN ? `certificate for ${cert.subject.CN}${until}` : 'certificate';
+        const protocol = tls.getProtocol();
+        tls.destroy();
+        finish(
+          insecure
+            ? {
+                name: 'tls',
+                ok: true,
+                warn: true,
+                note: `${protocol} ${who}, NOT verified (tls.rejectUnauthorized: false): anyone on the path can read the password`,
+                fix: INSECURE_FIX,
+              }
+            : { name: 'tls', ok: true, note: `${protocol} ${who}, verified` },
+        );
+      },
+    );
   });
 }
 
-/** Exchange: Autodiscover (when no URL), DNS, TLS, OPTIONS, auth (Provision + FolderSync), one short Ping. */
+/** The account's dispatcher as its watcher builds it; a fault (unreadable tls.ca …) as a failed step. */
+function sharedFor(account: Account, pool: DispatcherPool): Dispatcher | Step {
+  try {
+    return pool.for(account);
+  } catch (err) {
+    const field = (err as { field?: string }).field ?? 'tls';
+    return {
+      name: field.startsWith('proxy') ? 'proxy' : 'tls',
+      ok: false,
+      note: reason(err),
+      fix: `fix "${field}" of this account in the config; the daemon cannot start this account either`,
+    };
+  }
+}
+
+/**
+ * Store keys of an EAS account, as watch/eas-watcher.ts keeps them: the test speaks to the server
+ * as the same device, with the same policy key and hierarchy, and stores what it learns back.
+ */
+const K = {
+  deviceId: 'eas.deviceId',
+  url: 'eas.url',
+  policyKey: 'eas.policyKey',
+  policy: 'eas.policy',
+  folderSyncKey: 'eas.folderSyncKey',
+  folders: 'eas.folders',
+  maxFolders: 'eas.maxFolders',
+  syncKey: (folderId: string) => `eas.syncKey.${folderId}`,
+  baselining: (folderId: string) => `eas.baselining.${folderId}`,
+} as const;
+
+/**
+ * Exchange: Autodiscover (when no URL), DNS, TLS, OPTIONS, auth (Provision + FolderSync), one
+ * short Ping — on the daemon's code path: the account's dispatcher from the daemon's pool with
+ * its own connection beside it (net/account-dispatcher.ts), the account's DeviceId and policy
+ * key from the state store, Provision only when the watcher would provision, FolderSync from the
+ * stored key (a FolderSync from "0" would reset the watcher's sync state on the server,
+ * MS-ASCMD 2.2.1.5). So it cannot say "works" where the daemon fails, and is no new device.
+ */
 async function checkEas(
   account: EasAccount,
   secret: SecretSource,
   log: Logger,
-  o: CheckOptions & { timeoutMs: number; pingHoldMs: number },
+  o: CheckOptions & { timeoutMs: number; pingHoldMs: number; pool: DispatcherPool; store: StateStore },
 ): Promise<Step[]> {
   const steps: Step[] = [];
-  const own = !o.dispatcher;
-  const dispatcher: Dispatcher =
-    o.dispatcher ??
-    createDispatcher({
-      ...(account.tls ? { tls: account.tls } : {}),
-      ...(account.proxy ? { proxy: account.proxy } : {}),
-    });
+  const shared = sharedFor(account, o.pool);
+  if (!('dispatch' in shared)) return [shared];
+  const own = o.dispatcher ? undefined : ownConnectionOptions(shared);
+  const accountDispatcher = own ? new AccountDispatcher(shared, own) : undefined;
+  const dispatcher: Dispatcher = o.dispatcher ?? accountDispatcher ?? shared;
+  const store = o.store;
+  const get = <T>(key: string) => store.get<T>(account.id, key);
+  const put = (set: Record<string, unknown>, del: string[] = []) =>
+    store.commit(account.id, { set, ...(del.length ? { delete: del } : {}) });
   try {
-    let url = account.url;
+    let url = get<string>(K.url) ?? account.url;
     const password = () => secret.get();
     const authFix =
       account.auth.type === 'oauth2' ? `sign in again: tidings account login ${account.id}` : AUTH_FIX;
@@ -196,20 +286,40 @@ async function checkEas(
     const u = new URL(url);
     steps.push(await dnsStep(u.hostname));
     if (!steps.at(-1)!.ok) return steps;
-    steps.push(await tlsStep(u, account, o.timeoutMs));
+    steps.push(await tlsStep(u, account, o.timeoutMs, shared));
     if (!steps.at(-1)!.ok) return steps;
+    accountDispatcher?.home(url);
+    let deviceId = get<string>(K.deviceId);
+    if (!isValidDeviceId(deviceId)) {
+      deviceId = newDeviceId();
+      put({ [K.deviceId]: deviceId });
+    }
     const http = new EasHttp({
       url,
       user: account.username ?? account.email,
-      deviceId: newDeviceId(),
+      deviceId,
       auth,
       dispatcher,
+      // A move is followed for this test only; the watcher decides whether to keep it.
+      onRedirect: (next) => accountDispatcher?.home(next),
     });
+    const policyKey = get<string>(K.policyKey);
     const client = new EasClient({
       http,
       version: account.protocolVersion ?? '14.1',
+      ...(policyKey ? { policyKey } : {}),
       log,
       deviceInfo: deviceInformation(),
+      onProvisioned: (r) => {
+        if (r.wipe) return;
+        put(
+          {
+            [K.policy]: r.policyKey ? 'applied' : 'none',
+            ...(r.policyKey ? { [K.policyKey]: r.policyKey } : {}),
+          },
+          r.policyKey ? [] : [K.policyKey],
+        );
+      },
     });
     try {
       const opts = await client.options(account.protocolVersion);
@@ -234,14 +344,15 @@ async function checkEas(
     }
     let folders: EasFolder[];
     try {
-      await client.provision();
-      const fs = await client.folderSync('0');
-      folders = watchedFolders(fs.added, account.folders);
+      if (get(K.policy) === undefined) await client.provision();
+      folders = await folderSync(client, get, put);
+      const watched = watchedFolders(folders, account.folders, get<number>(K.maxFolders));
       steps.push({
         name: 'auth',
         ok: true,
-        note: `signed in; ${fs.added.length} folders, watching ${folders.map((f) => f.name).join(', ')}`,
+        note: `signed in; ${folders.length} folders, watching ${watched.map((f) => f.name).join(', ')}`,
       });
+      folders = watched;
     } catch (err) {
       const status = (err as { httpStatus?: number }).httpStatus;
       steps.push({
@@ -289,15 +400,46 @@ async function checkEas(
     }
     return steps;
   } finally {
-    if (own) await dispatcher.close().catch(() => {});
+    await accountDispatcher?.close().catch(() => {});
   }
+}
+
+/**
+ * FolderSync from the stored key, the hierarchy applied and stored as the watcher stores it
+ * (watch/eas-watcher.ts #folderSync): a stale key (Status 9) restarts from "0" and forgets every
+ * folder's SyncKey, which the server reset too.
+ */
+async function folderSync(
+  client: EasClient,
+  get: <T>(key: string) => T | undefined,
+  put: (set: Record<string, unknown>, del?: string[]) => unknown,
+): Promise<EasFolder[]> {
+  let key = get<string>(K.folderSyncKey) ?? '0';
+  let known = key === '0' ? [] : (get<EasFolder[]>(K.folders) ?? []);
+  let result: Awaited<ReturnType<EasClient['folderSync']>>;
+  try {
+    result = await client.folderSync(key);
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'EAS_ERR_SYNC_STATE' || key === '0') throw err;
+    key = '0';
+    known = [];
+    result = await client.folderSync('0');
+  }
+  const previous = get<EasFolder[]>(K.folders) ?? [];
+  const next = applyHierarchy(known, result);
+  const gone = key === '0' ? previous : previous.filter((f) => !next.some((n) => n.id === f.id));
+  put(
+    { [K.folderSyncKey]: result.syncKey, [K.folders]: next },
+    gone.flatMap((f) => [K.syncKey(f.id), K.baselining(f.id)]),
+  );
+  return next;
 }
 
 /** CalDAV/CardDAV: DNS, TLS, then an authenticated OPTIONS that must announce the DAV class. */
 async function checkDav(
   account: DavAccount,
   secret: SecretSource,
-  o: CheckOptions & { timeoutMs: number; pingHoldMs: number },
+  o: CheckOptions & { timeoutMs: number; pingHoldMs: number; pool: DispatcherPool },
 ): Promise<Step[]> {
   const steps: Step[] = [];
   if (!/^https?:\/\//.test(account.url)) {
@@ -311,12 +453,12 @@ async function checkDav(
   const u = new URL(account.url);
   steps.push(await dnsStep(u.hostname));
   if (!steps.at(-1)!.ok) return steps;
-  steps.push(await tlsStep(u, account, o.timeoutMs));
+  // The DAV watcher's dispatcher: the pool's shared one for the account's TLS and proxy.
+  const shared = sharedFor(account, o.pool);
+  if (!('dispatch' in shared)) return [...steps, shared];
+  steps.push(await tlsStep(u, account, o.timeoutMs, shared));
   if (!steps.at(-1)!.ok) return steps;
-  const dispatcher = createDispatcher({
-    ...(account.tls ? { tls: account.tls } : {}),
-    ...(account.proxy ? { proxy: account.proxy } : {}),
-  });
+  const dispatcher = o.dispatcher ?? shared;
   try {
     const auth = `Basic ${Buffer.from(`${account.username}:${await secret.get()}`, 'utf8').toString('base64')}`;
     const res = await request(account.url, {
@@ -356,8 +498,6 @@ async function checkDav(
     );
   } catch (err) {
     steps.push({ name: 'auth', ok: false, note: reason(err), fix: 'check the URL and the network' });
-  } finally {
-    await dispatcher.close().catch(() => {});
   }
   return steps;
 }
@@ -372,10 +512,23 @@ export async function testAccount(
   log: Logger,
   opts: CheckOptions = {},
 ): Promise<TestResult> {
-  const o = { ...opts, timeoutMs: opts.timeoutMs ?? 15_000, pingHoldMs: opts.pingHoldMs ?? 3_000 };
-  const steps =
-    account.kind === 'exchange'
-      ? await checkEas(account, secret, log, o)
-      : await checkDav(account, secret, o);
-  return { ok: steps.every((s) => s.ok), steps };
+  const pool = opts.dispatchers ?? new DispatcherPool();
+  const store = opts.store ?? new MemoryStore();
+  const o = {
+    ...opts,
+    timeoutMs: opts.timeoutMs ?? 15_000,
+    pingHoldMs: opts.pingHoldMs ?? 3_000,
+    pool,
+    store,
+  };
+  try {
+    const steps =
+      account.kind === 'exchange'
+        ? await checkEas(account, secret, log, o)
+        : await checkDav(account, secret, o);
+    return { ok: steps.every((s) => s.ok), steps };
+  } finally {
+    if (!opts.dispatchers) await pool.close();
+    if (!opts.store) store.close();
+  }
 }

@@ -1,0 +1,51 @@
+import type { Logger } from 'pino';
+import type { Config } from '../config/schema';
+import type { TidingsHub } from '../hub/hub';
+import type { SecretOptions } from '../secrets';
+import { secretFromRef } from '../secrets';
+import { createConfiguredSinks } from '../sinks/configured';
+import type { Notifier } from '../sinks/desktop';
+import type { Setup } from './disposers';
+
+export interface SinksDeps {
+  hub: TidingsHub;
+  log: Logger;
+  secrets?: SecretOptions;
+  desktop?: Notifier | false;
+  /** The tray shows its own notifications: a person must never see a change twice. */
+  isTraySubscribed: () => boolean;
+}
+
+export interface Sinks {
+  /** Replaces every configured sink with those of `config.notifications.sinks`. */
+  rebuild(config: Config): Promise<void>;
+}
+
+/** The sinks of `notifications.sinks` on the hub; disposing removes and closes them. */
+export function setupSinks(deps: SinksDeps): Setup<Sinks> {
+  let removers: (() => void)[] = [];
+  let closers: (() => Promise<void>)[] = [];
+  const clear = async () => {
+    for (const remove of removers) remove();
+    const close = closers;
+    removers = [];
+    closers = [];
+    await Promise.all(close.map((c) => c().catch(() => {})));
+  };
+  return {
+    value: {
+      rebuild: async (c) => {
+        await clear();
+        const sinks = createConfiguredSinks(c.notifications.sinks, {
+          log: deps.log,
+          isTraySubscribed: deps.isTraySubscribed,
+          secretFor: (owner, ref) => secretFromRef(owner, ref, deps.secrets),
+          ...(deps.desktop !== undefined ? { notifier: deps.desktop } : {}),
+        });
+        removers = sinks.map((sink) => deps.hub.addSink(sink));
+        closers = sinks.flatMap((sink) => (sink.close ? [() => sink.close!()] : []));
+      },
+    },
+    dispose: clear,
+  };
+}
