@@ -3,6 +3,7 @@ import { accountSchema } from '../../config/account';
 import { loadConfig, toIssues } from '../../config/load';
 import { addAccountToFile, removeAccountFromFile } from '../../config/write';
 import { testAccount } from '../../diagnose/checks';
+import { testAccountHere } from '../../diagnose/local';
 import { IpcError } from '../../ipc/errors';
 import type { TestResult } from '../../ipc/protocol';
 import { KEYRING_SERVICE, keyringSecret, osKeyring, secretForAccount } from '../../secrets';
@@ -376,12 +377,11 @@ export const accountTest: Command = {
       async () => {
         const account = (await loadConfig(configPathOf(ctx))).accounts.find((a) => a.id === id);
         if (!account) throw new CliError('CLI_ERR_FAILED', `no account "${id}" in ${configPathOf(ctx)}`);
-        return testAccount(
-          account,
-          secretForAccount(account, { env: ctx.env }),
-          cliLog(ctx),
-          checkOptionsOf(ctx),
-        );
+        // As the daemon would: its dispatcher, and the DeviceId from its state store.
+        return testAccountHere(account, secretForAccount(account, { env: ctx.env }), cliLog(ctx), {
+          ...checkOptionsOf(ctx),
+          stateDir: stateDirOf(ctx),
+        });
       },
     );
     ctx.out.result(result, () => formatSteps(`${id}:`, result));

@@ -1,6 +1,5 @@
 import type { ConfigError } from '../../config/errors';
 import { loadConfig } from '../../config/load';
-import { stateDir } from '../../config/paths';
 import { testAccountHere } from '../../diagnose/local';
 import { connect, type IpcClient } from '../../ipc/client';
 import type { TestResult } from '../../ipc/protocol';
@@ -8,7 +7,7 @@ import { secretForAccount } from '../../secrets';
 import type { Command } from '../command';
 import { formatSteps } from '../checks-table';
 import { EXIT } from '../errors';
-import { checkOptionsOf, cliLog } from '../local';
+import { checkOptionsOf, cliLog, stateDirOf } from '../local';
 import { configPathOf, socketPathOf } from '../paths';
 
 type Step = TestResult['steps'][number];
@@ -72,7 +71,7 @@ export const doctor: Command = {
     }
     const results: { id: string; result: TestResult }[] = [];
     const only = ctx.flags.account as string | undefined;
-    const state = stateDir({ platform: process.platform, env: ctx.env, home: ctx.env.HOME ?? '' });
+    const state = stateDirOf(ctx);
     try {
       for (const account of accounts) {
         if (only && account.id !== only) continue;
