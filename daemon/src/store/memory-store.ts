@@ -5,6 +5,9 @@ import { StoreError } from './errors';
 import {
   DEFAULT_KEEP_IDS_MS,
   DEFAULT_KEEP_PAYLOAD_MS,
+  type FeedEntry,
+  type HandOff,
+  type LedgerEntry,
   type RetentionOptions,
   type StateChange,
   type StateStore,
@@ -26,6 +29,26 @@ export class MemoryStore implements StateStore {
   readonly #kv = new Map<string, Map<string, string>>();
   /** Insertion-ordered, so iteration is commit order (the SQLite store's `seq`). */
   readonly #outbox = new Map<string, OutboxRow>();
+  /** Feed by id, insertion-ordered (seq ascending). */
+  readonly #feed = new Map<
+    string,
+    { seq: number; account: string; payload: string; people: boolean; at: number }
+  >();
+  /** Ledger keyed by `sink\0id`, insertion-ordered. */
+  readonly #ledger = new Map<
+    string,
+    {
+      seq: number;
+      sink: string;
+      account: string;
+      payload: string;
+      running: boolean;
+      attempts: number;
+      note?: string;
+      at: number;
+    }
+  >();
+  #seq = 0;
   readonly #keepPayloadMs: number;
   readonly #keepIdsMs: number;
   readonly #now: () => number;
@@ -117,11 +140,101 @@ export class MemoryStore implements StateStore {
     }
   }
 
+  handOff(h: HandOff): number[] {
+    this.#queue.flush();
+    this.#open();
+    this.ack(h.ack);
+    const at = this.#now();
+    for (const l of h.ledger) {
+      const key = `${l.sink}\u0000${l.signal.id}`;
+      if (this.#ledger.has(key)) continue;
+      this.#ledger.set(key, {
+        seq: ++this.#seq,
+        sink: l.sink,
+        account: l.signal.accountId,
+        payload: JSON.stringify(l.signal),
+        running: false,
+        attempts: 0,
+        at,
+      });
+    }
+    return h.feed.map((f) => {
+      if (this.#feed.has(f.signal.id)) return 0;
+      const seq = ++this.#seq;
+      this.#feed.set(f.signal.id, {
+        seq,
+        account: f.signal.accountId,
+        payload: JSON.stringify(f.signal),
+        people: f.people,
+        at,
+      });
+      return seq;
+    });
+  }
+
+  feedAfter(afterSeq: number, limit: number): FeedEntry[] {
+    this.#open();
+    const out: FeedEntry[] = [];
+    for (const r of this.#feed.values()) {
+      if (out.length >= limit) break;
+      if (r.seq > afterSeq) out.push({ seq: r.seq, signal: JSON.parse(r.payload), people: r.people });
+    }
+    return out;
+  }
+
+  feedLatest(limit: number): FeedEntry[] {
+    this.#open();
+    const all = [...this.#feed.values()];
+    return all
+      .slice(Math.max(0, all.length - limit))
+      .map((r) => ({ seq: r.seq, signal: JSON.parse(r.payload), people: r.people }));
+  }
+
+  feedSeq(id: string): number | undefined {
+    this.#open();
+    return this.#feed.get(id)?.seq;
+  }
+
+  ledgerOpen(sink: string, afterSeq: number, limit: number): LedgerEntry[] {
+    this.#open();
+    const out: LedgerEntry[] = [];
+    for (const r of this.#ledger.values()) {
+      if (out.length >= limit) break;
+      if (r.sink !== sink || r.seq <= afterSeq) continue;
+      out.push({
+        seq: r.seq,
+        sink,
+        signal: JSON.parse(r.payload),
+        state: r.running ? 'running' : 'pending',
+        attempts: r.attempts,
+        note: r.note,
+      });
+    }
+    return out;
+  }
+
+  ledgerBegin(sink: string, id: string, note?: string): void {
+    this.#open();
+    const r = this.#ledger.get(`${sink}\u0000${id}`);
+    if (!r) return;
+    r.running = true;
+    r.attempts++;
+    if (note === undefined) delete r.note;
+    else r.note = note;
+  }
+
+  ledgerDone(sink: string, id: string): void {
+    this.#open();
+    this.#ledger.delete(`${sink}\u0000${id}`);
+  }
+
   deleteAccount(accountId: string): void {
     this.#queue.flush();
     this.#open();
     this.#kv.delete(accountId);
     for (const [id, row] of this.#outbox) if (row.accountId === accountId) this.#outbox.delete(id);
+    for (const [id, row] of this.#feed) if (row.account === accountId) this.#feed.delete(id);
+    for (const [key, row] of this.#ledger) if (row.account === accountId) this.#ledger.delete(key);
   }
 
   recent(limit: number): ChangeSignal[] {
@@ -139,6 +252,8 @@ export class MemoryStore implements StateStore {
       if (row.deliveredAt < now - this.#keepIdsMs) this.#outbox.delete(id);
       else if (row.deliveredAt < now - this.#keepPayloadMs) row.payload = undefined;
     }
+    for (const [id, r] of this.#feed) if (r.at < now - this.#keepPayloadMs) this.#feed.delete(id);
+    for (const [key, r] of this.#ledger) if (r.at < now - this.#keepIdsMs) this.#ledger.delete(key);
   }
 
   close(): void {

@@ -28,4 +28,36 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX outbox_delivered ON outbox (delivered_at) WHERE delivered_at IS NOT NULL;
   CREATE INDEX outbox_account ON outbox (account);
   `,
+  // 2: the hub's hand-off (issue 13 §7, §8). `feed` holds every signal as handed on
+  // (coalesced), so a subscriber's cursor and a replay see the ids it saw live; `ledger` holds
+  // what each durable sink (exec hook, webhook) still owes, written in the same transaction as
+  // the outbox ack and removed when the sink is done.
+  `
+  CREATE TABLE feed (
+    seq        INTEGER PRIMARY KEY,
+    id         TEXT NOT NULL UNIQUE,
+    account    TEXT NOT NULL,
+    payload    TEXT NOT NULL,         -- JSON ChangeSignal as handed on
+    people     INTEGER NOT NULL,      -- 0: paused or quiet-dropped for people-facing sinks
+    created_at INTEGER NOT NULL
+  );
+  CREATE INDEX feed_created ON feed (created_at);
+  CREATE INDEX feed_account ON feed (account);
+
+  CREATE TABLE ledger (
+    seq        INTEGER PRIMARY KEY,
+    sink       TEXT NOT NULL,
+    id         TEXT NOT NULL,
+    account    TEXT NOT NULL,
+    payload    TEXT NOT NULL,
+    state      INTEGER NOT NULL DEFAULT 0,   -- 0 pending, 1 running (an attempt began)
+    attempts   INTEGER NOT NULL DEFAULT 0,
+    note       TEXT,
+    created_at INTEGER NOT NULL,
+    UNIQUE (sink, id)
+  );
+  CREATE INDEX ledger_sink ON ledger (sink, seq);
+  CREATE INDEX ledger_created ON ledger (created_at);
+  CREATE INDEX ledger_account ON ledger (account);
+  `,
 ];

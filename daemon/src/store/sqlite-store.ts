@@ -9,6 +9,9 @@ import { MIGRATIONS } from './schema';
 import {
   DEFAULT_KEEP_IDS_MS,
   DEFAULT_KEEP_PAYLOAD_MS,
+  type FeedEntry,
+  type HandOff,
+  type LedgerEntry,
   type RetentionOptions,
   type StateChange,
   type StateStore,
@@ -92,6 +95,7 @@ export class SqliteStore implements StateStore {
   readonly #commitTx: (batch: readonly Encoded[], acks: readonly Ack[]) => ChangeSignal[][];
   readonly #queue: CommitQueue;
   readonly #ackTx: (acks: readonly Ack[]) => void;
+  readonly #handOffTx: (h: HandOff, acks: readonly Ack[]) => number[];
 
   private constructor(db: Database.Database, opts: SqliteStoreOptions) {
     this.path = opts.path;
@@ -120,6 +124,23 @@ export class SqliteStore implements StateStore {
       writeAcks(acks);
       const now = this.#now();
       return batch.map((e) => apply(e, now));
+    });
+    this.#handOffTx = db.transaction((h: HandOff, acks: readonly Ack[]) => {
+      writeAcks(acks);
+      const now = this.#now();
+      for (const id of h.ack) this.#stmt.ack.run(now, id);
+      for (const l of h.ledger)
+        this.#stmt.ledgerInsert.run(l.sink, l.signal.id, l.signal.accountId, JSON.stringify(l.signal), now);
+      return h.feed.map((f) => {
+        const r = this.#stmt.feedInsert.run(
+          f.signal.id,
+          f.signal.accountId,
+          JSON.stringify(f.signal),
+          f.people ? 1 : 0,
+          now,
+        );
+        return r.changes === 1 ? Number(r.lastInsertRowid) : 0;
+      });
     });
     this.#queue = new CommitQueue(this.#applyBatch);
     const every = opts.syncEveryMs ?? DEFAULT_SYNC_EVERY_MS;
@@ -254,12 +275,63 @@ export class SqliteStore implements StateStore {
     this.#dirty = true;
   }
 
+  handOff(h: HandOff): number[] {
+    this.#queue.flush();
+    return this.#run(() => {
+      const seqs = this.#handOffTx(h, this.#acks);
+      this.#acks = [];
+      this.#dirty = true;
+      return seqs;
+    });
+  }
+
+  feedAfter(afterSeq: number, limit: number): FeedEntry[] {
+    return this.#run(() => (this.#stmt.feedAfter.all(afterSeq, limit) as FeedRow[]).map(feedEntry));
+  }
+
+  feedLatest(limit: number): FeedEntry[] {
+    return this.#run(() => (this.#stmt.feedLatest.all(limit) as FeedRow[]).reverse().map(feedEntry));
+  }
+
+  feedSeq(id: string): number | undefined {
+    return this.#run(() => (this.#stmt.feedSeq.get(id) as { seq: number } | undefined)?.seq);
+  }
+
+  ledgerOpen(sink: string, afterSeq: number, limit: number): LedgerEntry[] {
+    return this.#run(() =>
+      (this.#stmt.ledgerOpen.all(sink, afterSeq, limit) as LedgerRow[]).map((r) => ({
+        seq: r.seq,
+        sink,
+        signal: JSON.parse(r.payload) as ChangeSignal,
+        state: r.state === 1 ? 'running' : 'pending',
+        attempts: r.attempts,
+        note: r.note ?? undefined,
+      })),
+    );
+  }
+
+  ledgerBegin(sink: string, id: string, note?: string): void {
+    this.#run(() => {
+      this.#stmt.ledgerBegin.run(note ?? null, sink, id);
+      this.#dirty = true;
+    });
+  }
+
+  ledgerDone(sink: string, id: string): void {
+    this.#run(() => {
+      this.#stmt.ledgerDone.run(sink, id);
+      this.#dirty = true;
+    });
+  }
+
   deleteAccount(accountId: string): void {
     this.#queue.flush();
     this.#run(() =>
       this.#db.transaction(() => {
         this.#stmt.deleteKv.run(accountId);
         this.#stmt.deleteOutbox.run(accountId);
+        this.#stmt.deleteFeed.run(accountId);
+        this.#stmt.deleteLedger.run(accountId);
         this.#dirty = true;
       })(),
     );
@@ -280,6 +352,10 @@ export class SqliteStore implements StateStore {
       this.#db.transaction(() => {
         this.#stmt.dropPayloads.run(now - this.#keepPayloadMs);
         this.#stmt.forgetIds.run(now - this.#keepIdsMs);
+        // The feed serves cursors and replays as long as outbox payloads are kept; a ledger
+        // entry this old belongs to a sink gone from the config.
+        this.#stmt.pruneFeed.run(now - this.#keepPayloadMs);
+        this.#stmt.pruneLedger.run(now - this.#keepIdsMs);
       })();
       this.#dirty = true;
     });
@@ -331,6 +407,24 @@ export class SqliteStore implements StateStore {
   }
 }
 
+interface FeedRow {
+  seq: number;
+  payload: string;
+  people: number;
+}
+
+interface LedgerRow {
+  seq: number;
+  payload: string;
+  state: number;
+  attempts: number;
+  note: string | null;
+}
+
+function feedEntry(r: FeedRow): FeedEntry {
+  return { seq: r.seq, signal: JSON.parse(r.payload) as ChangeSignal, people: r.people === 1 };
+}
+
 /** A commit with its values already JSON text. */
 interface Encoded {
   accountId: string;
@@ -369,6 +463,26 @@ function prepare(db: Database.Database) {
     forgetIds: db.prepare('DELETE FROM outbox WHERE delivered_at IS NOT NULL AND delivered_at < ?'),
     deleteKv: db.prepare('DELETE FROM kv WHERE account = ?'),
     deleteOutbox: db.prepare('DELETE FROM outbox WHERE account = ?'),
+    deleteFeed: db.prepare('DELETE FROM feed WHERE account = ?'),
+    deleteLedger: db.prepare('DELETE FROM ledger WHERE account = ?'),
+    feedInsert: db.prepare(
+      'INSERT INTO feed (id, account, payload, people, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
+    ),
+    feedAfter: db.prepare('SELECT seq, payload, people FROM feed WHERE seq > ? ORDER BY seq LIMIT ?'),
+    feedLatest: db.prepare('SELECT seq, payload, people FROM feed ORDER BY seq DESC LIMIT ?'),
+    feedSeq: db.prepare('SELECT seq FROM feed WHERE id = ?'),
+    pruneFeed: db.prepare('DELETE FROM feed WHERE created_at < ?'),
+    ledgerInsert: db.prepare(
+      'INSERT INTO ledger (sink, id, account, payload, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (sink, id) DO NOTHING',
+    ),
+    ledgerOpen: db.prepare(
+      'SELECT seq, payload, state, attempts, note FROM ledger WHERE sink = ? AND seq > ? ORDER BY seq LIMIT ?',
+    ),
+    ledgerBegin: db.prepare(
+      'UPDATE ledger SET state = 1, attempts = attempts + 1, note = ? WHERE sink = ? AND id = ?',
+    ),
+    ledgerDone: db.prepare('DELETE FROM ledger WHERE sink = ? AND id = ?'),
+    pruneLedger: db.prepare('DELETE FROM ledger WHERE created_at < ?'),
   };
 }
 

@@ -13,6 +13,45 @@ export interface StateChange {
   signals?: ChangeSignal[];
 }
 
+/** A signal as the hub handed it on (coalesced): what subscribers' cursors walk. */
+export interface FeedEntry {
+  /** Order of hand-off; a cursor is the seq of the last entry a subscriber saw. */
+  seq: number;
+  signal: ChangeSignal;
+  /**
+   * False when people-facing sinks did not get it (pause, quiet hours with `drop`): a
+   * subscriber catching up skips it, as it would have live.
+   */
+  people: boolean;
+}
+
+/** One delivery a durable sink (exec hook, webhook) owes, kept until the sink is done with it. */
+export interface LedgerEntry {
+  seq: number;
+  sink: string;
+  signal: ChangeSignal;
+  /** `running`: an attempt began (a hook was started, a POST sent) before the last exit or now. */
+  state: 'pending' | 'running';
+  /** Attempts begun so far. */
+  attempts: number;
+  /** What the sink noted when the attempt began (a hook's status file), JSON. */
+  note: string | undefined;
+}
+
+/**
+ * What the hub writes when a coalesce window closes, in ONE transaction: the outbox ids it
+ * stands for are acked, the coalesced signal goes into the feed, and one ledger entry per
+ * durable sink it is routed to. A kill -9 before the transaction leaves the outbox ids pending
+ * (the next start hands them on again — nobody saw them); after it, the feed and ledgers hold
+ * the signal under its one id, whatever happens next. That is what makes "0 lost, 0 repeated"
+ * hold for sinks and subscribers, not only for the store.
+ */
+export interface HandOff {
+  ack: readonly string[];
+  feed: readonly { signal: ChangeSignal; people: boolean }[];
+  ledger: readonly { sink: string; signal: ChangeSignal }[];
+}
+
 /**
  * The daemon's crash-safe state. The transactional outbox is what makes "nothing twice,
  * nothing missed" hold across kill -9: a watcher commits the new sync key together with the
@@ -46,6 +85,25 @@ export interface StateStore {
    * `subscribe { replay: true }` sends. Optional so hand-written test doubles stay valid.
    */
   recent?(limit: number): ChangeSignal[];
+  /**
+   * Writes a {@link HandOff} in one transaction (queued commits and acks first). Returns, per
+   * feed entry, its seq — or 0 when the id was in the feed already (handed on before: the hub
+   * then delivers it to nobody). Optional, like the rest of the feed and ledger, so
+   * hand-written test doubles stay valid; the hub falls back to plain acks without it.
+   */
+  handOff?(h: HandOff): number[];
+  /** Feed entries after `afterSeq`, oldest first, at most `limit`. */
+  feedAfter?(afterSeq: number, limit: number): FeedEntry[];
+  /** The latest `limit` feed entries, oldest first (`subscribe { replay: true }`). */
+  feedLatest?(limit: number): FeedEntry[];
+  /** The seq of a feed entry by signal id; undefined when unknown or pruned. */
+  feedSeq?(id: string): number | undefined;
+  /** A durable sink's open deliveries after `afterSeq`, oldest first, at most `limit`. */
+  ledgerOpen?(sink: string, afterSeq: number, limit: number): LedgerEntry[];
+  /** Notes, synchronously and durably, that an attempt begins. */
+  ledgerBegin?(sink: string, id: string, note?: string): void;
+  /** Removes a delivery the sink is done with (delivered, or given up), synchronously. */
+  ledgerDone?(sink: string, id: string): void;
   /**
    * Applies retention: drops payloads of signals delivered longer ago than the payload window
    * and forgets ids delivered longer ago than the de-dup window. Pending signals are never pruned.

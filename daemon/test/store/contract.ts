@@ -141,6 +141,77 @@ export function storeContract(name: string, factory: StoreFactory): void {
       expect(store.commit('a', { signals: [mailSignal('a', 1)] })).toHaveLength(1);
     });
 
+    it('handOff acks the outbox ids, feeds the coalesced signal and opens one ledger entry per durable sink, together', () => {
+      const store = open();
+      store.commit('a', { signals: [1, 2, 3].map((n) => mailSignal('a', n)) });
+      const merged = { ...mailSignal('a', 9), id: 'm-12' };
+      const seqs = store.handOff?.({
+        ack: ['a:inbox:1', 'a:inbox:2'],
+        feed: [{ signal: merged, people: true }],
+        ledger: [
+          { sink: 'hook', signal: merged },
+          { sink: 'web', signal: merged },
+        ],
+      });
+      expect(store.pending().map((s) => s.id)).toEqual(['a:inbox:3']);
+      expect(seqs).toHaveLength(1);
+      const [seq] = seqs as [number];
+      expect(seq).toBeGreaterThan(0);
+      expect(store.feedSeq?.('m-12')).toBe(seq);
+      expect(store.feedAfter?.(0, 10)).toEqual([{ seq, signal: merged, people: true }]);
+      // The same id again is not fed twice: 0 says "handed on before".
+      const lone = mailSignal('a', 3);
+      const again = store.handOff?.({
+        ack: ['a:inbox:3'],
+        feed: [
+          { signal: merged, people: true },
+          { signal: lone, people: false },
+        ],
+        ledger: [{ sink: 'hook', signal: merged }],
+      });
+      expect(again?.[0]).toBe(0);
+      expect(again?.[1]).toBeGreaterThan(seq);
+      expect(store.feedAfter?.(seq, 10).map((e) => [e.signal.id, e.people])).toEqual([['a:inbox:3', false]]);
+      expect(store.feedLatest?.(1).map((e) => e.signal.id)).toEqual(['a:inbox:3']);
+      expect(store.feedLatest?.(5).map((e) => e.signal.id)).toEqual(['m-12', 'a:inbox:3']);
+      expect(store.feedSeq?.('nope')).toBeUndefined();
+      expect(store.pending()).toEqual([]);
+      const hook = store.ledgerOpen?.('hook', 0, 10) ?? [];
+      expect(hook.map((e) => [e.signal.id, e.state, e.attempts])).toEqual([['m-12', 'pending', 0]]);
+      expect(hook[0]?.signal).toEqual(merged);
+      expect(store.ledgerOpen?.('web', 0, 10)).toHaveLength(1);
+      expect(store.ledgerOpen?.('other', 0, 10)).toEqual([]);
+    });
+
+    it('a ledger entry notes each attempt and is gone once done; deleteAccount and retention clear feed and ledger', () => {
+      const store = open({ keepPayloadMs: DAY, keepIdsMs: 30 * DAY });
+      const [s1, s2, b1] = [mailSignal('a', 1), mailSignal('a', 2), mailSignal('b', 1)];
+      store.handOff?.({
+        ack: [],
+        feed: [s1, s2, b1].map((signal) => ({ signal, people: true })),
+        ledger: [s1, s2, b1].map((signal) => ({ sink: 'hook', signal })),
+      });
+      store.ledgerBegin?.('hook', s1.id, '{"status":"/x"}');
+      store.ledgerBegin?.('hook', s1.id, '{"status":"/y"}');
+      const [first, ...rest] = store.ledgerOpen?.('hook', 0, 10) ?? [];
+      expect(first).toMatchObject({ state: 'running', attempts: 2, note: '{"status":"/y"}' });
+      expect(rest.map((e) => e.state)).toEqual(['pending', 'pending']);
+      // Paging by seq.
+      expect(store.ledgerOpen?.('hook', first?.seq ?? 0, 1).map((e) => e.signal.id)).toEqual([s2.id]);
+      store.ledgerDone?.('hook', s1.id);
+      expect(store.ledgerOpen?.('hook', 0, 10).map((e) => e.signal.id)).toEqual([s2.id, b1.id]);
+      store.deleteAccount('b');
+      expect(store.ledgerOpen?.('hook', 0, 10).map((e) => e.signal.id)).toEqual([s2.id]);
+      expect(store.feedLatest?.(10).map((e) => e.signal.id)).toEqual([s1.id, s2.id]);
+      now += 2 * DAY;
+      store.prune?.();
+      expect(store.feedLatest?.(10)).toEqual([]);
+      expect(store.ledgerOpen?.('hook', 0, 10)).toHaveLength(1); // still owed
+      now += 30 * DAY;
+      store.prune?.();
+      expect(store.ledgerOpen?.('hook', 0, 10)).toEqual([]); // a sink gone from the config
+    });
+
     it('refuses calls after close with STORE_ERR_CLOSED', () => {
       const store = open();
       store.close();
