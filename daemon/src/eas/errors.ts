@@ -13,6 +13,7 @@
  * | `EAS_ERR_SERVER`             | other HTTP 5xx, Status 110/111/114                                   | backing-off         |
  * | `EAS_ERR_HTTP`               | other unexpected HTTP status (400, 404 …)                            | backing-off         |
  * | `EAS_ERR_REDIRECT`           | HTTP 451 without a usable `X-MS-Location`, or too many hops          | backing-off         |
+ * | `EAS_ERR_MOVE_UNCONFIRMED`   | a 451 or redirect to another origin or from https to http: not followed until the user accepts it | needs-confirmation |
  * | `EAS_ERR_NEEDS_PROVISION`    | HTTP 449 or Status 141–144 (handled by re-provisioning, with a cap)  | re-provision        |
  * | `EAS_ERR_PROVISION_LOOP`     | the server still wants provisioning after the cap                    | backing-off         |
  * | `EAS_ERR_PROVISION`          | Provision itself failed (Status 2/3, bad Policy Status)              | backing-off         |
@@ -20,7 +21,9 @@
  * | `EAS_ERR_REMOTE_WIPED`       | AccountOnlyRemoteWipe/RemoteWipe acknowledged, account state deleted | disabled            |
  * | `EAS_ERR_NO_COMMON_VERSION`  | OPTIONS lists no protocol version we speak                           | disabled            |
  * | `EAS_ERR_NETWORK`            | DNS, TCP, TLS or socket failure                                      | backing-off         |
- * | `EAS_ERR_TIMEOUT`            | no answer within the request's deadline (heartbeat + margin)         | backing-off         |
+ * | `EAS_ERR_TIMEOUT`            | no whole answer within the request's total deadline (Ping: heartbeat + margin) | backing-off |
+ * | `EAS_ERR_TOO_LARGE`          | an answer beyond its size cap (1 MB; Sync: `limits.syncBytes`), stopped while streaming | backing-off (long) |
+ * | `EAS_ERR_PHANTOM_CHANGES`    | Ping keeps reporting changes that Sync does not find (status only; never thrown) | pauses, growing     |
  * | `EAS_ERR_BAD_RESPONSE`       | body is not WBXML or lacks a required element                        | backing-off         |
  * | `EAS_ERR_STATUS`             | a command Status the engine has no recovery for                      | backing-off         |
  * | `EAS_ERR_SYNC_STATE`         | invalid/stale SyncKey (Sync 3, FolderSync 9, Status 132–136)         | resync, no signals  |
@@ -38,6 +41,9 @@ export type EasErrorCode =
   | 'EAS_ERR_SERVER'
   | 'EAS_ERR_HTTP'
   | 'EAS_ERR_REDIRECT'
+  | 'EAS_ERR_MOVE_UNCONFIRMED'
+  | 'EAS_ERR_TOO_LARGE'
+  | 'EAS_ERR_PHANTOM_CHANGES'
   | 'EAS_ERR_NEEDS_PROVISION'
   | 'EAS_ERR_PROVISION_LOOP'
   | 'EAS_ERR_PROVISION'
@@ -64,6 +70,8 @@ export interface EasErrorContext {
   serverText?: string;
   /** Milliseconds the server asked us to wait (Retry-After). */
   retryAfterMs?: number;
+  /** The address a 451 or redirect moves the account to (EAS_ERR_MOVE_UNCONFIRMED). */
+  location?: string;
   cause?: unknown;
 }
 
@@ -75,6 +83,7 @@ export class EasError extends Error {
   readonly easStatus?: number;
   readonly serverText?: string;
   readonly retryAfterMs?: number;
+  readonly location?: string;
 
   constructor(code: EasErrorCode, message: string, ctx: EasErrorContext = {}) {
     super(message, ctx.cause === undefined ? undefined : { cause: ctx.cause });
@@ -85,6 +94,7 @@ export class EasError extends Error {
     if (ctx.easStatus !== undefined) this.easStatus = ctx.easStatus;
     if (ctx.serverText !== undefined) this.serverText = ctx.serverText;
     if (ctx.retryAfterMs !== undefined) this.retryAfterMs = ctx.retryAfterMs;
+    if (ctx.location !== undefined) this.location = ctx.location;
   }
 }
 

@@ -3,7 +3,10 @@ import type { EasError } from './errors';
 
 /** What the watcher does after a failed session. */
 export type Recovery =
-  | { kind: 'wait-for-user'; state: Extract<WatcherState, 'needs-credentials' | 'disabled'> }
+  | {
+      kind: 'wait-for-user';
+      state: Extract<WatcherState, 'needs-credentials' | 'needs-confirmation' | 'disabled'>;
+    }
   | { kind: 'wiped' }
   /** Reconnect at once (a new session starts with FolderSync); `reset` restarts the hierarchy from "0". */
   | { kind: 'resync'; reset: boolean }
@@ -26,6 +29,9 @@ export function recoveryFor(e: EasError): Recovery {
     case 'EAS_ERR_NO_COMMON_VERSION':
     case 'EAS_ERR_NO_URL':
       return { kind: 'wait-for-user', state: 'disabled' };
+    case 'EAS_ERR_MOVE_UNCONFIRMED':
+      // Issue 13: credentials never follow a move to another origin without the user.
+      return { kind: 'wait-for-user', state: 'needs-confirmation' };
     case 'EAS_ERR_REMOTE_WIPED':
       return { kind: 'wiped' };
     case 'EAS_ERR_HIERARCHY_CHANGED':
@@ -36,6 +42,9 @@ export function recoveryFor(e: EasError): Recovery {
     case 'EAS_ERR_MAILBOX_FULL':
       // A full mailbox does not empty itself in seconds: start at 5 minutes, cap at an hour.
       return { kind: 'retry', baseMs: 5 * 60_000, capMs: 3600_000 };
+    case 'EAS_ERR_TOO_LARGE':
+      // The same oversized answer comes back on a quick retry: start at a minute, cap at an hour.
+      return { kind: 'retry', baseMs: 60_000, capMs: 3600_000 };
     default:
       return { kind: 'retry', baseMs: 2_000, capMs: 15 * 60_000 };
   }

@@ -1,4 +1,5 @@
 import type { Dispatcher } from 'undici';
+import { NetError } from '../net/errors';
 import { type ExchangeResponse, exchange, type Target } from '../net/exchange';
 import { parseRetryAfter } from '../watch/backoff';
 import { authorization, type EasAuth } from './auth';
@@ -25,9 +26,38 @@ export interface EasHttpOptions {
   userAgent?: string;
   /** 451 hops followed per request before giving up (MS-ASHTTP 3.1.5.2.2). */
   maxRedirects?: number;
-  /** Called with the new endpoint after a 451, so the caller persists it. */
+  /**
+   * Called with the new endpoint after a same-origin 451, so the caller persists it (and logs
+   * it). A move to another origin or from https to http is never followed here: the request
+   * fails with EAS_ERR_MOVE_UNCONFIRMED naming the address, for the user to accept (issue 13).
+   */
   onRedirect?: (url: string) => void;
+  /** Body caps and deadlines; defaults in {@link LIMITS}. */
+  limits?: EasLimits;
 }
+
+/** Per-account limits on what one answer may cost (config: `limits`). */
+export interface EasLimits {
+  /** Largest Sync (and ItemOperations) answer, bytes. */
+  syncBytes?: number;
+  /** Total deadline of every request but Ping, ms (a Ping's is its heartbeat plus a margin). */
+  requestTimeoutMs?: number;
+}
+
+/**
+ * Default limits. Every answer is capped while it streams in (net/exchange.ts): a 500 MB Ping body
+ * grew the daemon to 1.6 GB, an endless one by ~90 MB/s (issue 13). Ping, FolderSync, Provision,
+ * Settings and OPTIONS answers are a few KB even for large mailboxes; a Sync answer carries up to
+ * a window of items with short previews (commands/sync.ts), so its cap is larger and configurable.
+ */
+export const LIMITS = {
+  smallBytes: 1024 * 1024,
+  syncBytes: 16 * 1024 * 1024,
+  requestTimeoutMs: 120_000,
+} as const;
+
+/** Commands whose answers may carry item data, under `limits.syncBytes`. */
+const LARGE_ANSWERS = new Set(['Sync', 'ItemOperations']);
 
 /** What a command request needs beyond its body. */
 export interface PostOptions {
@@ -75,11 +105,26 @@ function causeCode(err: unknown): string | undefined {
   return undefined;
 }
 
-/** Turns a thrown undici/Node error into an EasError. */
+/** Turns a thrown undici/Node/net error into an EasError. */
 export function transportError(command: string, err: unknown, signal?: AbortSignal): EasError {
   if (err instanceof EasError) return err;
   if (signal?.aborted)
     return new EasError('EAS_ERR_ABORTED', `${command}: cancelled`, { command, cause: err });
+  if (err instanceof NetError && err.code === 'NET_ERR_BODY_TOO_LARGE') {
+    return new EasError('EAS_ERR_TOO_LARGE', `${command}: ${err.message}`, {
+      command,
+      serverText: err.code,
+      cause: err,
+    });
+  }
+  if (err instanceof NetError && err.code === 'NET_ERR_DEADLINE') {
+    // serverText tells a trickling answer from a Ping the network cut (watch/eas-watcher.ts).
+    return new EasError('EAS_ERR_TIMEOUT', `${command}: ${err.message} (the server trickles its answer)`, {
+      command,
+      serverText: err.code,
+      cause: err,
+    });
+  }
   const code = causeCode(err);
   if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
     return new EasError('EAS_ERR_TIMEOUT', `${command}: no answer from the server in time`, {
@@ -211,7 +256,10 @@ export class EasHttp {
     return t;
   }
 
-  /** One attempt; a 401 with a bearer token (once) and a 451 with a new address try again. */
+  /**
+   * One attempt; a 401 with a bearer token (once), a same-origin 451 and a same-origin redirect
+   * (to `to`, this request only) try again.
+   */
   #exchange(
     command: string,
     method: 'POST' | 'OPTIONS',
@@ -219,6 +267,7 @@ export class EasHttp {
     opts: PostOptions,
     hops = 0,
     refreshed = false,
+    to?: Target,
   ): Promise<ExchangeResponse> {
     // Promise chains, not an async loop: a parked Ping holds this frame for its whole heartbeat.
     return credentials(command, this.#opts.auth, refreshed).then((authorization) => {
@@ -232,19 +281,20 @@ export class EasHttp {
         // MS-ASPROV 3.1.5.1: the key goes on every command but Provision's first phase; "0" = none.
         headers['x-ms-policykey'] = opts.policyKey ?? '0';
       }
-      return exchange(this.#opts.dispatcher, this.#target(command), {
+      const limits = this.#opts.limits;
+      return exchange(this.#opts.dispatcher, to ?? this.#target(command), {
         method,
         headers,
         // A view, not a copy: the body may be megabytes of MIME (docs/wbxml.md, encoder reuse).
         ...(method === 'POST'
           ? { body: body ? Buffer.from(body.buffer, body.byteOffset, body.byteLength) : EMPTY }
           : {}),
-        ...(opts.timeoutMs !== undefined
-          ? { headersTimeout: opts.timeoutMs, bodyTimeout: opts.timeoutMs }
-          : {}),
+        ...(opts.timeoutMs !== undefined ? { bodyTimeout: opts.timeoutMs } : {}),
+        deadlineMs: opts.timeoutMs ?? limits?.requestTimeoutMs ?? LIMITS.requestTimeoutMs,
+        maxBytes: LARGE_ANSWERS.has(command) ? (limits?.syncBytes ?? LIMITS.syncBytes) : LIMITS.smallBytes,
         ...(opts.signal ? { signal: opts.signal } : {}),
       }).then(
-        (res) => this.#settle(command, method, body, opts, res, hops, refreshed),
+        (res) => this.#settle(command, method, body, opts, res, hops, refreshed, to),
         (err: unknown) => {
           throw transportError(command, err, opts.signal);
         },
@@ -260,24 +310,64 @@ export class EasHttp {
     res: ExchangeResponse,
     hops: number,
     refreshed: boolean,
+    to: Target | undefined,
   ): ExchangeResponse | Promise<ExchangeResponse> {
     if (res.statusCode === 200) return res;
     if (res.statusCode === 401 && this.#opts.auth.kind === 'bearer' && !refreshed)
-      return this.#exchange(command, method, body, opts, hops, true);
+      return this.#exchange(command, method, body, opts, hops, true, to);
     const h = res.headers;
+    const hopsLeft = hops < (this.#opts.maxRedirects ?? 3);
     if (res.statusCode === 451) {
       const location = header(h, 'x-ms-location');
-      const next = location ? safeUrl(location) : undefined;
-      if (next && hops < (this.#opts.maxRedirects ?? 3)) {
+      const next = location ? safeUrl(location, this.#url) : undefined;
+      if (next && hopsLeft) {
+        this.#confine(command, 451, next);
         this.#url = next;
         this.#targets.clear();
         this.#opts.onRedirect?.(next);
         return this.#exchange(command, method, body, opts, hops + 1, refreshed);
       }
     }
+    if (REDIRECTS.has(res.statusCode)) {
+      // Not part of EAS (MS-ASHTTP moves a mailbox with 451), but proxies and portals send them.
+      const current = to ? to.origin + to.path : this.#url;
+      const location = header(h, 'location');
+      const next = location ? safeUrl(location, current) : undefined;
+      if (next && hopsLeft) {
+        this.#confine(command, res.statusCode, next);
+        const u = new URL(next);
+        return this.#exchange(command, method, body, opts, hops + 1, refreshed, {
+          origin: u.origin,
+          path: u.pathname + u.search,
+        });
+      }
+    }
     throw httpError(command, res.statusCode, h, new TextDecoder().decode(res.body.subarray(0, 400)));
   }
+
+  /**
+   * Credentials stay with their origin (issue 13): a move to another scheme, host or port —
+   * https to http included — is not followed, and nothing is persisted; the error names the
+   * address for the user to accept (`tidings account accept-move`).
+   */
+  #confine(command: string, status: number, next: string): void {
+    const from = new URL(this.#url);
+    const to = new URL(next);
+    if (from.origin === to.origin) return;
+    const downgrade = from.protocol === 'https:' && to.protocol === 'http:';
+    // What the user accepts is an endpoint: our per-command query is added again after a move.
+    to.search = '';
+    to.hash = '';
+    throw new EasError(
+      'EAS_ERR_MOVE_UNCONFIRMED',
+      `${command}: the server moves this account to ${to.origin}${downgrade ? ' over plain http' : ''} (HTTP ${status}); no password goes there until you accept the move`,
+      { command, httpStatus: status, location: to.toString() },
+    );
+  }
 }
+
+/** HTTP redirects (RFC 9110 15.4) that name a new location. */
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
 /** The body of a POST without one: undici then sends `Content-Length: 0`. */
 const EMPTY = Buffer.alloc(0);
@@ -317,10 +407,14 @@ async function credentials(command: string, auth: EasAuth, forceRefresh: boolean
   }
 }
 
-/** A redirect target must be an absolute http(s) URL; anything else is ignored. */
-function safeUrl(value: string): string | undefined {
+/**
+ * A redirect target must resolve (against `base`) to an http(s) URL without user info (a
+ * password in a URL would end up in logs and status); anything else is ignored.
+ */
+function safeUrl(value: string, base: string): string | undefined {
   try {
-    const u = new URL(value);
+    const u = new URL(value, base);
+    if (u.username !== '' || u.password !== '') return undefined;
     return u.protocol === 'https:' || u.protocol === 'http:' ? u.toString() : undefined;
   } catch {
     return undefined;

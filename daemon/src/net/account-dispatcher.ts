@@ -24,11 +24,14 @@ export class AccountDispatcher extends Dispatcher {
   #opts: OwnConnectionOptions;
   #home: string | undefined;
   #client: Client | undefined;
+  #onConnect: ((origin: string) => void) | undefined;
 
-  constructor(shared: Dispatcher, opts: OwnConnectionOptions) {
+  /** `onConnect`: told of each new connection of the account's own (the insecure-TLS warning). */
+  constructor(shared: Dispatcher, opts: OwnConnectionOptions, onConnect?: (origin: string) => void) {
     super();
     this.#shared = shared;
     this.#opts = opts;
+    this.#onConnect = onConnect;
   }
 
   /** Sets the origin that gets the account's own connection (the EAS URL, also after a 451). */
@@ -46,6 +49,8 @@ export class AccountDispatcher extends Dispatcher {
       let client = this.#client;
       if (!client || client.closed || client.destroyed) {
         client = new Client(this.#home, this.#opts);
+        const told = this.#onConnect;
+        if (told) client.on('connect', (origin) => told(String(origin)));
         this.#client = client;
       }
       // kBusy: the socket carries a request (or is being set up or torn down); undici's Pool

@@ -4,6 +4,7 @@ import { Agent, type Dispatcher, ProxyAgent } from 'undici';
 import type { TlsOptions } from '../config/account';
 import buildConnector from 'undici/lib/core/connect.js';
 import type { OwnConnectionOptions } from './account-dispatcher';
+import { NetError } from './errors';
 
 /** Options for {@link createDispatcher}. */
 export interface DispatcherOptions {
@@ -31,7 +32,10 @@ function readPem(path: string, field: string): Buffer {
   try {
     return readFileSync(path);
   } catch (cause) {
-    throw new Error(`tls.${field}: cannot read ${path}`, { cause });
+    throw new NetError('NET_ERR_TLS_FILE', `tls.${field}: cannot read ${path}`, {
+      field: `tls.${field}`,
+      cause,
+    });
   }
 }
 
@@ -52,7 +56,9 @@ function connectTls(tls: TlsOptions | undefined): ConnectTls {
   if (tls?.cert) out.cert = readPem(tls.cert, 'cert');
   if (tls?.key) out.key = readPem(tls.key, 'key');
   if ((tls?.cert === undefined) !== (tls?.key === undefined)) {
-    throw new Error('tls.cert and tls.key must be given together');
+    throw new NetError('NET_ERR_TLS_PAIR', 'tls.cert and tls.key must be given together', {
+      field: 'tls.cert',
+    });
   }
   return out;
 }
@@ -71,19 +77,23 @@ export function ownConnectionOptions(d: Dispatcher): OwnConnectionOptions | unde
 /**
  * One undici dispatcher per account: keep-alive sockets, TLS verification on, optional extra CA,
  * client certificate and proxy. Autodiscover, EAS and DAV share it so a connection (and its TLS
- * session) is reused across them. Throws a plain Error naming the bad field when a PEM file
- * cannot be read — config validation surfaces it.
+ * session) is reused across them. Throws a {@link NetError} naming the bad field when a PEM file
+ * cannot be read or the proxy is not a URL — config validation surfaces it.
  */
 export function createDispatcher(opts: DispatcherOptions = {}): Dispatcher {
   const tls = connectTls(opts.tls);
   const connections = opts.connections ?? 4;
-  const keepAliveTimeout = opts.keepAliveTimeout ?? 60_000;
+  // An idle socket is dropped after 4 s (undici's own default): below Apache's 5 s
+  // KeepAliveTimeout, so we seldom write into a socket the server is closing. A server that closes
+  // sooner without saying so (SOGo 5.8, issue 13) is caught by the resend in net/exchange.ts.
+  // The account's own connection is never idle for long: Ping, Sync, Ping follow each other.
+  const keepAliveTimeout = opts.keepAliveTimeout ?? 4_000;
   if (opts.proxy) {
     let uri: URL;
     try {
       uri = new URL(opts.proxy);
     } catch (cause) {
-      throw new Error(`proxy: not a URL: ${opts.proxy}`, { cause });
+      throw new NetError('NET_ERR_PROXY_URL', `proxy: not a URL: ${opts.proxy}`, { field: 'proxy', cause });
     }
     const token =
       uri.username !== ''

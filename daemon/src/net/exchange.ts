@@ -1,4 +1,6 @@
 import type { Dispatcher } from 'undici';
+import { NetError } from './errors';
+import { reusedSocketDied } from './resend';
 
 /** One buffered HTTP exchange. */
 export interface ExchangeOptions {
@@ -8,6 +10,14 @@ export interface ExchangeOptions {
   /** Deadline for the response headers and for each gap in the body, ms (undici's own timers). */
   headersTimeout?: number;
   bodyTimeout?: number;
+  /**
+   * Total deadline for the whole exchange, headers and body, ms: a server trickling one byte
+   * every few seconds never trips a gap timer (issue 13). Before the headers undici's
+   * `headersTimeout` (capped to this) keeps it, so a parked Ping costs no timer of ours.
+   */
+  deadlineMs?: number;
+  /** Largest body accepted, bytes: checked on Content-Length and as each chunk arrives, before buffering. */
+  maxBytes?: number;
   signal?: AbortSignal;
 }
 
@@ -36,18 +46,39 @@ class BufferingHandler implements Dispatcher.DispatchHandler {
   #signal: AbortSignal | undefined;
   #resolve: (r: ExchangeResponse) => void;
   #reject: (e: unknown) => void;
+  #dispatcher: Dispatcher;
+  #request: Dispatcher.DispatchOptions;
+  #max: number;
+  #deadlineMs: number;
+  /** Date.now() by which the whole answer must be in; 0 for none. */
+  #deadlineAt: number;
+  #timer: NodeJS.Timeout | undefined;
+  responded = false;
+  resent = false;
 
   constructor(
-    signal: AbortSignal | undefined,
+    dispatcher: Dispatcher,
+    request: Dispatcher.DispatchOptions,
+    opts: ExchangeOptions,
     resolve: (r: ExchangeResponse) => void,
     reject: (e: unknown) => void,
   ) {
+    this.#dispatcher = dispatcher;
+    this.#request = request;
+    this.#max = opts.maxBytes ?? Number.POSITIVE_INFINITY;
+    this.#deadlineMs = opts.deadlineMs ?? 0;
+    this.#deadlineAt = opts.deadlineMs !== undefined ? Date.now() + opts.deadlineMs : 0;
     this.#resolve = resolve;
     this.#reject = reject;
-    if (signal) {
-      this.#signal = signal;
-      inFlight(signal).add(this);
+    if (opts.signal) {
+      this.#signal = opts.signal;
+      inFlight(opts.signal).add(this);
     }
+  }
+
+  /** Hands the request to the dispatcher (again, for a resend). */
+  send(): void {
+    this.#dispatcher.dispatch(this.#request, this);
   }
 
   /** The caller's signal fired. */
@@ -61,12 +92,32 @@ class BufferingHandler implements Dispatcher.DispatchHandler {
   }
 
   onHeaders(statusCode: number, rawHeaders: Buffer[]): boolean {
+    this.responded = true;
     this.statusCode = statusCode;
     this.#raw = rawHeaders;
+    const length = contentLength(rawHeaders);
+    if (length !== undefined && length > this.#max) {
+      this.#fail(tooLarge(this.#max, length));
+      return false;
+    }
+    if (this.#deadlineAt !== 0) {
+      const left = this.#deadlineAt - Date.now();
+      if (left <= 0) {
+        this.#fail(pastDeadline(this.#deadlineMs));
+        return false;
+      }
+      // unref'd: a pending answer must not keep a stopping daemon alive.
+      this.#timer = setTimeout(() => this.#fail(pastDeadline(this.#deadlineMs)), left).unref();
+    }
     return true;
   }
 
   onData(chunk: Buffer): boolean {
+    // Counted before the chunk is kept: an endless body stops at the cap, not at the heap limit.
+    if (this.#size + chunk.length > this.#max) {
+      this.#fail(tooLarge(this.#max));
+      return false;
+    }
     this.#chunks.push(chunk);
     this.#size += chunk.length;
     return true;
@@ -80,14 +131,59 @@ class BufferingHandler implements Dispatcher.DispatchHandler {
   }
 
   onError(err: Error): void {
+    if (reusedSocketDied(err, this) && !this.#signal?.aborted) {
+      // net/resend.ts says why this is safe; the dead socket is gone, so the resend connects anew.
+      this.resent = true;
+      this.#abort = undefined;
+      this.send();
+      return;
+    }
     this.#done();
     this.#reject(err);
   }
 
+  /** Ends the exchange with `err` (undici's abort destroys the socket: the body is not read on). */
+  #fail(err: NetError): void {
+    this.#chunks = [];
+    this.#size = 0;
+    if (this.#abort) this.#abort(err);
+    else this.onError(err);
+  }
+
   #done(): void {
     this.#abort = undefined;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
     if (this.#signal) inFlight(this.#signal).delete(this);
   }
+}
+
+/** Content-Length of an answer, when given and a number. */
+function contentLength(raw: Buffer[]): number | undefined {
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === 14 && name.toString('latin1').toLowerCase() === 'content-length') {
+      const n = Number(raw[i + 1]!.toString('latin1'));
+      return Number.isFinite(n) ? n : undefined;
+    }
+  }
+  return undefined;
+}
+
+function tooLarge(max: number, announced?: number): NetError {
+  return new NetError(
+    'NET_ERR_BODY_TOO_LARGE',
+    announced !== undefined
+      ? `the answer announces ${announced} bytes, more than the ${max} allowed`
+      : `the answer is larger than the ${max} bytes allowed`,
+    { limit: max },
+  );
+}
+
+function pastDeadline(ms: number): NetError {
+  return new NetError('NET_ERR_DEADLINE', `no complete answer within ${Math.round(ms / 1000)} s`, {
+    limit: ms,
+  });
 }
 
 /**
@@ -144,7 +240,11 @@ export interface Target {
   path: string;
 }
 
-/** Sends one request through `dispatcher` and buffers the whole answer, whatever its status. */
+/**
+ * Sends one request through `dispatcher` and buffers the whole answer, whatever its status,
+ * within `maxBytes` and `deadlineMs`. A reused keep-alive socket that dies before the first
+ * response byte gets the request once more (net/resend.ts), so the body must be a Buffer.
+ */
 export function exchange(
   dispatcher: Dispatcher,
   to: URL | Target,
@@ -152,18 +252,19 @@ export function exchange(
 ): Promise<ExchangeResponse> {
   return new Promise((resolve, reject) => {
     if (opts.signal?.aborted) return reject(opts.signal.reason);
-    const handler = new BufferingHandler(opts.signal, resolve, reject);
-    dispatcher.dispatch(
-      {
-        origin: to.origin,
-        path: to instanceof URL ? to.pathname + to.search : to.path,
-        method: opts.method,
-        headers: opts.headers,
-        body: opts.body ?? null,
-        ...(opts.headersTimeout !== undefined ? { headersTimeout: opts.headersTimeout } : {}),
-        ...(opts.bodyTimeout !== undefined ? { bodyTimeout: opts.bodyTimeout } : {}),
-      },
-      handler,
-    );
+    const headersTimeout =
+      opts.deadlineMs === undefined
+        ? opts.headersTimeout
+        : Math.min(opts.headersTimeout ?? opts.deadlineMs, opts.deadlineMs);
+    const request: Dispatcher.DispatchOptions = {
+      origin: to.origin,
+      path: to instanceof URL ? to.pathname + to.search : to.path,
+      method: opts.method,
+      headers: opts.headers,
+      body: opts.body ?? null,
+      ...(headersTimeout !== undefined ? { headersTimeout } : {}),
+      ...(opts.bodyTimeout !== undefined ? { bodyTimeout: opts.bodyTimeout } : {}),
+    };
+    new BufferingHandler(dispatcher, request, opts, resolve, reject).send();
   });
 }

@@ -17,6 +17,7 @@ import {
   onServerBound,
   relearn,
 } from '../eas/heartbeat';
+import { PHANTOM_DETAIL, phantomPause } from '../eas/phantom';
 import { recoveryFor } from '../eas/recovery';
 import { folderSignal } from '../eas/signals';
 import { CUT_CAUSES, EasHttp, transportError } from '../eas/transport';
@@ -143,6 +144,8 @@ interface Session {
   sentKey: string;
   /** Consecutive Pings cut before their heartbeat. */
   cuts: number;
+  /** Consecutive Ping Status 2 answers whose Syncs found nothing (eas/phantom.ts). */
+  phantoms: number;
 }
 
 /** Sets the watched folders of a session and what is derived from them. */
@@ -177,6 +180,8 @@ class EasWatcher implements Watcher {
   #unconfirmedSet: Set<string> | undefined;
   /** K.confirmSync, read once per session rather than from the store on every change. */
   #confirmSync = false;
+  /** needs-confirmation: the move the user is asked to accept (never stored before that). */
+  #pendingMove: { from: string; to: string } | undefined;
 
   constructor(account: EasAccount, ctx: WatcherContext, deps: EasWatcherDeps) {
     this.accountId = ctx.accountId;
@@ -237,6 +242,17 @@ class EasWatcher implements Watcher {
     this.#parking?.release();
   }
 
+  acceptMove(): string | undefined {
+    const move = this.#pendingMove;
+    if (!move || this.#stopped) return undefined;
+    this.#pendingMove = undefined;
+    this.#put({ [K.url]: move.to });
+    this.#ctx.log.warn({ from: move.from, to: move.to }, 'the user accepted the move; following it');
+    this.#attempt = 0;
+    this.#parking?.release();
+    return move.to;
+  }
+
   #set(state: WatcherState, extra: Omit<WatcherStatus, 'state' | 'since'>, now = this.#clock.now()): void {
     const status: WatcherStatus = { state, since: new Date(now).toISOString(), ...extra };
     this.#status = status;
@@ -283,6 +299,19 @@ class EasWatcher implements Watcher {
     if (r.kind === 'resync' && this.#attempt < MAX_QUICK_RESYNCS) {
       this.#attempt++;
       if (r.reset) this.#put({}, [K.folderSyncKey]);
+      return;
+    }
+    if (r.kind === 'wait-for-user' && r.state === 'needs-confirmation' && e.location) {
+      const move = { from: this.#get<string>(K.url) ?? this.#account.url ?? '', to: e.location };
+      this.#pendingMove = move;
+      this.#ctx.log.warn(move, 'the server moves the account to another origin; waiting for the user');
+      this.#set(r.state, {
+        detail: `${e.message}: tidings account accept-move ${this.accountId}`,
+        lastError,
+        move,
+      });
+      await this.#park(false);
+      this.#pendingMove = undefined;
       return;
     }
     if (r.kind === 'wait-for-user') {
@@ -363,8 +392,10 @@ class EasWatcher implements Watcher {
     if (!this.#dispatcher) {
       const shared = this.#deps.dispatcher;
       const own = shared && ownConnectionOptions(shared);
+      // The schema's promise for `tls.rejectUnauthorized: false`: a warning on every connect.
+      const onConnect = this.#account.tls?.rejectUnauthorized === false ? this.#insecureConnect : undefined;
       if (shared && own) {
-        this.#dispatcher = new AccountDispatcher(shared, own);
+        this.#dispatcher = new AccountDispatcher(shared, own, onConnect);
         this.#ownDispatcher = true;
       } else if (shared) this.#dispatcher = shared;
       else {
@@ -372,11 +403,20 @@ class EasWatcher implements Watcher {
           ...(this.#account.tls ? { tls: this.#account.tls } : {}),
           ...(this.#account.proxy ? { proxy: this.#account.proxy } : {}),
         });
+        if (onConnect) this.#dispatcher.on('connect', (origin) => onConnect(String(origin)));
         this.#ownDispatcher = true;
       }
     }
     return this.#dispatcher;
   }
+
+  /** Per connection; a shared dispatcher we cannot watch gets it per session (#connect). */
+  #insecureConnect = (origin: string): void => {
+    this.#ctx.log.warn(
+      { account: this.accountId, origin },
+      `account ${this.accountId}: TLS certificate verification is OFF (tls.rejectUnauthorized: false); anyone on the path can read the password`,
+    );
+  };
 
   #deviceId(): string {
     const stored = this.#get<string>(K.deviceId);
@@ -434,17 +474,41 @@ class EasWatcher implements Watcher {
       if (dispatcher instanceof AccountDispatcher) dispatcher.home(u);
     };
     home(url);
+    if (
+      this.#account.tls?.rejectUnauthorized === false &&
+      !(dispatcher instanceof AccountDispatcher) &&
+      dispatcher === this.#deps.dispatcher
+    )
+      this.#insecureConnect(new URL(url).origin);
+    const limits = this.#account.limits;
+    let current = url;
     const http = new EasHttp({
       url,
       user: this.#account.username ?? this.#account.email,
       deviceId: this.#deviceId(),
       auth,
       dispatcher,
-      // MS-ASHTTP 3.1.5.2.2: keep the new address for every later request.
+      // MS-ASHTTP 3.1.5.2.2: keep the new address for every later request. Only same-origin
+      // moves get here (transport.ts); each is logged, as every move is (issue 13).
       onRedirect: (next) => {
+        this.#ctx.log.warn(
+          { from: current, to: next },
+          'the server moved the account (same origin); following',
+        );
+        current = next;
         home(next);
         this.#put({ [K.url]: next });
       },
+      ...(limits
+        ? {
+            limits: {
+              ...(limits.syncBytes !== undefined ? { syncBytes: limits.syncBytes } : {}),
+              ...(limits.requestTimeout !== undefined
+                ? { requestTimeoutMs: limits.requestTimeout * 1000 }
+                : {}),
+            },
+          }
+        : {}),
     });
     const policyKey = this.#get<string>(K.policyKey);
     const client = new EasClient({
@@ -504,9 +568,9 @@ class EasWatcher implements Watcher {
     folder: EasFolder,
     signal: AbortSignal,
     afterPing = false,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const collection = collectionOf(folder.type);
-    if (!collection) return;
+    if (!collection) return false;
     const from = this.#get<string>(K.syncKey(folder.id)) ?? '0';
     const baseline = this.#get<boolean>(K.baselining(folder.id)) === true;
     const confirm = this.#confirmSync;
@@ -550,6 +614,7 @@ class EasWatcher implements Watcher {
         'server reports a synced folder as changed until the next Sync; confirming every Sync from now on',
       );
     }
+    return !result.firstQuiet;
   }
 
   #bounds(): HeartbeatBounds {
@@ -590,7 +655,16 @@ class EasWatcher implements Watcher {
   async #sessionGated(signal: AbortSignal, setupDone: () => void): Promise<void> {
     const client = await this.#connect(signal);
     const folders = await this.#folderSync(client, signal);
-    const s: Session = { client, folders, watched: [], listed: [], pinged: [], sentKey: '', cuts: 0 };
+    const s: Session = {
+      client,
+      folders,
+      watched: [],
+      listed: [],
+      pinged: [],
+      sentKey: '',
+      cuts: 0,
+      phantoms: 0,
+    };
     // What the last session left unconfirmed says nothing about this one's first Ping.
     this.#unconfirmedSet = undefined;
     this.#confirmSync = this.#get<boolean>(K.confirmSync) === true;
@@ -622,8 +696,10 @@ class EasWatcher implements Watcher {
       },
       (err: unknown) => {
         const e = transportError('Ping', err, signal);
+        // A trickled answer (its total deadline passed after the headers came) is no cut: the
+        // path held, the server is slow or hostile; a shorter heartbeat would not help.
         const cut =
-          e.code === 'EAS_ERR_TIMEOUT' ||
+          (e.code === 'EAS_ERR_TIMEOUT' && e.serverText !== 'NET_ERR_DEADLINE') ||
           (e.code === 'EAS_ERR_NETWORK' && CUT_CAUSES.has(e.serverText ?? ''));
         if (!cut || signal.aborted) throw e;
         const elapsed = (this.#clock.now() - started) / 1000;
@@ -647,14 +723,18 @@ class EasWatcher implements Watcher {
   ): Promise<void> {
     switch (r.status) {
       case 1:
+        s.phantoms = 0;
         this.#learn(onExpired(hb, this.#bounds()));
         return;
       case 2: {
         this.#set('syncing', { detail: `Changes in ${r.changed.length} folder(s)`, folders: s.listed });
+        let found = false;
         for (const id of r.changed) {
           const f = s.watched.find((w) => w.id === id);
-          if (f) await this.#syncFolder(s.client, f, signal, true);
+          if (f && (await this.#syncFolder(s.client, f, signal, true))) found = true;
         }
+        if (found) s.phantoms = 0;
+        else await this.#phantom(s);
         return;
       }
       case 3:
@@ -694,6 +774,26 @@ class EasWatcher implements Watcher {
       default:
         throw this.#pingError(r.status, `unexpected Status ${r.status}`);
     }
+  }
+
+  /** A Status 2 whose Syncs found nothing: after the free ones, a growing pause (eas/phantom.ts). */
+  async #phantom(s: Session): Promise<void> {
+    const pause = phantomPause(++s.phantoms);
+    if (pause === 0) return;
+    const now = this.#clock.now();
+    const message = `Ping: ${PHANTOM_DETAIL} (${s.phantoms} times in a row)`;
+    this.#ctx.log.warn({ phantoms: s.phantoms, pauseMs: pause }, message);
+    this.#set(
+      'backing-off',
+      {
+        detail: `${PHANTOM_DETAIL}; next Ping in ${Math.max(1, Math.round(pause / 1000))} s`,
+        retryAt: new Date(now + pause).toISOString(),
+        lastError: { code: 'EAS_ERR_PHANTOM_CHANGES', message },
+        folders: s.listed,
+      },
+      now,
+    );
+    await this.#park(true, pause);
   }
 
   #pingError(status: number, what: string): EasStatusError {

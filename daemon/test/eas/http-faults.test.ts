@@ -136,12 +136,14 @@ describe('HTTP faults (MS-ASHTTP 2.2.2.1.1)', () => {
     await pingParked(h);
   });
 
-  it('a dropped response (socket closed, no answer) backs off as a network error and recovers', async () => {
+  it('a dropped response (socket closed, no answer) is resent once, then backs off as a network error and recovers', async () => {
     h = await harness({ start: false });
-    h.server.handlers.Sync = failTimes(1, { destroy: true });
+    // The catch-up Sync reuses the FolderSync's socket: its drop is resent on a fresh one (issue 13).
+    h.server.handlers.Sync = failTimes(2, { destroy: true });
     h.watcher.start();
     const st = await state(h, 'backing-off');
     expect(st.lastError?.code).toBe('EAS_ERR_NETWORK');
+    expect(sent(h, 'Sync')).toHaveLength(2);
     h.timers.fireAll();
     await pingParked(h);
   });
