@@ -315,6 +315,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     }
     await apply(next);
     tuneV8(next.accounts.length);
+    // A reload is a person asking "are we up to date?": DAV accounts (no Ping) check at once.
+    for (const r of accounts.running.values()) if (r.account.kind !== 'exchange') r.watcher.wake?.('manual');
     return { accounts: next.accounts.length };
   }
 
@@ -395,6 +397,14 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       hub.markSeen(accountId);
       statusChanged(accountId !== undefined ? [accountId] : config.accounts.map((a) => a.id));
       return { ok: true };
+    },
+    check: ({ accountId }) => {
+      if (accountId !== undefined && !config.accounts.some((a) => a.id === accountId))
+        throw noSuchAccount(accountId);
+      const ids = accountId !== undefined ? [accountId] : [...accounts.running.keys()];
+      const checking = ids.filter((id) => accounts.running.has(id));
+      for (const id of checking) accounts.running.get(id)?.watcher.wake?.('manual');
+      return { checking };
     },
     subscribe: ({ replay }, conn) => {
       if (!subscriberSinks.has(conn)) subscriberSinks.set(conn, hub.addSink(conn.asSink()));

@@ -1,6 +1,7 @@
 import type { Command } from './command';
 import { accountAdd, accountRemove, accountTest } from './commands/account';
 import { accountList, accounts } from './commands/accounts';
+import { check } from './commands/check';
 import { pause, reload, resume, stop } from './commands/control';
 import { daemon } from './commands/daemon';
 import { doctor } from './commands/doctor';
@@ -22,6 +23,7 @@ export const COMMANDS: readonly Command[] = [
   accountTest,
   accountLogin,
   doctor,
+  check,
   pause,
   resume,
   reload,

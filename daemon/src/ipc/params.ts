@@ -47,6 +47,7 @@ export const paramSchemas: { [M in IpcMethod]: () => z.ZodType<IpcMethods[M]['pa
   ),
   resume: empty,
   markSeen: lazySchema(() => z.object({ accountId: accountId().optional() }).strict()),
+  check: lazySchema(() => z.object({ accountId: accountId().optional() }).strict()),
   subscribe: lazySchema(() => z.object({ replay: z.boolean().optional() }).strict()),
   reload: empty,
   shutdown: empty,

@@ -107,6 +107,12 @@ export interface IpcMethods {
   pause: { params: { until?: string; minutes?: number }; result: { pausedUntil: string } };
   resume: { params: Record<string, never>; result: { ok: true } };
   markSeen: { params: { accountId?: string }; result: { ok: true } };
+  /**
+   * Checks one account (or every running one) now instead of at its next interval; answers at
+   * once with the accounts asked, what they find arrives as `signal`s. Added in protocol 2
+   * (compatible): older daemons answer −32601 method not found.
+   */
+  check: { params: { accountId?: string }; result: { checking: string[] } };
   /** Sends the `status` snapshot before the answer; `status.changed` deltas follow. */
   subscribe: { params: { replay?: boolean }; result: { subscribed: true } };
   reload: { params: Record<string, never>; result: { ok: true; accounts: number } };

@@ -72,6 +72,7 @@ export function testHandlers(subscribers: Connection[] = []): IpcHandlers {
     pause: (p) => ({ pausedUntil: p.until ?? new Date(0).toISOString() }),
     resume: () => ({ ok: true }),
     markSeen: () => ({ ok: true }),
+    check: (p) => ({ checking: p.accountId !== undefined ? [p.accountId] : ['work'] }),
     subscribe: (_p, conn) => {
       subscribers.push(conn);
       return { subscribed: true };
