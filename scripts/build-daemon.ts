@@ -141,6 +141,14 @@ const pinoNoWorker: Plugin = {
   },
 };
 
+/** TIDINGS_OAUTH_CLIENT_ID at build time, checked: a typo would only show at a user's sign-in. */
+function oauthClientId(): string {
+  const id = (process.env.TIDINGS_OAUTH_CLIENT_ID ?? '').trim();
+  if (id !== '' && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id))
+    throw new Error(`TIDINGS_OAUTH_CLIENT_ID must be an Entra application (client) id, a GUID; got "${id}"`);
+  return id;
+}
+
 export async function buildDaemon(opts: { quiet?: boolean } = {}): Promise<string> {
   rmSync(OUT, { recursive: true, force: true });
   const result = await build({
@@ -157,6 +165,9 @@ export async function buildDaemon(opts: { quiet?: boolean } = {}): Promise<strin
     // pino-pretty: loaded at run time only when a person watches the log on a terminal.
     external: ['better-sqlite3', '@napi-rs/keyring', 'node-notifier', 'pino-pretty'],
     plugins: [undiciSlim, pinoNoWorker],
+    // A distributor's Entra app (docs/microsoft-365.md): `account add exchange --oauth` then
+    // needs no --client-id (daemon/src/cli/oauth-client.ts). Empty when the variable is unset.
+    define: { __TIDINGS_OAUTH_CLIENT_ID__: JSON.stringify(oauthClientId()) },
     // CommonJS dependencies bundled into ESM still call require() for Node built-ins.
     banner: {
       js: "import { createRequire as __tidingsCreateRequire } from 'node:module'; const require = __tidingsCreateRequire(import.meta.url);",

@@ -13,6 +13,7 @@ import type { Command, CommandContext } from '../command';
 import { withDaemon } from '../client';
 import { formatSteps } from '../checks-table';
 import { CliError, EXIT } from '../errors';
+import { defaultClientId, M365_GUIDE, M365_GUIDE_URL } from '../oauth-client';
 import { checkOptionsOf, cliLog, stateDirOf } from '../local';
 import { configPathOf } from '../paths';
 
@@ -74,6 +75,32 @@ async function readPassword(ctx: CommandContext): Promise<string> {
   throw new CliError(
     'CLI_ERR_MISSING',
     'no password: give --password-command, --password-env or --password-stdin (no terminal to ask on)',
+    { command: 'account add' },
+  );
+}
+
+/**
+ * `--client-id`, else the id this build carries (oauth-client.ts), else asked on a terminal after
+ * saying where the registration is explained; without a terminal, an error pointing there.
+ */
+async function oauthClientId(ctx: CommandContext): Promise<string> {
+  const flag = ctx.flags['client-id'];
+  if (typeof flag === 'string' && flag !== '') return flag;
+  const built = defaultClientId(ctx.env);
+  if (built) return built;
+  const guide = `${M365_GUIDE} (${M365_GUIDE_URL})`;
+  if (ctx.ask) {
+    ctx.out.info(
+      'This build has no Microsoft 365 application registered. Your administrator registers one in\n' +
+        `Entra ID (step by step: ${guide}) and gives you its Application (client) id.`,
+    );
+    const answer = await ctx.ask('Application (client) id: ');
+    if (answer !== '') return answer;
+  }
+  throw new CliError(
+    'CLI_ERR_MISSING',
+    `--oauth needs --client-id <Application (client) id>: this build has none built in. ` +
+      `Registering the app in Entra ID, step by step: ${guide}`,
     { command: 'account add' },
   );
 }
@@ -175,7 +202,7 @@ export const accountAdd: Command = {
       name: 'client-id',
       type: 'string',
       placeholder: 'id',
-      description: 'exchange --oauth: the application (client) id registered in Entra ID',
+      description: 'exchange --oauth: the application (client) id registered in Entra ID (default: built in)',
     },
     {
       name: 'tenant',
@@ -230,7 +257,7 @@ export const accountAdd: Command = {
     let raw: Record<string, unknown>;
     if (kind === 'exchange' && oauth) {
       const email = await value(ctx, 'email', 'E-mail address: ', true);
-      const clientId = await value(ctx, 'client-id', 'Application (client) id: ', true);
+      const clientId = await oauthClientId(ctx);
       const tenant = ctx.flags.tenant as string | undefined;
       raw = {
         kind,
