@@ -178,6 +178,7 @@ describe('menu', () => {
       'Calendar — needs password',
       'Contacts — offline, retrying in 40 s',
       'Mark all as seen',
+      'Check now',
       '---',
       'Pause notifications for an hour',
       'Pause notifications until tomorrow',
@@ -195,6 +196,14 @@ describe('menu', () => {
     });
     expect(item(m.menu, 'Pause notifications for an hour').action).toEqual({ kind: 'pause', minutes: 60 });
     expect(item(m.menu, 'Quit Tidings').action).toEqual({ kind: 'quit' });
+    // Issue 14: an immediate check instead of waiting for the DAV poll.
+    expect(item(m.menu, 'Check now').action).toEqual({ kind: 'check' });
+  });
+
+  it('offers "Check now" only when some account is enabled', () => {
+    expect(labels(trayModel(input({ daemon: daemon([]) })).menu)).not.toContain('Check now');
+    const off = trayModel(input({ daemon: daemon([account('old', {}, { enabled: false })]) }));
+    expect(labels(off.menu)).not.toContain('Check now');
   });
   it('pauses until 08:00 local the next day', () => {
     const m = trayModel(input({ daemon: daemon([]) }));

@@ -153,6 +153,9 @@ async function start(): Promise<void> {
       case 'mark-seen':
         daemon.call('markSeen', {}).catch(logError);
         return;
+      case 'check':
+        daemon.call('check', {}).catch(logError);
+        return;
       case 'pause':
         daemon.call('pause', { minutes: action.minutes }).catch(logError);
         return;

@@ -10,6 +10,8 @@ export type MenuAction =
   | { kind: 'open-account'; accountId: string }
   | { kind: 'open-settings'; page?: 'accounts' | 'folders' | 'rules' | 'quiet-hours'; accountId?: string }
   | { kind: 'mark-seen' }
+  /** Check every account now (the daemon's `check`): CalDAV/CardDAV otherwise wait for the poll. */
+  | { kind: 'check' }
   | { kind: 'pause'; minutes: number }
   | { kind: 'pause-until'; until: string }
   | { kind: 'resume' }
@@ -183,6 +185,9 @@ function accountEntries(daemon: DaemonStatus | undefined, now: Date): MenuEntry[
   }));
   if (accounts.some((a) => a.enabled && a.unseen > 0)) {
     entries.push({ type: 'item', label: 'Mark all as seen', enabled: true, action: { kind: 'mark-seen' } });
+  }
+  if (accounts.some((a) => a.enabled)) {
+    entries.push({ type: 'item', label: 'Check now', enabled: true, action: { kind: 'check' } });
   }
   return entries;
 }
