@@ -18,8 +18,10 @@
  *   - Sync / FolderSync: the request carries the SyncKey it was built from; a server that did
  *     process the first copy answers the resent one for the same key (MS-ASCMD 2.2.3.166.4
  *     keeps the last key valid for exactly this), and we commit only keys from answers we read;
- *   - Provision: phase one hands out a temporary key, phase two acknowledges a key — doing
- *     either twice yields a key we then use (MS-ASPROV 3.1.5.1);
+ *   - Provision: phase one only hands out a temporary key, so a repeat hands out another; a
+ *     repeated phase two whose first copy the server did process finds its temporary key spent,
+ *     fails like any Provision error and the next attempt starts again at phase one — a back-off,
+ *     never a wrong state (MS-ASPROV 3.1.5.1);
  *   - Settings (DeviceInformation) sets the same values again;
  *   - ItemOperations Fetch reads; we send no SendMail, MoveItems or other command whose repeat
  *     would show to the user.

@@ -66,6 +66,8 @@ export interface HarnessOptions {
   /** Reuse a server. */
   reuseServer?: EasFixtureServer;
   start?: boolean;
+  /** The watcher's log (default: silent). */
+  log?: WatcherContext['log'];
 }
 
 export async function harness(opts: HarnessOptions = {}): Promise<Harness> {
@@ -81,7 +83,7 @@ export async function harness(opts: HarnessOptions = {}): Promise<Harness> {
   const ctx: WatcherContext = {
     accountId: ACCOUNT_ID,
     store,
-    log: pino({ level: 'silent' }),
+    log: opts.log ?? pino({ level: 'silent' }),
     secret: {
       get: opts.readSecret ?? (async () => box.password),
       delete: async () => {
