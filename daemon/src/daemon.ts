@@ -409,6 +409,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     subscribe: ({ replay }, conn) => {
       if (!subscriberSinks.has(conn)) subscriberSinks.set(conn, hub.addSink(conn.asSink()));
       if (replay) for (const s of store.recent?.(REPLAY_LIMIT) ?? []) conn.deliver(s);
+      // Tells a debug log (and the interop suite) from when on this client gets every signal.
+      log.debug({ client: conn.id, name: conn.name }, 'client subscribed');
       return { subscribed: true };
     },
     reload: async () => ({ ok: true, ...(await reload()) }),
