@@ -1,6 +1,6 @@
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
-import { request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import type { Account, DavAccount, EasAccount } from '../config/account';
 import { AutodiscoverError, type AutodiscoverOptions, autodiscover } from '../eas/autodiscover';
 import type { EasAuth } from '../eas/auth';
@@ -9,6 +9,8 @@ import { EasClient } from '../eas/client';
 import { deviceInformation, isValidDeviceId, newDeviceId } from '../eas/device';
 import { applyHierarchy, classOf, collectionOf, type EasFolder, watchedFolders } from '../eas/folders';
 import { EasHttp } from '../eas/transport';
+import type { DiscoveryDns } from '../dav/discovery';
+import { folderLabels } from '../folder-labels';
 import type { TestResult } from '../ipc/protocol';
 import { AccountDispatcher } from '../net/account-dispatcher';
 import { ownConnectionOptions } from '../net/dispatcher';
@@ -16,6 +18,7 @@ import { DispatcherPool } from '../setup/dispatchers';
 import { MemoryStore } from '../store/memory-store';
 import type { StateStore } from '../store/types';
 import type { SecretSource } from '../watch/types';
+import { davSetupSteps, davUrlProblem } from './dav-setup';
 
 /** One named check's outcome: a note when it passed, a fix when it did not. */
 export type Step = TestResult['steps'][number];
@@ -43,6 +46,8 @@ export interface CheckOptions {
    * tests), a store of the test's own.
    */
   store?: StateStore;
+  /** Test hook: DNS SRV/TXT for CalDAV/CardDAV discovery from an address (RFC 6764). */
+  davDns?: DiscoveryDns;
   /** Test hooks: the HTTP dispatcher, and Autodiscover options (`baseUrls`, `resolveSrv`). */
   dispatcher?: Dispatcher;
   autodiscover?: Omit<AutodiscoverOptions, 'dispatcher' | 'username' | 'password' | 'bearer' | 'signal'>;
@@ -350,7 +355,7 @@ async function checkEas(
       steps.push({
         name: 'auth',
         ok: true,
-        note: `signed in; ${folders.length} folders, watching ${watched.map((f) => f.name).join(', ')}`,
+        note: `signed in; ${folders.length} folders, watching ${folderLabels(watched.map((f) => ({ name: f.name, collection: collectionOf(f.type) ?? 'mail' }))).join(', ')}`,
       });
       folders = watched;
     } catch (err) {
@@ -442,63 +447,25 @@ async function checkDav(
   o: CheckOptions & { timeoutMs: number; pingHoldMs: number; pool: DispatcherPool },
 ): Promise<Step[]> {
   const steps: Step[] = [];
-  if (!/^https?:\/\//.test(account.url)) {
-    steps.push({
-      name: 'discovery',
-      ok: true,
-      note: `${account.url} is not a URL: the watcher discovers the server by DNS SRV/TXT and /.well-known (RFC 6764)`,
-    });
-    return steps;
-  }
-  const u = new URL(account.url);
-  steps.push(await dnsStep(u.hostname));
-  if (!steps.at(-1)!.ok) return steps;
   // The DAV watcher's dispatcher: the pool's shared one for the account's TLS and proxy.
   const shared = sharedFor(account, o.pool);
-  if (!('dispatch' in shared)) return [...steps, shared];
-  steps.push(await tlsStep(u, account, o.timeoutMs, shared));
-  if (!steps.at(-1)!.ok) return steps;
-  const dispatcher = o.dispatcher ?? shared;
-  try {
-    const auth = `Basic ${Buffer.from(`${account.username}:${await secret.get()}`, 'utf8').toString('base64')}`;
-    const res = await request(account.url, {
-      method: 'OPTIONS',
-      headers: { authorization: auth },
-      dispatcher,
-      headersTimeout: o.timeoutMs,
-      bodyTimeout: o.timeoutMs,
-    });
-    await res.body.dump();
-    if (res.statusCode === 401 || res.statusCode === 403) {
-      steps.push({
-        name: 'auth',
-        ok: false,
-        note: `HTTP ${res.statusCode}`,
-        fix: 'check --username and store the password again (tidings account add)',
-      });
-      return steps;
-    }
-    steps.push({
-      name: 'auth',
-      ok: res.statusCode < 400,
-      note: `HTTP ${res.statusCode}`,
-      ...(res.statusCode >= 400 ? { fix: 'check the URL' } : {}),
-    });
-    const dav = String(res.headers.dav ?? '');
-    const want = account.kind === 'caldav' ? 'calendar-access' : 'addressbook';
-    steps.push(
-      dav.includes(want)
-        ? { name: 'options', ok: true, note: `DAV: ${dav}` }
-        : {
-            name: 'options',
-            ok: false,
-            note: `the server does not announce ${want} (DAV: ${dav || 'absent'})`,
-            fix: `give the ${account.kind === 'caldav' ? 'CalDAV' : 'CardDAV'} URL of the server`,
-          },
-    );
-  } catch (err) {
-    steps.push({ name: 'auth', ok: false, note: reason(err), fix: 'check the URL and the network' });
+  if (!('dispatch' in shared)) return [shared];
+  // A server URL gets the network checks first; an address goes straight to RFC 6764 discovery,
+  // and a URL that cannot work (ftp://) is refused there (issue 16).
+  if (/^https?:\/\//i.test(account.url) && davUrlProblem(account.url, account.kind) === undefined) {
+    const u = new URL(account.url);
+    steps.push(await dnsStep(u.hostname));
+    if (!steps.at(-1)!.ok) return steps;
+    steps.push(await tlsStep(u, account, o.timeoutMs, shared));
+    if (!steps.at(-1)!.ok) return steps;
   }
+  steps.push(
+    ...(await davSetupSteps(account, secret, {
+      dispatcher: o.dispatcher ?? shared,
+      timeoutMs: o.timeoutMs,
+      ...(o.davDns ? { dns: o.davDns } : {}),
+    })),
+  );
   return steps;
 }
 

@@ -1,6 +1,11 @@
 import { type DavFixture, startDavFixture } from '../../../fixtures/src/dav-server';
 import { Agent } from 'undici';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXIT } from '../../src/cli/errors';
+import { type CliIo, runCli } from '../../src/cli/main';
 import type { DavAccount } from '../../src/config/account';
 import { davSetupSteps, davUrlProblem } from '../../src/diagnose/dav-setup';
 
@@ -18,10 +23,34 @@ beforeAll(async () => {
   fx.data.addCollection('/card/alice/contacts/', 'contacts', 'Contacts');
   dispatcher = new Agent();
 });
+const root = mkdtempSync(join(tmpdir(), 'tidings-dav-setup-'));
 afterAll(async () => {
   await dispatcher.close();
   await fx.close();
+  rmSync(root, { recursive: true, force: true });
 });
+
+/** `tidings …` in-process, no daemon running, the password in DAV_PW. */
+async function cli(args: string[], home = mkdtempSync(join(root, 'home-'))) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: CliIo = {
+    stdout: (t) => out.push(String(t)),
+    stderr: (t) => err.push(t),
+    env: {
+      HOME: home,
+      XDG_CONFIG_HOME: join(home, 'cfg'),
+      XDG_STATE_HOME: join(home, 'state'),
+      XDG_RUNTIME_DIR: join(home, 'run'),
+      DAV_PW: 'secret',
+    },
+    stdin: async () => new Uint8Array(),
+    interrupted: () => new Promise(() => {}),
+  };
+  const code = await runCli(args, io);
+  return { code, stdout: out.join(''), stderr: err.join(''), home };
+}
+const configOf = (home: string) => join(home, 'cfg', 'tidings', 'config.json');
 
 const account = (over: Partial<DavAccount> = {}): DavAccount =>
   ({ kind: 'caldav', id: 'a', url: fx.url, username: 'alice', secret: { env: 'X' }, ...over }) as DavAccount;
@@ -129,5 +158,71 @@ describe('discovery at set-up', () => {
     expect(steps[0]!.note).toContain('found the collection /cal/alice/personal-tasks/');
     expect(steps[1]!.note).toContain('    + Personal Calendar (tasks)');
     expect(steps[1]!.note).toContain('    - Personal Calendar (calendar) — the URL names another collection');
+  });
+});
+
+describe('account add, account test and doctor run the discovery', () => {
+  it('account add lists what it found and adds; test and doctor show the same', async () => {
+    const add = await cli([
+      'account',
+      'add',
+      'caldav',
+      '--url',
+      fx.url,
+      '--username',
+      'alice',
+      '--password-env',
+      'DAV_PW',
+    ]);
+    expect(add.code).toBe(EXIT.OK);
+    expect(add.stderr).toContain('ok    discovery');
+    expect(add.stderr).toContain('+ Personal Calendar (tasks)');
+    expect(JSON.parse(readFileSync(configOf(add.home), 'utf8')).accounts[0]).toMatchObject({
+      kind: 'caldav',
+      url: fx.url,
+    });
+    const test = await cli(['account', 'test', 'caldav-alice'], add.home);
+    expect(test.code).toBe(EXIT.OK);
+    expect(test.stdout).toContain('+ Personal Calendar (calendar)');
+    const doctor = await cli(['doctor', '--json'], add.home);
+    const steps = JSON.parse(doctor.stdout).accounts[0].result.steps.map((s: { name: string }) => s.name);
+    expect(steps).toEqual(['dns', 'tls', 'discovery', 'collections']);
+  });
+
+  it('refuses an ftp:// URL before asking or trying anything, even with --no-test', async () => {
+    const r = await cli([
+      'account',
+      'add',
+      'caldav',
+      '--url',
+      'ftp://dav.example.org/',
+      '--username',
+      'alice',
+      '--password-env',
+      'DAV_PW',
+      '--no-test',
+    ]);
+    expect(r.code).toBe(EXIT.USAGE);
+    expect(r.stderr).toContain('--url: "ftp://dav.example.org/" is a ftp: URL');
+    expect(existsSync(configOf(r.home))).toBe(false);
+  });
+
+  it('an address with nothing to discover is not added (it was, with "ok discovery")', async () => {
+    const r = await cli([
+      'account',
+      'add',
+      'carddav',
+      '--url',
+      'alice@nowhere.invalid',
+      '--username',
+      'alice',
+      '--password-env',
+      'DAV_PW',
+    ]);
+    expect(r.code).toBe(EXIT.CHECK_FAILED);
+    expect(r.stderr).toContain('FAIL  discovery');
+    expect(r.stderr).toContain('https://nowhere.invalid/.well-known/carddav');
+    expect(r.stdout).toContain('not added');
+    expect(existsSync(configOf(r.home))).toBe(false);
   });
 });

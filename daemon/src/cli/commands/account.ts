@@ -3,6 +3,7 @@ import { accountSchema } from '../../config/account';
 import { loadConfig, toIssues } from '../../config/load';
 import { addAccountToFile, removeAccountFromFile } from '../../config/write';
 import { testAccount } from '../../diagnose/checks';
+import { davUrlProblem } from '../../diagnose/dav-setup';
 import { testAccountHere } from '../../diagnose/local';
 import { IpcError } from '../../ipc/errors';
 import type { TestResult } from '../../ipc/protocol';
@@ -284,6 +285,9 @@ export const accountAdd: Command = {
         `${kind === 'caldav' ? 'CalDAV' : 'CardDAV'} server URL (or your e-mail address): `,
         true,
       );
+      // Refused before anything else is asked or tried: `ftp://…` was added as "ok" (issue 16).
+      const problem = davUrlProblem(url!, kind);
+      if (problem) throw new CliError('CLI_ERR_BAD_VALUE', `--url: ${problem}`, { command: 'account add' });
       const username = await value(ctx, 'username', 'Login name: ', true);
       raw = {
         kind,
