@@ -9,7 +9,7 @@ import { Coalescer, FolderSlots } from './coalesce';
 import { isPaused } from './pause';
 import { isQuiet, nextQuietChange } from './quiet-hours';
 import { compileRules, type RuleDecision } from './rules';
-import type { Hub, Sink, SinkRole } from './types';
+import type { Hub, ReplayFrom, Sink, SinkRole } from './types';
 
 /** The parts of the `notifications` config the hub applies (sinks are built by the daemon). */
 export type HubSettings = Pick<NotificationsConfig, 'coalesceMs' | 'maxItems' | 'collections' | 'rules'> & {
@@ -63,7 +63,22 @@ interface SinkEntry {
   /** One merged signal per folder the sink has not taken yet: bounded by the number of folders. */
   held: FolderSlots;
   removed: boolean;
+  /** A durable sink working through its ledger in the store (Sink.attachLedger). */
+  ledger: boolean;
+  /**
+   * Subscribers with a store that keeps the feed: the seq of the last feed entry handed to (or
+   * skipped for) this sink. While `behind`, the sink is busy or quiet hours hold it, and it
+   * catches up from the feed afterwards — under the ids the feed holds, never merged into new
+   * ones (issue 13 §8: a consumer de-duplicates by id). Memory: one page, not one slot per folder.
+   */
+  cursor: number | undefined;
+  behind: boolean;
 }
+
+/** Feed entries read per step of a subscriber's catch-up. */
+const CATCH_UP_PAGE = 100;
+/** A cursor the feed no longer knows (pruned, or from another state dir) replays at most this many. */
+const UNKNOWN_CURSOR_REPLAY = 1000;
 
 type Route = ReadonlySet<string> | undefined;
 
@@ -131,9 +146,69 @@ export function createHub(opts: HubOptions): TidingsHub {
     for (let s = e.held.shift(); s; s = e.busy ? undefined : e.held.shift()) {
       deliverTo(e, s);
     }
+    catchUp(e);
   }
 
-  function dispatch(signal: ChangeSignal, route: Route): void {
+  /** A subscriber behind the feed gets what it missed, oldest first, until busy or caught up. */
+  function catchUp(e: SinkEntry): void {
+    if (e.cursor === undefined || !e.behind || !store.feedAfter) return;
+    while (!e.removed && !e.busy && !(peopleFacing(e) && quietNow())) {
+      let page: ReturnType<NonNullable<StateStore['feedAfter']>>;
+      try {
+        page = store.feedAfter(e.cursor, CATCH_UP_PAGE);
+      } catch (err) {
+        log.error({ err, sink: e.sink.name }, 'could not read the feed to catch a subscriber up');
+        return;
+      }
+      if (page.length === 0) {
+        e.behind = false;
+        return;
+      }
+      for (const entry of page) {
+        if (e.removed || e.busy) return;
+        e.cursor = entry.seq;
+        // Live, people-facing sinks got nothing of it (paused, quiet-dropped): neither now.
+        if (entry.people) deliverTo(e, entry.signal);
+      }
+    }
+  }
+
+  /**
+   * Writes the hand-off of closed windows (store.handOff: outbox ack + feed + ledgers, one
+   * transaction) and returns each signal's feed seq: 0 for one handed on before (it goes to
+   * nobody again), undefined when the store keeps no feed or the write failed (then the signals
+   * go out without it and their outbox rows stay pending: at least once, never lost).
+   */
+  function handOff(
+    ids: string[],
+    plan: { signal: ChangeSignal; route: Route; people: boolean }[],
+  ): (number | undefined)[] {
+    if (!store.handOff) {
+      ack(ids);
+      return plan.map(() => undefined);
+    }
+    const ledger: { sink: string; signal: ChangeSignal }[] = [];
+    for (const p of plan)
+      for (const e of sinks)
+        if (e.ledger && !e.removed && (!p.route || p.route.has(e.sink.name)))
+          ledger.push({ sink: e.sink.name, signal: p.signal });
+    try {
+      return store.handOff({
+        ack: ids,
+        feed: plan.map((p) => ({ signal: p.signal, people: p.people })),
+        ledger,
+      });
+    } catch (err) {
+      log.error(
+        { err, count: ids.length },
+        'could not write the hand-off; the signals come again on the next start',
+      );
+      return plan.map(() => undefined);
+    }
+  }
+
+  function dispatch(signal: ChangeSignal, route: Route, seq?: number): void {
+    if (seq === 0) return; // handed on before (a replay after a crash): nobody gets it twice
     const paused = isPaused(pausedUntil, clock.now());
     const quiet = quietNow();
     // A snapshot: a sink may remove itself (or another) from inside deliver(), e.g. an IPC
@@ -141,6 +216,28 @@ export function createHub(opts: HubOptions): TidingsHub {
     for (const e of [...sinks]) {
       if (e.removed) continue;
       if (e.role !== 'subscriber' && route && !route.has(e.sink.name)) continue;
+      if (e.ledger) {
+        // Its ledger entry is written (handOff): this only wakes the sink. Without a seq the
+        // write failed and the entry does not exist; the outbox brings the signal back.
+        if (seq !== undefined) deliverTo(e, signal);
+        continue;
+      }
+      if (e.cursor !== undefined && seq !== undefined) {
+        if (e.behind) continue; // catches up from the feed, in order
+        if (paused || (quiet && settings.quietHours?.during === 'drop')) {
+          e.cursor = seq;
+          emit(hubChannels.drop, () => ({ signal, reason: paused ? 'paused' : 'quiet', sink: e.sink.name }));
+          continue;
+        }
+        if (e.busy || quiet) {
+          e.behind = true;
+          emit(hubChannels.hold, () => ({ signal, sink: e.sink.name, reason: e.busy ? 'busy' : 'quiet' }));
+          continue;
+        }
+        e.cursor = seq;
+        deliverTo(e, signal);
+        continue;
+      }
       if (peopleFacing(e) && paused) {
         emit(hubChannels.drop, () => ({ signal, reason: 'paused', sink: e.sink.name }));
         continue;
@@ -170,16 +267,23 @@ export function createHub(opts: HubOptions): TidingsHub {
     flushAt = undefined;
     const batches = coalescer.due(now);
     const handled: string[] = [];
+    const plan: { signal: ChangeSignal; route: Route; people: boolean }[] = [];
+    const paused = isPaused(pausedUntil, clock.now());
+    const dropQuiet = settings.quietHours?.during === 'drop' && quietNow();
     for (const b of batches) {
       if (signalSize(b.signal) === 0) {
         // Everything in the window cancelled out (added, then removed).
         emit(hubChannels.drop, () => ({ signal: b.signal, reason: 'empty' }));
       } else {
-        dispatch(b.signal, b.tag);
+        plan.push({ signal: b.signal, route: b.tag, people: !paused && !dropQuiet });
       }
       handled.push(...b.ids);
     }
-    ack(handled);
+    // First the hand-off is on disk, then sinks hear of it: a kill -9 in between loses nothing
+    // (ledgers and the feed hold it under its one id), one before it repeats nothing (the
+    // outbox rows are still pending and nobody saw them).
+    const seqs = handled.length > 0 || plan.length > 0 ? handOff(handled, plan) : [];
+    for (const [i, p] of plan.entries()) dispatch(p.signal, p.route, seqs[i]);
     schedule();
   }
 
@@ -234,19 +338,58 @@ export function createHub(opts: HubOptions): TidingsHub {
 
   return {
     publish,
-    addSink(sink) {
+    addSink(sink, replay?: ReplayFrom) {
+      const role = sink.role ?? 'subscriber';
+      const feed =
+        role === 'subscriber' && store.handOff && store.feedAfter && store.feedLatest && store.feedSeq;
       const e: SinkEntry = {
         sink,
-        role: sink.role ?? 'subscriber',
+        role,
         busy: false,
         held: new FolderSlots(settings.maxItems),
         removed: false,
+        ledger: false,
+        cursor: undefined,
+        behind: false,
       };
+      if (feed) {
+        // Where this subscriber starts in the feed: now, or where its replay asks.
+        try {
+          const last = store.feedLatest?.(1)[0]?.seq ?? 0;
+          let from = last;
+          if (replay?.after !== undefined) {
+            const known = store.feedSeq?.(replay.after);
+            from = known ?? (store.feedLatest?.(UNKNOWN_CURSOR_REPLAY)[0]?.seq ?? 1) - 1;
+          } else if (replay?.latest) {
+            from = (store.feedLatest?.(replay.latest)[0]?.seq ?? 1) - 1;
+          }
+          e.cursor = from;
+          e.behind = from < last;
+        } catch (err) {
+          log.error(
+            { err, sink: sink.name },
+            'could not read the feed; this subscriber gets live signals only',
+          );
+        }
+      }
+      const ledger = store.handOff && store.ledgerOpen && store.ledgerBegin && store.ledgerDone;
+      if (sink.attachLedger && ledger) {
+        e.ledger = true;
+        const name = sink.name;
+        sink.attachLedger({
+          open: (after, limit) => store.ledgerOpen?.(name, after, limit) ?? [],
+          begin: (id, note) => store.ledgerBegin?.(name, id, note),
+          done: (id) => store.ledgerDone?.(name, id),
+          spoolDir: store.spoolDir,
+        });
+      }
       sinks.push(e);
       sink.onDrain?.(() => {
         e.busy = false;
         release(e);
       });
+      // Synchronously, before any live signal can reach it: the replay, then live, no gap.
+      catchUp(e);
       return () => {
         e.removed = true;
         const i = sinks.indexOf(e);

@@ -1,4 +1,5 @@
 import type { ChangeSignal } from '../signal';
+import type { LedgerEntry } from '../store/types';
 
 /**
  * A destination for signals (IPC subscriber, desktop notifier, exec hook, webhook).
@@ -24,6 +25,36 @@ export interface Sink {
   /** The hub registers a callback the sink calls when it can take more. */
   onDrain?(resume: () => void): void;
   close?(): Promise<void>;
+  /**
+   * Makes the sink durable (exec hooks, webhooks; issue 13 §7): the hub then writes each signal
+   * routed to it into the store's ledger for this sink, in the same transaction as the outbox
+   * ack, and calls this once when the sink is added (with a store that keeps ledgers). From
+   * then on `deliver` only says "your ledger has a new entry": the sink works through its
+   * ledger itself — oldest first, in pages, so it is never busy to the hub — notes each attempt
+   * with `begin` before it starts and calls `done` when the entry is settled, and on attach
+   * resumes what a previous life left open.
+   */
+  attachLedger?(ledger: SinkLedger): void;
+}
+
+/** A durable sink's view of its ledger in the store (hub/types.ts, `Sink.attachLedger`). */
+export interface SinkLedger {
+  /** Open entries after `afterSeq`, oldest first, at most `limit`. */
+  open(afterSeq: number, limit: number): LedgerEntry[];
+  /** Notes durably, before the attempt starts, that it starts (and what to find it by). */
+  begin(id: string, note?: string): void;
+  /** Settles an entry (delivered, or given up): it is never offered again. */
+  done(id: string): void;
+  /** A directory the sink may keep files in across restarts, or undefined (then a temp dir). */
+  readonly spoolDir: string | undefined;
+}
+
+/** How a subscriber added with {@link Hub.addSink} catches up from the feed. */
+export interface ReplayFrom {
+  /** Everything handed on after this signal id (a client's cursor); unknown → what is kept. */
+  after?: string;
+  /** The latest `latest` signals handed on (`subscribe { replay: true }`). */
+  latest?: number;
 }
 
 export type SinkRole = 'subscriber' | 'notifier' | 'hook';
@@ -32,5 +63,10 @@ export type SinkRole = 'subscriber' | 'notifier' | 'hook';
 export interface Hub {
   /** Signals already committed to the store's outbox; the hub acks them once handed to sinks. */
   publish(signals: readonly ChangeSignal[]): void;
-  addSink(sink: Sink): () => void;
+  /**
+   * Adds a sink; returns its remover. A subscriber given `replay` first gets, synchronously and
+   * under their live ids, what the feed holds from there on — then live signals, with no gap
+   * and nothing twice.
+   */
+  addSink(sink: Sink, replay?: ReplayFrom): () => void;
 }

@@ -1,5 +1,5 @@
 import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { ChangeSignal } from '../signal';
 import { type ApplyBatch, CommitQueue, type QueuedCommit } from './commit-queue';
@@ -75,6 +75,8 @@ const PRUNE_EVERY_MS = 3600_000;
  */
 export class SqliteStore implements StateStore {
   readonly path: string;
+  /** `spool/` beside the state file: durable sinks' files (hooks' payload and status files). */
+  readonly spoolDir: string;
   readonly #db: Database.Database;
   readonly #keepPayloadMs: number;
   readonly #keepIdsMs: number;
@@ -99,6 +101,7 @@ export class SqliteStore implements StateStore {
 
   private constructor(db: Database.Database, opts: SqliteStoreOptions) {
     this.path = opts.path;
+    this.spoolDir = join(dirname(opts.path), 'spool');
     this.#db = db;
     this.#keepPayloadMs = opts.keepPayloadMs ?? DEFAULT_KEEP_PAYLOAD_MS;
     this.#keepIdsMs = opts.keepIdsMs ?? DEFAULT_KEEP_IDS_MS;

@@ -104,6 +104,8 @@ export interface StateStore {
   ledgerBegin?(sink: string, id: string, note?: string): void;
   /** Removes a delivery the sink is done with (delivered, or given up), synchronously. */
   ledgerDone?(sink: string, id: string): void;
+  /** A directory next to the store where durable sinks keep files across restarts. */
+  readonly spoolDir?: string;
   /**
    * Applies retention: drops payloads of signals delivered longer ago than the payload window
    * and forgets ids delivered longer ago than the de-dup window. Pending signals are never pruned.
