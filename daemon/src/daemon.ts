@@ -406,9 +406,17 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       for (const id of checking) accounts.running.get(id)?.watcher.wake?.('manual');
       return { checking };
     },
-    subscribe: ({ replay }, conn) => {
-      if (!subscriberSinks.has(conn)) subscriberSinks.set(conn, hub.addSink(conn.asSink()));
-      if (replay) for (const s of store.recent?.(REPLAY_LIMIT) ?? []) conn.deliver(s);
+    subscribe: ({ replay, after }, conn) => {
+      // The replay (from the cursor, or the latest) comes from the hub's feed under the ids the
+      // signals had live, and synchronously with adding the sink: no gap, nothing twice.
+      if (!subscriberSinks.has(conn))
+        subscriberSinks.set(
+          conn,
+          hub.addSink(
+            conn.asSink(),
+            after !== undefined ? { after } : replay ? { latest: REPLAY_LIMIT } : undefined,
+          ),
+        );
       // Tells a debug log (and the interop suite) from when on this client gets every signal.
       log.debug({ client: conn.id, name: conn.name }, 'client subscribed');
       return { subscribed: true };

@@ -48,7 +48,9 @@ export const paramSchemas: { [M in IpcMethod]: () => z.ZodType<IpcMethods[M]['pa
   resume: empty,
   markSeen: lazySchema(() => z.object({ accountId: accountId().optional() }).strict()),
   check: lazySchema(() => z.object({ accountId: accountId().optional() }).strict()),
-  subscribe: lazySchema(() => z.object({ replay: z.boolean().optional() }).strict()),
+  subscribe: lazySchema(() =>
+    z.object({ replay: z.boolean().optional(), after: z.string().min(1).max(200).optional() }).strict(),
+  ),
   reload: empty,
   shutdown: empty,
   'notifications.get': empty,

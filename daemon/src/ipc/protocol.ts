@@ -114,7 +114,13 @@ export interface IpcMethods {
    */
   check: { params: { accountId?: string }; result: { checking: string[] } };
   /** Sends the `status` snapshot before the answer; `status.changed` deltas follow. */
-  subscribe: { params: { replay?: boolean }; result: { subscribed: true } };
+  /**
+   * `after`: a signal id the client saw last (its cursor, kept across reconnects): everything
+   * handed on since comes first, under the ids it had live, then live signals — no gap, nothing
+   * twice (issue 13 §8). `replay`: the latest 50 instead. Added compatibly in protocol 2: an
+   * older daemon answers −32602 for `after`, and the client subscribes again without it.
+   */
+  subscribe: { params: { replay?: boolean; after?: string }; result: { subscribed: true } };
   reload: { params: Record<string, never>; result: { ok: true; accounts: number } };
   /** Added in protocol 1 (compatible): older daemons answer −32601 method not found. */
   'notifications.get': { params: Record<string, never>; result: NotificationsSettings };
