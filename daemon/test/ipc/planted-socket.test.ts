@@ -77,6 +77,14 @@ async function cli(args: string[], stdin: string): Promise<{ code: number; stder
     env: { HOME: home, XDG_CONFIG_HOME: join(home, 'cfg'), PATH: process.env.PATH },
     stdin: async () => new TextEncoder().encode(stdin),
     interrupted: () => new Promise(() => {}),
+    // A keyring that works, so the CLI gets as far as talking to the daemon.
+    hooks: {
+      keyring: {
+        get: async () => null,
+        set: async () => {},
+        delete: async () => false,
+      },
+    },
   };
   return { code: await runCli(args, io), stderr: err.join('') };
 }
