@@ -29,7 +29,7 @@ async function cli(args: string[], env: NodeJS.ProcessEnv) {
 }
 
 describe('tidings check', () => {
-  it('checks the named account at once; an unknown account is an error', async () => {
+  it('checks the named account at once, and every DAV account on reload; an unknown account is an error', async () => {
     const fx = await startDavFixture();
     cleanups.push(() => fx.close());
     fx.data.addCollection('/card/alice/book/', 'contacts', 'Friends');
@@ -75,8 +75,15 @@ describe('tidings check', () => {
     expect(JSON.parse(r.stdout)).toEqual({ checking: ['book'] });
     await until(() => homeListings() > before, 'the check');
 
+    const afterBook = homeListings();
     const all = await cli(['check'], env);
     expect(all.stdout).toContain('checking book now');
+    await until(() => homeListings() > afterBook, 'the check of every account');
+
+    // A reload checks DAV accounts at once too (the config is unchanged: the watcher keeps running).
+    const beforeReload = homeListings();
+    expect((await cli(['reload'], env)).code).toBe(EXIT.OK);
+    await until(() => homeListings() > beforeReload, 'the check after reload');
 
     const bad = await cli(['check', 'nope'], env);
     expect(bad.code).not.toBe(EXIT.OK);
