@@ -21,6 +21,11 @@ export const daemon: Command = {
       type: 'boolean',
       description: 'fail when there is no config file instead of running the demo',
     },
+    {
+      name: 'empty',
+      type: 'boolean',
+      description: 'with no config file, run with no accounts (no demo) until one is added (the tray)',
+    },
   ],
   details:
     'With no config file the daemon runs a demo account against a bundled EAS test server and prints every\n' +
@@ -40,7 +45,8 @@ export const daemon: Command = {
         stateDir({ platform: process.platform, env: ctx.env, home: ctx.env.HOME ?? '' }),
       ...(typeof ctx.flags.socket === 'string' ? { ipcPath: ctx.flags.socket } : {}),
       log,
-      demo: ctx.flags['no-demo'] !== true,
+      // --no-demo wins: a service without its config must fail loudly, whoever added --empty.
+      demo: ctx.flags['no-demo'] === true ? false : ctx.flags.empty === true ? 'empty' : true,
       logLevelOverride: level !== undefined,
       handleSignals: true,
       out: (text) => ctx.out.write(`${text}\n`),
