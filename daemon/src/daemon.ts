@@ -72,10 +72,9 @@ export interface DaemonOptions {
   log: Logger;
   /**
    * Run the demo when there is no config file (the newcomer's `npm start`). Default true; the
-   * service units pass false, so a missing file there is an error, not a demo. `'empty'` (the
-   * tray, `daemon --empty`): no file means no accounts, no demo, until `accounts.add` writes one.
+   * service units pass false, so a missing file there is an error, not a demo.
    */
-  demo?: boolean | { intervalMs?: number } | 'empty';
+  demo?: boolean | { intervalMs?: number };
   /** `--log-level` given: it wins over the config's logLevel on every reload. */
   logLevelOverride?: boolean;
   /** Install SIGHUP (reload) and SIGTERM/SIGINT (shutdown) handlers. The CLI sets it. */
@@ -169,18 +168,13 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     } catch (err) {
       if (!(err instanceof ConfigError) || err.code !== 'CONFIG_ERR_NOT_FOUND' || opts.demo === false)
         throw err;
-      if (opts.demo === 'empty') {
-        config = configSchema().parse({ accounts: [] });
-        log.info(`no config file at ${opts.configPath}: no accounts until one is added`);
-      } else {
-        demo = await startDemo({ log, ...(typeof opts.demo === 'object' ? opts.demo : {}) });
-        config = demoConfig(demo.account);
-        log.warn(
-          `DEMO MODE: no config file at ${opts.configPath}, so this daemon watches a demo account on a bundled ` +
-            'test server that receives a mail, an event or a contact every few seconds. Try `tidings watch` in another ' +
-            'terminal. To watch your own account: `tidings account add exchange` (or caldav / carddav); the demo stops then.',
-        );
-      }
+      demo = await startDemo({ log, ...(typeof opts.demo === 'object' ? opts.demo : {}) });
+      config = demoConfig(demo.account);
+      log.warn(
+        `DEMO MODE: no config file at ${opts.configPath}, so this daemon watches a demo account on a bundled ` +
+          'test server that receives a mail, an event or a contact every few seconds. Try `tidings watch` in another ' +
+          'terminal. To watch your own account: `tidings account add exchange` (or caldav / carddav); the demo stops then.',
+      );
     }
     // The demo may end earlier, when a real account replaces it (apply()).
     stack.defer('demo server', () => demo?.close());
@@ -309,12 +303,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     try {
       next = await loadConfig(opts.configPath);
     } catch (err) {
-      if (
-        (demo || opts.demo === 'empty') &&
-        err instanceof ConfigError &&
-        err.code === 'CONFIG_ERR_NOT_FOUND'
-      ) {
-        log.info('reload: still no config file; nothing changes');
+      if (demo && err instanceof ConfigError && err.code === 'CONFIG_ERR_NOT_FOUND') {
+        log.info('reload: still no config file; the demo keeps running');
         return { accounts: config.accounts.length };
       }
       log.error(

@@ -1,5 +1,6 @@
 import type { Command } from './command';
 import { accountAdd, accountRemove, accountTest } from './commands/account';
+import { accountAcceptMove } from './commands/account-move';
 import { accountList, accounts } from './commands/accounts';
 import { check } from './commands/check';
 import { pause, reload, resume, stop } from './commands/control';
@@ -22,6 +23,7 @@ export const COMMANDS: readonly Command[] = [
   accountRemove,
   accountTest,
   accountLogin,
+  accountAcceptMove,
   doctor,
   check,
   pause,

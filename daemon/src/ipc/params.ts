@@ -33,6 +33,7 @@ export const paramSchemas: { [M in IpcMethod]: () => z.ZodType<IpcMethods[M]['pa
       .refine((p) => (p.id === undefined) !== (p.account === undefined), 'give either id or account'),
   ),
   'accounts.setSecret': lazySchema(() => z.object({ id: accountId(), secret: z.string().min(1) }).strict()),
+  'accounts.acceptMove': lazySchema(() => z.object({ id: accountId() }).strict()),
   'folders.list': lazySchema(() => z.object({ accountId: accountId() }).strict()),
   'folders.setWatched': lazySchema(() =>
     z.object({ accountId: accountId(), folderIds: z.array(z.string()) }).strict(),

@@ -102,6 +102,12 @@ export interface IpcMethods {
   'accounts.remove': { params: { id: string }; result: { removed: boolean } };
   'accounts.test': { params: { id?: string; account?: Account; secret?: string }; result: TestResult };
   'accounts.setSecret': { params: { id: string; secret: string }; result: { ok: true } };
+  /**
+   * Follows the move an EAS account waits on in `needs-confirmation` (a 451 or redirect to
+   * another origin or to plain http, issue 13 §2): the new address is stored and the account
+   * reconnects there. −32602 when no move waits. Added compatibly in protocol 2.
+   */
+  'accounts.acceptMove': { params: { id: string }; result: { ok: true; url: string } };
   'folders.list': { params: { accountId: string }; result: FolderInfo[] };
   'folders.setWatched': { params: { accountId: string; folderIds: string[] }; result: FolderInfo[] };
   pause: { params: { until?: string; minutes?: number }; result: { pausedUntil: string } };

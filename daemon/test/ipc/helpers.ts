@@ -67,6 +67,7 @@ export function testHandlers(subscribers: Connection[] = []): IpcHandlers {
     'accounts.remove': fail,
     'accounts.test': fail,
     'accounts.setSecret': fail,
+    'accounts.acceptMove': fail,
     'folders.list': fail,
     'folders.setWatched': fail,
     pause: (p) => ({ pausedUntil: p.until ?? new Date(0).toISOString() }),
