@@ -312,6 +312,28 @@ describe('issue 14, 5: other ways real servers differ', () => {
     expect(t.published.map(parts)).toEqual([{ added: [], changed: ['B'], removed: [] }]);
   });
 
+  it('a 507-truncated answer that makes no progress is refused after one more round, not 50', async () => {
+    await setup();
+    fx.data.addCollection(WORK, 'calendar', 'Work');
+    const t = testContext();
+    const w = watch(t);
+    await w.checkNow();
+    fx.data.put(WORK, 'a.ics', ev('a', 'A'));
+    const stuck =
+      '<?xml version="1.0"?><D:multistatus xmlns:D="DAV:"><D:response><D:href>/cal/alice/work/</D:href>' +
+      '<D:status>HTTP/1.1 507 Insufficient Storage</D:status></D:response><D:sync-token>stuck</D:sync-token></D:multistatus>';
+    fx.faults.push((r) =>
+      r.method === 'REPORT' && r.body.includes('sync-collection') ? { status: 207, body: stuck } : undefined,
+    );
+    fx.requests.length = 0;
+    await w.checkNow();
+    expect(w.status()).toMatchObject({
+      state: 'backing-off',
+      lastError: { code: 'DAV_ERR_BAD_MULTISTATUS', message: expect.stringMatching(/without progress/) },
+    });
+    expect(fx.requests.filter((r) => r.method === 'REPORT')).toHaveLength(2);
+  });
+
   it('a sync answer without DAV:sync-token: the home token is stored, nothing lost or repeated', async () => {
     await setup({ omitSyncToken: true });
     fx.data.addCollection(WORK, 'calendar', 'Work');
