@@ -102,6 +102,7 @@ export class EasClient implements EasConnection {
         version: this.#version,
         ...(this.#policyKey !== undefined ? { policyKey: this.#policyKey } : {}),
         ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+        ...(opts.onResend ? { onResend: opts.onResend } : {}),
         ...(opts.signal ? { signal: opts.signal } : {}),
       })
       .then((bytes) => this.#answer(command, bytes));

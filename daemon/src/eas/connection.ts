@@ -11,6 +11,8 @@ export interface EasLog {
 export interface SendOptions {
   /** Response deadline, ms (Ping: heartbeat + margin). */
   timeoutMs?: number;
+  /** Told when the request went out again on a fresh connection (net/resend.ts). */
+  onResend?: () => void;
   signal?: AbortSignal;
 }
 

@@ -65,6 +65,8 @@ export interface PostOptions {
   policyKey?: string;
   /** Deadline for the response headers and body, ms (Ping: heartbeat + margin). */
   timeoutMs?: number;
+  /** Told when a reused socket died and the request went out again (net/resend.ts). */
+  onResend?: () => void;
   signal?: AbortSignal;
 }
 
@@ -292,6 +294,7 @@ export class EasHttp {
         ...(opts.timeoutMs !== undefined ? { bodyTimeout: opts.timeoutMs } : {}),
         deadlineMs: opts.timeoutMs ?? limits?.requestTimeoutMs ?? LIMITS.requestTimeoutMs,
         maxBytes: LARGE_ANSWERS.has(command) ? (limits?.syncBytes ?? LIMITS.syncBytes) : LIMITS.smallBytes,
+        ...(opts.onResend ? { onResend: opts.onResend } : {}),
         ...(opts.signal ? { signal: opts.signal } : {}),
       }).then(
         (res) => this.#settle(command, method, body, opts, res, hops, refreshed, to),

@@ -18,6 +18,8 @@ export interface ExchangeOptions {
   deadlineMs?: number;
   /** Largest body accepted, bytes: checked on Content-Length and as each chunk arrives, before buffering. */
   maxBytes?: number;
+  /** Told when the request goes out again after a reused socket died (a Ping's clock restarts). */
+  onResend?: () => void;
   signal?: AbortSignal;
 }
 
@@ -53,6 +55,7 @@ class BufferingHandler implements Dispatcher.DispatchHandler {
   /** Date.now() by which the whole answer must be in; 0 for none. */
   #deadlineAt: number;
   #timer: NodeJS.Timeout | undefined;
+  #onResend: (() => void) | undefined;
   responded = false;
   resent = false;
 
@@ -67,6 +70,7 @@ class BufferingHandler implements Dispatcher.DispatchHandler {
     this.#request = request;
     this.#max = opts.maxBytes ?? Number.POSITIVE_INFINITY;
     this.#deadlineMs = opts.deadlineMs ?? 0;
+    this.#onResend = opts.onResend;
     this.#deadlineAt = opts.deadlineMs !== undefined ? Date.now() + opts.deadlineMs : 0;
     this.#resolve = resolve;
     this.#reject = reject;
@@ -135,6 +139,7 @@ class BufferingHandler implements Dispatcher.DispatchHandler {
       // net/resend.ts says why this is safe; the dead socket is gone, so the resend connects anew.
       this.resent = true;
       this.#abort = undefined;
+      this.#onResend?.();
       this.send();
       return;
     }

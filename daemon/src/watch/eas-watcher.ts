@@ -146,6 +146,10 @@ interface Session {
   cuts: number;
   /** Consecutive Ping Status 2 answers whose Syncs found nothing (eas/phantom.ts). */
   phantoms: number;
+  /** When the open Ping went out (again, after a resend): a cut is measured from here. */
+  pingSent: number;
+  /** Made once per session, not per Ping (10 000 parked Pings). */
+  onResend: () => void;
 }
 
 /** Sets the watched folders of a session and what is derived from them. */
@@ -664,6 +668,10 @@ class EasWatcher implements Watcher {
       sentKey: '',
       cuts: 0,
       phantoms: 0,
+      pingSent: 0,
+      onResend: () => {
+        s.pingSent = this.#clock.now();
+      },
     };
     // What the last session left unconfirmed says nothing about this one's first Ping.
     this.#unconfirmedSet = undefined;
@@ -685,9 +693,10 @@ class EasWatcher implements Watcher {
     // Empty-Ping shortcut (MS-ASCMD 2.2.1.13): only when the server already holds exactly this request.
     const cached = requestKey === s.sentKey;
     this.#set('waiting', { detail: `Ping open, heartbeat ${hb.current} s`, folders: s.listed });
-    const started = this.#clock.now();
+    s.pingSent = this.#clock.now();
     setupDone();
-    return s.client.ping({ heartbeat: hb.current, folders: cached ? 'cached' : pingFolders, signal }).then(
+    const folders = cached ? 'cached' : pingFolders;
+    return s.client.ping({ heartbeat: hb.current, folders, onResend: s.onResend, signal }).then(
       (r) => {
         s.cuts = 0;
         this.#attempt = 0;
@@ -702,7 +711,7 @@ class EasWatcher implements Watcher {
           (e.code === 'EAS_ERR_TIMEOUT' && e.serverText !== 'NET_ERR_DEADLINE') ||
           (e.code === 'EAS_ERR_NETWORK' && CUT_CAUSES.has(e.serverText ?? ''));
         if (!cut || signal.aborted) throw e;
-        const elapsed = (this.#clock.now() - started) / 1000;
+        const elapsed = (this.#clock.now() - s.pingSent) / 1000;
         this.#learn(onCut(hb, e.code === 'EAS_ERR_TIMEOUT' ? hb.current : elapsed, this.#bounds()));
         this.#ctx.log.info(
           { elapsed, heartbeat: this.#hb?.current },

@@ -5,7 +5,8 @@ import { AccountDispatcher } from '../../src/net/account-dispatcher';
 import { createDispatcher, ownConnectionOptions } from '../../src/net/dispatcher';
 import { exchange } from '../../src/net/exchange';
 import { reusedSocketDied } from '../../src/net/resend';
-import { type Harness, harness, pingParked, sent, waitFor } from '../eas/harness';
+import type { HeartbeatState } from '../../src/eas/heartbeat';
+import { failTimes, type Harness, harness, pingParked, sent, waitFor } from '../eas/harness';
 
 const fresh = { responded: false, resent: false };
 
@@ -94,6 +95,19 @@ describe('the watcher through the production dispatcher against such a server', 
   afterEach(async () => {
     await h?.close();
     h = undefined;
+  });
+
+  it('a held Ping whose reused socket the server closes is resent, and the close is not learnt as a NAT cut', async () => {
+    h = await harness({ start: false });
+    // Read, held 200 ms, then a FIN without an answer: on the socket the catch-up Syncs used.
+    h.server.handlers.Ping = failTimes(1, { destroy: true, delayMs: 200 });
+    h.watcher.start();
+    await waitFor(
+      () => h && h.server.parkedPings === 1 && sent(h, 'Ping').length === 2,
+      'the resent Ping parked',
+    );
+    expect(h.watcher.status().state).toBe('waiting');
+    expect(h.store.get<HeartbeatState>('work', 'eas.heartbeat.default')?.bad).toBeUndefined();
   });
 
   for (const mode of ['on-next-request', 'after-answer'] as const) {

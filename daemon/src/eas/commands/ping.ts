@@ -18,6 +18,8 @@ export interface PingRequest {
    * last full request (MS-ASCMD 2.2.1.13) and answers Status 3 if it has none.
    */
   folders: PingFolder[] | 'cached';
+  /** Told when the Ping went out again after a reused socket died: its lifetime starts anew. */
+  onResend?: () => void;
   signal?: AbortSignal;
 }
 
@@ -54,6 +56,7 @@ export function run(conn: EasConnection, params: PingRequest): Promise<PingResul
   return conn
     .send('Ping', body, {
       timeoutMs: (params.heartbeat + PING_MARGIN) * 1000,
+      ...(params.onResend ? { onResend: params.onResend } : {}),
       ...(params.signal ? { signal: params.signal } : {}),
     })
     .then(result);
