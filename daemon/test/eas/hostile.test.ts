@@ -74,14 +74,14 @@ describe('hostile bodies (issue 13 §3)', () => {
     expect(st.detail).toContain('Sync: the answer is larger than the 65536 bytes allowed');
   });
 
-  it('a Sync trickled at one byte per 150 ms fails on its total deadline and backs off; status says it trickles', async () => {
-    h = await harness({ start: false, account: { limits: { requestTimeout: 1 } } });
+  it('a Sync trickled at one byte per 150 ms (150 s in all) fails on its 3 s total deadline and backs off; status says it trickles', async () => {
+    h = await harness({ start: false, account: { limits: { requestTimeout: 3 } } });
     const slow = trickle(1000, 150);
     h.server.handlers.Sync = () => slow.reply;
     h.watcher.start();
     const st = await state(h, 'backing-off');
     expect(st.lastError?.code).toBe('EAS_ERR_TIMEOUT');
-    expect(st.detail).toContain('Sync: no complete answer within 1 s (the server trickles its answer)');
+    expect(st.detail).toContain('Sync: no complete answer within 3 s (the server trickles its answer)');
     await waitFor(() => slow.abandoned === 1, 'the trickle abandoned');
   });
 });
