@@ -1,13 +1,16 @@
 #!/usr/bin/env node
-// The `tidings` command. Runs the esbuild bundle `dist/tidings.mjs` when it exists and is not
-// older than the sources (built by `npm run build`, i.e. scripts/build-daemon.ts): plain node, no
-// tsx loader thread, ~40 MB less RSS. Otherwise it runs the TypeScript sources through tsx's
-// loader API, so a checkout needs no build step and a stale bundle never runs edited code.
-// TIDINGS_FROM_SOURCE=1 forces the sources.
+// The `tidings` command. Runs the esbuild bundle `dist/tidings.mjs` (scripts/build-daemon.ts):
+// plain node, no tsx loader thread, ~40 MB less RSS, `--version` in ~0.1 s.
+// - Installed from the packed tarball (`npm install -g tidings-<v>.tgz`): the bundle is all there
+//   is (prepack built it, "files" ships it); the TypeScript sources and tsx are not installed.
+// - In a checkout: the bundle when it exists and is not older than the sources (`npm run build`),
+//   else the TypeScript sources through tsx's loader API, so a checkout needs no build step and a
+//   stale bundle never runs edited code. TIDINGS_FROM_SOURCE=1 forces the sources.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const bundle = new URL('../dist/tidings.mjs', import.meta.url);
+const sources = new URL('../daemon/src/cli/main.ts', import.meta.url);
 
 /** True when a .ts file under the workspaces' src/ is newer than the bundle (~5 ms of stats). */
 function staleBundle(builtMs) {
@@ -22,12 +25,22 @@ function staleBundle(builtMs) {
   return false;
 }
 
+const checkout = existsSync(sources);
+const haveBundle = existsSync(bundle);
 let cli;
-if (process.env.TIDINGS_FROM_SOURCE !== '1' && existsSync(bundle) && !staleBundle(statSync(bundle).mtimeMs)) {
+if (!checkout) {
+  if (!haveBundle) {
+    process.stderr.write(
+      `tidings: ${fileURLToPath(bundle)} is missing: this package was packed without its bundle (npm pack runs \`npm run build\` first)\n`,
+    );
+    process.exit(1);
+  }
+  cli = await import(bundle.href);
+} else if (process.env.TIDINGS_FROM_SOURCE !== '1' && haveBundle && !staleBundle(statSync(bundle).mtimeMs)) {
   cli = await import(bundle.href);
 } else {
   const { register } = await import('tsx/esm/api');
   register();
-  cli = await import('../daemon/src/cli/main.ts');
+  cli = await import(sources.href);
 }
 process.exitCode = await cli.runCli(process.argv.slice(2), cli.processIo());

@@ -8,8 +8,15 @@
  * better-sqlite3 (a .node addon), @napi-rs/keyring (a .node addon per platform), node-notifier
  * (runs binaries from its vendor directory). Dynamic `import()`s become their own chunks, so a
  * daemon without DAV accounts never loads the DAV watcher or ical.js (watch/dav-lazy.ts).
+ *
+ * Two plugins reach into dependencies' internals (undici's file layout, a line of pino's source).
+ * Each checks what it relies on and fails the build, naming the file, when a dependency update
+ * moved it; the versions they were written against are pinned exactly in daemon/package.json and
+ * checked here too. `npm pack` runs this (prepack), so the install test (scripts/test/install.test.ts)
+ * fails on such a break instead of shipping a bundle that loads the whole of undici or
+ * worker_threads, or none of it.
  */
-import { readFileSync, realpathSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { build, type Plugin } from 'esbuild';
@@ -17,6 +24,61 @@ import { build, type Plugin } from 'esbuild';
 const ROOT = join(import.meta.dirname, '..');
 const require = createRequire(import.meta.url);
 const OUT = join(ROOT, 'dist');
+
+/** A build-stopping error that names the plugin and what it no longer finds. */
+function pluginBroke(plugin: string, what: string): Error {
+  return new Error(
+    `${plugin}: ${what} — a dependency update changed what this plugin patches; review scripts/build-daemon.ts before changing the pin in daemon/package.json`,
+  );
+}
+
+/**
+ * The installed version of `pkg` must be the exact one daemon/package.json pins: the plugins were
+ * written against it. A range there, or a different install (a stale node_modules), stops the build.
+ */
+function checkPinned(plugin: string, pkg: string): string {
+  const declared = (
+    JSON.parse(readFileSync(join(ROOT, 'daemon', 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+    }
+  ).dependencies[pkg];
+  const installed = (
+    JSON.parse(readFileSync(join(ROOT, 'node_modules', pkg, 'package.json'), 'utf8')) as { version: string }
+  ).version;
+  if (declared === undefined || !/^\d+\.\d+\.\d+$/.test(declared))
+    throw pluginBroke(plugin, `daemon/package.json must pin ${pkg} to an exact version (has ${declared})`);
+  if (installed !== declared)
+    throw pluginBroke(
+      plugin,
+      `node_modules has ${pkg} ${installed}, daemon/package.json pins ${declared} (run npm ci)`,
+    );
+  return installed;
+}
+
+/** Fails when `file` does not contain `needle` (the source text a plugin relies on). */
+function expectSource(plugin: string, file: string, needle: string): void {
+  if (!existsSync(file)) throw pluginBroke(plugin, `${file} is gone`);
+  if (!readFileSync(file, 'utf8').includes(needle))
+    throw pluginBroke(plugin, `${file} no longer has: ${needle}`);
+}
+
+/**
+ * An onResolve/onLoad hook that never ran means the plugin silently did nothing (a renamed
+ * import): each plugin counts its hits and fails the build at the end if one is missing.
+ */
+function requireHits(b: Parameters<Plugin['setup']>[0], plugin: string, hits: Map<string, number>): void {
+  b.onStart(() => {
+    for (const k of hits.keys()) hits.set(k, 0);
+  });
+  b.onEnd((result) => {
+    if (result.errors.length > 0) return;
+    const missed = [...hits].filter(([, n]) => n === 0).map(([what]) => what);
+    if (missed.length === 0) return;
+    return {
+      errors: missed.map((what) => ({ text: pluginBroke(plugin, `never applied: ${what}`).message })),
+    };
+  });
+}
 
 /**
  * undici's index requires all of undici (fetch, WebSocket, caches, mocks: ~19 MB of RSS when
@@ -71,15 +133,42 @@ module.exports = function connectH2 (...args) {
 }
 `;
 
+/** The files UNDICI_SLIM requires, relative to undici's root. */
+const UNDICI_SLIM_FILES = [...UNDICI_SLIM.matchAll(/require\('\.\/([^']+)'\)/g)].map((m) => m[1]!);
+
 const undiciSlim: Plugin = {
   name: 'undici-slim',
   setup(b) {
-    b.onResolve({ filter: /^undici$/ }, () => ({ path: 'undici-slim', namespace: 'undici-slim' }));
+    const name = 'undici-slim';
+    checkPinned(name, 'undici');
+    const undiciDir = realpathSync(join(ROOT, 'node_modules', 'undici'));
+    for (const f of UNDICI_SLIM_FILES) {
+      const file = join(undiciDir, f);
+      if (!existsSync(`${file}.js`) && !existsSync(join(file, 'index.js')))
+        throw pluginBroke(name, `undici no longer has ${f} (UNDICI_SLIM requires it)`);
+    }
+    // What UNDICI_SLIM rebuilds from undici's index: if the index changes how it builds these,
+    // the slim entry must follow.
+    expectSource(name, join(undiciDir, 'index.js'), 'Object.assign(Dispatcher.prototype, api)');
+    expectSource(name, join(undiciDir, 'index.js'), 'module.exports.request = makeDispatcher(api.request)');
+    expectSource(name, join(undiciDir, 'lib', 'dispatcher', 'client.js'), "require('./client-h2.js')");
+    const hits = new Map([
+      ['undici → undici-slim', 0],
+      ['./client-h2.js → lazy-h2', 0],
+    ]);
+    requireHits(b, name, hits);
+    const hit = (k: string) => hits.set(k, (hits.get(k) ?? 0) + 1);
+    b.onResolve({ filter: /^undici$/ }, () => {
+      hit('undici → undici-slim');
+      return { path: 'undici-slim', namespace: 'undici-slim' };
+    });
     // Real path: esbuild resolves through a symlinked node_modules.
-    const dispatcherDir = realpathSync(join(ROOT, 'node_modules', 'undici', 'lib', 'dispatcher'));
-    b.onResolve({ filter: /^\.\/client-h2(\.js)?$/ }, (a) =>
-      a.resolveDir === dispatcherDir ? { path: 'lazy-h2', namespace: 'undici-lazy-h2' } : undefined,
-    );
+    const dispatcherDir = join(undiciDir, 'lib', 'dispatcher');
+    b.onResolve({ filter: /^\.\/client-h2(\.js)?$/ }, (a) => {
+      if (a.resolveDir !== dispatcherDir) return undefined;
+      hit('./client-h2.js → lazy-h2');
+      return { path: 'lazy-h2', namespace: 'undici-lazy-h2' };
+    });
     b.onResolve({ filter: /^\.\/client-h2-real$/, namespace: 'undici-lazy-h2' }, () => ({
       path: join(dispatcherDir, 'client-h2.js'),
     }));
@@ -91,7 +180,7 @@ const undiciSlim: Plugin = {
     b.onLoad({ filter: /.*/, namespace: 'undici-slim' }, () => ({
       contents: UNDICI_SLIM,
       loader: 'js',
-      resolveDir: join(ROOT, 'node_modules', 'undici'),
+      resolveDir: undiciDir,
     }));
   },
 };
@@ -115,12 +204,21 @@ module.exports = function ThreadStream (opts) {
 const pinoNoWorker: Plugin = {
   name: 'pino-no-worker',
   setup(b) {
+    const name = 'pino-no-worker';
+    checkPinned(name, 'pino');
     const pinoLib = realpathSync(join(ROOT, 'node_modules', 'pino', 'lib'));
-    b.onResolve({ filter: /^thread-stream$/ }, (a) =>
-      a.resolveDir === pinoLib
-        ? { path: 'lazy-thread-stream', namespace: 'pino-lazy-thread-stream' }
-        : undefined,
-    );
+    expectSource(name, join(pinoLib, 'transport.js'), "require('thread-stream')");
+    const hits = new Map([
+      ['thread-stream → lazy-thread-stream', 0],
+      ['lib/tools.js isMainThread', 0],
+    ]);
+    requireHits(b, name, hits);
+    const hit = (k: string) => hits.set(k, (hits.get(k) ?? 0) + 1);
+    b.onResolve({ filter: /^thread-stream$/ }, (a) => {
+      if (a.resolveDir !== pinoLib) return undefined;
+      hit('thread-stream → lazy-thread-stream');
+      return { path: 'lazy-thread-stream', namespace: 'pino-lazy-thread-stream' };
+    });
     b.onResolve({ filter: /^thread-stream-real$/, namespace: 'pino-lazy-thread-stream' }, () => ({
       path: require.resolve('thread-stream', { paths: [pinoLib] }),
     }));
@@ -135,7 +233,8 @@ const pinoNoWorker: Plugin = {
       const source = readFileSync(tools, 'utf8');
       const from = "const { isMainThread } = require('worker_threads')";
       // Fail the build rather than ship a bundle that loads worker_threads after a pino update.
-      if (!source.includes(from)) throw new Error(`pino-no-worker: ${tools} no longer has: ${from}`);
+      if (!source.includes(from)) throw pluginBroke(name, `${tools} no longer has: ${from}`);
+      hit('lib/tools.js isMainThread');
       return { contents: source.replace(from, 'const isMainThread = true'), loader: 'js' };
     });
   },
@@ -151,6 +250,8 @@ function oauthClientId(): string {
 
 export async function buildDaemon(opts: { quiet?: boolean } = {}): Promise<string> {
   rmSync(OUT, { recursive: true, force: true });
+  // esbuild writes the files before the plugins' end checks run: a failed build leaves no bundle
+  // behind for bin/tidings.js to pick up.
   const result = await build({
     absWorkingDir: ROOT,
     entryPoints: { tidings: 'daemon/src/cli/main.ts' },
@@ -165,9 +266,9 @@ export async function buildDaemon(opts: { quiet?: boolean } = {}): Promise<strin
     // pino-pretty: loaded at run time only when a person watches the log on a terminal.
     external: ['better-sqlite3', '@napi-rs/keyring', 'node-notifier', 'pino-pretty'],
     plugins: [undiciSlim, pinoNoWorker],
+    define: { __TIDINGS_OAUTH_CLIENT_ID__: JSON.stringify(oauthClientId()) },
     // A distributor's Entra app (docs/microsoft-365.md): `account add exchange --oauth` then
     // needs no --client-id (daemon/src/cli/oauth-client.ts). Empty when the variable is unset.
-    define: { __TIDINGS_OAUTH_CLIENT_ID__: JSON.stringify(oauthClientId()) },
     // CommonJS dependencies bundled into ESM still call require() for Node built-ins.
     banner: {
       js: "import { createRequire as __tidingsCreateRequire } from 'node:module'; const require = __tidingsCreateRequire(import.meta.url);",
@@ -182,6 +283,9 @@ export async function buildDaemon(opts: { quiet?: boolean } = {}): Promise<strin
     minifySyntax: true,
     logLevel: opts.quiet ? 'warning' : 'info',
     metafile: true,
+  }).catch((err: unknown) => {
+    rmSync(OUT, { recursive: true, force: true });
+    throw err;
   });
   return Object.keys(result.metafile.outputs).join('\n');
 }

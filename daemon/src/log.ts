@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import pino, { type Logger } from 'pino';
 import type PinoPretty from 'pino-pretty';
+import { isJournalStream, withJournalPriority } from './log-journal';
 
 /**
  * pino-pretty is loaded only for a terminal: a service writing JSON lines to journald never pays
@@ -43,6 +44,11 @@ export interface LoggerOptions {
   pretty?: boolean;
   /** Where lines go; default stderr (fd 2). Tests pass a stream to capture lines. */
   destination?: NodeJS.WritableStream;
+  /**
+   * Prefix each line with its syslog priority for journald (log-journal.ts); default: when
+   * stderr is the journal stream systemd connected (JOURNAL_STREAM).
+   */
+  journal?: boolean;
 }
 
 /**
@@ -67,6 +73,7 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
       }),
     );
   }
-  if (opts.destination) return pino(options, opts.destination);
-  return pino(options, pino.destination({ dest: 2, sync: true }));
+  const journal = opts.journal ?? (opts.destination === undefined && isJournalStream(process.env));
+  const dest = opts.destination ?? pino.destination({ dest: 2, sync: true });
+  return pino(options, journal ? withJournalPriority(dest) : dest);
 }

@@ -334,7 +334,7 @@ describe('service install', () => {
       join(import.meta.dirname, '..', '..', '..', 'build', 'com.tidings.daemon.plist'),
       'utf8',
     );
-    const plan = servicePlan('darwin', template, {
+    const plan = servicePlan('launchd', template, {
       node: '/n',
       tidings: '/t.js',
       home: '/Users/a',
