@@ -353,3 +353,44 @@ describe('issue 14, 5: other ways real servers differ', () => {
     ]);
   });
 });
+
+describe('issue 14, 6: sooner', () => {
+  it('default schedule: a check every 30 s, idle or not — 120 home PROPFINDs in an idle hour, nothing else', async () => {
+    await setup();
+    fx.data.addCollection(WORK, 'calendar', 'Work');
+    const t = testContext();
+    const w = watch(t);
+    await w.checkNow();
+    fx.requests.length = 0;
+    for (let i = 0; i < 120; i++) {
+      expect(clock.armedDelay()).toBe(30_000);
+      clock.advance(30_000); // fires the armed check; checkNow joins it
+      await w.checkNow();
+    }
+    expect(fx.requests.map((r) => `${r.method} ${r.path}`)).toEqual(
+      Array.from({ length: 120 }, () => 'PROPFIND /cal/alice/'),
+    );
+    expect(t.published).toEqual([]);
+  });
+
+  it('a resume or network change checks at once, without waiting for the timer', async () => {
+    await setup();
+    fx.data.addCollection(WORK, 'calendar', 'Work');
+    const t = testContext();
+    const w = watch(t);
+    await w.checkNow();
+    for (const reason of ['resume', 'network', 'manual'] as const) {
+      fx.data.put(WORK, `${reason}.ics`, ev(reason, `After ${reason}`));
+      const before = fx.requests.length;
+      w.wake?.(reason);
+      expect(clock.timers.size).toBe(0); // the poll timer was cleared, not waited for
+      await w.checkNow(); // joins the check the wake queued
+      expect(fx.requests.length).toBeGreaterThan(before);
+    }
+    expect(t.published.map((s) => parts(s).added)).toEqual([
+      ['After resume'],
+      ['After network'],
+      ['After manual'],
+    ]);
+  });
+});
