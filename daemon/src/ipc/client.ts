@@ -20,6 +20,12 @@ export interface IpcClientOptions {
   client?: string;
   /** Reconnect with back-off after the daemon goes away (the tray); the CLI fails fast instead. */
   reconnect?: boolean;
+  /**
+   * With `reconnect`: wait (retrying) for the first connection too — the tray, which may start
+   * before the daemon. Default true; `tidings watch` says false: a daemon that is not running
+   * at all is exit 3 at once, one that restarts later is waited for.
+   */
+  waitForDaemon?: boolean;
   /** Back-off for reconnects; default 250 ms doubling to 10 s, jittered. */
   backoff?: BackoffOptions;
   /** Per-call timeout; default 60 s (account tests talk to servers). */
@@ -28,6 +34,32 @@ export interface IpcClientOptions {
 }
 
 type Listener<T> = (value: T) => void;
+
+/**
+ * Ids of the signals seen last, bounded: a consumer's own de-duplication on top of the daemon's
+ * (a replay from a cursor overlapping what already arrived, or a redelivery after a crash
+ * between a socket write and the hand-off being known). FIFO of `max` ids.
+ */
+export class SeenIds {
+  readonly #ids = new Set<string>();
+  readonly #max: number;
+
+  constructor(max = 4096) {
+    this.#max = max;
+  }
+
+  /** True the first time an id is offered; false for a repeat. */
+  add(id: string): boolean {
+    if (this.#ids.has(id)) return false;
+    this.#ids.add(id);
+    if (this.#ids.size > this.#max)
+      for (const old of this.#ids) {
+        this.#ids.delete(old);
+        break;
+      }
+    return true;
+  }
+}
 
 /**
  * The client's frame cap. Larger than the daemon's (which guards against untrusted clients):
@@ -86,7 +118,10 @@ export class IpcClient {
   /** The subscribe snapshot with every delta since applied; undefined until subscribed. */
   #status: DaemonStatus | undefined;
   #connListeners = new Set<Listener<boolean>>();
-  #subscribed: { replay?: boolean } | undefined;
+  #subscribed: { replay?: boolean; after?: string } | undefined;
+  /** The id of the last signal handed to listeners: the cursor a reconnect resumes from. */
+  #lastSignalId: string | undefined;
+  readonly #seen = new SeenIds();
   #closed = false;
   #attempt = 0;
   #timer: NodeJS.Timeout | undefined;
@@ -97,6 +132,7 @@ export class IpcClient {
       client: opts.client ?? 'cli',
       reconnect: opts.reconnect ?? false,
       backoff: opts.backoff ?? { baseMs: 250, capMs: 10_000 },
+      waitForDaemon: opts.waitForDaemon ?? true,
       callTimeoutMs: opts.callTimeoutMs ?? 60_000,
       maxFrameBytes: opts.maxFrameBytes ?? MAX_ANSWER_BYTES,
     };
@@ -108,7 +144,7 @@ export class IpcClient {
    */
   static async connect(path: string, opts: IpcClientOptions = {}): Promise<IpcClient> {
     const c = new IpcClient(path, opts);
-    if (!c.#opts.reconnect) {
+    if (!c.#opts.reconnect || !c.#opts.waitForDaemon) {
       await c.#open();
       return c;
     }
@@ -184,9 +220,29 @@ export class IpcClient {
         throw new IpcError('IPC_ERR_PROTOCOL', e.message, { rpcCode: e.rpcCode, data: e.data });
       throw e;
     }
-    if (this.#subscribed) await this.#request('subscribe', this.#subscribed);
+    if (this.#subscribed) await this.#resubscribe();
     this.#attempt = 0;
     for (const l of this.#connListeners) l(true);
+  }
+
+  /**
+   * Subscribes again after a reconnect from the last signal seen (issue 13 §8): what the daemon
+   * handed on meanwhile comes first, under the ids it had live. A daemon without cursors
+   * (older protocol 2) refuses `after` with −32602: then plainly, as before.
+   */
+  async #resubscribe(): Promise<void> {
+    const sub = this.#subscribed ?? {};
+    const after = this.#lastSignalId ?? sub.after;
+    if (after === undefined) {
+      await this.#request('subscribe', sub);
+      return;
+    }
+    try {
+      await this.#request('subscribe', { after });
+    } catch (err) {
+      if (!(err instanceof IpcError && err.rpcCode === -32602)) throw err;
+      await this.#request('subscribe', sub.replay ? { replay: true } : {});
+    }
   }
 
   /**
@@ -195,7 +251,12 @@ export class IpcClient {
    */
   #notification(method: string, params: unknown): void {
     if (method === 'signal') {
-      for (const l of this.#signalListeners) l(params as ChangeSignal);
+      const signal = params as ChangeSignal;
+      if (typeof signal?.id === 'string') {
+        if (!this.#seen.add(signal.id)) return; // seen already: one id, one announcement
+        this.#lastSignalId = signal.id;
+      }
+      for (const l of this.#signalListeners) l(signal);
       return;
     }
     if (method === 'status') this.#status = params as DaemonStatus;
@@ -248,12 +309,19 @@ export class IpcClient {
   }
 
   /**
-   * Subscribes to signals and status changes; kept across reconnects. When it resolves,
-   * `status` holds the daemon's snapshot.
+   * Subscribes to signals and status changes; kept across reconnects, each of which resumes
+   * from the last signal seen. `after` starts from a cursor of the caller's own (a signal id it
+   * saw before); `replay` from the latest 50. When it resolves, `status` holds the daemon's
+   * snapshot.
    */
-  async subscribe(replay = false): Promise<void> {
-    this.#subscribed = replay ? { replay } : {};
-    await this.call('subscribe', this.#subscribed);
+  async subscribe(replay = false, after?: string): Promise<void> {
+    this.#subscribed = after !== undefined ? { after } : replay ? { replay } : {};
+    await this.#resubscribe();
+  }
+
+  /** The id of the last signal handed to `onSignal` listeners (a cursor to resume from). */
+  get lastSignalId(): string | undefined {
+    return this.#lastSignalId;
   }
 
   onSignal(cb: Listener<ChangeSignal>): () => void {

@@ -1,4 +1,4 @@
-import { type IpcClient, connect } from '../../../daemon/src/ipc/client';
+import { type IpcClient, connect, SeenIds } from '../../../daemon/src/ipc/client';
 import { IpcError } from '../../../daemon/src/ipc/errors';
 import {
   type DaemonStatus,
@@ -98,6 +98,12 @@ export class DaemonConnection {
   readonly #stateListeners = new Set<Listener<ConnectionState>>();
   readonly #statusListeners = new Set<Listener<DaemonStatus>>();
   readonly #signalListeners = new Set<Listener<ChangeSignal>>();
+  /**
+   * The last signal shown, kept across connections: after a daemon restart the tray subscribes
+   * from it and gets what it missed under the ids it had live, each once (issue 13 §8).
+   */
+  #lastSignalId: string | undefined;
+  readonly #seen = new SeenIds();
 
   constructor(opts: DaemonConnectionOptions) {
     this.#opts = opts;
@@ -192,6 +198,8 @@ export class DaemonConnection {
         ...(this.#opts.callTimeoutMs ? { callTimeoutMs: this.#opts.callTimeoutMs } : {}),
       });
       client.onSignal((s) => {
+        if (!this.#seen.add(s.id)) return;
+        this.#lastSignalId = s.id;
         for (const l of this.#signalListeners) l(s);
       });
       // The client merges the daemon's status deltas into the subscribe snapshot: whole statuses here.
@@ -199,7 +207,7 @@ export class DaemonConnection {
         if (this.#client === client) this.#setStatus(s);
       });
       // Subscribing tells the daemon a tray is listening, so its own desktop sink stays quiet.
-      await client.subscribe(false);
+      await client.subscribe(false, this.#lastSignalId);
       const status = client.status;
       if (this.#stopped) {
         client.close();
