@@ -113,7 +113,8 @@ export function transportError(command: string, err: unknown, signal?: AbortSign
   if (signal?.aborted)
     return new EasError('EAS_ERR_ABORTED', `${command}: cancelled`, { command, cause: err });
   if (err instanceof NetError && err.code === 'NET_ERR_BODY_TOO_LARGE') {
-    return new EasError('EAS_ERR_TOO_LARGE', `${command}: ${err.message}`, {
+    const hint = LARGE_ANSWERS.has(command) ? ' (the account setting limits.syncBytes raises it)' : '';
+    return new EasError('EAS_ERR_TOO_LARGE', `${command}: ${err.message}${hint}`, {
       command,
       serverText: err.code,
       cause: err,

@@ -71,7 +71,9 @@ describe('hostile bodies (issue 13 §3)', () => {
     h.watcher.start();
     const st = await state(h, 'backing-off');
     expect(st.lastError?.code).toBe('EAS_ERR_TOO_LARGE');
-    expect(st.detail).toContain('Sync: the answer is larger than the 65536 bytes allowed');
+    expect(st.detail).toContain(
+      'Sync: the answer is larger than the 65536 bytes allowed (the account setting limits.syncBytes raises it)',
+    );
   });
 
   it('a Sync trickled at one byte per 150 ms (150 s in all) fails on its 3 s total deadline and backs off; status says it trickles', async () => {
