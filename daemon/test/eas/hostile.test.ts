@@ -56,6 +56,16 @@ describe('hostile bodies (issue 13 §3)', () => {
     expect(h.timers.delays[0]).toBeGreaterThanOrEqual(30_000);
   });
 
+  it('an endless chunked Ping answer stops at the 1 MB cap instead of growing the daemon (issue 13: ~90 MB/s)', async () => {
+    h = await harness({ start: false });
+    h.server.handlers.Ping = () => endlessBody();
+    h.watcher.start();
+    const st = await state(h, 'backing-off');
+    expect(st.lastError?.code).toBe('EAS_ERR_TOO_LARGE');
+    expect(st.detail).toContain('Ping: the answer is larger than the 1048576 bytes allowed');
+    expect(sent(h, 'Ping')).toHaveLength(1);
+  });
+
   it('an endless FolderSync answer stops at the 1 MB cap', async () => {
     h = await harness({ start: false });
     h.server.handlers.FolderSync = () => endlessBody();
