@@ -3,11 +3,13 @@
  * `03 01 6A 00`, SWITCH_PAGE only when the page changes, STR_I for text, OPAQUE for bytes, and a
  * bare token (no content bit) for an empty element.
  *
- * Two strategies, one result. Most documents (every request the daemon sends) fit a scratch
- * buffer that is kept between calls: one pass writes into it and the result is a copy of the
- * used part. A document larger than the scratch limit (a multi-megabyte Sync or attachment) is
- * measured first and then written once into an exactly-sized buffer, since touching fresh memory
- * — growing a buffer, copying it out — is what costs most at that size.
+ * One writer for every API: a single pass into a buffer that is kept between calls (warm pages;
+ * faulting in fresh memory is what costs most on large documents) and grows geometrically. The
+ * one-shot `encode()` then copies the used part into a right-sized, caller-owned buffer — one
+ * memcpy, ~0.6 ms for 5 MB here. Its kept buffer is held strongly up to 1 MiB (every request the
+ * daemon sends) and only weakly beyond, so a large Sync does not pin megabytes after the next GC.
+ * Text goes through Buffer#utf8Write (native, no per-call view or result object) after an
+ * inline loop for short ASCII strings.
  */
 import { Buffer } from 'node:buffer';
 import * as codepages from './codepage-index';
@@ -15,7 +17,6 @@ import type { PageTokens } from './codepage-index';
 import { createError, type WbxmlErrorCode } from './errors';
 import * as tokens from './tokens';
 import type { WbxmlElement, WbxmlNode } from './tree';
-import * as utf8 from './utf8';
 
 /** Encoder options. */
 export interface EncodeOptions {
@@ -27,16 +28,15 @@ export interface EncodeOptions {
 // another module's exports, which TS loaders (tsx, vite-node) may compile to getter calls.
 const { EAS_HEADER, END, OPAQUE, STR_I, SWITCH_PAGE, TAG_CONTENT } = tokens;
 const { pageTokens } = codepages;
-const { encodeUtf8Into } = utf8;
-const textEncoder = new TextEncoder();
 
 // Small to start: every request the daemon sends is under 1 KB, and the writer doubles it as needed.
 const SCRATCH_INITIAL = 4 * 1024;
-/** Documents up to this size go through the kept scratch buffer. */
-const SCRATCH_LIMIT = 1024 * 1024;
-let scratch: Uint8Array = new Uint8Array(SCRATCH_INITIAL);
-/** Thrown by the one-pass writer when a document outgrows the scratch limit. */
-const OVERFLOW = Symbol('overflow');
+/** The one-shot encode's kept buffer is held strongly up to this size, weakly beyond. */
+const SCRATCH_STRONG_LIMIT = 1024 * 1024;
+let scratch: Uint8Array = allocateUnzeroed(SCRATCH_INITIAL);
+let bigScratch: WeakRef<Uint8Array> | undefined;
+/** Output up to this size is copied out with slice(); beyond, into an unzeroed buffer. */
+const SMALL_RESULT = 64 * 1024;
 
 /** Encodes a tree as a WBXML 1.3 document. Throws WbxmlError for a tag no code page defines. */
 export function encode(root: WbxmlElement, options?: EncodeOptions): Uint8Array {
@@ -44,22 +44,19 @@ export function encode(root: WbxmlElement, options?: EncodeOptions): Uint8Array 
   if (!isElementNode(root)) {
     throw createError('WBXML_ERR_INVALID_TREE', 'the root is not an element', EAS_HEADER.length);
   }
-  const w = new ScratchWriter(scratch, new Resolver(maxDepth), SCRATCH_LIMIT);
+  const big = bigScratch?.deref();
+  const w = new ScratchWriter(big ?? scratch, new Resolver(maxDepth));
   try {
     w.element(root);
-    return w.buf.slice(0, w.pos);
-  } catch (err) {
-    if (err !== OVERFLOW) throw err;
+    const n = w.pos;
+    if (n <= SMALL_RESULT) return new Uint8Array(w.buf.buffer, w.buf.byteOffset, n).slice();
+    const out = allocateUnzeroed(n);
+    out.set(w.buf.subarray(0, n));
+    return out;
   } finally {
-    scratch = w.buf;
+    if (w.buf.length <= SCRATCH_STRONG_LIMIT) scratch = w.buf;
+    else if (w.buf !== big) bigScratch = new WeakRef(w.buf);
   }
-  const plan = new Plan(new Resolver(maxDepth));
-  plan.measure(root);
-  const out = allocateUnzeroed(plan.size);
-  out.set(EAS_HEADER);
-  const end = new Emitter(out, plan).document(root);
-  if (end !== plan.size) throw new Error(`wbxml encoder: wrote ${end} of ${plan.size} planned bytes`);
-  return out;
 }
 
 /** Options of a reusable encoder. */
@@ -115,7 +112,6 @@ export function createEncoder(options?: EncoderOptions): Encoder {
     const w = new ScratchWriter(
       buf,
       new Resolver(maxDepth),
-      Number.POSITIVE_INFINITY,
       chunks,
       chunks ? byRefFrom : Number.POSITIVE_INFINITY,
     );
@@ -129,7 +125,7 @@ export function createEncoder(options?: EncoderOptions): Encoder {
   return {
     encode(root) {
       const w = run(root);
-      return w.buf.subarray(0, w.pos);
+      return new Uint8Array(w.buf.buffer, w.buf.byteOffset, w.pos);
     },
     encodeChunks(root) {
       return run(root, []).finish();
@@ -187,20 +183,29 @@ class Resolver {
   }
 }
 
+/** Strings up to this length are tried as ASCII by hand before the native UTF-8 writer. */
+const SHORT_TEXT = 48;
+
+/**
+ * Node's native writers, called on plain Uint8Arrays: Buffer#utf8Write encodes straight into the
+ * buffer (no view or result object per call, unlike TextEncoder#encodeInto), Buffer#indexOf is memchr.
+ */
+const utf8Write = (Buffer.prototype as unknown as { utf8Write: (s: string, offset: number) => number })
+  .utf8Write;
+const bufferIndexOf = Buffer.prototype.indexOf as (this: Uint8Array, value: number, from: number) => number;
+
 const NUL_TEXT = 'text contains U+0000, which STR_I cannot carry (WAP-192 §5.8.4.1)';
 const BAD_CHILD = 'is neither an element, a string nor a Uint8Array';
 
 /**
- * One pass into a kept buffer that grows as needed. The one-shot `encode` caps it at
- * SCRATCH_LIMIT (OVERFLOW past it); an Encoder lets it grow to its largest document. In chunk
- * mode (`chunks` given) an OPAQUE payload of at least `byRefFrom` bytes is not copied: the
- * structural bytes so far and then the payload itself are pushed to `chunks`.
+ * One pass into a kept buffer that grows as needed. In chunk mode (`chunks` given) an OPAQUE
+ * payload of at least `byRefFrom` bytes is not copied: the structural bytes so far and then the
+ * payload itself are pushed to `chunks`.
  */
 class ScratchWriter {
   buf: Uint8Array;
   pos: number;
   readonly #r: Resolver;
-  readonly #limit: number;
   readonly #chunks: Uint8Array[] | undefined;
   readonly #byRefFrom: number;
   /** Start of the structural bytes not yet pushed to #chunks. */
@@ -212,7 +217,6 @@ class ScratchWriter {
   constructor(
     buf: Uint8Array,
     resolver: Resolver,
-    limit: number,
     chunks?: Uint8Array[],
     byRefFrom = Number.POSITIVE_INFINITY,
   ) {
@@ -220,7 +224,6 @@ class ScratchWriter {
     buf.set(EAS_HEADER);
     this.pos = EAS_HEADER.length;
     this.#r = resolver;
-    this.#limit = limit;
     this.#chunks = chunks;
     this.#byRefFrom = byRefFrom;
   }
@@ -228,8 +231,13 @@ class ScratchWriter {
   /** Chunk mode: pushes the structural bytes after the last payload; returns the chunks. */
   finish(): Uint8Array[] {
     const chunks = this.#chunks!;
-    if (this.pos > this.#flushed) chunks.push(this.buf.subarray(this.#flushed, this.pos));
+    if (this.pos > this.#flushed) chunks.push(this.#view(this.#flushed, this.pos));
     return chunks;
+  }
+
+  /** A plain Uint8Array view of the buffer (callers get no Buffer methods to rely on). */
+  #view(start: number, end: number): Uint8Array {
+    return new Uint8Array(this.buf.buffer, this.buf.byteOffset + start, end - start);
   }
 
   element(el: WbxmlElement): void {
@@ -267,12 +275,32 @@ class ScratchWriter {
   }
 
   #string(s: string): void {
-    this.#ensure(s.length * 3 + 2);
-    const n = encodeUtf8Into(s, this.buf, this.pos + 1);
-    if (n < 0) this.#r.fail('WBXML_ERR_INVALID_TREE', NUL_TEXT, this.pos + this.#external);
-    this.buf[this.pos] = STR_I;
-    this.pos += n + 1;
-    this.buf[this.pos++] = 0;
+    const len = s.length;
+    this.#ensure(len * 3 + 2);
+    const buf = this.buf;
+    const start = this.pos + 1;
+    buf[this.pos] = STR_I;
+    let i = 0;
+    if (len <= SHORT_TEXT) {
+      // Short ASCII (SyncKey, ServerId, Status, dates) by hand: cheaper than a native call.
+      for (; i < len; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80 || c === 0) break;
+        buf[start + i] = c;
+      }
+    }
+    let n = len;
+    if (i !== len) {
+      // Lone surrogates become U+FFFD, as TextEncoder writes them.
+      n = utf8Write.call(buf, s, start);
+      // U+0000 is the only character whose UTF-8 holds a 00 byte; the terminator bounds the search.
+      buf[start + n] = 0;
+      if (bufferIndexOf.call(buf, 0, start) !== start + n) {
+        this.#r.fail('WBXML_ERR_INVALID_TREE', NUL_TEXT, this.pos + this.#external);
+      }
+    }
+    buf[start + n] = 0;
+    this.pos = start + n + 1;
   }
 
   #opaque(bytes: Uint8Array): void {
@@ -282,7 +310,7 @@ class ScratchWriter {
       this.buf[this.pos++] = OPAQUE;
       this.pos = writeMbUint(this.buf, this.pos, len);
       const chunks = this.#chunks!;
-      chunks.push(this.buf.subarray(this.#flushed, this.pos), bytes);
+      chunks.push(this.#view(this.#flushed, this.pos), bytes);
       this.#flushed = this.pos;
       this.#external += len;
       return;
@@ -297,128 +325,12 @@ class ScratchWriter {
   #ensure(n: number): void {
     const need = this.pos + n;
     if (need <= this.buf.length) return;
-    if (need > this.#limit) throw OVERFLOW;
     let cap = this.buf.length * 2;
     while (cap < need) cap *= 2;
     // Chunks already pushed keep viewing the old buffer, whose bytes are never written again.
-    const next = allocateUnzeroed(Math.min(cap, this.#limit));
+    const next = allocateUnzeroed(cap);
     next.set(this.buf.subarray(0, this.pos));
     this.buf = next;
-  }
-}
-
-/** Large documents, pass 1: validation, tokens and string sizes, recorded in document order. */
-class Plan {
-  /** Per element: page << 8 | tag byte (token, plus the content bit). */
-  readonly tags: number[] = [];
-  /** Per non-empty string child: its UTF-8 length. */
-  readonly lengths: number[] = [];
-  size = EAS_HEADER.length;
-  readonly #r: Resolver;
-  #page = 0;
-
-  constructor(resolver: Resolver) {
-    this.#r = resolver;
-  }
-
-  measure(el: WbxmlElement): void {
-    const v = this.#r.enter(el, this.size);
-    const page = v >> 8;
-    if (page !== this.#page) {
-      this.size += 2;
-      this.#page = page;
-    }
-    const slot = this.tags.length;
-    this.tags.push(v);
-    this.size += 1;
-    const children = el.children;
-    let content = false;
-    for (let i = 0; i < children.length; i++) {
-      const c: WbxmlNode = children[i]!;
-      if (typeof c === 'string') {
-        if (c.length === 0) continue;
-        const n = utf8Length(c);
-        if (n < 0) this.#r.fail('WBXML_ERR_INVALID_TREE', NUL_TEXT, this.size);
-        this.lengths.push(n);
-        this.size += n + 2;
-      } else if (c instanceof Uint8Array) {
-        this.size += 1 + mbUintLength(c.length) + c.length;
-      } else if (typeof c === 'object' && c !== null && typeof c.tag === 'string') {
-        this.measure(c);
-      } else {
-        this.#r.fail('WBXML_ERR_INVALID_TREE', `child ${i} ${BAD_CHILD}`, this.size);
-      }
-      content = true;
-    }
-    if (content) {
-      this.tags[slot]! |= TAG_CONTENT;
-      this.size += 1;
-    }
-    this.#r.leave();
-  }
-}
-
-/** Large documents, pass 2: writes the planned document; it trusts the plan and cannot fail. */
-class Emitter {
-  readonly #out: Uint8Array;
-  readonly #tags: number[];
-  readonly #lengths: number[];
-  #pos = EAS_HEADER.length;
-  #t = 0;
-  #s = 0;
-  #page = 0;
-
-  constructor(out: Uint8Array, plan: Plan) {
-    this.#out = out;
-    this.#tags = plan.tags;
-    this.#lengths = plan.lengths;
-  }
-
-  /** Writes the body; returns the end offset, which must equal the planned size. */
-  document(root: WbxmlElement): number {
-    this.#element(root);
-    return this.#pos;
-  }
-
-  #element(el: WbxmlElement): void {
-    const out = this.#out;
-    const v = this.#tags[this.#t++]!;
-    const page = v >> 8;
-    if (page !== this.#page) {
-      out[this.#pos++] = SWITCH_PAGE;
-      out[this.#pos++] = page;
-      this.#page = page;
-    }
-    out[this.#pos++] = v & 0xff;
-    if ((v & TAG_CONTENT) === 0) return;
-    const children = el.children;
-    for (let i = 0; i < children.length; i++) {
-      const c = children[i]!;
-      if (typeof c === 'string') {
-        if (c.length !== 0) this.#string(c);
-      } else if (c instanceof Uint8Array) {
-        out[this.#pos++] = OPAQUE;
-        this.#pos = writeMbUint(out, this.#pos, c.length);
-        out.set(c, this.#pos);
-        this.#pos += c.length;
-      } else {
-        this.#element(c);
-      }
-    }
-    out[this.#pos++] = END;
-  }
-
-  #string(s: string): void {
-    const out = this.#out;
-    const n = this.#lengths[this.#s++]!;
-    out[this.#pos++] = STR_I;
-    if (n === s.length && n <= 32) {
-      for (let i = 0; i < n; i++) out[this.#pos + i] = s.charCodeAt(i);
-    } else {
-      textEncoder.encodeInto(s, out.subarray(this.#pos, this.#pos + n));
-    }
-    this.#pos += n;
-    out[this.#pos++] = 0;
   }
 }
 
@@ -443,32 +355,6 @@ function mbUintLength(n: number): number {
   let len = 1;
   for (let v = n; v >= 0x80; v = Math.floor(v / 128)) len++;
   return len;
-}
-
-/**
- * UTF-8 length of a string, or -1 when it contains U+0000. Native for pure ASCII; otherwise
- * counted here, a lone surrogate as 3 bytes since TextEncoder writes U+FFFD for it.
- */
-function utf8Length(s: string): number {
-  if (s.includes('\u0000')) return -1;
-  const len = s.length;
-  if (Buffer.byteLength(s, 'utf8') === len) return len;
-  let n = len;
-  for (let i = 0; i < len; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) continue;
-    if (c < 0x800) {
-      n += 1;
-    } else if (c >= 0xd800 && c <= 0xdbff && i + 1 < len) {
-      const d = s.charCodeAt(i + 1);
-      // A valid pair is 4 bytes for 2 units; a lone high surrogate is U+FFFD, 3 bytes.
-      n += 2;
-      if (d >= 0xdc00 && d <= 0xdfff) i++;
-    } else {
-      n += 2;
-    }
-  }
-  return n;
 }
 
 /** EAS writes `<X/>` and `<X></X>` alike as the bare token: empty strings are no content. */

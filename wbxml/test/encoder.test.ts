@@ -97,7 +97,7 @@ describe('encode', () => {
     expect(hex(encode(el('AirSync', 'Sync')))).toBe('03 01 6a 00 05');
   });
 
-  it('encodes documents past the 1 MiB scratch limit (measured, then written once) identically', () => {
+  it('encodes documents past the 1 MiB the one-shot scratch keeps strongly identically', () => {
     const body = new Uint8Array(1_500_000);
     for (let i = 0; i < body.length; i++) body[i] = (i * 31) & 0xff;
     const subject = 'Grüße 😀 '.repeat(5000);
@@ -140,8 +140,42 @@ describe('encode', () => {
     expect(e.message).toContain('code page 25 (Find)');
   });
 
-  it('rejects text with U+0000 and nodes that are not nodes', () => {
-    expectWbxmlError(() => encode(el('Email', 'Subject', 'a\u0000b')), 'WBXML_ERR_INVALID_TREE');
+  it('rejects text with U+0000 on every text path (short ASCII, long ASCII, non-ASCII, two-byte)', () => {
+    for (const s of [
+      'a\u0000b',
+      `${'x'.repeat(100)}\u0000`,
+      `é${'x'.repeat(10)}\u0000y`,
+      `€${'y'.repeat(60)}\u0000`,
+    ]) {
+      const e = expectWbxmlError(
+        () => encode(el('AirSync', 'Sync', el('AirSync', 'SyncKey', '1'), el('Email', 'Subject', s))),
+        'WBXML_ERR_INVALID_TREE',
+        // Header, Sync, SyncKey STR_I "1" NUL END, SWITCH_PAGE 2: the Subject's STR_I.
+        4 + 1 + 5 + 2 + 1,
+      );
+      expect(e.path).toBe('Sync/Subject');
+    }
+  });
+
+  it('writes text on every path as TextEncoder does (lone surrogates as U+FFFD)', () => {
+    for (const s of [
+      'Status',
+      'x'.repeat(47),
+      'x'.repeat(49),
+      'Grüße',
+      `${'€'.repeat(30)}\ud800z`,
+      '\udc00',
+    ]) {
+      const out = encode(el('Email', 'Subject', s));
+      expect(
+        Buffer.from(out.subarray(8, out.length - 2)).equals(Buffer.from(new TextEncoder().encode(s))),
+      ).toBe(true);
+      expect(Object.getPrototypeOf(out)).toBe(Uint8Array.prototype);
+      expect(out.byteLength).toBe(out.buffer.byteLength);
+    }
+  });
+
+  it('rejects nodes that are not nodes', () => {
     expectWbxmlError(
       () => encode({ ns: 'AirSync', tag: 'Sync', children: [42 as never] }),
       'WBXML_ERR_INVALID_TREE',
