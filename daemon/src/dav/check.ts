@@ -98,6 +98,15 @@ export function isTokenReportFault(err: unknown): boolean {
   );
 }
 
+/**
+ * The server says it has no sync-collection REPORT although it lists a sync-token: RFC 3253
+ * §3.6 DAV:supported-report, 405 or 501. Nothing to wait for: the reconcile's ETag fallback at once.
+ */
+function reportUnsupported(err: DavError): boolean {
+  const { status, condition } = err.context;
+  return condition === 'supported-report' || status === 405 || status === 501;
+}
+
 /** A failed token REPORT, so the watcher can count it (CheckHistory.tokenFailures). */
 export class TokenReportError extends Error {
   constructor(readonly error: DavError) {
@@ -129,7 +138,7 @@ export async function checkCollection(
   // A time the listings below cannot precede: the home PROPFIND's Date, else our own clock.
   const listedNotBefore = live.listedAt ?? deps.now();
   if (step.kind === 'baseline' || stored === undefined)
-    return await baseline(deps, url, live, listedNotBefore);
+    return await baseline(deps, url, live, listedNotBefore, history);
 
   if (step.kind === 'sync') {
     const due = deps.now() - (stored.reconciledAt ?? 0) >= RECONCILE_MS;
@@ -139,7 +148,7 @@ export async function checkCollection(
     try {
       delta = await syncCollection(deps.send, url, step.from, fallback(live));
     } catch (err) {
-      if (err instanceof DavError && err.code === 'DAV_ERR_INVALID_SYNC_TOKEN')
+      if (err instanceof DavError && (err.code === 'DAV_ERR_INVALID_SYNC_TOKEN' || reportUnsupported(err)))
         return await reconcile(deps, url, live, stored, step.from, listedNotBefore);
       if (err instanceof DavError && isTokenReportFault(err)) throw new TokenReportError(err);
       throw err;
@@ -265,16 +274,27 @@ async function baseline(
   url: URL,
   live: DavCollection,
   listedNotBefore: number,
+  history: CheckHistory,
 ): Promise<CollectionOutcome> {
   let kept: { token: string | undefined; open: boolean } = { token: undefined, open: false };
-  let members: Map<string, string | undefined>;
+  let members: Map<string, string | undefined> | undefined;
+  let syncBroken = false;
   if (live.syncToken !== undefined) {
-    const full = await syncCollection(deps.send, url, '', fallback(live));
-    kept = tokenToStore('', full.token, listedNotBefore);
-    members = new Map(full.changed.map((m) => [m.href, m.etag]));
-  } else {
-    members = await listEtags(deps.send, url);
+    try {
+      const full = await syncCollection(deps.send, url, '', fallback(live));
+      kept = tokenToStore('', full.token, listedNotBefore);
+      members = new Map(full.changed.map((m) => [m.href, m.etag]));
+    } catch (err) {
+      if (!(err instanceof DavError) || !isTokenReportFault(err)) throw err;
+      // A server listing tokens whose REPORT is unsupported, or keeps failing: ETags instead,
+      // the token kept as a change marker only.
+      const givenUp = (history.tokenFailures ?? 0) >= REBASELINE_AFTER_FAILURES;
+      if (!reportUnsupported(err) && !givenUp) throw new TokenReportError(err);
+      kept = tokenToStore(undefined, live.syncToken, listedNotBefore);
+      syncBroken = true;
+    }
   }
+  members ??= await listEtags(deps.send, url);
   const fetched = await fetchDigests(deps, url, live.type, [...members.keys()]);
   const items: CollectionState['items'] = {};
   for (const [href, etag] of members) {
@@ -293,6 +313,7 @@ async function baseline(
   };
   if (kept.token !== undefined) state.token = kept.token;
   if (live.ctag !== undefined) state.ctag = live.ctag;
+  if (syncBroken) state.syncBroken = true;
   return { step: 'baseline', state, ...(kept.open ? { openSecond: true } : {}) };
 }
 

@@ -312,6 +312,49 @@ describe('issue 14, 5: other ways real servers differ', () => {
     expect(t.published.map(parts)).toEqual([{ added: [], changed: ['B'], removed: [] }]);
   });
 
+  it('a token listed but the REPORT refused as unsupported (403 supported-report): ETag listings at once, no back-off', async () => {
+    await setup();
+    fx.data.addCollection(WORK, 'calendar', 'Work');
+    fx.data.put(WORK, 'a.ics', ev('a', 'First'));
+    fx.faults.push((r) =>
+      r.method === 'REPORT' && r.body.includes('sync-collection')
+        ? {
+            status: 403,
+            headers: { 'content-type': 'application/xml' },
+            body: '<?xml version="1.0"?><D:error xmlns:D="DAV:"><D:supported-report/></D:error>',
+          }
+        : undefined,
+    );
+    const t = testContext();
+    const w = watch(t);
+    await w.checkNow(); // the baseline falls back to an ETag listing too
+    expect(w.status().state).toBe('waiting');
+    fx.data.put(WORK, 'b.ics', ev('b', 'Second'));
+    await w.checkNow();
+    expect(w.status().state).toBe('waiting');
+    expect(t.published.map(parts)).toEqual([{ added: ['Second'], changed: [], removed: [] }]);
+  });
+
+  it('a baseline whose initial sync REPORT keeps failing with 500 falls back to ETags after two tries', async () => {
+    await setup();
+    fx.data.addCollection(WORK, 'calendar', 'Work');
+    fx.data.put(WORK, 'a.ics', ev('a', 'First'));
+    fx.faults.push((r) =>
+      r.method === 'REPORT' && r.body.includes('sync-collection') ? { status: 500 } : undefined,
+    );
+    const t = testContext();
+    const w = watch(t);
+    await w.checkNow();
+    await w.checkNow();
+    expect(w.status()).toMatchObject({ state: 'backing-off', lastError: { code: 'DAV_ERR_SERVER' } });
+    await w.checkNow();
+    expect(w.status().state).toBe('waiting');
+    expect(t.published).toEqual([]);
+    fx.data.put(WORK, 'b.ics', ev('b', 'Second'));
+    await w.checkNow();
+    expect(t.published.map(parts)).toEqual([{ added: ['Second'], changed: [], removed: [] }]);
+  });
+
   it('a 507-truncated answer that makes no progress is refused after one more round, not 50', async () => {
     await setup();
     fx.data.addCollection(WORK, 'calendar', 'Work');
