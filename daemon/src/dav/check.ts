@@ -161,6 +161,14 @@ export async function checkCollection(
     const kept = tokenToStore(step.from, delta.token, listedNotBefore);
     return await apply(deps, url, live, stored, changes, step.from, delta.token, kept, 'sync');
   }
+  // Once a day a collection whose REPORT was given up tries it again (reconcile starts with one):
+  // a server that was restored or upgraded gets its tokens used again.
+  if (
+    stored.syncBroken &&
+    live.syncToken !== undefined &&
+    deps.now() - (stored.reconciledAt ?? 0) >= RECONCILE_MS
+  )
+    return await reconcile(deps, url, live, stored, stored.token ?? '', listedNotBefore);
   const now = await listEtags(deps.send, url);
   const before = etagSetKey(Object.entries(stored.items).map(([h, s]) => [h, s.etag]));
   const after = etagSetKey(now);

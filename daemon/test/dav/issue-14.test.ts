@@ -225,6 +225,16 @@ describe('issue 14, 3: an unknown token answered with HTTP 500', () => {
     fx.requests.length = 0;
     await w.checkNow();
     expect(fx.requests.map((r) => r.method)).toEqual(['PROPFIND']);
+    // A day later the server is mended: the next change is read with sync-collection again.
+    fx.faults.length = 0;
+    clock.advance(RECONCILE_MS);
+    fx.data.put(WORK, 'c.ics', ev('c', 'Third'));
+    await w.checkNow();
+    fx.data.put(WORK, 'd.ics', ev('d', 'Fourth'));
+    fx.requests.length = 0;
+    await w.checkNow();
+    expect(fx.requests.some((r) => r.method === 'REPORT' && r.body.includes('sync-token>http'))).toBe(true);
+    expect(t.published.map((s) => parts(s).added).slice(2)).toEqual([['Third'], ['Fourth']]);
   });
 });
 
