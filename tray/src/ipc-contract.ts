@@ -53,6 +53,8 @@ export type ConnectionState =
 export interface TrayStatus {
   connection: ConnectionState;
   daemon?: DaemonStatus;
+  /** Why no daemon can be started (not installed); the page says so instead of "retrying". */
+  problem?: string;
 }
 
 /** Events main sends to the page; the preload maps friendly names through this table. */

@@ -120,19 +120,33 @@ describe('click target', () => {
       mail(1),
       ctx({
         account: { id: 'work', webUrl: 'https://mail.example.org/owa/' },
+        openCommand: 'thunderbird -mail',
       }),
     );
-    expect(d.click).toBe('https://mail.example.org/owa/');
-    expect(clickTarget(signal('calendar', {}), 'https://cal.example.org/')).toBe('https://cal.example.org/');
+    // The account's own web URL is more specific than the global mail client.
+    expect(d.click).toEqual({ kind: 'url', url: 'https://mail.example.org/owa/' });
+    expect(clickTarget(signal('calendar', {}), 'https://cal.example.org/')).toEqual({
+      kind: 'url',
+      url: 'https://cal.example.org/',
+    });
   });
-  it('falls back to the default mail client for mail and to nothing for other collections', () => {
-    expect(shown(mail(1)).click).toBe('mailto:');
+  it('else runs the configured open command, with what was clicked in its environment (issue 16)', () => {
+    const d = shown(mail(1), ctx({ openCommand: ' thunderbird -mail ' }));
+    expect(d.click).toEqual({
+      kind: 'command',
+      command: 'thunderbird -mail',
+      env: expect.objectContaining({ TIDINGS_ACCOUNT: 'work', TIDINGS_COLLECTION: 'mail' }),
+    });
+  });
+  it('never a bare mailto: composer; with nothing configured a click only dismisses', () => {
+    expect(shown(mail(1)).click).toBeUndefined();
+    expect(clickTarget(mail(1), 'mailto:')).toBeUndefined();
     expect(clickTarget(signal('calendar', {}), undefined)).toBeUndefined();
     expect(clickTarget(signal('contacts', {}), undefined)).toBeUndefined();
   });
   it('never opens a web URL outside the scheme allow-list', () => {
-    expect(clickTarget(mail(1), 'javascript:alert(1)')).toBe('mailto:');
-    expect(clickTarget(mail(1), 'file:///etc/passwd')).toBe('mailto:');
+    expect(clickTarget(mail(1), 'javascript:alert(1)')).toBeUndefined();
+    expect(clickTarget(mail(1), 'file:///etc/passwd', 'evolution')).toMatchObject({ kind: 'command' });
     expect(clickTarget(signal('calendar', {}), 'http://cal.example.org/')).toBeUndefined();
   });
   it('allows only https and mailto, without embedded credentials', () => {

@@ -15,7 +15,7 @@ const require = createRequire(import.meta.url);
 interface BuilderConfig {
   appId?: string;
   directories?: { buildResources?: string };
-  linux?: { target?: string[]; icon?: string };
+  linux?: { target?: string[]; icon?: string; maintainer?: string; executableName?: string };
   mac?: { target?: string; icon?: string };
   win?: { target?: string; icon?: string };
   extraResources?: { from: string; to: string }[];
@@ -49,6 +49,18 @@ describe('electron-builder configuration', () => {
     expect(config.extraResources).toContainEqual(
       expect.objectContaining({ from: '../build/icons', to: 'icons' }),
     );
+  });
+
+  it('names a deb maintainer with an e-mail, and the autostart icon after the package (issue 16)', async () => {
+    const config = await getConfig(TRAY, join(TRAY, 'electron-builder.yml'), null);
+    expect(config.linux?.maintainer).toMatch(/^[^<>]+ <[^@<>\s]+@[^@<>\s]+>$/);
+    const pkg = JSON.parse(await readFile(join(TRAY, 'package.json'), 'utf8')) as {
+      author: { email?: string };
+    };
+    expect(config.linux?.maintainer).toContain(`<${pkg.author.email}>`);
+    expect(config.linux?.executableName).toBe('tidings-tray');
+    const { autostartEntry } = await import('../src/main/autostart');
+    expect(autostartEntry('/x')).toContain(`\nIcon=${config.linux?.executableName}\n`);
   });
 
   it('rejects a broken configuration (the check is real)', async () => {

@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { autostartEntry, autostartPath, setLinuxAutostart } from '../src/main/autostart';
-import { daemonCommand } from '../src/main/daemon-launcher';
 import { SettingsStore } from '../src/main/settings-store';
 
 let dir: string;
@@ -44,6 +43,8 @@ describe('start at login on Linux', () => {
     const text = await readFile(path, 'utf8');
     expect(text).toContain('[Desktop Entry]');
     expect(text).toContain('Exec="/opt/Tidings/tidings-tray" --hidden');
+    // The icon the deb/AppImage install is named after the package, tidings-tray (issue 16).
+    expect(text).toContain('\nIcon=tidings-tray\n');
     await setLinuxAutostart(false, '/opt/Tidings/tidings-tray', path);
     await expect(stat(path)).rejects.toMatchObject({ code: 'ENOENT' });
     await expect(setLinuxAutostart(false, 'x', path)).resolves.toBeUndefined();
@@ -52,17 +53,5 @@ describe('start at login on Linux', () => {
     expect(autostartEntry('/home/a b/Tidings$1.AppImage')).toContain(
       'Exec="/home/a b/Tidings\\$1.AppImage" --hidden',
     );
-  });
-});
-
-describe('daemon command', () => {
-  it('is `tidings daemon` unless TIDINGS_DAEMON_COMMAND names another', () => {
-    expect(daemonCommand({})).toEqual(['tidings', 'daemon']);
-    expect(daemonCommand({ TIDINGS_DAEMON_COMMAND: ' npx  tsx daemon/src/cli/main.ts daemon ' })).toEqual([
-      'npx',
-      'tsx',
-      'daemon/src/cli/main.ts',
-      'daemon',
-    ]);
   });
 });

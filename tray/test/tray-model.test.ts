@@ -11,6 +11,7 @@ import {
   type TrayModelInput,
   tomorrowMorning,
   trayModel,
+  wantsSetup,
 } from '../src/main/tray-model';
 
 const NOW = new Date('2026-11-25T12:00:00Z');
@@ -270,5 +271,40 @@ describe('when the daemon cannot be reached', () => {
     expect(first.tooltip).toBe('Tidings — connecting to the daemon…');
     expect(labels(first.menu)[0]).toBe('Connecting to the Tidings daemon…');
     expect(trayModel(input({ connection: { state: 'connecting', attempt: 2 } })).state).toBe('attention');
+  });
+});
+
+describe('first start (issue 16)', () => {
+  it('opens "Add an account" when the daemon runs with no accounts, never for the demo or before connecting', () => {
+    expect(wantsSetup({ connection: connected, daemon: daemon([]) })).toBe(true);
+    expect(wantsSetup({ connection: connected, daemon: daemon([], { demo: true }) })).toBe(false);
+    expect(wantsSetup({ connection: connected, daemon: daemon([account('work', {})]) })).toBe(false);
+    expect(wantsSetup({ connection: connected })).toBe(false);
+    expect(wantsSetup({ connection: { state: 'connecting', attempt: 0 }, daemon: daemon([]) })).toBe(false);
+  });
+
+  it('says the daemon is not installed, instead of "retrying", when none can be started', () => {
+    const m = trayModel({
+      connection: {
+        state: 'unreachable',
+        attempt: 3,
+        reason: 'The daemon is not running',
+        retryAt: NOW.toISOString(),
+      },
+      now: NOW,
+      theme: 'light',
+      platform: 'linux',
+      openAtLogin: false,
+      daemonProblem: 'The Tidings daemon is not installed: …',
+    });
+    expect(m.state).toBe('attention');
+    expect(m.tooltip).toBe('Tidings — the daemon is not installed');
+    const labels = m.menu.flatMap((e) => (e.type === 'item' ? [e.label] : []));
+    expect(labels.slice(0, 3)).toEqual([
+      'The Tidings daemon is not installed',
+      'Install it: npm install -g tidings',
+      'Retry now',
+    ]);
+    expect(labels.join(' ')).not.toContain('retrying in');
   });
 });

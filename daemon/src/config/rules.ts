@@ -174,6 +174,12 @@ export const notificationsConfigSchema = lazySchema(() =>
       /** Per-folder rules; the first rule that matches a signal decides. */
       rules: z.array(ruleConfigSchema()).default([]),
       quietHours: quietHoursConfigSchema().optional(),
+      /**
+       * The tray runs this (sh -c) when a notification without a web URL is clicked: the user's
+       * mail client (`thunderbird -mail`), with TIDINGS_ACCOUNT, TIDINGS_FOLDER … in its
+       * environment. Not a bare mailto:, which opens a blank message (issue 16).
+       */
+      openCommand: z.string().trim().min(1).max(4096).optional(),
       sinks: sinksConfigSchema().prefault({}),
     })
     .strict()

@@ -22,7 +22,8 @@ export function autostartEntry(exec: string): string {
     'Name=Tidings',
     'Comment=Mail, calendar and contact change notifications',
     `Exec=${quoted} --hidden`,
-    'Icon=tidings',
+    // electron-builder installs the app icon under the executable's name (linux.executableName).
+    'Icon=tidings-tray',
     'Terminal=false',
     'X-GNOME-Autostart-enabled=true',
     '',

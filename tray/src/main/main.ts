@@ -1,20 +1,22 @@
 import { app, nativeTheme } from 'electron';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultIpcPath } from '../../../daemon/src/ipc/paths';
 import type { TraySettings } from '../tray-settings';
 import { setLinuxAutostart } from './autostart';
 import { DaemonConnection } from './daemon-connection';
-import { launchDaemon } from './daemon-launcher';
+import { chooseDaemon, launchDaemon, NO_DAEMON } from './daemon-launcher';
 import { openExternalSafely } from './external';
 import { createHandlers } from './handlers';
 import { TrayIpc } from './ipc';
 import { DaemonNotificationConfig } from './notification-config';
-import { decideNotification } from './notification-policy';
+import { clickTarget, decideNotification } from './notification-policy';
 import { postNotification } from './notifications';
+import { runOpenCommand } from './open-command';
 import { signInWithOAuth } from './oauth-sign-in';
 import { SettingsStore } from './settings-store';
 import { TrayView } from './tray';
-import { type MenuAction, trayModel } from './tray-model';
+import { type MenuAction, trayModel, wantsSetup } from './tray-model';
 import { isOwnPage } from './own-page';
 import {
   type SettingsWindowPaths,
@@ -43,16 +45,62 @@ function logError(err: unknown): void {
   console.error('[tidings-tray]', err instanceof Error ? err.message : err);
 }
 
+/** Why no daemon can be started, when none can; the tray shows it instead of endless retries. */
+let daemonProblem: string | undefined;
+
 function setupDaemon(): DaemonConnection {
   const socketPath = process.env.TIDINGS_SOCKET || defaultIpcPath();
+  const launch = chooseDaemon({
+    env: process.env,
+    execPath: process.execPath,
+    resourcesPath: app.isPackaged ? process.resourcesPath : undefined,
+    platform: process.platform,
+    isFile: (p) => {
+      try {
+        return statSync(p).isFile();
+      } catch {
+        return false;
+      }
+    },
+  });
+  if (!launch.ok) daemonProblem = launch.reason;
   const daemon = new DaemonConnection({
     socketPath,
-    startDaemon: () => {
-      launchDaemon(undefined, logError);
-    },
+    ...(launch.ok
+      ? {
+          startDaemon: () => {
+            launchDaemon(
+              launch.command,
+              (err) => {
+                daemonProblem = `${NO_DAEMON} (${launch.command[0]}: ${err.message})`;
+                logError(err);
+              },
+              launch.env,
+            );
+          },
+        }
+      : {}),
+  });
+  // Reached after all (a daemon someone else started): the problem no longer stands.
+  daemon.onState((s) => {
+    if (s.state === 'connected') daemonProblem = undefined;
   });
   daemon.start();
   return daemon;
+}
+
+/** Opens set-up once when the daemon has no accounts and no config (first start). */
+function setupFirstRun(daemon: DaemonConnection, open: (hash: string) => void): void {
+  let shown = false;
+  daemon.onStatus(() => {
+    if (
+      shown ||
+      !wantsSetup({ connection: daemon.state, ...(daemon.status ? { daemon: daemon.status } : {}) })
+    )
+      return;
+    shown = true;
+    open('first-account');
+  });
 }
 
 async function setupLoginItem(
@@ -87,6 +135,7 @@ function setupTray(
       theme: nativeTheme.shouldUseDarkColors ? 'dark' : 'light',
       platform: process.platform,
       openAtLogin: settings().openAtLogin,
+      ...(daemonProblem !== undefined ? { daemonProblem } : {}),
     });
   const view = new TrayView(iconsDir, model(), act);
   const refresh = () => view.render(model());
@@ -104,9 +153,20 @@ function setupTray(
 
 function setupNotifications(daemon: DaemonConnection): void {
   daemon.onSignal((signal) => {
-    const account = daemon.status?.accounts.find((a) => a.id === signal.accountId);
-    const decision = decideNotification(signal, account ? { account } : {});
-    if (decision.show) postNotification(decision, openExternalSafely, logError);
+    const account = () => daemon.status?.accounts.find((a) => a.id === signal.accountId);
+    const found = account();
+    const decision = decideNotification(signal, found ? { account: found } : {});
+    if (!decision.show) return;
+    // What a click opens is decided on the click: the account's web URL, else the user's
+    // `notifications.openCommand` as the daemon's config says now (a reload may have changed it).
+    const open = async () => {
+      const { openCommand } = await daemon.call('notifications.get', {});
+      const target = clickTarget(signal, account()?.webUrl, openCommand);
+      if (target?.kind === 'url') await openExternalSafely(target.url);
+      else if (target?.kind === 'command') runOpenCommand(target, logError);
+      daemon.call('markSeen', { accountId: signal.accountId }).catch(logError);
+    };
+    postNotification(decision, () => void open().catch(logError), logError);
   });
 }
 
@@ -117,6 +177,7 @@ function setupStatusPush(daemon: DaemonConnection, ipc: TrayIpc): void {
       ipc.send(target, 'status', {
         connection: daemon.state,
         ...(daemon.status ? { daemon: daemon.status } : {}),
+        ...(daemonProblem !== undefined ? { problem: daemonProblem } : {}),
       });
   };
   daemon.onState(push);
@@ -182,6 +243,7 @@ async function start(): Promise<void> {
     }
   });
   setupNotifications(daemon);
+  setupFirstRun(daemon, openSettings);
 
   const ipc = new TrayIpc((url) => isOwnPage(paths.window.page, url));
   ipc.register(

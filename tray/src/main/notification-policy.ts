@@ -15,7 +15,19 @@ export interface PolicyContext {
   locale?: string;
   /** The signal's account as the daemon last reported it (for its web URL). */
   account?: Pick<AccountSummary, 'id' | 'webUrl'>;
+  /** The daemon's `notifications.openCommand`: the user's mail client, run on a click. */
+  openCommand?: string;
 }
+
+/** What a click on a notification opens. */
+export type OpenTarget =
+  /** Through shell.openExternal; already checked against the allow-list. */
+  | { kind: 'url'; url: string }
+  /**
+   * A command the user configured, run by the shell with what was clicked in the environment
+   * (never pasted into the command line, so a subject cannot inject anything).
+   */
+  | { kind: 'command'; command: string; env: Record<string, string> };
 
 export type NotificationDecision =
   | { show: false; reason: 'nothing-to-announce' }
@@ -25,19 +37,39 @@ export type NotificationDecision =
       accountId: string;
       title: string;
       body: string;
-      /** Opened on click with shell.openExternal; already checked against the allow-list. */
-      click: string | undefined;
+      /** What a click opens; undefined: the click only dismisses. */
+      click: OpenTarget | undefined;
     };
 
 /**
- * Where a click on the notification goes: the account's web mail / calendar when configured,
- * else — for mail — the default mail client through a bare `mailto:`. Calendar and contacts
- * without a web URL have no sensible local target, so the click only dismisses.
+ * Where a click on the notification goes: the account's web mail / calendar (`webUrl`, per
+ * account) when configured, else the user's `notifications.openCommand` (their mail client,
+ * e.g. `thunderbird`, `evolution`, `open -a Mail`). Never a bare `mailto:`: that opens a blank
+ * message to write, not the mail that arrived (issue 16). With neither, a click only dismisses.
  */
-export function clickTarget(s: ChangeSignal, webUrl: string | undefined): string | undefined {
+export function clickTarget(
+  s: ChangeSignal,
+  webUrl: string | undefined,
+  openCommand?: string,
+): OpenTarget | undefined {
   const web = allowedExternalUrl(webUrl);
-  if (web !== undefined) return web;
-  return s.collection === 'mail' ? 'mailto:' : undefined;
+  if (web !== undefined && !web.startsWith('mailto:')) return { kind: 'url', url: web };
+  const command = openCommand?.trim();
+  if (command) {
+    const first = s.added[0] ?? s.changed[0];
+    return {
+      kind: 'command',
+      command,
+      env: {
+        TIDINGS_ACCOUNT: s.accountId,
+        TIDINGS_COLLECTION: s.collection,
+        TIDINGS_FOLDER: s.folder.name,
+        ...(first?.id !== undefined ? { TIDINGS_ITEM_ID: first.id } : {}),
+        ...(web !== undefined ? { TIDINGS_URL: web } : {}),
+      },
+    };
+  }
+  return undefined;
 }
 
 /**
@@ -55,6 +87,6 @@ export function decideNotification(s: ChangeSignal, ctx: PolicyContext = {}): No
     accountId: s.accountId,
     title: text.title,
     body: text.body,
-    click: clickTarget(s, ctx.account?.webUrl),
+    click: clickTarget(s, ctx.account?.webUrl, ctx.openCommand),
   };
 }

@@ -6,11 +6,12 @@ const live = new Set<Notification>();
 
 /**
  * Posts one decided notification through the OS (libnotify, Notification Center, Windows
- * toasts). The words and click target came from notification-policy.ts.
+ * toasts). The words came from notification-policy.ts; what a click opens is decided then, by
+ * `onClick` (the open command is read from the daemon's config at that moment).
  */
 export function postNotification(
   decision: Extract<NotificationDecision, { show: true }>,
-  openExternal: (url: string) => Promise<void>,
+  onClick: () => void,
   onError: (err: unknown) => void,
 ): void {
   if (!Notification.isSupported()) return;
@@ -18,7 +19,7 @@ export function postNotification(
   const forget = () => live.delete(n);
   n.on('click', () => {
     forget();
-    if (decision.click !== undefined) openExternal(decision.click).catch(onError);
+    onClick();
   });
   n.on('close', forget);
   n.on('failed', (_e, error) => {

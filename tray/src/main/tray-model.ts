@@ -33,6 +33,8 @@ export interface TrayModelInput {
   platform: string;
   /** The tray starts when the user logs in. */
   openAtLogin: boolean;
+  /** Why no daemon can be started (none bundled, none on PATH, spawn failed); shown instead of retries. */
+  daemonProblem?: string;
 }
 
 export interface TrayModel {
@@ -113,6 +115,7 @@ function pausedUntil(daemon: DaemonStatus | undefined, now: Date): string | unde
 
 function iconState(input: TrayModelInput): IconState {
   const { connection, daemon, now } = input;
+  if (connection.state !== 'connected' && input.daemonProblem !== undefined) return 'attention';
   if (connection.state === 'unreachable') return 'attention';
   if (connection.state === 'connecting') return connection.attempt > 0 ? 'attention' : 'quiet';
   const accounts = daemon?.accounts ?? [];
@@ -130,6 +133,8 @@ export function iconFile(state: IconState, theme: 'light' | 'dark', platform: st
 
 function tooltip(input: TrayModelInput): string {
   const { connection, daemon, now } = input;
+  if (connection.state !== 'connected' && input.daemonProblem !== undefined)
+    return 'Tidings — the daemon is not installed';
   if (connection.state === 'unreachable') {
     return `Tidings — cannot reach the daemon; retrying in ${formatDelay(Date.parse(connection.retryAt) - now.getTime())}`;
   }
@@ -145,7 +150,14 @@ function tooltip(input: TrayModelInput): string {
   return `Tidings — ${parts.length ? parts.join(' · ') : 'all quiet'}`;
 }
 
-function connectionEntries(connection: ConnectionState, now: Date): MenuEntry[] {
+function connectionEntries(connection: ConnectionState, now: Date, problem?: string): MenuEntry[] {
+  if (problem !== undefined) {
+    return [
+      { type: 'item', label: 'The Tidings daemon is not installed', enabled: false },
+      { type: 'item', label: 'Install it: npm install -g tidings', enabled: false },
+      { type: 'item', label: 'Retry now', enabled: true, action: { kind: 'reconnect' } },
+    ];
+  }
   if (connection.state === 'connecting') {
     return [{ type: 'item', label: 'Connecting to the Tidings daemon…', enabled: false }];
   }
@@ -218,6 +230,20 @@ function pauseEntries(input: TrayModelInput): MenuEntry[] {
 }
 
 /**
+ * Whether to open the settings window on "Add an account": the daemon runs with no config file
+ * (started with `--empty`) and no accounts — the first start, which opens set-up as DAVx5 does,
+ * rather than a tray that can only say "No accounts yet". The demo, started by a person, is not.
+ */
+export function wantsSetup(input: Pick<TrayModelInput, 'connection' | 'daemon'>): boolean {
+  return (
+    input.connection.state === 'connected' &&
+    input.daemon !== undefined &&
+    !input.daemon.demo &&
+    input.daemon.accounts.length === 0
+  );
+}
+
+/**
  * The whole tray — icon, tooltip, menu — as a pure function of what the tray knows, so every
  * state is tested under Node and the Electron adapter only renders the result.
  */
@@ -226,7 +252,7 @@ export function trayModel(input: TrayModelInput): TrayModel {
   const top =
     input.connection.state === 'connected'
       ? accountEntries(input.daemon, input.now)
-      : connectionEntries(input.connection, input.now);
+      : connectionEntries(input.connection, input.now, input.daemonProblem);
   return {
     state,
     icon: iconFile(state, input.theme, input.platform),

@@ -15,6 +15,7 @@ type Page = (typeof PAGES)[number];
 
 function connectionText(s: TrayStatus): string {
   const c = s.connection;
+  if (c.state !== 'connected' && s.problem !== undefined) return s.problem;
   if (c.state === 'connected') {
     const v = s.daemon ? ` ${s.daemon.version}${s.daemon.demo ? ' (demo mode)' : ''}` : '';
     return `Connected to the Tidings daemon${v}.`;
@@ -50,7 +51,13 @@ function start(): void {
   };
 
   // #accounts/work: the tray's "needs password" item opens the password form of that account.
+  // #first-account: the first start (no accounts yet) opens the accounts page on its add form.
+  // (Not the form's own id: Chromium's scroll to a fragment target takes the focus away again.)
   const route = () => {
+    if (location.hash === '#first-account') {
+      void show('accounts').then(() => accounts.focusAdd());
+      return;
+    }
     const [name, detail] = location.hash.slice(1).split('/');
     const page = (PAGES as readonly string[]).includes(name ?? '') ? (name as Page) : 'accounts';
     void show(page, detail);

@@ -187,6 +187,33 @@ describe.skipIf(skip !== undefined)(
       assertNotBlank(await p.screenshot({ path: join(SCREENSHOTS, 'accounts.png'), fullPage: true }));
     });
 
+    it('the first start opens on the add form; with no daemon installed the banner says so (issue 16)', async () => {
+      const p = await open(
+        state({
+          accounts: [],
+          status: {
+            connection: {
+              state: 'unreachable',
+              attempt: 2,
+              reason: 'The daemon is not running',
+              retryAt: new Date(Date.now() + 30_000).toISOString(),
+            },
+            problem: 'The Tidings daemon is not installed: install it (npm install -g tidings).',
+          },
+        }),
+        'first-account',
+      );
+      await p.locator('#accounts-empty').waitFor();
+      expect(await p.locator('#page-accounts').isVisible()).toBe(true);
+      await expect
+        .poll(() => p.evaluate(() => document.activeElement?.getAttribute('name')), { timeout: 10_000 })
+        .toBe('kind');
+      expect(await p.locator('#connection').innerText()).toBe(
+        'The Tidings daemon is not installed: install it (npm install -g tidings).',
+      );
+      expect(errors).toEqual([]);
+    });
+
     it('shows clear validation errors and calls nothing when the add form is incomplete', async () => {
       const p = await open(state({ accounts: [] }));
       await p.locator('#accounts-empty').waitFor();

@@ -153,7 +153,11 @@ function accountCard(account: AccountSummary, notice: HTMLElement, reload: () =>
 }
 
 /** The accounts page: the list with per-account actions, and the add form. */
-export function setupAccountsPage(): { reload: () => Promise<void>; focusAccount: (id: string) => void } {
+export function setupAccountsPage(): {
+  reload: () => Promise<void>;
+  focusAccount: (id: string) => void;
+  focusAdd: () => void;
+} {
   const list = byId<HTMLUListElement>('account-list');
   const empty = byId('accounts-empty');
   const notice = byId('accounts-notice');
@@ -218,6 +222,11 @@ export function setupAccountsPage(): { reload: () => Promise<void>; focusAccount
 
   return {
     reload,
+    /** The add form in view, its first field focused: the first start leads here. */
+    focusAdd() {
+      form.scrollIntoView({ block: 'start' });
+      form.querySelector<HTMLElement>('select, input')?.focus();
+    },
     focusAccount(id) {
       const card = list.querySelector<HTMLElement>(`[data-account="${CSS.escape(id)}"]`);
       card?.querySelector<HTMLButtonElement>('button:nth-child(2)')?.click();
