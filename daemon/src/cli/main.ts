@@ -249,6 +249,9 @@ export function processIo(): CliIo {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  // Started by the tray through Electron's own Node: the variable was for that binary only, and
+  // what the daemon spawns (hooks, password commands) must not inherit it.
+  delete process.env.ELECTRON_RUN_AS_NODE;
   runCli(process.argv.slice(2), processIo()).then(
     (code) => {
       process.exitCode = code;
