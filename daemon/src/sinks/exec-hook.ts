@@ -1,12 +1,26 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { closeSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { ExecHookConfig } from '../config/rules';
-import type { Sink } from '../hub/types';
+import type { Sink, SinkLedger } from '../hub/types';
+import type { LedgerEntry } from '../store/types';
 import { type ChangeSignal, signalSize } from '../signal';
 import { emit } from '../channels';
 import { sinkChannels } from './channels';
 import { SinkError } from './errors';
 import { type FormatOptions, formatSignal } from './format';
+import {
+  alive,
+  findWrapper,
+  prepareRun,
+  readStatus,
+  removeRun,
+  type SpoolFiles,
+  spoolDirFor,
+  spoolFiles,
+  stderrTail,
+  WRAPPER,
+} from './hook-spool';
 
 /** Options for {@link createExecHook}. */
 export interface ExecHookOptions {
@@ -119,26 +133,60 @@ export function createExecHook(opts: ExecHookOptions): Sink {
   const waiting: ChangeSignal[] = [];
   let resume: (() => void) | undefined;
   let closing: Promise<void> | undefined;
+  /** Durable mode (attachLedger): the store's ledger is the queue, files make runs outlive us. */
+  let ledger: SinkLedger | undefined;
+  let spool: string | undefined;
+  /** Ledger entries being run or recovered now, by signal id. */
+  const active = new Set<string>();
+  /** The page of ledger entries read ahead, and the seq after which the next page starts. */
+  let page: LedgerEntry[] = [];
+  let lastSeq = 0;
+  const pollers = new Set<NodeJS.Timeout>();
+  // POSIX only: the wrapper is /bin/sh. On Windows a durable hook is at least once (documented).
+  const wrap = process.platform !== 'win32';
 
   const full = () => running.size + waiting.length >= config.maxConcurrent;
 
-  function run(signal: ChangeSignal): void {
+  function run(
+    signal: ChangeSignal,
+    durable?: { files: SpoolFiles; stderrFd: number; redelivery: boolean; attempt: number },
+  ): void {
     const [file, ...args] = config.command as [string, ...string[]];
     const started = Date.now();
     // A new process group on POSIX, so a timeout kills the hook's children as well.
     const group = process.platform !== 'win32';
+    const env = hookEnv(signal, config, base, opts.format);
     let child: ChildProcess;
     try {
-      child = spawn(file, config.shell ? [] : args, {
-        env: hookEnv(signal, config, base, opts.format),
-        cwd: config.cwd,
-        shell: config.shell,
-        detached: group,
-        stdio: ['pipe', 'ignore', 'pipe'],
-        windowsHide: true,
-      });
+      if (durable && wrap) {
+        // The wrapper reads stdin from the payload file and leaves the exit status behind, so
+        // the run can be settled after a kill -9 of the daemon (hook-spool.ts).
+        env.TIDINGS_DELIVERY_ATTEMPT = String(durable.attempt);
+        if (durable.redelivery) env.TIDINGS_REDELIVERY = '1';
+        const argv = config.shell ? ['/bin/sh', '-c', file] : [file, ...args];
+        try {
+          child = spawn('/bin/sh', ['-c', WRAPPER, durable.files.status, durable.files.payload, ...argv], {
+            env,
+            cwd: config.cwd,
+            detached: true,
+            stdio: ['ignore', 'ignore', durable.stderrFd],
+          });
+        } finally {
+          closeSync(durable.stderrFd);
+        }
+      } else {
+        child = spawn(file, config.shell ? [] : args, {
+          env,
+          cwd: config.cwd,
+          shell: config.shell,
+          detached: group,
+          stdio: ['pipe', 'ignore', 'pipe'],
+          windowsHide: true,
+        });
+      }
     } catch (cause) {
       report(signal, started, { exitCode: null, killedBy: null, timedOut: false, spawnError: cause });
+      finished(signal, durable?.files);
       return;
     }
     running.add(child);
@@ -146,9 +194,11 @@ export function createExecHook(opts: ExecHookOptions): Sink {
     child.stderr?.setEncoding('utf8').on('data', (c: string) => {
       stderr = (stderr + c).slice(-STDERR_TAIL);
     });
-    // A hook that does not read stdin closes it early: EPIPE is expected, not an error.
-    child.stdin?.on('error', () => {});
-    child.stdin?.end(`${JSON.stringify(signal)}\n`);
+    if (child.stdin) {
+      // A hook that does not read stdin closes it early: EPIPE is expected, not an error.
+      child.stdin.on('error', () => {});
+      child.stdin.end(`${JSON.stringify(signal)}\n`);
+    }
 
     let timedOut = false;
     const kill = (sig: NodeJS.Signals) => {
@@ -176,9 +226,139 @@ export function createExecHook(opts: ExecHookOptions): Sink {
       // The group may outlive its leader (a backgrounded child): make sure it is gone.
       if (timedOut) kill('SIGKILL');
       running.delete(child);
+      if (durable && wrap) {
+        stderr = stderrTail(durable.files, STDERR_TAIL);
+        // Through the wrapper, sh's "not found" / "not executable" is what spawn's ENOENT was.
+        if ((exitCode === 127 || exitCode === 126) && !spawnError)
+          spawnError = new Error(exitCode === 127 ? 'command not found' : 'command not executable');
+      }
       report(signal, started, { exitCode, killedBy, timedOut, spawnError, stderr });
+      finished(signal, durable?.files);
       next();
     });
+  }
+
+  /** A durable run is settled: off the ledger (never offered again), its files gone. */
+  function finished(signal: ChangeSignal, files: SpoolFiles | undefined): void {
+    if (!ledger || !files) return;
+    try {
+      ledger.done(signal.id);
+    } catch (err) {
+      // It stays in the ledger; the next start finds its status file and settles it then.
+      log.error({ err, hook: config.name, signalId: signal.id }, 'could not settle a hook run in the ledger');
+      return;
+    }
+    active.delete(signal.id);
+    try {
+      removeRun(files);
+    } catch {
+      // Stale files are harmless: their entry is gone from the ledger.
+    }
+  }
+
+  /** Starts ledger entries while there is room (durable mode). */
+  function pump(): void {
+    if (!ledger || closing || !spool) return;
+    while (active.size < config.maxConcurrent && !closing) {
+      if (page.length === 0) {
+        try {
+          page = ledger.open(lastSeq, 32);
+        } catch (err) {
+          log.error({ err, hook: config.name }, 'could not read the hook ledger');
+          return;
+        }
+        if (page.length === 0) return;
+        lastSeq = page[page.length - 1]?.seq ?? lastSeq;
+      }
+      const entry = page.shift() as LedgerEntry;
+      if (active.has(entry.signal.id)) continue;
+      active.add(entry.signal.id);
+      const files = spoolFiles(spool, entry.signal.id);
+      if (entry.state === 'running') recover(entry, files);
+      else begin(entry, files, false);
+    }
+  }
+
+  /** Notes the attempt in the ledger (durably), then runs the hook. */
+  function begin(entry: LedgerEntry, files: SpoolFiles, redelivery: boolean): void {
+    let stderrFd: number;
+    try {
+      stderrFd = prepareRun(files, `${JSON.stringify(entry.signal)}\n`);
+      try {
+        ledger?.begin(entry.signal.id, JSON.stringify({ status: files.status }));
+      } catch (err) {
+        closeSync(stderrFd);
+        throw err;
+      }
+    } catch (err) {
+      log.error(
+        { err, hook: config.name, signalId: entry.signal.id },
+        'could not note a hook run; retried on the next start',
+      );
+      active.delete(entry.signal.id);
+      return;
+    }
+    run(entry.signal, { files, stderrFd, redelivery, attempt: entry.attempts + 1 });
+  }
+
+  /**
+   * An entry a previous life began: settle it by its status file, wait for a wrapper still
+   * running, or run it again flagged as a redelivery when the run died with the daemon.
+   */
+  function recover(entry: LedgerEntry, files: SpoolFiles): void {
+    const started = Date.now();
+    const deadline = started + config.timeoutSeconds * 1000 + grace;
+    const settle = (): boolean => {
+      const status = readStatus(files);
+      if (status === undefined) return false;
+      log.info(
+        { hook: config.name, signalId: entry.signal.id, status },
+        'hook ran while the daemon was down',
+      );
+      report(entry.signal, started, {
+        exitCode: status,
+        killedBy: null,
+        timedOut: false,
+        stderr: stderrTail(files, STDERR_TAIL),
+      });
+      finished(entry.signal, files);
+      next();
+      return true;
+    };
+    if (settle()) return;
+    const pid = findWrapper(files);
+    if (pid === undefined) {
+      // No status and no wrapper: the run died with the daemon (or never started).
+      log.warn(
+        { hook: config.name, signalId: entry.signal.id },
+        'a hook run died with the daemon: running it again (TIDINGS_REDELIVERY=1)',
+      );
+      begin(entry, files, true);
+      return;
+    }
+    // A wrapper still runs (or, without /proc, may): wait for its status, bounded by the timeout.
+    const poll = setInterval(() => {
+      if (settle()) {
+        clearInterval(poll);
+        pollers.delete(poll);
+        return;
+      }
+      const gone = pid === null ? Date.now() > deadline : !alive(pid);
+      if (gone || Date.now() > deadline) {
+        clearInterval(poll);
+        pollers.delete(poll);
+        if (pid !== null && !gone) {
+          try {
+            process.kill(-pid, 'SIGKILL');
+          } catch {
+            // gone meanwhile
+          }
+        }
+        if (!settle()) begin(entry, files, true);
+      }
+    }, 200);
+    poll.unref();
+    pollers.add(poll);
   }
 
   function report(
@@ -235,6 +415,10 @@ export function createExecHook(opts: ExecHookOptions): Sink {
 
   function next(): void {
     if (closing) return;
+    if (ledger) {
+      pump();
+      return;
+    }
     const wasFull = running.size + 1 + waiting.length >= config.maxConcurrent;
     const queued = waiting.shift();
     if (queued) run(queued);
@@ -244,8 +428,20 @@ export function createExecHook(opts: ExecHookOptions): Sink {
   return {
     name: config.name,
     role: 'hook',
+    attachLedger(l) {
+      if (!wrap) return; // Windows: no wrapper, so no durable runs; hooks run as before
+      ledger = l;
+      spool = spoolDirFor(l.spoolDir, config.name);
+      // What a previous life left open (running or not yet run) goes first.
+      pump();
+    },
     deliver(signal) {
       if (closing) return true;
+      // Durable: the entry is in the ledger already; the ledger is the queue, never busy.
+      if (ledger) {
+        pump();
+        return true;
+      }
       if (running.size < config.maxConcurrent) run(signal);
       else waiting.push(signal);
       return !full();
@@ -257,6 +453,9 @@ export function createExecHook(opts: ExecHookOptions): Sink {
       // Let running hooks finish (each is bounded by its own timeout); forget queued ones.
       closing ??= new Promise<void>((resolve) => {
         waiting.length = 0;
+        // Recoveries still waiting stay `running` in the ledger: the next life settles them.
+        for (const p of pollers) clearInterval(p);
+        pollers.clear();
         if (running.size === 0) return resolve();
         for (const c of running) c.once('close', () => running.size === 0 && resolve());
       });
