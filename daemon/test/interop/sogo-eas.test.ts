@@ -1,20 +1,17 @@
 /**
- * The EAS engine against a real ActiveSync server: SOGo 5.8 from Debian with sogo-activesync,
- * started by scripts/sogo.sh (issue 3, "The real server"). Changes are made behind the daemon's
- * back — IMAP APPEND into Dovecot, CalDAV/CardDAV PUT into SOGo — and must come out of the
- * daemon's own code path (createEasWatcher → OPTIONS, FolderSync, Sync, Ping → store commit →
- * publish) as exactly one ChangeSignal each.
+ * The shipped daemon against a real ActiveSync server, the way users run it (issue 13 §1): the
+ * bundle `dist/tidings.mjs` as a process with its own XDG directories, a config pointing
+ * straight at SOGo's ActiveSync URL (SOGo 5.8 from Debian, scripts/sogo.sh; no proxy in front,
+ * nothing injected: the production dispatcher), the password from an environment variable, and
+ * the signals read from a `tidings watch --json` process. Changes are made behind the daemon's
+ * back — IMAP APPEND into Dovecot, CalDAV/CardDAV PUT into SOGo — and each must come out as
+ * exactly one signal, also across a clean restart and a kill -9. What the daemon sent is read
+ * from sogod's own log, not from a recording in the daemon's path.
  */
 import { randomUUID } from 'node:crypto';
-import { all, child, decode, path, textOf } from '@tidings/wbxml';
-import pino from 'pino';
-import { Agent, type Dispatcher } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type EasAccount, easAccountSchema } from '../../src/config/account';
-import type { ChangeSignal, Collection } from '../../src/signal';
-import { MemoryStore } from '../../src/store/memory-store';
-import { createEasWatcher, type EasWatcherHandle } from '../../src/watch/eas-watcher';
-import type { WatcherStatus } from '../../src/watch/types';
+import type { Collection } from '../../src/signal';
+import { DaemonHome, type SeenSignal, waitFor } from './support/daemon-process';
 import {
   buildMail,
   calendarUrl,
@@ -25,309 +22,279 @@ import {
   eventIcs,
   imapAppend,
   imapExpunge,
+  imapPrimeCondstore,
   SOGO,
-  type SogoUser,
+  sogoDevicesBefore,
+  sogoEasRequestsSince,
+  sogoLogMark,
   sogoUnreachableReason,
   user,
 } from './support/sogo';
 
-const unreachable = await sogoUnreachableReason();
+// carol: no other suite changes her mailbox, calendar or address book (scripts/sogo/users.tsv).
+const carol = user('carol');
+const unreachable = await sogoUnreachableReason(carol);
 const inCi = process.env.CI === 'true';
 if (unreachable && !inCi) console.warn(`sogo-eas: skipped — ${unreachable}`);
 
+const ID = 'sogo-carol';
 /** How long a change can take to reach us: SOGo looks every SOGoInternalSyncInterval seconds. */
 const SIGNAL_WITHIN_MS = (SOGO.internalSyncInterval * 3 + 10) * 1000;
 /**
  * After a signal, how long we keep listening for a duplicate: two of SOGo's change checks, so a
- * folder SOGo still thinks changed would have been reported again (its Status 2 repeats until a
- * Sync returns no changes).
+ * folder SOGo still thinks changed would have been reported again.
  */
 const QUIET_MS = (SOGO.internalSyncInterval * 2 + 2) * 1000;
-
-/** One sent EAS request as the wire saw it. */
-interface SentRequest {
-  cmd: string;
-  at: number;
-  /** Ping only: the folder ids the request names (empty for the empty-Ping shortcut). */
-  pingFolders?: string[];
-}
-
-/** Records every EAS request the engine sends, decoding Ping bodies to see which folders they name. */
-function recordingDispatcher(sent: SentRequest[]): Dispatcher {
-  return new Agent({ connections: 4 }).compose((dispatch) => (opts, handler) => {
-    const cmd = /[?&]Cmd=([^&]+)/.exec(opts.path)?.[1] ?? opts.method;
-    const req: SentRequest = { cmd, at: Date.now() };
-    if (cmd === 'Ping' && opts.body instanceof Uint8Array && opts.body.length > 0) {
-      const folders = path(decode(opts.body), 'Folders');
-      req.pingFolders = all(folders, 'Folder').map((f) => textOf(child(f, 'Id')) ?? '');
-    } else if (cmd === 'Ping') {
-      req.pingFolders = [];
-    }
-    sent.push(req);
-    return dispatch(opts, handler);
-  });
-}
-
-/** A running watcher for one SOGo user and what it has produced. */
-interface Run {
-  watcher: EasWatcherHandle;
-  store: MemoryStore;
-  signals: { signal: ChangeSignal; at: number }[];
-  statuses: WatcherStatus[];
-  sent: SentRequest[];
-  stop(): Promise<void>;
-}
-
-function account(u: SogoUser): EasAccount {
-  return easAccountSchema().parse({
-    id: `sogo-${u.uid}`,
-    kind: 'exchange',
-    email: u.email,
-    username: u.uid,
-    url: SOGO.easUrl,
-    auth: { type: 'basic', secret: { env: 'TIDINGS_TEST_UNUSED' } },
-    // The shortest heartbeat Exchange allows: a Ping left behind by a stopped watcher holds one
-    // of SOGo's workers until its heartbeat ends, whatever happened to the client.
-    heartbeat: { initial: 60, min: 60, max: 3540 },
-  });
-}
-
-function startWatcher(u: SogoUser, store = new MemoryStore()): Run {
-  const signals: Run['signals'] = [];
-  const statuses: WatcherStatus[] = [];
-  const sent: SentRequest[] = [];
-  const dispatcher = recordingDispatcher(sent);
-  const acct = account(u);
-  const watcher = createEasWatcher(
-    acct,
-    {
-      accountId: acct.id,
-      store,
-      log: pino({ level: process.env.TIDINGS_INTEROP_LOG ?? 'silent' }),
-      secret: { get: async () => u.password },
-      publish: (s) => signals.push(...s.map((signal) => ({ signal, at: Date.now() }))),
-      setStatus: (s) => statuses.push(s),
-    },
-    { dispatcher },
-  );
-  watcher.start();
-  return {
-    watcher,
-    store,
-    signals,
-    statuses,
-    sent,
-    stop: async () => {
-      await watcher.stop();
-      await dispatcher.close();
-    },
-  };
-}
-
-async function waitFor<T>(what: string, ms: number, check: () => T | undefined): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = check();
-    if (v !== undefined) return v;
-    if (Date.now() > until) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/** Waits until the baseline is set and a Ping is open. */
-async function pingOpen(run: Run): Promise<void> {
-  await waitFor('the watcher to open a Ping', 60_000, () => {
-    const s = run.watcher.status();
-    if (s.state === 'backing-off' || s.state === 'needs-credentials') {
-      throw new Error(`watcher is ${s.state}: ${s.lastError?.code} ${s.lastError?.message}`);
-    }
-    return s.state === 'waiting' ? true : undefined;
-  });
-}
-
-function signalsFor(run: Run, collection: Collection, since: number) {
-  return run.signals.filter((s) => s.signal.collection === collection && s.at >= since);
-}
+/** From start to a parked Ping: OPTIONS, Provision, FolderSync, a baseline Sync per folder. */
+const READY_WITHIN_MS = 90_000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Change-to-signal latencies measured in this run, printed at the end. */
 const latencies: { what: string; ms: number }[] = [];
 
-describe.skipIf(unreachable !== undefined && !inCi)('EAS engine against SOGo (real server)', () => {
-  const alice = user('alice');
-  const tag = randomUUID().slice(0, 8);
-  let run: Run;
-  /** The mail the APPEND test announced: subject and the ServerId it was announced under. */
-  let appended: { subject: string; id: string } | undefined;
+describe.skipIf(unreachable !== undefined && !inCi)(
+  'the shipped daemon against SOGo (ActiveSync, direct)',
+  () => {
+    const tag = randomUUID().slice(0, 8);
+    let home: DaemonHome;
+    /** sogod's log position when the daemon first started. */
+    let logStart = 0;
+    /** Devices of earlier runs: their parked Pings are logged when they end, maybe during this run. */
+    let earlier = new Set<string>();
+    /** What this run's daemon (and its checks) sent SOGo for carol since `mark`. */
+    const sentSince = (mark: number) =>
+      sogoEasRequestsSince(mark, carol.uid).filter((r) => !earlier.has(r.deviceId));
+    /** The mail the APPEND test announced: subject and the ServerId it was announced under. */
+    let appended: { subject: string; id: string } | undefined;
 
-  beforeAll(async () => {
-    if (unreachable) throw new Error(`CI=true and ${unreachable}`);
-    run = startWatcher(alice);
-    await pingOpen(run);
-  });
+    const since = (t0: number, collection?: Collection): SeenSignal[] =>
+      home.signals.filter(
+        (s) => s.at >= t0 && (collection === undefined || s.signal.collection === collection),
+      );
+    /** Every item title announced as added, over the whole run (a coalesced signal may hold several). */
+    const addedTitles = () => home.signals.flatMap((s) => s.signal.added.map((i) => i.title));
+    const first = (what: string, t0: number, collection: Collection) =>
+      waitFor(what, SIGNAL_WITHIN_MS, () => since(t0, collection)[0]).catch((err: Error) => {
+        throw new Error(`${err.message}\n--- daemon log:\n${home.logTail()}`);
+      });
 
-  afterAll(async () => {
-    await run?.stop();
-    for (const l of latencies) console.log(`sogo-eas latency: ${l.what}: ${l.ms} ms`);
-  });
-
-  it('sets a baseline first: the existing mail, event and contact announce nothing', () => {
-    expect(run.signals).toEqual([]);
-    const ping = run.sent.findLast((r) => r.cmd === 'Ping');
-    // One Ping for the account, naming inbox, calendar and address book at once.
-    expect(ping?.pingFolders).toEqual(
-      expect.arrayContaining([expect.stringMatching(/^mail%2F/), 'vevent%2Fpersonal', 'vcard%2Fpersonal']),
-    );
-  });
-
-  it('a mail APPENDed to INBOX gives exactly one mail signal with its subject and sender', async () => {
-    const subject = `Quarterly figures ${tag}`;
-    const from = { name: 'Carol Danvers', email: 'carol@example.org' };
-    const t0 = Date.now();
-    await imapAppend(alice, buildMail({ from, to: alice, subject, body: 'The numbers are in.\nCarol' }));
-    const [got] = await waitFor('the mail signal', SIGNAL_WITHIN_MS, () => {
-      const s = signalsFor(run, 'mail', t0);
-      return s.length > 0 ? s : undefined;
+    beforeAll(async () => {
+      if (unreachable) throw new Error(`CI=true and ${unreachable}`);
+      await imapPrimeCondstore(carol);
+      home = new DaemonHome({
+        name: 'sogo',
+        config: {
+          accounts: [
+            {
+              id: ID,
+              kind: 'exchange',
+              email: carol.email,
+              username: carol.uid,
+              url: SOGO.easUrl,
+              auth: { type: 'basic', secret: { env: 'TIDINGS_INTEROP_SOGO_PASSWORD' } },
+              // The shortest heartbeat Exchange allows: a Ping left behind by a killed daemon holds
+              // one of SOGo's workers until its heartbeat ends.
+              heartbeat: { initial: 60, min: 60, max: 3540 },
+            },
+          ],
+        },
+        secrets: { TIDINGS_INTEROP_SOGO_PASSWORD: carol.password },
+      });
+      logStart = sogoLogMark();
+      earlier = sogoDevicesBefore(logStart);
+      await home.startDaemon();
+      await home.accountState(ID, 'waiting', READY_WITHIN_MS);
     });
-    latencies.push({ what: 'IMAP APPEND → mail signal', ms: got!.at - t0 });
-    await sleep(QUIET_MS);
 
-    const mail = signalsFor(run, 'mail', t0);
-    expect(mail).toHaveLength(1);
-    const s = mail[0]!.signal;
-    expect(s).toMatchObject({
-      accountId: 'sogo-alice',
-      source: 'eas',
-      collection: 'mail',
-      changed: [],
-      removed: [],
+    afterAll(async () => {
+      await home?.close();
+      for (const l of latencies) console.log(`sogo-eas latency: ${l.what}: ${l.ms} ms`);
     });
-    expect(s.folder.name).toBe('INBOX');
-    expect(s.added).toHaveLength(1);
-    expect(s.added[0]).toMatchObject({ title: subject });
-    expect(s.added[0]!.from).toContain(from.email);
-    expect(s.added[0]!.from).toContain(from.name);
-    expect(s.added[0]!.preview).toContain('The numbers are in.');
-    expect(run.signals.filter((x) => x.at >= t0)).toHaveLength(1);
-    // SOGo's Ping reported the folder again until a Sync presented the new key; the watcher
-    // learned that from this first change (collection-sync.ts, docs/interop.md item 5).
-    expect(run.store.get('sogo-alice', 'eas.confirmSync')).toBe(true);
-    appended = { subject, id: s.added[0]!.id };
-  });
 
-  it('that mail expunged over IMAP gives exactly one signal removing the item announced before', async () => {
-    if (!appended) throw new Error('needs the APPEND test');
-    const t0 = Date.now();
-    expect(await imapExpunge(alice, appended.subject)).toBe(1);
-    const got = await waitFor('the removal signal', SIGNAL_WITHIN_MS, () => signalsFor(run, 'mail', t0)[0]);
-    latencies.push({ what: 'IMAP EXPUNGE → mail signal', ms: got.at - t0 });
-    await sleep(QUIET_MS);
+    it('reaches a parked Ping on SOGo directly, watching inbox, calendar and contacts, and announces nothing that was there', async () => {
+      const status = await home.status();
+      const account = status.accounts.find((a) => a.id === ID);
+      expect(account?.status.state).toBe('waiting');
+      // SOGo also lists the personal calendar's tasks as a folder of its own.
+      expect(account?.status.folders?.map((f) => f.collection)).toEqual(
+        expect.arrayContaining(['calendar', 'contacts', 'mail']),
+      );
+      expect(home.signals).toEqual([]);
+      // The server saw it: Provision, FolderSync and a Ping, all from one device.
+      const sent = sentSince(logStart);
+      expect(sent.map((r) => r.cmd)).toEqual(expect.arrayContaining(['Provision', 'FolderSync', 'Ping']));
+      expect(new Set(sent.map((r) => r.deviceId)).size).toBe(1);
+    });
 
-    const mail = signalsFor(run, 'mail', t0);
-    expect(mail).toHaveLength(1);
-    expect(mail[0]!.signal).toMatchObject({ added: [], changed: [] });
-    // The same ServerId the addition was announced under, so a notification can be withdrawn.
-    expect(mail[0]!.signal.removed.map((i) => i.id)).toEqual([appended.id]);
-    expect(run.signals.filter((x) => x.at >= t0)).toHaveLength(1);
-  });
-
-  it('an event PUT over CalDAV and a contact PUT over CardDAV each give exactly one signal, from one Ping', async () => {
-    const title = `Design review ${tag}`;
-    const start = new Date(Date.UTC(2026, 11, 3, 14, 0));
-    const eventHref = `${calendarUrl(alice)}tidings-${tag}.ics`;
-    const contactHref = `${contactsUrl(alice)}tidings-${tag}.vcf`;
-    const t0 = Date.now();
-    const pingsBefore = run.sent.filter((r) => r.cmd === 'Ping').length;
-    await davPut(
-      alice,
-      eventHref,
-      eventIcs({
-        uid: `ev-${tag}`,
-        summary: title,
-        start,
-        end: new Date(+start + 3600e3),
-        location: 'Room 4',
-      }),
-      'text/calendar',
-    );
-    await davPut(
-      alice,
-      contactHref,
-      contactVcf({ uid: `ct-${tag}`, given: 'Grace', family: `Hopper${tag}` }),
-      'text/vcard',
-    );
-    try {
-      const [cal, card] = await Promise.all([
-        waitFor('the calendar signal', SIGNAL_WITHIN_MS, () => signalsFor(run, 'calendar', t0)[0]),
-        waitFor('the contacts signal', SIGNAL_WITHIN_MS, () => signalsFor(run, 'contacts', t0)[0]),
-      ]);
-      latencies.push({ what: 'CalDAV PUT → calendar signal', ms: cal.at - t0 });
-      latencies.push({ what: 'CardDAV PUT → contacts signal', ms: card.at - t0 });
+    it('a mail APPENDed to INBOX gives exactly one mail signal with its subject and sender', async () => {
+      const subject = `Quarterly figures ${tag}`;
+      const from = { name: 'Dana Scully', email: 'dana@example.org' };
+      const t0 = Date.now();
+      await imapAppend(carol, buildMail({ from, to: carol, subject, body: 'The numbers are in.\nDana' }));
+      const got = await first('the mail signal', t0, 'mail');
+      latencies.push({ what: 'IMAP APPEND → mail signal (watch --json)', ms: got.at - t0 });
       await sleep(QUIET_MS);
 
-      const calendar = signalsFor(run, 'calendar', t0);
-      expect(calendar).toHaveLength(1);
-      expect(calendar[0]!.signal.added).toHaveLength(1);
-      expect(calendar[0]!.signal.added[0]).toMatchObject({ title, location: 'Room 4' });
-      expect(Date.parse(calendar[0]!.signal.added[0]!.start ?? '')).toBe(+start);
-      expect(calendar[0]!.signal.folder.id).toBe('vevent%2Fpersonal');
-
-      const contacts = signalsFor(run, 'contacts', t0);
-      expect(contacts).toHaveLength(1);
-      expect(contacts[0]!.signal.added).toHaveLength(1);
-      expect(contacts[0]!.signal.added[0]!.title).toBe(`Grace Hopper${tag}`);
-
-      expect(signalsFor(run, 'mail', t0)).toEqual([]);
-      // Both came through the account's one Ping: every Ping sent meanwhile named all folders,
-      // and no other kind of request polled for them.
-      const pings = run.sent.filter((r) => r.cmd === 'Ping').slice(pingsBefore);
-      for (const p of pings) {
-        if (p.pingFolders?.length)
-          expect(p.pingFolders).toEqual(expect.arrayContaining(['vevent%2Fpersonal', 'vcard%2Fpersonal']));
-      }
-      expect(run.sent.filter((r) => r.at >= t0 && !['Ping', 'Sync'].includes(r.cmd))).toEqual([]);
-    } finally {
-      await davDelete(alice, eventHref);
-      await davDelete(alice, contactHref);
-    }
-  });
-
-  it('a change made while the watcher is stopped is announced once on restart, nothing earlier again', async () => {
-    // The previous test's clean-up deletions are announced before we stop.
-    await waitFor('the removals to be announced', SIGNAL_WITHIN_MS, () =>
-      signalsFor(run, 'calendar', 0).some((s) => s.signal.removed.length > 0) &&
-      signalsFor(run, 'contacts', 0).some((s) => s.signal.removed.length > 0)
-        ? true
-        : undefined,
-    );
-    await sleep(QUIET_MS);
-    const store = run.store;
-    const announced = new Set(run.signals.map((s) => s.signal.id));
-    await run.stop();
-
-    const subject = `Written while away ${tag}`;
-    await imapAppend(
-      alice,
-      buildMail({ from: { name: 'Dana Scully', email: 'dana@example.org' }, to: alice, subject, body: 'Hi' }),
-    );
-
-    const t0 = Date.now();
-    run = startWatcher(alice, store);
-    const [got] = await waitFor('the catch-up mail signal', SIGNAL_WITHIN_MS, () => {
-      const s = signalsFor(run, 'mail', t0);
-      return s.length > 0 ? s : undefined;
+      const mail = since(t0, 'mail');
+      expect(mail).toHaveLength(1);
+      const s = mail[0]!.signal;
+      expect(s).toMatchObject({ accountId: ID, source: 'eas', collection: 'mail', changed: [], removed: [] });
+      expect(s.folder.name).toBe('INBOX');
+      expect(s.added).toHaveLength(1);
+      expect(s.added[0]).toMatchObject({ title: subject });
+      expect(s.added[0]!.from).toContain(from.email);
+      expect(s.added[0]!.preview).toContain('The numbers are in.');
+      expect(since(t0)).toHaveLength(1);
+      appended = { subject, id: s.added[0]!.id };
     });
-    latencies.push({ what: 'restart → catch-up mail signal', ms: got!.at - t0 });
-    await pingOpen(run);
-    await sleep(QUIET_MS);
 
-    // Exactly the mail written while away, once; no signal announced before the stop again.
-    expect(run.signals).toHaveLength(1);
-    const s = run.signals[0]!.signal;
-    expect(s.collection).toBe('mail');
-    expect(s.added.map((i) => i.title)).toEqual([subject]);
-    // A new baseline (lost sync state) would have announced nothing; a replay would repeat ids.
-    expect(announced.has(s.id)).toBe(false);
-  });
-});
+    it('that mail expunged over IMAP gives exactly one signal removing the item announced before', async () => {
+      if (!appended) throw new Error('needs the APPEND test');
+      const t0 = Date.now();
+      expect(await imapExpunge(carol, appended.subject)).toBe(1);
+      const got = await first('the removal signal', t0, 'mail');
+      latencies.push({ what: 'IMAP EXPUNGE → mail signal', ms: got.at - t0 });
+      await sleep(QUIET_MS);
+
+      const mail = since(t0, 'mail');
+      expect(mail).toHaveLength(1);
+      expect(mail[0]!.signal).toMatchObject({ added: [], changed: [] });
+      expect(mail[0]!.signal.removed.map((i) => i.id)).toEqual([appended.id]);
+      expect(since(t0)).toHaveLength(1);
+    });
+
+    it('an event PUT over CalDAV and a contact PUT over CardDAV each give exactly one signal, through the Ping', async () => {
+      const title = `Design review ${tag}`;
+      const start = new Date(Date.UTC(2026, 11, 3, 14, 0));
+      const eventHref = `${calendarUrl(carol)}tidings-${tag}.ics`;
+      const contactHref = `${contactsUrl(carol)}tidings-${tag}.vcf`;
+      const t0 = Date.now();
+      const mark = sogoLogMark();
+      await davPut(
+        carol,
+        eventHref,
+        eventIcs({
+          uid: `ev-${tag}`,
+          summary: title,
+          start,
+          end: new Date(+start + 3600e3),
+          location: 'Room 4',
+        }),
+        'text/calendar',
+      );
+      await davPut(
+        carol,
+        contactHref,
+        contactVcf({ uid: `ct-${tag}`, given: 'Grace', family: `Hopper${tag}` }),
+        'text/vcard',
+      );
+      try {
+        const [cal, card] = await Promise.all([
+          first('the calendar signal', t0, 'calendar'),
+          first('the contacts signal', t0, 'contacts'),
+        ]);
+        latencies.push({ what: 'CalDAV PUT → calendar signal', ms: cal.at - t0 });
+        latencies.push({ what: 'CardDAV PUT → contacts signal', ms: card.at - t0 });
+        await sleep(QUIET_MS);
+
+        const calendar = since(t0, 'calendar');
+        expect(calendar).toHaveLength(1);
+        expect(calendar[0]!.signal.added).toHaveLength(1);
+        expect(calendar[0]!.signal.added[0]).toMatchObject({ title, location: 'Room 4' });
+        expect(Date.parse(calendar[0]!.signal.added[0]!.start ?? '')).toBe(+start);
+        const contacts = since(t0, 'contacts');
+        expect(contacts).toHaveLength(1);
+        expect(contacts[0]!.signal.added[0]!.title).toBe(`Grace Hopper${tag}`);
+        expect(since(t0, 'mail')).toEqual([]);
+        // Push, not polling: meanwhile the daemon sent SOGo only Pings and the Syncs they asked for.
+        const sent = sentSince(mark).map((r) => r.cmd);
+        expect(sent).toContain('Sync');
+        expect(sent.filter((c) => c !== 'Ping' && c !== 'Sync')).toEqual([]);
+      } finally {
+        await davDelete(carol, eventHref);
+        await davDelete(carol, contactHref);
+      }
+    });
+
+    it('tidings account test and doctor pass on the same path, as the same device', async () => {
+      // The clean-up deletions of the previous test are announced first.
+      await waitFor('the removals to be announced', SIGNAL_WITHIN_MS, () =>
+        home.signals.some((s) => s.signal.collection === 'calendar' && s.signal.removed.length > 0) &&
+        home.signals.some((s) => s.signal.collection === 'contacts' && s.signal.removed.length > 0)
+          ? true
+          : undefined,
+      );
+      const test = await home.run(['account', 'test', ID, '--json']);
+      const result = JSON.parse(test.stdout || '{}') as {
+        ok: boolean;
+        steps: { name: string; ok: boolean }[];
+      };
+      expect(
+        result.steps?.map((s) => s.name),
+        test.stdout + test.stderr,
+      ).toEqual(expect.arrayContaining(['options', 'auth', 'ping']));
+      expect(test.code, test.stdout + test.stderr).toBe(0);
+      const doctor = await home.run(['doctor', '--json']);
+      expect(doctor.code, doctor.stdout + doctor.stderr).toBe(0);
+      // One device on the server for the account: the daemon's, the test's and the doctor's.
+      const devices = new Set(sentSince(logStart).map((r) => r.deviceId));
+      expect(devices.size).toBe(1);
+    });
+
+    it('a change made while the daemon is stopped is announced once after restart, nothing earlier again', async () => {
+      await sleep(QUIET_MS);
+      const announced = new Set(home.signals.map((s) => s.signal.id));
+      const before = home.signals.length;
+      expect(await home.stopDaemon()).toBe(0);
+
+      const subject = `Written while away ${tag}`;
+      await imapAppend(
+        carol,
+        buildMail({ from: { name: 'Fox Mulder', email: 'fox@example.org' }, to: carol, subject, body: 'Hi' }),
+      );
+      const t0 = Date.now();
+      await home.startDaemon();
+      const got = await first('the catch-up mail signal', t0, 'mail');
+      latencies.push({ what: 'restart → catch-up mail signal', ms: got.at - t0 });
+      await home.accountState(ID, 'waiting', READY_WITHIN_MS);
+      await sleep(QUIET_MS);
+
+      const after = home.signals.slice(before);
+      expect(after).toHaveLength(1);
+      expect(after[0]!.signal.added.map((i) => i.title)).toEqual([subject]);
+      expect(announced.has(after[0]!.signal.id)).toBe(false);
+    });
+
+    it('kill -9 while mail flows: every mail announced exactly once, nothing lost or repeated', async () => {
+      const subjects = [1, 2, 3].map((n) => `Through a kill ${n} ${tag}`);
+      const mail = (subject: string) =>
+        buildMail({
+          from: { name: 'Walter Skinner', email: 'walter@example.org' },
+          to: carol,
+          subject,
+          body: 'x',
+        });
+      const t0 = Date.now();
+      await imapAppend(carol, mail(subjects[0]!));
+      await first('the first mail', t0, 'mail');
+      // The second arrives and the daemon dies at once: maybe before its Sync, maybe inside it.
+      await imapAppend(carol, mail(subjects[1]!));
+      await home.killDaemon();
+      await imapAppend(carol, mail(subjects[2]!));
+      await home.startDaemon();
+      await waitFor('all three mails announced', SIGNAL_WITHIN_MS * 2, () =>
+        subjects.every((s) => addedTitles().includes(s)) ? true : undefined,
+      ).catch((err: Error) => {
+        throw new Error(`${err.message}; seen: ${JSON.stringify(addedTitles())}\n${home.logTail()}`);
+      });
+      await home.accountState(ID, 'waiting', READY_WITHIN_MS);
+      await sleep(QUIET_MS);
+
+      for (const s of subjects) expect(addedTitles().filter((t) => t === s)).toEqual([s]);
+      const ids = home.signals.map((s) => s.signal.id);
+      expect(new Set(ids).size).toBe(ids.length);
+      // Still one device after two restarts and a kill.
+      expect(new Set(sentSince(logStart).map((r) => r.deviceId)).size).toBe(1);
+      for (const s of subjects) await imapExpunge(carol, s);
+    });
+  },
+);

@@ -4,7 +4,7 @@
  * CalDAV/CardDAV PUT and DELETE into SOGo. Nothing here speaks ActiveSync: that is the daemon's
  * own code path, which the suites exercise.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
@@ -25,7 +25,55 @@ export const SOGO = {
   maxPingInterval: 3540,
   /** SOGoInternalSyncInterval: how often a hanging Ping looks for changes. */
   internalSyncInterval: 5,
+  /** sogod's own log (scripts/sogo.sh RUN_DIR): one line per request, with its query string. */
+  logPath: `${process.env.TIDINGS_SOGO_RUN ?? '/tmp/tidings-sogo'}/sogod.log`,
 } as const;
+
+/** One ActiveSync request as sogod logged it. */
+export interface SogoEasRequest {
+  cmd: string;
+  user: string;
+  deviceId: string;
+  status: number;
+}
+
+/** Where sogod's log ends now: {@link sogoEasRequestsSince} reads what comes after. */
+export function sogoLogMark(): number {
+  return existsSync(SOGO.logPath) ? statSync(SOGO.logPath).size : 0;
+}
+
+/**
+ * The DeviceIds sogod logged before `mark`: a run's own device is new (a fresh state store), and
+ * sogod logs a request when it ends, so a Ping of an earlier run can show up after `mark`.
+ */
+export function sogoDevicesBefore(mark: number): Set<string> {
+  if (!existsSync(SOGO.logPath)) return new Set();
+  const text = readFileSync(SOGO.logPath).subarray(0, mark).toString('utf8');
+  return new Set([...text.matchAll(/[?&]DeviceId=([A-Za-z0-9]+)/g)].map((m) => m[1]!));
+}
+
+/**
+ * The ActiveSync commands sogod logged since `mark`, read from its own log: what the daemon
+ * sent, seen by the server, with no recording proxy or dispatcher in between.
+ */
+export function sogoEasRequestsSince(mark: number, uid?: string): SogoEasRequest[] {
+  if (!existsSync(SOGO.logPath)) return [];
+  const text = readFileSync(SOGO.logPath).subarray(mark).toString('utf8');
+  const out: SogoEasRequest[] = [];
+  for (const m of text.matchAll(
+    /"POST \/SOGo\/Microsoft-Server-ActiveSync\?([^" ]*) HTTP\/1\.[01]" (\d{3})/g,
+  )) {
+    const q = new URLSearchParams(m[1]);
+    const r = {
+      cmd: q.get('Cmd') ?? '',
+      user: q.get('User') ?? '',
+      deviceId: q.get('DeviceId') ?? '',
+      status: Number(m[2]),
+    };
+    if (uid === undefined || r.user === uid) out.push(r);
+  }
+  return out;
+}
 
 export interface SogoUser {
   uid: string;

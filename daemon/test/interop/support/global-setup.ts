@@ -1,0 +1,11 @@
+/**
+ * Builds the bundle users run (`npm run build` → dist/tidings.mjs) once before the interop
+ * suites: they start `node dist/tidings.mjs daemon` and `tidings watch --json` as processes.
+ */
+import { buildDaemon } from '../../../../scripts/build-daemon';
+
+export default async function setup(): Promise<void> {
+  const started = Date.now();
+  await buildDaemon({ quiet: true });
+  console.log(`interop: built dist/tidings.mjs in ${Date.now() - started} ms`);
+}
