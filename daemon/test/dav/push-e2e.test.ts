@@ -1,51 +1,10 @@
-import { createServer, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Agent } from 'undici';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { type DavFixture, startDavFixture } from '../../../fixtures/src/dav-server';
+import { type DavFixture, startDavFixture, startNtfyFixture } from '../../../fixtures/src/dav-server';
 import { createNtfyInbox } from '../../src/dav/ntfy-inbox';
 import type { ChangeSignal } from '../../src/signal';
 import { createDavWatcher, type DavWatcher } from '../../src/watch/dav-watcher';
 import { davAccount, FakeClock, testContext, vevent } from './support';
-
-/** A minimal ntfy: POST /<topic> fans the body out to every GET /<topic>/json stream. */
-async function startNtfy(): Promise<{ url: string; listeners(): number; close(): Promise<void> }> {
-  const streams = new Map<string, Set<ServerResponse>>();
-  let seq = 0;
-  const server: Server = createServer((req, res) => {
-    const path = new URL(req.url ?? '/', 'http://x').pathname;
-    if (req.method === 'GET' && path.endsWith('/json')) {
-      const topic = path.slice(0, -'/json'.length);
-      res.writeHead(200, { 'content-type': 'application/x-ndjson' });
-      res.write(`${JSON.stringify({ id: `o${++seq}`, event: 'open' })}\n`);
-      const set = streams.get(topic) ?? new Set();
-      set.add(res);
-      streams.set(topic, set);
-      res.on('close', () => set.delete(res));
-      return;
-    }
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const line = JSON.stringify({
-        id: `m${++seq}`,
-        event: 'message',
-        message: Buffer.concat(chunks).toString('utf8'),
-      });
-      for (const s of streams.get(path) ?? []) s.write(`${line}\n`);
-      res.writeHead(200).end('{}');
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    listeners: () => [...streams.values()].reduce((n, set) => n + set.size, 0),
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise((r) => server.close(r));
-    },
-  };
-}
 
 let cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -56,7 +15,7 @@ afterEach(async () => {
 describe('WebDAV-Push end to end: fixture server → ntfy → inbox → watcher', () => {
   it('a change on the server reaches the watcher by push, without waiting for the poll', async () => {
     const fx: DavFixture = await startDavFixture({ push: true });
-    const ntfy = await startNtfy();
+    const ntfy = await startNtfyFixture();
     const agent = new Agent();
     cleanup.push(
       () => fx.close(),
