@@ -29,11 +29,11 @@ function ctx(files: string[], over: Partial<LaunchContext> = {}): LaunchContext 
 
 describe('choosing the daemon', () => {
   it('runs the bundled daemon with Electron’s own Node, with a flag that never starts the demo', () => {
-    const r = chooseDaemon(ctx([join(RESOURCES, 'daemon', 'tidings.mjs'), '/usr/bin/tidings']));
+    const r = chooseDaemon(ctx([join(RESOURCES, 'daemon', 'dist', 'tidings.mjs'), '/usr/bin/tidings']));
     expect(r).toEqual({
       ok: true,
       source: 'bundled',
-      command: [ELECTRON, join(RESOURCES, 'daemon', 'tidings.mjs'), 'daemon', '--empty'],
+      command: [ELECTRON, join(RESOURCES, 'daemon', 'dist', 'tidings.mjs'), 'daemon', '--empty'],
       env: { PATH: '/usr/local/bin:/usr/bin', ELECTRON_RUN_AS_NODE: '1' },
     });
     expect(DAEMON_ARGS).toContain('--empty');
@@ -62,7 +62,7 @@ describe('choosing the daemon', () => {
 
   it('TIDINGS_DAEMON_COMMAND wins (a development checkout)', () => {
     const r = chooseDaemon(
-      ctx([join(RESOURCES, 'daemon', 'tidings.mjs')], {
+      ctx([join(RESOURCES, 'daemon', 'dist', 'tidings.mjs')], {
         env: { TIDINGS_DAEMON_COMMAND: ' npx  tsx daemon/src/cli/main.ts daemon ' },
       }),
     );

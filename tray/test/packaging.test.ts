@@ -49,6 +49,10 @@ describe('electron-builder configuration', () => {
     expect(config.extraResources).toContainEqual(
       expect.objectContaining({ from: '../build/icons', to: 'icons' }),
     );
+    // The daemon ships beside the app, where src/main/daemon-launcher.ts looks for it.
+    expect(config.extraResources).toContainEqual(
+      expect.objectContaining({ from: 'dist-daemon', to: 'daemon' }),
+    );
   });
 
   it('names a deb maintainer with an e-mail, and the autostart icon after the package (issue 16)', async () => {

@@ -8,8 +8,11 @@ import { delimiter, join } from 'node:path';
  */
 export const DAEMON_ARGS = ['daemon', '--empty'] as const;
 
-/** Where the packaged tray keeps the daemon bundle: extraResources `daemon/` (electron-builder.yml). */
-export const BUNDLED_DAEMON = join('daemon', 'tidings.mjs');
+/**
+ * Where the packaged tray keeps the daemon bundle: extraResources `daemon/` (electron-builder.yml),
+ * staged by scripts/stage-daemon.ts with its native modules beside it.
+ */
+export const BUNDLED_DAEMON = join('daemon', 'dist', 'tidings.mjs');
 
 /** What the choice looks at; main.ts passes the process's, tests their own. */
 export interface LaunchContext {
