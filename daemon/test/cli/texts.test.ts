@@ -130,6 +130,10 @@ describe('commands', () => {
     const r = await cli(['--log-level', 'trace', '--json', 'doctor']);
     expect(r.stderr).not.toContain('unknown command');
     expect(JSON.parse(r.stdout).general.steps[0]).toMatchObject({ name: 'config', ok: true });
+    // doctor --account names an account that is not there: said, not an empty "ok".
+    const none = await cli(['doctor', '--account', 'nope']);
+    expect(none.code).toBe(EXIT.CHECK_FAILED);
+    expect(none.stdout).toMatch(/FAIL\s+account\s+no account "nope"/);
     // An unknown flag before the command is still refused, by the command's parser.
     expect((await cli(['--bogus', 'status'])).stderr).toContain('unknown flag --bogus');
   });

@@ -94,6 +94,13 @@ export const doctor: Command = {
     } finally {
       daemon?.close();
     }
+    if (only !== undefined && !accounts.some((a) => a.id === only))
+      general.push({
+        name: 'account',
+        ok: false,
+        note: `no account "${only}" in ${file}`,
+        fix: `tidings account list names them${accounts.length ? `: ${accounts.map((a) => a.id).join(', ')}` : ''}`,
+      });
     const generalResult: TestResult = { ok: general.every((s) => s.ok), steps: general };
     const ok = generalResult.ok && results.every((r) => r.result.ok);
     ctx.out.result({ ok, general: generalResult, accounts: results }, () =>
