@@ -33,8 +33,10 @@ export const MIGRATIONS: readonly string[] = [
   // what each durable sink (exec hook, webhook) still owes, written in the same transaction as
   // the outbox ack and removed when the sink is done.
   `
+  -- AUTOINCREMENT: a seq is never reused, even after the newest rows are deleted (a ledger
+  -- entry settled, the feed pruned) — sinks and subscribers page by "seq after the last seen".
   CREATE TABLE feed (
-    seq        INTEGER PRIMARY KEY,
+    seq        INTEGER PRIMARY KEY AUTOINCREMENT,
     id         TEXT NOT NULL UNIQUE,
     account    TEXT NOT NULL,
     payload    TEXT NOT NULL,         -- JSON ChangeSignal as handed on
@@ -45,7 +47,7 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX feed_account ON feed (account);
 
   CREATE TABLE ledger (
-    seq        INTEGER PRIMARY KEY,
+    seq        INTEGER PRIMARY KEY AUTOINCREMENT,
     sink       TEXT NOT NULL,
     id         TEXT NOT NULL,
     account    TEXT NOT NULL,

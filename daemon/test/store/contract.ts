@@ -212,6 +212,16 @@ export function storeContract(name: string, factory: StoreFactory): void {
       expect(store.ledgerOpen?.('hook', 0, 10)).toEqual([]); // a sink gone from the config
     });
 
+    it('never reuses a feed or ledger seq, even after the newest entry is settled (paging by seq)', () => {
+      const store = open();
+      const [s1, s2] = [mailSignal('a', 1), mailSignal('a', 2)];
+      store.handOff?.({ ack: [], feed: [], ledger: [{ sink: 'h', signal: s1 }] });
+      const first = store.ledgerOpen?.('h', 0, 10)[0]?.seq ?? 0;
+      store.ledgerDone?.('h', s1.id);
+      store.handOff?.({ ack: [], feed: [], ledger: [{ sink: 'h', signal: s2 }] });
+      expect(store.ledgerOpen?.('h', first, 10).map((e) => e.signal.id)).toEqual([s2.id]);
+    });
+
     it('refuses calls after close with STORE_ERR_CLOSED', () => {
       const store = open();
       store.close();
