@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { type Dispatcher, request } from 'undici';
 import type { WebhookConfig } from '../config/rules';
 import { safeUrl } from '../dav/errors';
-import type { Sink } from '../hub/types';
+import type { Sink, SinkLedger } from '../hub/types';
 import type { ChangeSignal } from '../signal';
 import { backoffDelay, parseRetryAfter } from '../watch/backoff';
 import type { SecretSource } from '../watch/types';
@@ -40,6 +40,9 @@ interface Job {
   attempt: number;
 }
 
+/** Ledger entries read ahead per page (durable mode). */
+const LEDGER_PAGE = 32;
+
 /**
  * POSTs each signal as JSON to a URL, in order, one at a time: `X-Tidings-Signature:
  * sha256=<hmac>` when a secret is configured, `X-Tidings-Delivery: <signal id>` for the
@@ -57,6 +60,15 @@ export function createWebhook(opts: WebhookOptions): Sink {
   let inFlight: AbortController | undefined;
   let resume: (() => void) | undefined;
   let closed = false;
+  /**
+   * Durable mode (attachLedger, issue 13 §7): the queue is a page of the store's ledger; each
+   * attempt is noted in the ledger before the POST and the entry is settled after the answer,
+   * so a kill -9 neither loses a signal nor sends it under another id. A POST in flight at the
+   * kill is sent again (same X-Tidings-Delivery, X-Tidings-Attempt higher): receivers drop it
+   * by the delivery id — an HTTP request that may have arrived cannot be taken back.
+   */
+  let ledger: SinkLedger | undefined;
+  let lastSeq = 0;
 
   function event(job: Job, outcome: 'delivered' | 'retry' | 'failed', extra: object = {}): void {
     emit(sinkChannels.webhook, () => ({
@@ -71,15 +83,48 @@ export function createWebhook(opts: WebhookOptions): Sink {
   /** Removes the head job (delivered or given up) and resumes the hub if that made room. */
   function finish(): void {
     const wasFull = queue.length >= config.queueSize;
-    queue.shift();
-    if (wasFull) resume?.();
+    const done = queue.shift();
+    if (ledger && done) {
+      try {
+        ledger.done(done.signal.id);
+      } catch (err) {
+        // Still owed in the ledger: sent again on the next start (same delivery id).
+        log.error(
+          { err, webhook: config.name, signalId: done.signal.id },
+          'could not settle a webhook delivery',
+        );
+      }
+    }
+    if (wasFull && !ledger) resume?.();
     pump();
   }
 
   function pump(): void {
     if (busy || closed || retryTimer) return;
+    if (ledger && queue.length === 0) {
+      try {
+        for (const e of ledger.open(lastSeq, LEDGER_PAGE)) {
+          queue.push({ signal: e.signal, attempt: e.attempts });
+          lastSeq = e.seq;
+        }
+      } catch (err) {
+        log.error({ err, webhook: config.name }, 'could not read the webhook ledger');
+      }
+    }
     const job = queue[0];
     if (!job) return;
+    if (ledger) {
+      try {
+        ledger.begin(job.signal.id);
+      } catch (err) {
+        log.error(
+          { err, webhook: config.name },
+          'could not note a webhook attempt; retried on the next start',
+        );
+        queue.length = 0;
+        return;
+      }
+    }
     busy = true;
     job.attempt++;
     void attempt(job).finally(() => {
@@ -96,6 +141,9 @@ export function createWebhook(opts: WebhookOptions): Sink {
       'user-agent': USER_AGENT,
       'x-tidings-event': 'signal',
       'x-tidings-delivery': job.signal.id,
+      // Above 1 the receiver may have the signal already (a retry, or a POST in flight when the
+      // daemon died): drop it by the delivery id.
+      'x-tidings-attempt': String(job.attempt),
     };
     let status: number | undefined;
     let retryAfterMs: number | undefined;
@@ -197,8 +245,18 @@ export function createWebhook(opts: WebhookOptions): Sink {
   return {
     name: config.name,
     role: 'hook',
+    attachLedger(l) {
+      ledger = l;
+      // What a previous life still owed goes first, in order.
+      pump();
+    },
     deliver(signal) {
       if (closed) return true;
+      // Durable: the entry is in the ledger already; the ledger is the queue, never busy.
+      if (ledger) {
+        pump();
+        return true;
+      }
       if (queue.length >= config.queueSize) {
         const err = new SinkError(
           'SINK_ERR_WEBHOOK_OVERFLOW',
