@@ -29,6 +29,7 @@ import { join } from 'node:path';
 import { folderSyncResponse, mailSync, textMailSync } from '../scripts/sample-documents';
 import { decode } from '../src/decoder';
 import { createEncoder, encode } from '../src/encoder';
+import { fromXml, toXml } from '../src/xml';
 import type { WbxmlElement } from '../src/tree';
 
 const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 300);
@@ -268,6 +269,20 @@ function decodeMemory(shape: 'text' | 'opaque'): MemoryFigure {
 }
 
 const MEMORY_TARGET = 1.5;
+const XML_TARGET = 50;
+
+/** The XML the issue measured the bridge on: one 10 MB text element, and 2 M `&amp;`. */
+function xmlDocuments(): [string, string][] {
+  const docs: [string, string][] = [
+    [
+      '10 MB text element',
+      `<Data xmlns="AirSyncBase:">${'Lorem ipsum dolor sit amet, consectetur. '.repeat(256_000)}</Data>`,
+    ],
+    ['2 M &amp; (10 MB)', `<Data xmlns="AirSyncBase:">${'&amp;'.repeat(2_000_000)}</Data>`],
+  ];
+  const only = process.env.BENCH_DOCS;
+  return only ? docs.filter(() => 'xml'.includes(only)) : docs;
+}
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'tidings-bench-'));
@@ -335,6 +350,28 @@ async function main(): Promise<void> {
             `${l === undefined ? '      n/a      n/a' : `${fmt(mbps(sizes[i]!, l.cpu))} ${fmt(perSec(l.cpu), 0).slice(1)}`} | ` +
             `${ratio === undefined ? '      n/a     ' : `${ratio.toFixed(2).padStart(8)}x ${wall!.toFixed(2).padStart(5)}x`} | ` +
             `${judged ? `>=${doc.target}x` : '    '} ${verdict}`,
+        );
+      }
+    }
+
+    console.log(
+      `\nXML bridge (what \`tidings wbxml encode|decode\` runs), CPU time, median of ${ROUNDS} rounds; target >= ${XML_TARGET} MB/s of XML:`,
+    );
+    for (const [name, xml] of xmlDocuments()) {
+      const tree = fromXml(xml);
+      if (toXml(tree, { declaration: false }) !== xml)
+        throw new Error(`${name}: the XML bridge does not round-trip`);
+      for (const [op, fn] of [
+        ['fromXml', () => fromXml(xml)],
+        ['toXml', () => toXml(tree, { declaration: false })],
+      ] as const) {
+        round(fn);
+        const cost = medianCost(Array.from({ length: ROUNDS }, () => round(fn)));
+        const rate = mbps(xml.length, cost.cpu);
+        const ok = rate >= XML_TARGET;
+        if (!ok) misses.push(`XML bridge ${op} ${name}: ${rate.toFixed(1)} MB/s < ${XML_TARGET} MB/s`);
+        console.log(
+          `  ${op.padEnd(8)} ${name.padEnd(34)} ${fmt(rate)} MB/s CPU ${fmt(mbps(xml.length, cost.wall))} MB/s wall  ${ok ? 'met' : 'MISSED <<<<<<<<'}`,
         );
       }
     }

@@ -19,7 +19,7 @@
  * | `WBXML_ERR_INVALID_UTF8` | decode | an inline or table string that is not valid UTF-8 |
  * | `WBXML_ERR_UNEXPECTED_TOKEN` | decode | a token where the grammar does not allow it (text before the root, END with nothing open) |
  * | `WBXML_ERR_TRAILING_DATA` | decode | bytes after the root element's END |
- * | `WBXML_ERR_DEPTH_EXCEEDED` | decode, encode | nesting deeper than `maxDepth` |
+ * | `WBXML_ERR_DEPTH_EXCEEDED` | decode, encode, fromXml | nesting deeper than `maxDepth` |
  * | `WBXML_ERR_TOO_MANY_ELEMENTS` | decode | more elements than `maxElements` |
  * | `WBXML_ERR_STRING_TABLE_TOO_LARGE` | decode | string table longer than `maxStringTableSize` |
  * | `WBXML_ERR_OPAQUE_TOO_LARGE` | decode | OPAQUE longer than `maxOpaqueLength` |
@@ -28,7 +28,7 @@
  * | `WBXML_ERR_UNKNOWN_NAMESPACE` | encode, fromXml | a namespace that is no EAS code page |
  * | `WBXML_ERR_UNKNOWN_TAG` | encode, fromXml | a tag its code page does not define |
  * | `WBXML_ERR_INVALID_TREE` | encode, toXml | a node that is not an element, string or Uint8Array; text with U+0000 |
- * | `WBXML_ERR_XML_SYNTAX` | fromXml | not well-formed XML, an unknown entity, bad base64 |
+ * | `WBXML_ERR_XML_SYNTAX` | fromXml | not well-formed XML, a character XML 1.0 does not allow (raw C0 control, U+FFFE/U+FFFF, lone surrogate, or such a reference), an unknown entity, bad base64 |
  * | `WBXML_ERR_XML_HOSTILE` | fromXml | a DOCTYPE internal subset or entity declaration (entity expansion attacks) |
  * | `WBXML_ERR_XML_UNREPRESENTABLE` | toXml | content the XML convention cannot carry (opaque mixed with other content) |
  */
