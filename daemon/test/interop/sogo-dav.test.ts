@@ -6,9 +6,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import pino from 'pino';
-import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { davAccountSchema } from '../../src/config/account';
+import { DispatcherPool } from '../../src/setup/dispatchers';
 import type { ChangeSignal } from '../../src/signal';
 import { MemoryStore } from '../../src/store/memory-store';
 import { createDavWatcher, type DavWatcher } from '../../src/watch/dav-watcher';
@@ -45,7 +45,9 @@ async function startWatcher(u: SogoUser, kind: 'caldav' | 'carddav'): Promise<Ru
     secret: { env: 'TIDINGS_TEST_UNUSED' },
   });
   const signals: ChangeSignal[] = [];
-  const dispatcher = new Agent({ connections: 2 });
+  // The daemon's own dispatcher for the account (setup/dispatchers.ts), not one of the test's.
+  const pool = new DispatcherPool();
+  const dispatcher = pool.for(acct);
   const watcher = createDavWatcher(
     acct,
     {
@@ -69,7 +71,7 @@ async function startWatcher(u: SogoUser, kind: 'caldav' | 'carddav'): Promise<Ru
     signals,
     stop: async () => {
       await watcher.stop();
-      await dispatcher.close();
+      await pool.close();
     },
   };
 }
