@@ -86,4 +86,36 @@ describe('the OAuth client id', () => {
       readFileSync(join(import.meta.dirname, '..', '..', '..', 'scripts', 'build-daemon.ts'), 'utf8'),
     ).toContain('__TIDINGS_OAUTH_CLIENT_ID__: JSON.stringify(oauthClientId())');
   });
+
+  it('account login checks the keyring before the browser opens (issue 16)', async () => {
+    const added = await addOauth({ TIDINGS_OAUTH_CLIENT_ID: ID });
+    expect(added.code).toBe(EXIT.OK);
+    const opened: string[] = [];
+    const err: string[] = [];
+    const code = await runCli(['account', 'login', 'ann-contoso.example'], {
+      stdout: () => {},
+      stderr: (t) => err.push(t),
+      env: {
+        HOME: added.home,
+        XDG_CONFIG_HOME: join(added.home, 'cfg'),
+        XDG_RUNTIME_DIR: join(added.home, 'run'),
+      },
+      stdin: async () => new Uint8Array(),
+      interrupted: () => new Promise(() => {}),
+      hooks: {
+        keyring: {
+          get: async () => null,
+          set: async () => {
+            throw new Error("Couldn't access platform storage: AccessDenied");
+          },
+          delete: async () => false,
+        },
+        openBrowser: async (url) => void opened.push(url),
+      },
+    });
+    expect(code).toBe(EXIT.FAILURE);
+    expect(err.join('')).toContain('no OS keyring is reachable');
+    expect(err.join('')).toContain('(CLI_ERR_NO_KEYRING)');
+    expect(opened).toEqual([]);
+  });
 });

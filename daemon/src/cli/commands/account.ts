@@ -7,13 +7,14 @@ import { davUrlProblem } from '../../diagnose/dav-setup';
 import { testAccountHere } from '../../diagnose/local';
 import { IpcError } from '../../ipc/errors';
 import type { TestResult } from '../../ipc/protocol';
-import { KEYRING_SERVICE, keyringSecret, osKeyring, secretForAccount } from '../../secrets';
+import { keyringSecret, secretForAccount } from '../../secrets';
 import { SqliteStore } from '../../store/sqlite-store';
 import type { SecretSource } from '../../watch/types';
 import type { Command, CommandContext } from '../command';
 import { withDaemon } from '../client';
 import { formatSteps } from '../checks-table';
 import { CliError, EXIT } from '../errors';
+import { requireKeyring } from '../keyring-check';
 import { defaultClientId, M365_GUIDE, M365_GUIDE_URL } from '../oauth-client';
 import { checkOptionsOf, cliLog, stateDirOf } from '../local';
 import { configPathOf } from '../paths';
@@ -103,52 +104,6 @@ async function oauthClientId(ctx: CommandContext): Promise<string> {
     `--oauth needs --client-id <Application (client) id>: this build has none built in. ` +
       `Registering the app in Entra ID, step by step: ${guide}`,
     { command: 'account add' },
-  );
-}
-
-/** How long the keyring probe may take: a D-Bus call that hangs must not hang set-up. */
-const KEYRING_PROBE_MS = 15_000;
-const KEYRING_PROBE = 'tidings-keyring-probe';
-
-/**
- * Fails at once, naming the CLI's own flags, when the OS keyring cannot be reached: an entry
- * of its own is written and deleted again.
- */
-async function requireKeyring(ctx: CommandContext, oauth: boolean): Promise<void> {
-  const backend = ctx.hooks?.keyring ?? osKeyring;
-  let timer: NodeJS.Timeout | undefined;
-  const problem = await Promise.race([
-    // A write, not a read: without a Secret Service the native store answers reads with "none"
-    // and fails only writes ("Couldn't access platform storage").
-    backend.set(KEYRING_SERVICE, KEYRING_PROBE, 'probe').then(
-      () =>
-        backend.delete(KEYRING_SERVICE, KEYRING_PROBE).then(
-          () => undefined,
-          () => undefined,
-        ),
-      (err: unknown) => err ?? new Error('keyring error'),
-    ),
-    new Promise<Error>((resolve) => {
-      timer = setTimeout(
-        () => resolve(new Error(`no answer within ${KEYRING_PROBE_MS / 1000} s`)),
-        KEYRING_PROBE_MS,
-      );
-      timer.unref();
-    }),
-  ]);
-  clearTimeout(timer);
-  if (problem === undefined) return;
-  const why = problem instanceof Error ? problem.message : String(problem);
-  throw new CliError(
-    'CLI_ERR_NO_KEYRING',
-    oauth
-      ? `no OS keyring is reachable (${why}); an OAuth2 account keeps its refresh token there, as it changes ` +
-          'with every sign-in. Run account add where a keyring is unlocked (a desktop session), or use a ' +
-          'password with --password-command or --password-env'
-      : `no OS keyring is reachable to store the password (${why}). On a server, tell the daemon where to ` +
-          "read it instead: --password-command 'pass show mail/work' (a command printing it) or " +
-          "--password-env VAR (a variable in the daemon's environment)",
-    { command: 'account add', cause: problem },
   );
 }
 
@@ -254,7 +209,8 @@ export const accountAdd: Command = {
       );
     // Before any question or test: a password (or an OAuth2 refresh token) bound for the keyring
     // must have somewhere to go (issue 16: on a headless server it failed after everything).
-    if ('keyring' in secretRef || oauth) await requireKeyring(ctx, oauth);
+    if ('keyring' in secretRef || oauth)
+      await requireKeyring(ctx, oauth ? 'oauth' : 'password', 'account add');
     let raw: Record<string, unknown>;
     if (kind === 'exchange' && oauth) {
       const email = await value(ctx, 'email', 'E-mail address: ', true);

@@ -6,6 +6,7 @@ import { osKeyring, secretForAccount } from '../../secrets';
 import type { Command, CommandContext } from '../command';
 import { withDaemon } from '../client';
 import { CliError, EXIT } from '../errors';
+import { requireKeyring } from '../keyring-check';
 import { configPathOf } from '../paths';
 
 /** The OAuth2 settings of an exchange account, or a CliError saying why there are none. */
@@ -50,6 +51,8 @@ export const accountLogin: Command = {
         command: 'account login',
       });
     const account = await oauthAccount(ctx, id);
+    // Before the browser or the device code: the token has to be kept somewhere.
+    await requireKeyring(ctx, 'oauth', 'account login');
     const common = {
       clientId: account.auth.clientId,
       authority: account.auth.authority ?? authorityFor(account.auth.tenant),
