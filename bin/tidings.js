@@ -43,4 +43,12 @@ if (!checkout) {
   register();
   cli = await import(sources.href);
 }
+// `tidings watch --json | head -1`: the reader has gone, which ends the output, not the program
+// with a stack trace. The daemon keeps Node's default: its stdout is a journal or a log file.
+if (process.argv[2] !== 'daemon') {
+  process.stdout.on('error', (err) => {
+    if (err.code !== 'EPIPE') throw err;
+    process.exit(process.exitCode ?? 0);
+  });
+}
 process.exitCode = await cli.runCli(process.argv.slice(2), cli.processIo());

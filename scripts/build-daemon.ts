@@ -16,7 +16,7 @@
  * fails on such a break instead of shipping a bundle that loads the whole of undici or
  * worker_threads, or none of it.
  */
-import { existsSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, renameSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { build, type Plugin } from 'esbuild';
@@ -249,13 +249,15 @@ function oauthClientId(): string {
 }
 
 export async function buildDaemon(opts: { quiet?: boolean } = {}): Promise<string> {
-  rmSync(OUT, { recursive: true, force: true });
-  // esbuild writes the files before the plugins' end checks run: a failed build leaves no bundle
-  // behind for bin/tidings.js to pick up.
+  // Built beside dist/ and swapped in by two renames: `tidings` processes started meanwhile (a
+  // test suite, the install test's `npm pack`) never find half a bundle. esbuild writes the files
+  // before the plugins' end checks run, so a failed build is removed and dist/ stays as it was.
+  const staging = `${OUT}.build-${process.pid}`;
+  rmSync(staging, { recursive: true, force: true });
   const result = await build({
     absWorkingDir: ROOT,
     entryPoints: { tidings: 'daemon/src/cli/main.ts' },
-    outdir: OUT,
+    outdir: staging,
     outExtension: { '.js': '.mjs' },
     bundle: true,
     splitting: true,
@@ -284,10 +286,17 @@ export async function buildDaemon(opts: { quiet?: boolean } = {}): Promise<strin
     logLevel: opts.quiet ? 'warning' : 'info',
     metafile: true,
   }).catch((err: unknown) => {
-    rmSync(OUT, { recursive: true, force: true });
+    rmSync(staging, { recursive: true, force: true });
     throw err;
   });
-  return Object.keys(result.metafile.outputs).join('\n');
+  const old = `${OUT}.old-${process.pid}`;
+  if (existsSync(OUT)) renameSync(OUT, old);
+  renameSync(staging, OUT);
+  rmSync(old, { recursive: true, force: true });
+  const rel = staging.slice(ROOT.length + 1);
+  return Object.keys(result.metafile.outputs)
+    .map((f) => (f.startsWith(rel) ? `dist${f.slice(rel.length)}` : f))
+    .join('\n');
 }
 
 if (import.meta.filename === process.argv[1]) {
