@@ -226,3 +226,45 @@ describe('account add, account test and doctor run the discovery', () => {
     expect(existsSync(configOf(r.home))).toBe(false);
   });
 });
+
+describe('TLS to an IP address (issue 16: DEP0123)', () => {
+  it('checks the certificate without Node warning about an IP as TLS server name', async () => {
+    const { generateTestTls } = await import('../../../fixtures/src/autodiscover-server');
+    const { createServer } = await import('node:https');
+    const { writeFileSync } = await import('node:fs');
+    const { testAccount } = await import('../../src/diagnose/checks');
+    const pino = (await import('pino')).default;
+    const tls = await generateTestTls(['dav.example.org']);
+    const server = createServer({ cert: tls.cert, key: tls.key }, (_req, res) => {
+      res.writeHead(401);
+      res.end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    const ca = join(root, 'ca.pem');
+    writeFileSync(ca, tls.ca);
+    const warnings: string[] = [];
+    const onWarning = (w: Error & { code?: string }) => warnings.push(`${w.code ?? ''} ${w.message}`);
+    process.on('warning', onWarning);
+    try {
+      const r = await testAccount(
+        account({ url: `https://127.0.0.1:${port}/`, tls: { ca } } as Partial<DavAccount>),
+        secret(),
+        pino({ level: 'silent' }),
+        { timeoutMs: 10_000 },
+      );
+      // The certificate names 127.0.0.1 and is trusted; the server then refuses the password.
+      expect(r.steps.map((s) => [s.name, s.ok])).toEqual([
+        ['dns', true],
+        ['tls', true],
+        ['auth', false],
+      ]);
+      // Warnings are emitted on the next tick.
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings.filter((w) => w.includes('DEP0123'))).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+      await new Promise((r) => server.close(r));
+    }
+  });
+});
