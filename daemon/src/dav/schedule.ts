@@ -40,9 +40,8 @@ export function pushSafetyDelay(policy: IntervalPolicy): number {
 }
 
 /**
- * Policy from the account's interval config (seconds). No `interval`: a fixed 30 s. Note the
- * config schema fills `max` (900) when `interval` is given without it, which opts into the
- * adaptive schedule.
+ * Policy from the account's interval config (seconds). No `interval`: a fixed 30 s; `min` alone:
+ * fixed at `min`; `max` above `min`: the adaptive schedule.
  */
 export function intervalPolicy(interval: { min?: number; max?: number } | undefined): IntervalPolicy {
   const min = (interval?.min ?? DEFAULT_INTERVAL_S) * 1000;
