@@ -118,7 +118,8 @@ export const davAccountSchema = lazySchema(() =>
         .object({
           /** Seconds; the floor that is fair to servers. */
           min: z.number().int().min(15).default(30),
-          max: z.number().int().min(30).default(900),
+          /** Seconds; set it above `min` for the adaptive schedule (fewer requests, later signals). */
+          max: z.number().int().min(30).optional(),
         })
         .strict()
         .optional(),
