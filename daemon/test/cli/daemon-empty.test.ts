@@ -70,6 +70,10 @@ describe('daemon --empty', () => {
     const after = JSON.parse((await cli(['status', '--json'])).text);
     expect(after.accounts.map((a: { id: string }) => a.id)).toEqual(['caldav-u']);
 
+    // pause --until a local clock time, answered in local time (issue 16: it answered in UTC).
+    const paused = await cli(['pause', '--until', '18:00']);
+    expect(paused.code).toBe(EXIT.OK);
+    expect(paused.text).toMatch(/^notifications paused until \d{4}-\d{2}-\d{2} 18:00\n$/);
     expect((await cli(['stop'])).code).toBe(EXIT.OK);
     expect(await running).toBe(EXIT.OK);
     // No demo signal was printed.
