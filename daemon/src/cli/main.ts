@@ -106,6 +106,13 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       out.result({ version: VERSION }, () => VERSION);
       return EXIT.OK;
     }
+    const unknown = leading.find(
+      (a) => a.startsWith('--') && !GLOBAL_FLAGS.some((f) => f.name === a.slice(2).split('=', 1)[0]),
+    );
+    if (unknown !== undefined) {
+      out.error('CLI_ERR_UNKNOWN_FLAG', `unknown flag ${unknown.split('=', 1)[0]}; see tidings help`);
+      return EXIT.USAGE;
+    }
     if (help || argv.length === 0 || leading.length === argv.length) {
       out.write(mainUsage(COMMANDS));
       return help ? EXIT.OK : EXIT.USAGE;

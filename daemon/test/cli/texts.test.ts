@@ -136,6 +136,9 @@ describe('commands', () => {
     expect(none.stdout).toMatch(/FAIL\s+account\s+no account "nope"/);
     // An unknown flag before the command is still refused, by the command's parser.
     expect((await cli(['--bogus', 'status'])).stderr).toContain('unknown flag --bogus');
+    const alone = await cli(['--bogus=1']);
+    expect(alone.code).toBe(EXIT.USAGE);
+    expect(alone.stderr).toBe('tidings: unknown flag --bogus; see tidings help (CLI_ERR_UNKNOWN_FLAG)\n');
   });
 
   it('account add names the kinds there are', async () => {
