@@ -1,19 +1,48 @@
 #!/usr/bin/env bash
-# One-time set-up on a fresh Debian machine: system packages, then npm dependencies.
+# Set-up of a clone on a fresh Debian machine: system packages, then npm dependencies.
 # Idempotent; safe to run before every command in README.
+#
+#   bash scripts/setup.sh --run   # what running Tidings from this clone needs (README: npm start)
+#   bash scripts/setup.sh         # that, plus the peers the tests run against (README: npm test)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(
+mode=test
+case ${1:-} in
+  --run) mode=run ;;
+  '') ;;
+  *) echo "usage: $0 [--run]" >&2; exit 2 ;;
+esac
+
+# Running: better-sqlite3 is a native addon that npm compiles when no prebuilt binary can be
+# fetched (node-gyp: a C++ toolchain and Python); notify-send for desktop notifications.
+RUN_PACKAGES=(build-essential python3 libnotify-bin ca-certificates)
+# Tests only.
+TEST_PACKAGES=(
   # WBXML interop and benchmark peer (issue 2)
-  libwbxml2-utils libwbxml2-dev pkg-config build-essential
+  libwbxml2-utils libwbxml2-dev pkg-config
   # CalDAV/CardDAV interop (issue 4)
   radicale apache2-utils
   # Tray pages under Chromium; desktop notification under Xvfb + private D-Bus + dunst (issues 5, 6)
-  chromium xvfb dbus dbus-x11 dunst libnotify-bin
+  chromium xvfb dbus dbus-x11 dunst
+  # The service units checked by systemd-analyze verify (issue 16)
+  systemd
   # Fault/interop helpers
-  curl ca-certificates openssl
+  curl openssl
 )
+APT_PACKAGES=("${RUN_PACKAGES[@]}")
+[[ $mode == test ]] && APT_PACKAGES+=("${TEST_PACKAGES[@]}")
+
+# Node: the daemon needs >= 20.18.1 (undici); the test tools need >= 20.19 (vitest's vite).
+node_floor=20.18.1
+[[ $mode == test ]] && node_floor=20.19.0
+if ! command -v node >/dev/null || ! node -e '
+  const [a, b, c] = process.argv[1].split(".").map(Number);
+  const [x, y, z] = process.versions.node.split(".").map(Number);
+  process.exit(x > a || (x === a && (y > b || (y === b && z >= c))) ? 0 : 1);' "$node_floor"; then
+  echo "setup: Node.js >= $node_floor with npm is needed (found: $(node --version 2>/dev/null || echo none))" >&2
+  exit 1
+fi
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
