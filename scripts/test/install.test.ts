@@ -284,6 +284,20 @@ describe('the globally installed tidings', () => {
     expect(lines.some((l) => l.startsWith('<6>{"level":30'))).toBe(true);
   }, 240_000);
 
+  it('as a service with no config: exit 4 (the units do not restart it), the reason at error priority', async () => {
+    const errFile = join(work, 'no-config.stderr');
+    const errFd = openSync(errFile, 'w');
+    const st = fstatSync(errFd, { bigint: true });
+    const daemon = spawn(bin, ['daemon', '--no-demo'], {
+      env: { ...userEnv, JOURNAL_STREAM: `${st.dev}:${st.ino}` },
+      stdio: ['ignore', 'ignore', errFd],
+    });
+    closeSync(errFd);
+    children.push(daemon);
+    expect(await exited(daemon)).toBe(4);
+    expect(readFileSync(errFile, 'utf8')).toMatch(/^<3>tidings: .*\(CONFIG_ERR_NOT_FOUND\)$/m);
+  }, 60_000);
+
   it('service install finds its templates in the installed package', async () => {
     const plan = JSON.parse((await tidings('service', 'install', '--dry-run', '--json')).stdout) as {
       content: string;

@@ -3,6 +3,7 @@ import { pathToFileURL } from 'node:url';
 import { ConfigError } from '../config/errors';
 import { closest } from '../did-you-mean';
 import { IpcError } from '../ipc/errors';
+import { isJournalStream, journalText } from '../log-journal';
 import { VERSION } from '../version';
 import { type CliHooks, type CommandContext, GLOBAL_FLAGS } from './command';
 import { CliError, EXIT } from './errors';
@@ -241,9 +242,12 @@ async function readStdin(): Promise<Uint8Array> {
 /** The real process I/O. */
 export function processIo(): CliIo {
   let interrupted: Promise<void> | undefined;
+  // Under systemd a daemon that cannot start (exit 4: the config) says why at error priority, as
+  // the logger's lines carry theirs (log-journal.ts): `journalctl -p err` shows it.
+  const journal = isJournalStream(process.env);
   return {
     stdout: (t) => process.stdout.write(t),
-    stderr: (t) => process.stderr.write(t),
+    stderr: journal ? (t) => process.stderr.write(journalText(t)) : (t) => process.stderr.write(t),
     env: process.env,
     stdin: readStdin,
     ...(process.stdin.isTTY && process.stderr.isTTY ? { ask: terminalAsk } : {}),
