@@ -441,7 +441,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
         );
       // Tells a debug log (and the interop suite) from when on this client gets every signal.
       log.debug({ client: conn.id, name: conn.name }, 'client subscribed');
-      return { subscribed: true };
+      // Where this client is in the feed now: its cursor even before its first signal.
+      const cursor = hub.feedPosition();
+      return cursor === undefined ? { subscribed: true } : { subscribed: true, cursor };
     },
     reload: async () => ({ ok: true, ...(await reload()) }),
     'notifications.get': () => notificationSettings(config),

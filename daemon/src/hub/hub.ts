@@ -9,7 +9,7 @@ import { Coalescer, FolderSlots } from './coalesce';
 import { isPaused } from './pause';
 import { isQuiet, nextQuietChange } from './quiet-hours';
 import { compileRules, type RuleDecision } from './rules';
-import type { Hub, ReplayFrom, Sink, SinkRole } from './types';
+import { FEED_START, type Hub, type ReplayFrom, type Sink, type SinkRole } from './types';
 
 /** The parts of the `notifications` config the hub applies (sinks are built by the daemon). */
 export type HubSettings = Pick<NotificationsConfig, 'coalesceMs' | 'maxItems' | 'collections' | 'rules'> & {
@@ -39,6 +39,11 @@ export interface TidingsHub extends Hub {
   reconfigure(settings: HubSettings): void;
   /** Changes announced for an account since the last `markSeen` (tray badge). */
   unseen(accountId: string): number;
+  /**
+   * The id of the newest feed entry ({@link FEED_START} while the feed is empty): a new
+   * subscriber's cursor before its first signal. Undefined when the store keeps no feed.
+   */
+  feedPosition(): string | undefined;
   /** Resets the unseen count of one account, or of all. */
   markSeen(accountId?: string): void;
   /** Holds back notifications to people until `until` (ms since the epoch); hooks keep running. */
@@ -357,7 +362,9 @@ export function createHub(opts: HubOptions): TidingsHub {
         try {
           const last = store.feedLatest?.(1)[0]?.seq ?? 0;
           let from = last;
-          if (replay?.after !== undefined) {
+          if (replay?.after === FEED_START) {
+            from = 0;
+          } else if (replay?.after !== undefined) {
             const known = store.feedSeq?.(replay.after);
             from = known ?? (store.feedLatest?.(UNKNOWN_CURSOR_REPLAY)[0]?.seq ?? 1) - 1;
           } else if (replay?.latest) {
@@ -412,6 +419,14 @@ export function createHub(opts: HubOptions): TidingsHub {
       }
       scheduleQuiet();
       if (!quietNow()) for (const e of [...sinks]) release(e);
+    },
+    feedPosition() {
+      if (!store.handOff || !store.feedLatest) return undefined;
+      try {
+        return store.feedLatest(1)[0]?.signal.id ?? FEED_START;
+      } catch {
+        return undefined;
+      }
     },
     unseen: (accountId) => unseen.get(accountId) ?? 0,
     markSeen(accountId) {

@@ -49,9 +49,15 @@ export interface SinkLedger {
   readonly spoolDir: string | undefined;
 }
 
+/** A cursor before the first feed entry (the feed was empty when the client subscribed). */
+export const FEED_START = '^start';
+
 /** How a subscriber added with {@link Hub.addSink} catches up from the feed. */
 export interface ReplayFrom {
-  /** Everything handed on after this signal id (a client's cursor); unknown → what is kept. */
+  /**
+   * Everything handed on after this signal id (a client's cursor; {@link FEED_START}: all the
+   * feed holds); an id the feed no longer knows → what is kept, up to 1 000.
+   */
   after?: string;
   /** The latest `latest` signals handed on (`subscribe { replay: true }`). */
   latest?: number;

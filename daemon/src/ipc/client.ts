@@ -26,6 +26,11 @@ export interface IpcClientOptions {
    * at all is exit 3 at once, one that restarts later is waited for.
    */
   waitForDaemon?: boolean;
+  /**
+   * Drop a signal whose id was seen before (default true). Off only to observe the daemon's own
+   * exactly-once delivery (the kill -9 test).
+   */
+  dedupe?: boolean;
   /** Back-off for reconnects; default 250 ms doubling to 10 s, jittered. */
   backoff?: BackoffOptions;
   /** Per-call timeout; default 60 s (account tests talk to servers). */
@@ -121,6 +126,8 @@ export class IpcClient {
   #subscribed: { replay?: boolean; after?: string } | undefined;
   /** The id of the last signal handed to listeners: the cursor a reconnect resumes from. */
   #lastSignalId: string | undefined;
+  /** The feed position the last subscribe answered, for a reconnect before any signal. */
+  #cursor: string | undefined;
   readonly #seen = new SeenIds();
   #closed = false;
   #attempt = 0;
@@ -133,6 +140,7 @@ export class IpcClient {
       reconnect: opts.reconnect ?? false,
       backoff: opts.backoff ?? { baseMs: 250, capMs: 10_000 },
       waitForDaemon: opts.waitForDaemon ?? true,
+      dedupe: opts.dedupe ?? true,
       callTimeoutMs: opts.callTimeoutMs ?? 60_000,
       maxFrameBytes: opts.maxFrameBytes ?? MAX_ANSWER_BYTES,
     };
@@ -232,17 +240,20 @@ export class IpcClient {
    */
   async #resubscribe(): Promise<void> {
     const sub = this.#subscribed ?? {};
-    const after = this.#lastSignalId ?? sub.after;
+    const after = this.#lastSignalId ?? this.#cursor ?? sub.after;
+    let answer: IpcMethods['subscribe']['result'];
     if (after === undefined) {
-      await this.#request('subscribe', sub);
-      return;
+      answer = (await this.#request('subscribe', sub)) as typeof answer;
+    } else {
+      try {
+        answer = (await this.#request('subscribe', { after })) as typeof answer;
+      } catch (err) {
+        if (!(err instanceof IpcError && err.rpcCode === -32602)) throw err;
+        answer = (await this.#request('subscribe', sub.replay ? { replay: true } : {})) as typeof answer;
+      }
     }
-    try {
-      await this.#request('subscribe', { after });
-    } catch (err) {
-      if (!(err instanceof IpcError && err.rpcCode === -32602)) throw err;
-      await this.#request('subscribe', sub.replay ? { replay: true } : {});
-    }
+    // Before any signal arrives, the daemon's feed position is the cursor to resume from.
+    if (answer?.cursor !== undefined) this.#cursor = answer.cursor;
   }
 
   /**
@@ -253,7 +264,8 @@ export class IpcClient {
     if (method === 'signal') {
       const signal = params as ChangeSignal;
       if (typeof signal?.id === 'string') {
-        if (!this.#seen.add(signal.id)) return; // seen already: one id, one announcement
+        // Seen already: one id, one announcement.
+        if (!this.#seen.add(signal.id) && this.#opts.dedupe) return;
         this.#lastSignalId = signal.id;
       }
       for (const l of this.#signalListeners) l(signal);
@@ -319,9 +331,12 @@ export class IpcClient {
     await this.#resubscribe();
   }
 
-  /** The id of the last signal handed to `onSignal` listeners (a cursor to resume from). */
-  get lastSignalId(): string | undefined {
-    return this.#lastSignalId;
+  /**
+   * Where a new subscription should resume from: the id of the last signal handed to
+   * `onSignal` listeners, else the feed position the daemon answered to subscribe.
+   */
+  get cursor(): string | undefined {
+    return this.#lastSignalId ?? this.#cursor;
   }
 
   onSignal(cb: Listener<ChangeSignal>): () => void {

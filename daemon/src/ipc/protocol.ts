@@ -126,7 +126,15 @@ export interface IpcMethods {
    * twice (issue 13 §8). `replay`: the latest 50 instead. Added compatibly in protocol 2: an
    * older daemon answers −32602 for `after`, and the client subscribes again without it.
    */
-  subscribe: { params: { replay?: boolean; after?: string }; result: { subscribed: true } };
+  subscribe: {
+    params: { replay?: boolean; after?: string };
+    /**
+     * `cursor`: where the client stands in the daemon's feed once subscribed — the id to pass
+     * as `after` on a reconnect when no signal has arrived yet (a signal handed on but not yet
+     * written when the daemon died comes then).
+     */
+    result: { subscribed: true; cursor?: string };
+  };
   reload: { params: Record<string, never>; result: { ok: true; accounts: number } };
   /** Added in protocol 1 (compatible): older daemons answer −32601 method not found. */
   'notifications.get': { params: Record<string, never>; result: NotificationsSettings };

@@ -208,6 +208,8 @@ export class DaemonConnection {
       });
       // Subscribing tells the daemon a tray is listening, so its own desktop sink stays quiet.
       await client.subscribe(false, this.#lastSignalId);
+      // Before the first signal, the daemon's feed position is where a reconnect resumes.
+      this.#lastSignalId = client.cursor ?? this.#lastSignalId;
       const status = client.status;
       if (this.#stopped) {
         client.close();
