@@ -2,6 +2,7 @@ import { copyFile, mkdir, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type BuildOptions } from 'esbuild';
+import { isClientId } from '../../daemon/src/cli/oauth-client';
 
 /**
  * Bundles the tray into dist/: main and preload for Electron, the settings page for its
@@ -17,6 +18,11 @@ export interface BuildTrayOptions {
   /** Only the settings page (the Chromium tests need nothing else). */
   rendererOnly?: boolean;
   minify?: boolean;
+  /**
+   * The Entra application id built in (docs/microsoft-365.md), as the daemon bundle has it;
+   * default TIDINGS_OAUTH_CLIENT_ID at build time. The add form then fills it in.
+   */
+  oauthClientId?: string;
 }
 
 /** Builds and returns the absolute paths of the outputs. */
@@ -25,8 +31,14 @@ export async function buildTray(
 ): Promise<{ main: string; preload: string; page: string }> {
   const out = resolve(opts.outdir ?? join(TRAY, 'dist'));
   await rm(out, { recursive: true, force: true });
+  const clientId = (opts.oauthClientId ?? process.env.TIDINGS_OAUTH_CLIENT_ID ?? '').trim();
+  if (clientId !== '' && !isClientId(clientId))
+    throw new Error(
+      `TIDINGS_OAUTH_CLIENT_ID must be an Entra application (client) id, a GUID; got "${clientId}"`,
+    );
   const common: BuildOptions = {
     bundle: true,
+    define: { __TIDINGS_OAUTH_CLIENT_ID__: JSON.stringify(clientId) },
     logLevel: 'warning',
     sourcemap: 'linked',
     minify: opts.minify ?? false,

@@ -214,6 +214,26 @@ describe.skipIf(skip !== undefined)(
       expect(errors).toEqual([]);
     });
 
+    it('fills in the Microsoft 365 application id the build carries (issue 16)', async () => {
+      const id = '3f1c2a9e-8b7d-4c6e-9a5f-0123456789ab';
+      const dir = await mkdtemp(join(tmpdir(), 'tidings-renderer-id-'));
+      try {
+        const built = await buildTray({ outdir: dir, rendererOnly: true, oauthClientId: id });
+        const withId = await chrome.context.newPage();
+        await withId.addInitScript(installFakeBridge, state());
+        await withId.goto(`${pathToFileURL(built.page).href}#accounts`);
+        await withId.locator('#add-account input[value="oauth2"]').check();
+        expect(await withId.locator('#add-account input[name="clientId"]').inputValue()).toBe(id);
+        await withId.close();
+        // The default build carries none: the field starts empty.
+        const plain = await open(state());
+        await plain.locator('#add-account input[value="oauth2"]').check();
+        expect(await plain.locator('#add-account input[name="clientId"]').inputValue()).toBe('');
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+
     it('shows clear validation errors and calls nothing when the add form is incomplete', async () => {
       const p = await open(state({ accounts: [] }));
       await p.locator('#accounts-empty').waitFor();

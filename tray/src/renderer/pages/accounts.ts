@@ -1,12 +1,15 @@
+import { defaultClientId } from '../../../../daemon/src/cli/oauth-client';
 import type { AccountSummary, TestResult } from '../../../../daemon/src/ipc/protocol';
 import { accountWords, needsAttention } from '../../main/tray-model';
 import { busy, byId, errorText, field, h, say, showFieldErrors } from '../dom';
 import { type AccountFormValues, checkAccountForm } from '../form-validation';
 
-const KIND_LABEL: Record<AccountSummary['kind'], string> = {
+/** Kinds the daemon may add later show their own name until they get a label here. */
+const KIND_LABEL: Partial<Record<string, string>> = {
   exchange: 'Exchange',
   caldav: 'CalDAV',
   carddav: 'CardDAV',
+  imap: 'IMAP',
 };
 
 function formValues(form: HTMLFormElement): AccountFormValues {
@@ -105,7 +108,7 @@ function accountCard(account: AccountSummary, notice: HTMLElement, reload: () =>
       'div',
       { class: 'title' },
       h('strong', {}, account.name),
-      h('span', { class: 'badge' }, KIND_LABEL[account.kind]),
+      h('span', { class: 'badge' }, KIND_LABEL[account.kind] ?? account.kind),
       h('span', { class: needsAttention(account) ? 'state attention' : 'state' }, words),
     ),
     account.status.lastError ? h('div', { class: 'muted' }, account.status.lastError.message) : undefined,
@@ -175,6 +178,13 @@ export function setupAccountsPage(): {
     empty.hidden = r.value.length > 0;
   };
 
+  // A build with a registered Microsoft 365 app (docs/microsoft-365.md) fills its id in.
+  const builtInClientId = defaultClientId({});
+  if (builtInClientId) {
+    const input = form.querySelector<HTMLInputElement>('input[name="clientId"]')!;
+    input.value = builtInClientId;
+    input.defaultValue = builtInClientId;
+  }
   form.addEventListener('change', () => syncVisibility(form));
   syncVisibility(form);
 
