@@ -2,7 +2,7 @@
  * The ChangeSignal contract (../../docs/ARCHITECTURE.md, "Contracts"): one per folder and burst.
  * Keep it stable: the tray, `tidings watch --json`, hooks and webhooks all read it.
  */
-export type SignalSource = 'eas' | 'caldav' | 'carddav' | 'imap';
+export type SignalSource = 'eas' | 'caldav' | 'carddav' | 'imap' | 'jmap';
 export type Collection = 'mail' | 'calendar' | 'contacts' | 'tasks';
 
 /** What kind of calendar change this is, as a person would say it. */
