@@ -3,11 +3,13 @@ import type { SecretSource } from '../watch/types';
 import { commandSecret } from './command';
 import { envSecret } from './env';
 import { type KeyringBackend, keyringSecret, osKeyring } from './keyring';
+import { sessionSecret } from './session';
 
 export { SecretError, type SecretErrorCode } from './errors';
 export { KEYRING_SERVICE, type KeyringBackend, keyringAccount, keyringSecret, osKeyring } from './keyring';
 export { commandSecret } from './command';
 export { envSecret } from './env';
+export { type SessionSecret, sessionSecret } from './session';
 
 export interface SecretOptions {
   keyring?: KeyringBackend;
@@ -18,11 +20,14 @@ export interface SecretOptions {
 /** The SecretSource a config `secret` entry names. */
 export function secretFromRef(accountId: string, ref: SecretRef, opts: SecretOptions = {}): SecretSource {
   if ('keyring' in ref) return keyringSecret(accountId, 'password', opts.keyring ?? osKeyring);
+  // A command (pass, gpg) is run once per session, not per request; forgotten on a 401.
   if ('command' in ref)
-    return commandSecret(accountId, ref.command, {
-      ...(opts.env ? { env: opts.env } : {}),
-      ...(opts.commandTimeoutMs ? { timeoutMs: opts.commandTimeoutMs } : {}),
-    });
+    return sessionSecret(
+      commandSecret(accountId, ref.command, {
+        ...(opts.env ? { env: opts.env } : {}),
+        ...(opts.commandTimeoutMs ? { timeoutMs: opts.commandTimeoutMs } : {}),
+      }),
+    );
   return envSecret(accountId, ref.env, opts.env);
 }
 

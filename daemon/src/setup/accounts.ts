@@ -67,13 +67,17 @@ export function setupAccounts(deps: AccountsDeps): Setup<Accounts> {
     const alog = log.child({ account: account.id });
     let watcher: Watcher;
     try {
+      const secret = deps.secretFor(account);
       const ctx: WatcherContext = {
         accountId: account.id,
         store: deps.store,
         log: alog,
-        secret: deps.secretFor(account),
+        secret,
         publish: (signals) => deps.publish(account.id, signals),
         setStatus: (s) => {
+          // The server refused the secret: a password command runs again on the next attempt
+          // (issue 13 §7; secrets/session.ts keeps it for the session otherwise).
+          if (s.state === 'needs-credentials') secret.forget?.();
           if (s.state === 'backing-off' || s.state === 'needs-credentials')
             alog.warn(
               { state: s.state, detail: s.detail, retryAt: s.retryAt, error: s.lastError },

@@ -38,6 +38,11 @@ export interface SecretSource {
   set?(value: string): Promise<void>;
   /** Deletes it (AccountOnlyRemoteWipe, account remove). */
   delete?(): Promise<void>;
+  /**
+   * Drops a value kept for the session (secrets/session.ts): the daemon calls it when the
+   * account goes to needs-credentials, so the next attempt fetches (runs the command) again.
+   */
+  forget?(): void;
 }
 
 export interface WatcherContext {

@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { accountSchema } from '../../src/config/account';
 import {
@@ -8,6 +11,7 @@ import {
   keyringSecret,
   SecretError,
   secretForAccount,
+  secretFromRef,
 } from '../../src/secrets';
 
 const SECRET = 'correct-horse-battery-staple-7c1f';
@@ -102,6 +106,58 @@ describe('password commands (sh -c, as mbsync PassCmd)', () => {
   it('refuses an empty first line', async () => {
     const err = await rejection(commandSecret('a', 'echo; echo later').get());
     expect(err.code).toBe('SECRET_ERR_EMPTY');
+  });
+});
+
+describe('issue 13 §7: a password command runs once per session', () => {
+  function counted() {
+    const dir = mkdtempSync(join(tmpdir(), 'tidings-passcmd-'));
+    const runs = join(dir, 'runs');
+    const count = () => {
+      try {
+        return readFileSync(runs, 'utf8').length;
+      } catch {
+        return 0;
+      }
+    };
+    return { dir, runs, count, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  }
+
+  it('keeps the secret for the session: 500 requests, concurrent and sequential, one run', async () => {
+    const t = counted();
+    try {
+      const source = secretFromRef('work', { command: `printf x >> '${t.runs}'; echo ${SECRET}` });
+      const first = await Promise.all(Array.from({ length: 250 }, () => source.get()));
+      for (let i = 0; i < 250; i++) expect(await source.get()).toBe(SECRET);
+      expect(new Set(first)).toEqual(new Set([SECRET]));
+      expect(t.count()).toBe(1);
+      // After a 401 the daemon forgets it: exactly one more run, then kept again.
+      source.forget?.();
+      await Promise.all([source.get(), source.get(), source.get()]);
+      expect(t.count()).toBe(2);
+      // A new session (an account restarted on reload or new credentials) runs it once itself.
+      const next = secretFromRef('work', { command: `printf x >> '${t.runs}'; echo ${SECRET}` });
+      await next.get();
+      await next.get();
+      expect(t.count()).toBe(3);
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('does not keep a failure: the next request runs the command again', async () => {
+    const t = counted();
+    try {
+      // Fails on its first run (the counter file is empty), succeeds after.
+      const cmd = `test -s '${t.runs}'; ok=$?; printf x >> '${t.runs}'; [ $ok -eq 0 ] && echo ${SECRET}`;
+      const source = secretFromRef('work', { command: cmd });
+      await expect(source.get()).rejects.toMatchObject({ code: 'SECRET_ERR_COMMAND_FAILED' });
+      expect(await source.get()).toBe(SECRET);
+      expect(await source.get()).toBe(SECRET);
+      expect(t.count()).toBe(2);
+    } finally {
+      t.cleanup();
+    }
   });
 });
 
