@@ -1,0 +1,137 @@
+import { type Dispatcher, WebSocket } from 'undici';
+import type { Clock } from '../../clock';
+import { JmapError, safeUrl } from '../errors';
+import type { PushChannel, PushEnd, PushHandlers } from './channel';
+import { parseStateChange, PUSH_TYPES } from './statechange';
+
+export interface WebSocketPushOptions {
+  /** The session's urn:ietf:params:jmap:websocket `url`. */
+  url: string;
+  accountId: string;
+  /**
+   * Seconds between our Core/echo keep-alives. RFC 8887 has no ping of its own; an echo that gets
+   * no answer within 2× this + grace means the connection is dead (stalled).
+   */
+  pingSeconds: number;
+  graceMs: number;
+  /** Deadline for the opening handshake, ms. */
+  connectMs: number;
+  /** Largest message accepted, bytes; a larger one closes the connection (1009). */
+  maxMessageBytes?: number;
+  dispatcher: Dispatcher;
+  authorization(): Promise<string>;
+  clock: Clock;
+}
+
+/**
+ * RFC 8887 push: a WebSocket with subprotocol `jmap`, a WebSocketPushEnable for Email and
+ * Mailbox (§4.3.5), then StateChange objects. Node 20 has no global WebSocket without a flag;
+ * undici's is the same implementation and takes our dispatcher (TLS, proxy) and headers
+ * (Authorization, RFC 8887 §4.2: the usual HTTP authentication of the upgrade request).
+ */
+export function openWebSocket(opts: WebSocketPushOptions, on: PushHandlers): PushChannel {
+  const started = opts.clock.now();
+  const url = opts.url;
+  let events = 0;
+  let timer: unknown;
+  let keepAlive: unknown;
+  let closed = false;
+  let ws: WebSocket | undefined;
+  let settle!: (e: PushEnd) => void;
+  const ended = new Promise<PushEnd>((r) => {
+    settle = r;
+  });
+  const stallMs = opts.pingSeconds * 2000 + opts.graceMs;
+  const max = opts.maxMessageBytes ?? 1024 * 1024;
+
+  const finish = (error?: unknown) => {
+    if (timer !== undefined) opts.clock.clearTimeout(timer);
+    if (keepAlive !== undefined) opts.clock.clearTimeout(keepAlive);
+    timer = keepAlive = undefined;
+    settle({ events, openMs: opts.clock.now() - started, ...(error && !closed ? { error } : {}) });
+    try {
+      ws?.close();
+    } catch {
+      // already closing
+    }
+  };
+  const fail = (message: string, code: 'JMAP_ERR_PUSH' | 'JMAP_ERR_TOO_LARGE' = 'JMAP_ERR_PUSH') =>
+    finish(new JmapError(code, message, { request: 'WebSocket', url: safeUrl(url) }));
+
+  const armStall = (ms: number, why: string) => {
+    if (timer !== undefined) opts.clock.clearTimeout(timer);
+    timer = opts.clock.setTimeout(() => fail(why), ms);
+  };
+  const ping = () => {
+    keepAlive = opts.clock.setTimeout(() => {
+      if (ws?.readyState !== WebSocket.OPEN) return;
+      ws.send(
+        JSON.stringify({
+          '@type': 'Request',
+          id: 'keepalive',
+          using: ['urn:ietf:params:jmap:core'],
+          methodCalls: [['Core/echo', {}, 'k']],
+        }),
+      );
+      ping();
+    }, opts.pingSeconds * 1000);
+  };
+
+  void (async () => {
+    let authorization: string;
+    try {
+      authorization = await opts.authorization();
+    } catch (err) {
+      finish(err);
+      return;
+    }
+    if (closed) return finish();
+    try {
+      ws = new WebSocket(url, { protocols: 'jmap', dispatcher: opts.dispatcher, headers: { authorization } });
+    } catch (err) {
+      fail(`cannot open ${safeUrl(url)}: ${err instanceof Error ? err.message : String(err)}`);
+      return;
+    }
+    armStall(opts.connectMs, `no WebSocket handshake within ${Math.round(opts.connectMs / 1000)} s`);
+    ws.addEventListener('open', () => {
+      if (ws?.protocol !== 'jmap')
+        return fail(`the server did not accept the "jmap" subprotocol (RFC 8887 §4.2)`);
+      ws.send(JSON.stringify({ '@type': 'WebSocketPushEnable', dataTypes: [...PUSH_TYPES] }));
+      armStall(stallMs, `the WebSocket answered nothing for ${Math.round(stallMs / 1000)} s: stalled`);
+      ping();
+      on.onOpen();
+    });
+    ws.addEventListener('message', (ev) => {
+      const data = typeof ev.data === 'string' ? ev.data : '';
+      if (data.length > max)
+        return fail(`a WebSocket message is larger than ${max} bytes`, 'JMAP_ERR_TOO_LARGE');
+      armStall(stallMs, `the WebSocket answered nothing for ${Math.round(stallMs / 1000)} s: stalled`);
+      events++;
+      let json: unknown;
+      try {
+        json = JSON.parse(data);
+      } catch {
+        return;
+      }
+      const states = parseStateChange(json, opts.accountId);
+      if (states) on.onChange(states);
+    });
+    ws.addEventListener('error', (ev) => {
+      const e = (ev as { error?: unknown }).error;
+      fail(`WebSocket error: ${e instanceof Error ? e.message : 'connection failed'}`);
+    });
+    ws.addEventListener('close', (ev) => {
+      if (ev.code === 1000 || closed) finish();
+      else fail(`the WebSocket closed (${ev.code}${ev.reason ? ` ${ev.reason}` : ''})`);
+    });
+  })();
+
+  return {
+    ended,
+    close() {
+      if (closed) return;
+      closed = true;
+      finish();
+    },
+  };
+}

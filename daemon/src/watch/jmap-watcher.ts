@@ -1,0 +1,475 @@
+import type { Dispatcher } from 'undici';
+import { type Clock, systemClock } from '../clock';
+import type { JmapAccount } from '../config/jmap-account';
+import type { TokenProvider } from '../eas/oauth/token-provider';
+import { basicAuth, bearerAuth, type JmapAuth, oauthAuth } from '../jmap/auth';
+import { sessionConn } from '../jmap/connection';
+import { JmapError } from '../jmap/errors';
+import {
+  baseline,
+  changesPage,
+  followMailboxes,
+  type MailState,
+  reconcile,
+  type SyncStep,
+} from '../jmap/mail-sync';
+import type { PushChannel, PushEnd } from '../jmap/push/channel';
+import { openEventSource } from '../jmap/push/eventsource';
+import type { AccountStates } from '../jmap/push/statechange';
+import { openWebSocket } from '../jmap/push/websocket';
+import { fetchSession, type JmapSession } from '../jmap/session';
+import { createTransport, type JmapHttp, type JmapLimits } from '../jmap/transport';
+import { backoffDelay } from './backoff';
+import type { Watcher, WatcherContext, WatcherState, WatcherStatus } from './types';
+
+/** Collaborators, injectable from tests. */
+export interface JmapWatcherDeps {
+  dispatcher: Dispatcher;
+  clock?: Clock;
+  /** OAuth access tokens for `auth.type: oauth2`. */
+  tokens?: TokenProvider;
+  random?: () => number;
+  limits?: Partial<JmapLimits>;
+  /** Allowance past 2× ping before a silent push stream counts as stalled, ms (default 15 s). */
+  pushGraceMs?: number;
+}
+
+/** A JMAP watcher with one extra verb, so tests can drive it sync by sync. */
+export interface JmapWatcher extends Watcher {
+  /** Runs one sync now (after any running one) and resolves when it has been committed. */
+  checkNow(): Promise<void>;
+  /** How the account learns of changes now. */
+  pushMode(): 'websocket' | 'eventsource' | 'poll' | 'none';
+}
+
+/** The store key of the account's MailState (jmap/mail-sync.ts). */
+export const KEY_MAIL = 'jmap:mail';
+/** A push stream that ends this soon without a single event counts as "does not push". */
+const QUIET_END_MS = 5_000;
+/** Quiet ends in a row before the watcher falls back to Email/changes on an interval. */
+const QUIET_ENDS_TO_POLL = 3;
+/** While polling for want of push, push is tried again this often (a server upgrade). */
+const PUSH_RETRY_MS = 3600_000;
+
+/**
+ * One JMAP account (RFC 8620 / 8621): the session from /.well-known/jmap, push over WebSocket
+ * (RFC 8887) or EventSource (RFC 8620 §7.3), and on every push, reconnect or poll an
+ * Email/changes + Email/get round from the state in the store. Each page's new state is
+ * committed with its signals in one store transaction, then published: a dropped stream or a
+ * kill -9 loses and repeats nothing. The first sync is a silent baseline; cannotCalculateChanges
+ * re-baselines with reconcile. A push endpoint that does not push (Debian's Cyrus: 204 at once)
+ * is noticed and replaced by Email/changes every `interval` seconds, as status says.
+ */
+export function createJmapWatcher(
+  account: JmapAccount,
+  ctx: WatcherContext,
+  deps: JmapWatcherDeps,
+): JmapWatcher {
+  const clock = deps.clock ?? systemClock;
+  const accountId = ctx.accountId;
+  const syncOpts = {
+    accountId,
+    ...(account.mailboxes ? { mailboxes: account.mailboxes } : {}),
+    now: () => clock.now(),
+  };
+  const grace = deps.pushGraceMs ?? 15_000;
+
+  let status: WatcherStatus = { state: 'stopped', since: new Date(clock.now()).toISOString() };
+  let stopped = true;
+  let abort = new AbortController();
+  let http: JmapHttp | undefined;
+  let session: JmapSession | undefined;
+  let sessionStale = false;
+  let chain: Promise<void> = Promise.resolve();
+  let queued: Promise<void> | undefined;
+  let attempt = 0;
+  let syncTimer: unknown;
+  let pushTimer: unknown;
+  let channel: PushChannel | undefined;
+  let channelKind: 'websocket' | 'eventsource' | undefined;
+  let lastEventId: string | undefined;
+  let pushAttempt = 0;
+  let quietEnds = 0;
+  /** Set while push is given up for now: the reason, shown in status. */
+  let polling: string | undefined;
+
+  function setStatus(
+    state: WatcherState,
+    extra: Omit<WatcherStatus, 'state' | 'since'> = {},
+    now = clock.now(),
+  ) {
+    const folders = status.folders;
+    status = { state, since: new Date(now).toISOString(), ...(folders ? { folders } : {}), ...extra };
+    ctx.setStatus(status);
+  }
+
+  function auth(): JmapAuth {
+    const now = () => clock.now();
+    if (account.auth.type === 'oauth2') {
+      if (!deps.tokens) throw new JmapError('JMAP_ERR_CONFIG', 'auth oauth2 needs a token provider');
+      return oauthAuth(deps.tokens);
+    }
+    if (account.auth.type === 'bearer') return bearerAuth(ctx.secret, now);
+    return basicAuth(account.username, ctx.secret, now);
+  }
+
+  function transport(): JmapHttp {
+    http ??= createTransport({
+      dispatcher: deps.dispatcher,
+      auth: auth(),
+      ...(deps.limits ? { limits: deps.limits } : {}),
+      signal: abort.signal,
+      now: () => clock.now(),
+    });
+    return http;
+  }
+
+  function mode(): 'websocket' | 'eventsource' | 'poll' | 'none' {
+    if (polling !== undefined || account.push === 'off') return 'poll';
+    return channelKind ?? 'none';
+  }
+
+  function waitingDetail(): string {
+    const boxes = status.folders?.length ?? 0;
+    const what = `${boxes} mailbox${boxes === 1 ? '' : 'es'}`;
+    if (account.push === 'off')
+      return `${what}; Email/changes every ${account.interval} s (push off in the config)`;
+    if (polling !== undefined)
+      return `${what}; ${polling}; checking with Email/changes every ${account.interval} s`;
+    if (channelKind === 'websocket') return `${what}; WebSocket push (RFC 8887) open`;
+    if (channelKind === 'eventsource') return `${what}; EventSource push open (ping ${account.ping} s)`;
+    return `${what}; connecting push`;
+  }
+
+  // ---- the sync chain ---------------------------------------------------------------------------
+
+  /** Runs syncs one after another; a request while one is queued joins it (dav-watcher's rule). */
+  function enqueue(): Promise<void> {
+    if (queued) return queued;
+    const next = chain.then(() => {
+      queued = undefined;
+      return stopped ? undefined : runSync();
+    });
+    queued = next;
+    chain = next;
+    return next;
+  }
+
+  function disarmSync(): void {
+    if (syncTimer !== undefined) clock.clearTimeout(syncTimer);
+    syncTimer = undefined;
+  }
+
+  function armSync(ms: number): void {
+    disarmSync();
+    syncTimer = clock.setTimeout(() => {
+      syncTimer = undefined;
+      void enqueue();
+    }, ms);
+  }
+
+  async function runSync(): Promise<void> {
+    disarmSync();
+    try {
+      await sync();
+      attempt = 0;
+      if (stopped) return;
+      ensurePush();
+      setStatus('waiting', { detail: waitingDetail() });
+      if (mode() === 'poll') armSync(account.interval * 1000);
+    } catch (err) {
+      if (stopped) return;
+      onError(err);
+    }
+  }
+
+  async function ensureSession(): Promise<JmapSession> {
+    if (session && !sessionStale) return session;
+    const before = session;
+    setStatus('connecting', {
+      detail: before ? 'The JMAP session changed; reading it again' : 'Reading the JMAP session',
+    });
+    session = await fetchSession(transport(), account.url);
+    sessionStale = false;
+    // New push URLs (or none): the open channel belongs to the old session.
+    if (
+      before &&
+      (before.eventSourceUrl !== session.eventSourceUrl ||
+        before.webSocketUrl !== session.webSocketUrl ||
+        before.accountId !== session.accountId)
+    )
+      closePush();
+    return session;
+  }
+
+  function commit(step: SyncStep): void {
+    const committed = ctx.store.commit(accountId, { set: { [KEY_MAIL]: step.state }, signals: step.signals });
+    status = {
+      ...status,
+      folders: Object.entries(step.state.mailboxes).map(([id, m]) => ({
+        id,
+        name: m.name,
+        collection: 'mail',
+      })),
+    };
+    if (committed.length > 0) ctx.publish(committed);
+  }
+
+  async function sync(): Promise<void> {
+    const s = await ensureSession();
+    const conn = sessionConn(transport(), s, () => {
+      sessionStale = true;
+    });
+    setStatus('syncing');
+    let state = ctx.store.get<MailState>(accountId, KEY_MAIL);
+    if (state === undefined || state.v !== 1) {
+      commit(await baseline(conn, syncOpts));
+      return;
+    }
+    const followed = await followMailboxes(conn, state, syncOpts);
+    if (followed !== state) {
+      commit({ state: followed, signals: [] });
+      state = followed;
+    }
+    for (let pages = 0; pages < 1000 && !stopped; pages++) {
+      let page: Awaited<ReturnType<typeof changesPage>>;
+      try {
+        page = await changesPage(conn, state, syncOpts);
+      } catch (err) {
+        if (!(err instanceof JmapError && err.code === 'JMAP_ERR_CANNOT_CALCULATE')) throw err;
+        ctx.log.info({ accountId }, 'jmap: cannotCalculateChanges; re-baselining with reconcile');
+        commit(await reconcile(conn, state, syncOpts));
+        return;
+      }
+      if (!page) return;
+      commit(page);
+      state = page.state;
+      if (!page.more) return;
+    }
+  }
+
+  function onError(err: unknown): void {
+    const e =
+      err instanceof JmapError
+        ? err
+        : new JmapError(
+            'JMAP_ERR_NETWORK',
+            `Unexpected failure: ${err instanceof Error ? err.message : String(err)}`,
+            {},
+            {
+              cause: err,
+            },
+          );
+    const lastError = { code: e.code, message: e.message };
+    ctx.log.warn({ accountId, code: e.code, context: e.context }, 'jmap sync failed');
+    closePush();
+    if (e.code === 'JMAP_ERR_UNAUTHORIZED' || e.code === 'JMAP_ERR_SECRET') {
+      // Retrying a refused password only risks a lock-out; wait for the user (wake('manual')).
+      setStatus('needs-credentials', {
+        detail:
+          e.code === 'JMAP_ERR_SECRET'
+            ? 'The password or token could not be read from its source'
+            : 'The server refused the user name, password or token',
+        lastError,
+      });
+      return;
+    }
+    if (e.code === 'JMAP_ERR_CONFIG' || e.code === 'JMAP_ERR_REDIRECT') {
+      setStatus('disabled', { detail: e.message, lastError });
+      return;
+    }
+    // The session may have moved the API; read it again on the next attempt.
+    session = undefined;
+    const delay = backoffDelay(attempt++, e.context.retryAfterMs, {
+      baseMs: 2_000,
+      capMs: 15 * 60_000,
+      ...(deps.random ? { random: deps.random } : {}),
+    });
+    const now = clock.now();
+    setStatus(
+      'backing-off',
+      {
+        detail: `${e.message}; retrying in ${Math.round(delay / 1000)} s`,
+        retryAt: new Date(now + delay).toISOString(),
+        lastError,
+      },
+      now,
+    );
+    armSync(delay);
+  }
+
+  // ---- push -------------------------------------------------------------------------------------
+
+  function closePush(): void {
+    if (pushTimer !== undefined) clock.clearTimeout(pushTimer);
+    pushTimer = undefined;
+    const c = channel;
+    channel = undefined;
+    channelKind = undefined;
+    c?.close();
+  }
+
+  /** Opens a push channel when none is open, none is scheduled and push is not given up. */
+  function ensurePush(): void {
+    if (stopped || account.push === 'off' || polling !== undefined || channel || pushTimer !== undefined)
+      return;
+    const s = session;
+    if (!s) return;
+    const ws = account.push !== 'eventsource' && s.webSocketUrl !== undefined && s.webSocketPush;
+    const es = account.push !== 'websocket' && s.eventSourceUrl !== undefined;
+    if (!ws && !es) {
+      giveUpPush('the server offers no push (no eventSourceUrl, no WebSocket push)');
+      return;
+    }
+    const handlers = {
+      onOpen: () => {
+        // Whatever changed while no channel was open is caught up from the stored state.
+        pushAttempt = 0;
+        void enqueue();
+      },
+      onChange: (states: AccountStates) => onPush(states),
+    };
+    const common = {
+      accountId: s.accountId,
+      pingSeconds: account.ping,
+      graceMs: grace,
+      connectMs: 30_000,
+      dispatcher: deps.dispatcher,
+      authorization: () => transport().authorization(),
+      clock,
+    };
+    const c = ws
+      ? openWebSocket({ ...common, url: s.webSocketUrl! }, handlers)
+      : openEventSource(
+          { ...common, template: s.eventSourceUrl!, ...(lastEventId ? { lastEventId } : {}) },
+          handlers,
+        );
+    channel = c;
+    channelKind = ws ? 'websocket' : 'eventsource';
+    void c.ended.then((end) => {
+      if ('lastEventId' in c && typeof c.lastEventId === 'function')
+        lastEventId = (c.lastEventId as () => string)() || lastEventId;
+      if (channel !== c) return;
+      channel = undefined;
+      channelKind = undefined;
+      onPushEnd(end, ws ? 'WebSocket' : 'EventSource');
+    });
+  }
+
+  function onPush(states: AccountStates): void {
+    const stored = ctx.store.get<MailState>(accountId, KEY_MAIL);
+    // A state we already hold (our own echo, a replayed event) needs no round trip.
+    const email = states.Email;
+    const mailbox = states.Mailbox;
+    if (
+      stored &&
+      (email === undefined || email === stored.emailState) &&
+      (mailbox === undefined || mailbox === stored.mailboxState)
+    )
+      return;
+    ctx.log.debug({ accountId, states }, 'jmap push');
+    void enqueue();
+  }
+
+  function giveUpPush(why: string): void {
+    polling = why;
+    ctx.log.info({ accountId }, `jmap: ${why}; polling Email/changes every ${account.interval} s`);
+    ctx.notice?.({
+      level: 'info',
+      code: 'JMAP_ERR_PUSH',
+      text: `${why}; checking every ${account.interval} s instead`,
+    });
+    if (status.state === 'waiting') setStatus('waiting', { detail: waitingDetail() });
+    if (syncTimer === undefined) armSync(account.interval * 1000);
+    pushTimer = clock.setTimeout(() => {
+      pushTimer = undefined;
+      polling = undefined;
+      quietEnds = 0;
+      ensurePush();
+    }, PUSH_RETRY_MS);
+  }
+
+  function onPushEnd(end: PushEnd, kind: string): void {
+    if (stopped) return;
+    const quiet = end.noContent || (end.events === 0 && end.openMs < QUIET_END_MS && end.error === undefined);
+    if (end.noContent) {
+      // HTML's EventSource: 204 means "do not reconnect" — a push endpoint that will not push.
+      giveUpPush(`the ${kind} endpoint answers 204 No Content (no push)`);
+      return;
+    }
+    if (quiet && ++quietEnds >= QUIET_ENDS_TO_POLL) {
+      giveUpPush(`the ${kind} endpoint closes at once without pushing (${quietEnds} times)`);
+      return;
+    }
+    if (!quiet) quietEnds = 0;
+    if (end.error instanceof JmapError && end.error.code === 'JMAP_ERR_UNAUTHORIZED') {
+      // Let a sync decide: it refreshes an OAuth token or waits for a new password.
+      void enqueue();
+      return;
+    }
+    const e = end.error;
+    if (e) ctx.log.debug({ accountId, error: e instanceof Error ? e.message : String(e) }, 'jmap push ended');
+    const delay = backoffDelay(pushAttempt++, undefined, {
+      baseMs: 1_000,
+      capMs: 5 * 60_000,
+      ...(deps.random ? { random: deps.random } : {}),
+    });
+    if (status.state === 'waiting')
+      setStatus('waiting', {
+        detail: `${waitingDetail().replace(/; (WebSocket|EventSource) push open.*$/, '')}; push reconnecting in ${Math.round(delay / 1000)} s`,
+        ...(e instanceof JmapError ? { lastError: { code: e.code, message: e.message } } : {}),
+      });
+    pushTimer = clock.setTimeout(() => {
+      pushTimer = undefined;
+      ensurePush();
+    }, delay);
+  }
+
+  const watcher: JmapWatcher = {
+    accountId,
+    start() {
+      if (!stopped) return;
+      if (!account.enabled) {
+        setStatus('disabled', { detail: 'Account disabled in the config' });
+        return;
+      }
+      stopped = false;
+      abort = new AbortController();
+      http = undefined;
+      setStatus('connecting');
+      void enqueue();
+    },
+    async stop() {
+      if (stopped && status.state === 'stopped') return;
+      stopped = true;
+      disarmSync();
+      closePush();
+      abort.abort(new JmapError('JMAP_ERR_NETWORK', 'the account is stopping'));
+      await chain.catch(() => undefined);
+      session = undefined;
+      http = undefined;
+      polling = undefined;
+      quietEnds = 0;
+      setStatus('stopped');
+    },
+    status: () => status,
+    wake(reason) {
+      if (stopped) return;
+      ctx.log.debug({ accountId, reason }, 'jmap wake');
+      if (reason === 'network' || reason === 'resume') {
+        attempt = 0;
+        pushAttempt = 0;
+        // The old socket may be dead without knowing it: a new network needs a new stream.
+        closePush();
+      }
+      disarmSync();
+      void enqueue();
+    },
+    checkNow() {
+      if (stopped) return Promise.resolve();
+      return enqueue();
+    },
+    pushMode: mode,
+  };
+  return watcher;
+}
