@@ -128,7 +128,52 @@ export const davAccountSchema = lazySchema(() =>
 );
 export type DavAccount = z.infer<ReturnType<typeof davAccountSchema>>;
 
+export const imapAccountSchema = lazySchema(() =>
+  z
+    .object({
+      ...common(),
+      kind: z.literal('imap'),
+      /** The address mail is for; `account add imap` finds the server from it (RFC 6186). */
+      email: z.string().email().optional(),
+      /** IMAP server host name. */
+      host: z.string().min(1),
+      /** Default 993 with `tls`, 143 with `starttls`. */
+      port: z.number().int().min(1).max(65535).optional(),
+      /** Implicit TLS (RFC 8314) or STARTTLS; certificate verification stays on either way. */
+      security: z.enum(['tls', 'starttls']).default('tls'),
+      username: z.string().min(1),
+      /** The password's source; with `oauth2` the refresh token lives in the keyring instead. */
+      secret: secretRefSchema().default({ keyring: true }),
+      /** XOAUTH2 / OAUTHBEARER with a token from the Exchange OAuth code (Gmail, Microsoft 365). */
+      oauth2: z
+        .object({
+          clientId: z.string().min(1),
+          tenant: z.string().default('common'),
+          authority: z.string().url().optional(),
+          scope: z.string().default('https://outlook.office.com/IMAP.AccessAsUser.All offline_access'),
+        })
+        .strict()
+        .optional(),
+      /** Mailboxes to watch (full names, e.g. "INBOX", "Lists/dev"); default INBOX. */
+      mailboxes: z.array(z.string().min(1)).min(1).max(200).optional(),
+      /**
+       * Seconds between STATUS checks of the mailboxes other than INBOX when the server has no
+       * NOTIFY (RFC 5465); default 120.
+       */
+      statusInterval: z.number().int().min(30).max(3600).optional(),
+      /** Largest literal the server may send in one answer, bytes (default 4 MiB). */
+      maxLiteralBytes: z
+        .number()
+        .int()
+        .min(64 * 1024)
+        .max(256 * 1024 * 1024)
+        .optional(),
+    })
+    .strict(),
+);
+export type ImapAccount = z.infer<ReturnType<typeof imapAccountSchema>>;
+
 export const accountSchema = lazySchema(() =>
-  z.discriminatedUnion('kind', [easAccountSchema(), davAccountSchema()]),
+  z.discriminatedUnion('kind', [easAccountSchema(), davAccountSchema(), imapAccountSchema()]),
 );
 export type Account = z.infer<ReturnType<typeof accountSchema>>;

@@ -1,7 +1,7 @@
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
-import type { Account, DavAccount, EasAccount } from '../config/account';
+import type { Account, DavAccount, EasAccount, ImapAccount } from '../config/account';
 import { AutodiscoverError, type AutodiscoverOptions, autodiscover } from '../eas/autodiscover';
 import type { EasAuth } from '../eas/auth';
 import { authorityFor, createOAuthTokenProvider, OAuthError } from '../eas/oauth';
@@ -19,6 +19,8 @@ import { MemoryStore } from '../store/memory-store';
 import type { StateStore } from '../store/types';
 import type { SecretSource } from '../watch/types';
 import { davSetupSteps, davUrlProblem } from './dav-setup';
+import { checkImap } from '../imap/check';
+import { imapTokenProvider } from '../imap/oauth';
 
 /** One named check's outcome: a note when it passed, a fix when it did not. */
 export type Step = TestResult['steps'][number];
@@ -469,6 +471,19 @@ async function checkDav(
   return steps;
 }
 
+/** IMAP (issue 17): DNS, TLS + login as the watcher connects, each mailbox's STATUS, the push mode. */
+async function checkImapAccount(
+  account: ImapAccount,
+  secret: SecretSource,
+  log: Logger,
+  o: CheckOptions & { timeoutMs: number; pool: DispatcherPool },
+): Promise<Step[]> {
+  const shared = sharedFor(account, o.pool);
+  if (!('dispatch' in shared)) return [shared];
+  const tokens = imapTokenProvider(account, secret, shared, log);
+  return checkImap(account, secret, log, { timeoutMs: o.timeoutMs, ...(tokens ? { tokens } : {}) });
+}
+
 /**
  * Tests an account with named checks in order, stopping at the first that fails (later ones
  * would only repeat it). Each passed step says what it found; each failed one says what to do.
@@ -492,7 +507,9 @@ export async function testAccount(
     const steps =
       account.kind === 'exchange'
         ? await checkEas(account, secret, log, o)
-        : await checkDav(account, secret, o);
+        : account.kind === 'imap'
+          ? await checkImapAccount(account, secret, log, o)
+          : await checkDav(account, secret, o);
     return { ok: steps.every((s) => s.ok), steps };
   } finally {
     if (!opts.dispatchers) await pool.close();

@@ -41,5 +41,7 @@ export function secretForAccount(account: Account, opts: SecretOptions = {}): Se
       return keyringSecret(account.id, 'oauth-refresh', opts.keyring ?? osKeyring);
     return secretFromRef(account.id, account.auth.secret, opts);
   }
+  if (account.kind === 'imap' && account.oauth2)
+    return keyringSecret(account.id, 'oauth-refresh', opts.keyring ?? osKeyring);
   return secretFromRef(account.id, account.secret, opts);
 }

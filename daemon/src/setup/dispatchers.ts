@@ -6,6 +6,8 @@ import { createDispatcher } from '../net/dispatcher';
 import type { Disposer } from './disposers';
 import { lazyDavWatcher } from '../watch/dav-lazy';
 import { createEasWatcher } from '../watch/eas-watcher';
+import { createImapWatcher } from '../watch/imap-watcher';
+import { imapTokenProvider } from '../imap/oauth';
 import type { Watcher, WatcherContext } from '../watch/types';
 
 /** Builds the watcher for one account; the default picks EAS or DAV by `account.kind`. */
@@ -72,6 +74,11 @@ export function defaultWatcherFactory(
 ): WatcherFactory {
   return (account, ctx) => {
     const dispatcher = fopts.dispatcherFor?.(account) ?? pool.for(account);
+    if (account.kind === 'imap') {
+      // IMAP has its own sockets; the pool's HTTP dispatcher only carries OAuth token requests.
+      const tokens = imapTokenProvider(account, ctx.secret, dispatcher, ctx.log);
+      return createImapWatcher(account, ctx, tokens ? { tokens } : {});
+    }
     if (account.kind !== 'exchange') return lazyDavWatcher(account, ctx, dispatcher);
     const auth = account.auth;
     return createEasWatcher(account, ctx, {

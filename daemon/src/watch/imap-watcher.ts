@@ -1,0 +1,592 @@
+import type { ImapFlow } from 'imapflow';
+import { type Clock, systemClock } from '../clock';
+import type { ImapAccount } from '../config/account';
+import type { TokenProvider } from '../eas/oauth';
+import { featuresOf, type ImapFeatures, listenMode } from '../imap/capabilities';
+import { examine } from '../imap/commands/examine';
+import { type DetailedMessage, fetchDetails, fetchFlagsFrom, fetchPartPrefix } from '../imap/commands/fetch';
+import { notifyRefused, notifySet, onNotifications } from '../imap/commands/notify';
+import { fetchServerPreviews } from '../imap/commands/preview';
+import { searchAll, searchUnseen } from '../imap/commands/search-all';
+import { mailboxStatus } from '../imap/commands/status';
+import {
+  type ConnectOptions,
+  connect as defaultConnect,
+  defaultPort,
+  type ImapCredential,
+} from '../imap/connection';
+import { ImapError, toImapError } from '../imap/errors';
+import {
+  applyDiff,
+  baselineState,
+  isMailboxState,
+  type MailboxState,
+  type MailboxStatus,
+  planCheck,
+} from '../imap/mailbox-state';
+import { firstTextPart, PREVIEW_FETCH_BYTES, previewFromPart } from '../imap/preview';
+import { raw } from '../imap/raw';
+import { mailboxLabel, mailboxSignal } from '../imap/signals';
+import { announceable, summarize } from '../imap/summary';
+import type { ItemSummary } from '../signal';
+import { backoffDelay } from './backoff';
+import type { Watcher, WatcherContext, WatcherState, WatcherStatus } from './types';
+
+/** Optional collaborators, all injectable from tests. */
+export interface ImapWatcherDeps {
+  clock?: Clock;
+  /** Back-off jitter source. */
+  random?: () => number;
+  /** OAuth2 access tokens (account.oauth2); without it the secret is the password. */
+  tokens?: TokenProvider;
+  /** Opens a logged-in connection; default imap/connection.ts. */
+  connect?: (o: ConnectOptions) => Promise<ImapFlow>;
+}
+
+/** An IMAP watcher with one extra verb, so tests can wait for a full check of every mailbox. */
+export interface ImapWatcher extends Watcher {
+  /** Checks every watched mailbox now (after what is queued) and resolves once committed. */
+  checkNow(): Promise<void>;
+}
+
+const KEY_WATCHED = 'imap:watched';
+const mailboxKey = (m: string) => `imap:mb:${m}`;
+/** New mail fetched with envelope and body structure per check; the rest is announced by UID only. */
+const DETAIL_LIMIT = 50;
+/** Mail whose preview is read from its body when the server has no PREVIEW (one FETCH each). */
+const BODY_PREVIEW_LIMIT = 20;
+/** A session that lasted this long ended normally (an idle limit, a restart): back-off starts over. */
+const HEALTHY_SESSION_MS = 60_000;
+const DEFAULT_STATUS_INTERVAL_S = 120;
+
+const sameMailbox = (a: string, b: string) =>
+  a === b || (a.toUpperCase() === 'INBOX' && b.toUpperCase() === 'INBOX');
+
+/**
+ * One `kind: imap` account (issue 17). A session connects, checks every watched mailbox from its
+ * stored state (STATUS, then UID FETCH / UID SEARCH only where something moved), and then listens:
+ * NOTIFY (RFC 5465) for every mailbox on this one connection where the server offers it, else
+ * IDLE on INBOX with STATUS of the others every `statusInterval`. A push only says *that* a
+ * mailbox changed; the check asks what changed from the stored state, so a dropped connection
+ * loses nothing. Each mailbox's new state is committed with its signal in one store transaction,
+ * then published. First sight of a mailbox is a silent baseline; a new UIDVALIDITY re-baselines
+ * and announces only unread mail newer than the last change (no flood of old mail).
+ *
+ * States: connecting → syncing → waiting; backing-off on network faults and BYE (reconnects in
+ * a loop, never by recursion); needs-credentials on a refused login (waits for wake('manual'));
+ * disabled when the account is, or cannot be turned into a connection.
+ */
+export function createImapWatcher(
+  account: ImapAccount,
+  ctx: WatcherContext,
+  deps: ImapWatcherDeps = {},
+): ImapWatcher {
+  const clock = deps.clock ?? systemClock;
+  const accountId = ctx.accountId;
+  const connectTo = deps.connect ?? defaultConnect;
+  const watched = account.mailboxes ?? ['INBOX'];
+  const statusIntervalMs = (account.statusInterval ?? DEFAULT_STATUS_INTERVAL_S) * 1000;
+
+  let status: WatcherStatus = { state: 'stopped', since: new Date(clock.now()).toISOString() };
+  let stopped = true;
+  let loopDone: Promise<void> = Promise.resolve();
+  let attempt = 0;
+  let client: ImapFlow | undefined;
+  let features: ImapFeatures | undefined;
+  let idleTarget: string | undefined;
+  const missing = new Set<string>();
+  /** Mailboxes asked to be checked; drained one at a time by `drain`. */
+  const queue = new Set<string>();
+  let draining: Promise<void> | undefined;
+  let pollTimer: unknown;
+  /** Resolves the current back-off sleep or needs-credentials park early (wake, stop). */
+  let interrupt: (() => void) | undefined;
+  let forceTokenRefresh = false;
+
+  function setStatus(
+    state: WatcherState,
+    extra: Omit<WatcherStatus, 'state' | 'since'> = {},
+    now = clock.now(),
+  ): void {
+    status = {
+      state,
+      since: new Date(now).toISOString(),
+      folders: watched.map((m) => ({ id: m, name: mailboxLabel(m), collection: 'mail' })),
+      ...extra,
+    };
+    ctx.setStatus(status);
+  }
+
+  function waitingDetail(): string {
+    const live = watched.filter((m) => !missing.has(m));
+    const mode = features ? listenMode(features, live.length) : 'connected';
+    return missing.size ? `${mode}; missing on the server: ${[...missing].join(', ')}` : mode;
+  }
+
+  /** Sleeps `ms` unless woken or stopped. */
+  function sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = clock.setTimeout(() => {
+        interrupt = undefined;
+        resolve();
+      }, ms);
+      interrupt = () => {
+        clock.clearTimeout(t);
+        interrupt = undefined;
+        resolve();
+      };
+    });
+  }
+
+  /** Waits for wake() or stop() (needs-credentials, disabled). */
+  function park(): Promise<void> {
+    return new Promise((resolve) => {
+      interrupt = () => {
+        interrupt = undefined;
+        resolve();
+      };
+    });
+  }
+
+  async function credential(): Promise<ImapCredential> {
+    if (deps.tokens) {
+      const force = forceTokenRefresh;
+      forceTokenRefresh = false;
+      try {
+        return { accessToken: await deps.tokens.getAccessToken({ forceRefresh: force }) };
+      } catch (err) {
+        const e = err as { transient?: unknown; message?: unknown };
+        if (e?.transient === true)
+          throw new ImapError(
+            'IMAP_ERR_NETWORK',
+            `OAuth token endpoint unreachable: ${String(e.message)}`,
+            {},
+            { cause: err },
+          );
+        throw new ImapError(
+          'IMAP_ERR_SECRET',
+          `Could not get an OAuth access token: ${String(e?.message ?? err)}`,
+          {},
+          { cause: err },
+        );
+      }
+    }
+    try {
+      return { pass: await ctx.secret.get() };
+    } catch (err) {
+      throw new ImapError(
+        'IMAP_ERR_SECRET',
+        'Could not read the account password from its source',
+        {},
+        { cause: err },
+      );
+    }
+  }
+
+  async function loop(): Promise<void> {
+    while (!stopped) {
+      const began = clock.now();
+      try {
+        await session();
+        if (stopped) break;
+        throw new ImapError('IMAP_ERR_BYE', 'The server closed the connection', { host: account.host });
+      } catch (err) {
+        cleanupSession();
+        if (stopped) break;
+        const e = toImapError(err, { host: account.host });
+        if (clock.now() - began >= HEALTHY_SESSION_MS) attempt = 0;
+        await onError(e);
+      }
+    }
+    cleanupSession();
+  }
+
+  async function onError(e: ImapError): Promise<void> {
+    const lastError = { code: e.code, message: e.message };
+    ctx.log.warn({ accountId, code: e.code, context: e.context }, 'imap session ended');
+    if (e.code === 'IMAP_ERR_AUTH' && deps.tokens && !status.lastError?.code.startsWith('IMAP_ERR_AUTH')) {
+      // An access token can be revoked before it expires: one retry with a fresh one first.
+      forceTokenRefresh = true;
+      setStatus('backing-off', { detail: 'Access token refused; refreshing it', lastError });
+      return;
+    }
+    if (e.code === 'IMAP_ERR_AUTH' || e.code === 'IMAP_ERR_SECRET') {
+      // Retrying a refused password only risks a lock-out; wait for the user (wake('manual')).
+      setStatus('needs-credentials', {
+        detail:
+          e.code === 'IMAP_ERR_SECRET'
+            ? 'The password could not be read from its source'
+            : 'The server refused the login',
+        lastError,
+      });
+      await park();
+      return;
+    }
+    if (e.code === 'IMAP_ERR_CONFIG') {
+      setStatus('disabled', { detail: e.message, lastError });
+      await park();
+      return;
+    }
+    const delay = backoffDelay(attempt++, undefined, {
+      baseMs: 2_000,
+      capMs: 15 * 60_000,
+      ...(deps.random ? { random: deps.random } : {}),
+    });
+    const now = clock.now();
+    setStatus(
+      'backing-off',
+      {
+        detail: `${e.message}; reconnecting in ${Math.round(delay / 1000)} s`,
+        retryAt: new Date(now + delay).toISOString(),
+        lastError,
+      },
+      now,
+    );
+    await sleep(delay);
+  }
+
+  function cleanupSession(): void {
+    if (pollTimer !== undefined) clock.clearTimeout(pollTimer);
+    pollTimer = undefined;
+    const c = client;
+    client = undefined;
+    idleTarget = undefined;
+    queue.clear();
+    if (c) {
+      c.removeAllListeners('exists');
+      c.removeAllListeners('expunge');
+      c.close();
+    }
+  }
+
+  /** One connection's life: returns when it closes (or stop closes it). */
+  async function session(): Promise<void> {
+    setStatus('connecting', { detail: `Connecting to ${account.host}:${defaultPort(account)}` });
+    const cred = await credential();
+    const c = await connectTo({ account, credential: cred, log: ctx.log });
+    if (stopped) {
+      c.close();
+      return;
+    }
+    client = c;
+    const closed = new Promise<void>((resolve) => c.once('close', () => resolve()));
+    const f = featuresOf(c.capabilities.keys());
+    features = f;
+    setStatus('syncing', { detail: `Checking ${watched.length} mailbox${watched.length === 1 ? '' : 'es'}` });
+
+    for (const m of watched) await checkOrMiss(c, m);
+    forgetUnwatched();
+    idleTarget =
+      watched.find((m) => !missing.has(m) && m.toUpperCase() === 'INBOX') ??
+      watched.find((m) => !missing.has(m));
+    if (idleTarget === undefined)
+      throw new ImapError(
+        'IMAP_ERR_NO_MAILBOX',
+        `None of the watched mailboxes exists: ${watched.join(', ')}`,
+        {
+          host: account.host,
+        },
+      );
+    await examine(c, idleTarget);
+    // Pushes for the selected mailbox (IDLE, or NOTIFY's SELECTED events): only a trigger.
+    c.on('exists', (e: { path?: string }) => request(e.path ?? idleTarget ?? 'INBOX'));
+    c.on('expunge', (e: { path?: string }) => request(e.path ?? idleTarget ?? 'INBOX'));
+    if (f.notify) {
+      const r = raw(c);
+      onNotifications(r, {
+        status: (name) => {
+          const m = name === undefined ? undefined : watched.find((w) => sameMailbox(w, name));
+          // A name we cannot match (modified UTF-7 of a non-ASCII name): check them all.
+          if (m) request(m);
+          else for (const w of watched) request(w);
+        },
+        list: () => {
+          for (const w of watched) request(w);
+        },
+      });
+      try {
+        await notifySet(r, watched);
+      } catch (err) {
+        if (!notifyRefused(err)) throw err;
+        // Offered but refused (NOTIFICATIONOVERFLOW, a proxy in front): IDLE + STATUS instead.
+        ctx.log.info({ accountId, err: (err as Error).message }, 'NOTIFY refused; using IDLE and STATUS');
+        features = { ...f, notify: false };
+      }
+    }
+    armPoll();
+    attempt = 0;
+    setStatus('waiting', { detail: waitingDetail() });
+    // What changed while we set up (between the checks and IDLE) is found by one more round.
+    for (const m of watched) if (!missing.has(m)) request(m);
+    await closed;
+  }
+
+  /** Without NOTIFY, the mailboxes other than the IDLE one are asked with STATUS on an interval. */
+  function armPoll(): void {
+    if (pollTimer !== undefined) clock.clearTimeout(pollTimer);
+    pollTimer = undefined;
+    if (!features || features.notify) return;
+    const others = watched.filter((m) => m !== idleTarget);
+    // No IDLE at all: every mailbox is polled, the IDLE one included.
+    const targets = features.idle ? others : watched;
+    if (targets.length === 0) return;
+    pollTimer = clock.setTimeout(() => {
+      pollTimer = undefined;
+      for (const m of targets) request(m);
+      armPoll();
+    }, statusIntervalMs);
+  }
+
+  function request(m: string): void {
+    if (stopped || !client) return;
+    queue.add(m);
+    draining ??= drain().finally(() => {
+      draining = undefined;
+    });
+  }
+
+  async function drain(): Promise<void> {
+    const c = client;
+    if (!c) return;
+    try {
+      while (queue.size > 0 && !stopped && client === c) {
+        const m = queue.values().next().value as string;
+        queue.delete(m);
+        await checkOrMiss(c, m);
+      }
+      // Back to the mailbox that IDLEs; a check of it covers what happened while it was not selected.
+      if (
+        !stopped &&
+        client === c &&
+        idleTarget !== undefined &&
+        c.mailbox &&
+        c.mailbox.path !== idleTarget
+      ) {
+        await examine(c, idleTarget);
+        await checkOrMiss(c, idleTarget);
+      }
+      if (!stopped && client === c && status.state !== 'waiting')
+        setStatus('waiting', { detail: waitingDetail() });
+    } catch (err) {
+      if (stopped || client !== c) return;
+      // A failed check ends the session: the loop reconnects with back-off and checks again
+      // from the stored state, so nothing is lost.
+      ctx.log.warn({ accountId, err: (err as Error).message }, 'imap check failed; reconnecting');
+      c.close();
+    }
+  }
+
+  /** Checks one mailbox; a mailbox that is gone is noted (and its state dropped), not fatal. */
+  async function checkOrMiss(c: ImapFlow, m: string): Promise<void> {
+    try {
+      await checkMailbox(c, m);
+      if (missing.delete(m) && status.state === 'waiting') setStatus('waiting', { detail: waitingDetail() });
+    } catch (err) {
+      const e = toImapError(err, { mailbox: m });
+      if (e.code !== 'IMAP_ERR_NO_MAILBOX') throw e;
+      if (!missing.has(m)) {
+        missing.add(m);
+        ctx.notice?.({
+          level: 'warn',
+          code: e.code,
+          text: `Mailbox "${m}" does not exist on ${account.host}`,
+        });
+        // Its UIDs mean nothing once it is gone; a mailbox made again under the name is a new baseline.
+        ctx.store.commit(accountId, { delete: [mailboxKey(m)] });
+      }
+      if (m === idleTarget)
+        throw new ImapError('IMAP_ERR_NO_MAILBOX', `The mailbox "${m}" was deleted`, { mailbox: m });
+    }
+  }
+
+  async function checkMailbox(c: ImapFlow, m: string): Promise<void> {
+    const f = features ?? featuresOf([]);
+    const key = mailboxKey(m);
+    const storedRaw = ctx.store.get<unknown>(accountId, key);
+    const stored = isMailboxState(storedRaw) ? storedRaw : undefined;
+    const st = await mailboxStatus(c, m, f.condstore);
+    const plan = planCheck(stored, st);
+    ctx.log.debug({ accountId, mailbox: m, plan: plan.kind }, 'imap mailbox checked');
+    switch (plan.kind) {
+      case 'unchanged':
+        return;
+      case 'modseq':
+        ctx.store.commit(accountId, { set: { [key]: { ...stored, modseq: st.highestModseq } } });
+        return;
+      case 'baseline': {
+        await examine(c, m);
+        const all = await searchAll(c, m);
+        ctx.store.commit(accountId, { set: { [key]: baselineState(st, all, clock.now()) } });
+        return;
+      }
+      case 'rebaseline':
+        await rebaseline(c, m, stored!, st);
+        return;
+      case 'diff': {
+        await examine(c, m);
+        const fetched = plan.fetchFrom !== undefined ? await fetchFlagsFrom(c, m, plan.fetchFrom) : [];
+        const all = plan.searchAll ? await searchAll(c, m) : undefined;
+        const now = clock.now();
+        const r = applyDiff(
+          stored!,
+          st,
+          { fetched: fetched.map((x) => x.uid), ...(all ? { all } : {}) },
+          now,
+        );
+        const byUid = new Map(fetched.map((x) => [x.uid, x]));
+        const fresh = r.added.filter((u) => {
+          const msg = byUid.get(u);
+          return msg === undefined || announceable(msg);
+        });
+        const added = await summaries(c, m, fresh);
+        const removed: ItemSummary[] = r.removed.map((u) => ({ id: String(u) }));
+        const signal = mailboxSignal(accountId, m, stored!, added, removed, new Date(now));
+        commitState(key, r.state, signal);
+        return;
+      }
+    }
+  }
+
+  /**
+   * UIDVALIDITY changed (the mailbox was re-created, or the server rebuilt its index): the known
+   * UIDs mean nothing. The new state is a baseline; of the unread mail, only what arrived after
+   * the last change we committed is announced — a reconcile, not a flood of old mail as new.
+   */
+  async function rebaseline(c: ImapFlow, m: string, stored: MailboxState, st: MailboxStatus): Promise<void> {
+    await examine(c, m);
+    const all = await searchAll(c, m);
+    const unseen = (await searchUnseen(c, m)).slice(-DETAIL_LIMIT);
+    const details = await fetchDetails(c, m, unseen);
+    // INTERNALDATE has whole seconds (RFC 9051 §2.3.3): mail of the second of the last change
+    // counts as newer — a rare repeat rather than a silent loss.
+    const since = Math.floor(stored.changedAt / 1000) * 1000;
+    const newer = details.filter((d) => {
+      const t = d.internalDate === undefined ? Number.NaN : new Date(d.internalDate).getTime();
+      return Number.isFinite(t) && t >= since && announceable(d);
+    });
+    const now = clock.now();
+    const added = await summariesOf(c, m, newer);
+    const signal = mailboxSignal(accountId, m, stored, added, [], new Date(now), `>${st.uidValidity}`);
+    ctx.notice?.({
+      level: 'info',
+      code: 'IMAP_UIDVALIDITY',
+      text: `Mailbox "${m}" on ${account.host} was rebuilt (UIDVALIDITY ${stored.uidValidity} → ${st.uidValidity}); ${added.length} unread message(s) newer than the last check announced`,
+    });
+    commitState(mailboxKey(m), baselineState(st, all, now), signal);
+  }
+
+  function commitState(key: string, state: MailboxState, signal: ReturnType<typeof mailboxSignal>): void {
+    const committed = ctx.store.commit(accountId, {
+      set: { [key]: state },
+      ...(signal ? { signals: [signal] } : {}),
+    });
+    if (committed.length > 0) ctx.publish(committed);
+  }
+
+  /** Summaries of new UIDs: the newest DETAIL_LIMIT with envelope and preview, the rest by UID. */
+  async function summaries(c: ImapFlow, m: string, uids: number[]): Promise<ItemSummary[]> {
+    if (uids.length === 0) return [];
+    const detailed = uids.slice(-DETAIL_LIMIT);
+    const plain = uids.slice(0, uids.length - detailed.length).map((u) => ({ id: String(u), unread: true }));
+    const details = await fetchDetails(c, m, detailed);
+    // A message expunged between the two FETCHes is still announced, by UID.
+    const got = new Set(details.map((d) => d.uid));
+    const gone = detailed.filter((u) => !got.has(u)).map((u) => ({ id: String(u), unread: true }));
+    return [...plain, ...gone, ...(await summariesOf(c, m, details.filter(announceable)))].sort(
+      (a, b) => Number(a.id) - Number(b.id),
+    );
+  }
+
+  async function summariesOf(c: ImapFlow, m: string, msgs: DetailedMessage[]): Promise<ItemSummary[]> {
+    const previews = await previewsOf(c, m, msgs);
+    return msgs.map((d) => summarize(d, previews.get(d.uid)));
+  }
+
+  async function previewsOf(c: ImapFlow, m: string, msgs: DetailedMessage[]): Promise<Map<number, string>> {
+    const f = features;
+    if (msgs.length === 0) return new Map();
+    if (f?.preview) {
+      try {
+        return await fetchServerPreviews(
+          raw(c),
+          m,
+          msgs.map((x) => x.uid),
+          f.preview,
+        );
+      } catch (err) {
+        // A server that advertises PREVIEW and then refuses it: fall back to the body.
+        if (toImapError(err).code !== 'IMAP_ERR_COMMAND') throw err;
+      }
+    }
+    const out = new Map<number, string>();
+    for (const msg of msgs.slice(-BODY_PREVIEW_LIMIT)) {
+      const part = firstTextPart(msg.bodyStructure);
+      if (!part) continue;
+      const bytes = await fetchPartPrefix(c, m, msg.uid, part.section, PREVIEW_FETCH_BYTES);
+      const p = bytes ? previewFromPart(part, bytes) : undefined;
+      if (p) out.set(msg.uid, p);
+    }
+    return out;
+  }
+
+  /** Drops the state of mailboxes no longer watched. */
+  function forgetUnwatched(): void {
+    const before = ctx.store.get<string[]>(accountId, KEY_WATCHED) ?? [];
+    const gone = before.filter((m) => !watched.includes(m));
+    if (gone.length === 0 && before.length === watched.length) return;
+    ctx.store.commit(accountId, { set: { [KEY_WATCHED]: [...watched] }, delete: gone.map(mailboxKey) });
+  }
+
+  const watcher: ImapWatcher = {
+    accountId,
+    start() {
+      if (!stopped) return;
+      if (!account.enabled) {
+        setStatus('disabled', { detail: 'Account disabled in the config' });
+        return;
+      }
+      stopped = false;
+      attempt = 0;
+      loopDone = loop().catch((err: unknown) => {
+        // loop() handles every session error; this is a bug, shown rather than swallowed.
+        ctx.log.error({ accountId, err }, 'imap watcher loop failed');
+        setStatus('error', { detail: `internal error: ${(err as Error).message}` });
+      });
+    },
+    async stop() {
+      if (stopped && status.state === 'stopped') return;
+      stopped = true;
+      interrupt?.();
+      client?.close();
+      await loopDone;
+      await draining?.catch(() => undefined);
+      setStatus('stopped');
+    },
+    status: () => status,
+    wake(reason) {
+      if (stopped) return;
+      ctx.log.debug({ accountId, reason }, 'imap wake');
+      if (reason === 'network' || reason === 'resume') {
+        attempt = 0;
+        // The socket most likely died with the old network: reconnect now rather than at the
+        // socket timeout; the next session checks everything from the stored state.
+        if (client) {
+          client.close();
+          return;
+        }
+      }
+      if (interrupt) {
+        interrupt();
+        return;
+      }
+      for (const m of watched) request(m);
+    },
+    async checkNow() {
+      if (stopped || !client) return;
+      for (const m of watched) if (!missing.has(m)) request(m);
+      // Whatever runs now may have started before the change: wait for the queue to empty.
+      while (draining) await draining;
+    },
+  };
+  return watcher;
+}

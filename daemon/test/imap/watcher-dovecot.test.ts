@@ -1,0 +1,239 @@
+/**
+ * The IMAP watcher against a real Dovecot 2.3 (scripts/dovecot-imap.sh), in both configurations:
+ * NOTIFY (one connection hears INBOX and Lists) and IDLE + STATUS (NOTIFY left out of
+ * imap_capability). APPEND gives exactly one signal with from, subject and the server's preview;
+ * mail that arrives \Seen is not announced; EXPUNGE and MOVE give removals; a restart neither
+ * loses nor repeats; a re-created mailbox (new UIDVALIDITY) re-baselines without a flood.
+ * Waits are polls with generous deadlines, never sleeps; "exactly once" is checked after one
+ * more full check of every mailbox (checkNow), not after a pause.
+ */
+import type { ImapFlow } from 'imapflow';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { ChangeSignal } from '../../src/signal';
+import { MemoryStore } from '../../src/store/memory-store';
+import { createImapWatcher, type ImapWatcher } from '../../src/watch/imap-watcher';
+import type { WatcherContext, WatcherStatus } from '../../src/watch/types';
+import pino from 'pino';
+import {
+  DOVECOT_USERS,
+  type DovecotConfig,
+  dovecotAccount,
+  ensureDovecot,
+  mail,
+  otherClient,
+  releaseDovecot,
+  resetUser,
+} from './dovecot';
+
+const server = await ensureDovecot();
+const unavailable = 'reason' in server ? server.reason : undefined;
+const inCi = process.env.CI === 'true';
+if (unavailable !== undefined && !inCi) console.warn(`imap watcher-dovecot: skipped — ${unavailable}`);
+
+async function waitFor<T>(what: string, check: () => T | undefined, ms = 20_000): Promise<T> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const v = check();
+    if (v !== undefined) return v;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+function harness(
+  config: DovecotConfig,
+  user: string,
+  store = new MemoryStore(),
+  extra: Parameters<typeof dovecotAccount>[2] = {},
+) {
+  const published: ChangeSignal[] = [];
+  const statuses: WatcherStatus[] = [];
+  const notices: string[] = [];
+  const ctx: WatcherContext = {
+    accountId: `acct-${user}`,
+    store,
+    log: pino({ level: process.env.TIDINGS_TEST_LOG ?? 'silent' }),
+    secret: { get: async () => DOVECOT_USERS.get(user) ?? '' },
+    publish: (s) => published.push(...s),
+    setStatus: (s) => statuses.push(s),
+    notice: (n) => notices.push(n.code),
+  };
+  const watcher = createImapWatcher(
+    dovecotAccount(user, config, { mailboxes: ['INBOX', 'Lists'], ...extra }),
+    ctx,
+    {
+      random: () => 0,
+    },
+  );
+  return { watcher, published, statuses, notices, store };
+}
+
+/** The UID an APPEND got (UIDPLUS, RFC 4315): Dovecot always says it. */
+function uidOf(r: false | { uid?: number | undefined }): number {
+  if (!r || r.uid === undefined) throw new Error('APPEND without APPENDUID');
+  return r.uid;
+}
+
+const addedTitles = (sigs: ChangeSignal[]) => sigs.flatMap((s) => s.added.map((a) => a.title));
+
+describe.skipIf(unavailable !== undefined && !inCi)('IMAP watcher against Dovecot', () => {
+  let other: ImapFlow | undefined;
+  let watcher: ImapWatcher | undefined;
+
+  beforeAll(() => {
+    if (unavailable) throw new Error(`CI=true and ${unavailable}`);
+  });
+  afterEach(async () => {
+    await watcher?.stop();
+    watcher = undefined;
+    await other?.logout().catch(() => undefined);
+    other = undefined;
+  });
+  afterAll(async () => {
+    await releaseDovecot(server);
+  });
+
+  for (const [config, user] of [
+    ['full', 'ivy'],
+    ['nonotify', 'jon'],
+  ] as const) {
+    describe(`${config} (${config === 'full' ? 'NOTIFY' : 'IDLE + STATUS'})`, () => {
+      it('baselines silently, then APPEND gives exactly one signal with from, subject, preview; \\Seen mail is not announced', async () => {
+        other = await otherClient(user, config);
+        await resetUser(other);
+        await other.mailboxCreate('Lists');
+        await other.append('INBOX', mail({ subject: 'Old one' }));
+        const h = harness(config, user, undefined, { statusInterval: 1 });
+        watcher = h.watcher;
+        watcher.start();
+        await waitFor('waiting', () => (h.watcher.status().state === 'waiting' ? true : undefined));
+        expect(h.watcher.status().detail).toContain(config === 'full' ? 'NOTIFY' : 'IDLE on INBOX');
+        expect(h.published).toEqual([]);
+
+        await other.append(
+          'INBOX',
+          mail({ subject: 'Hello there', body: 'First line of the body.\r\nSecond.' }),
+        );
+        await waitFor('the new mail', () =>
+          addedTitles(h.published).includes('Hello there') ? true : undefined,
+        );
+        const sig = h.published.find((s) => s.added.some((a) => a.title === 'Hello there'))!;
+        expect(sig).toMatchObject({
+          source: 'imap',
+          collection: 'mail',
+          folder: { id: 'INBOX', name: 'Inbox' },
+        });
+        expect(sig.added).toHaveLength(1);
+        expect(sig.added[0]).toMatchObject({
+          from: 'Ann Sender <ann@example.test>',
+          unread: true,
+          preview: 'First line of the body. Second.',
+        });
+
+        // Read mail filed by another client: in the state, not announced.
+        await other.append('INBOX', mail({ subject: 'Already read' }), ['\\Seen']);
+        // In the other mailbox: NOTIFY's STATUS, or the STATUS poll.
+        await other.append('Lists', mail({ subject: 'List post' }));
+        await waitFor('the list post', () =>
+          addedTitles(h.published).includes('List post') ? true : undefined,
+        );
+        await watcher.checkNow();
+        expect(addedTitles(h.published).sort()).toEqual(['Hello there', 'List post']);
+        expect(h.published.find((s) => s.added.some((a) => a.title === 'List post'))?.folder).toEqual({
+          id: 'Lists',
+          name: 'Lists',
+        });
+      });
+
+      it('EXPUNGE and MOVE are removals; the moved mail is new where it lands', async () => {
+        other = await otherClient(user, config);
+        await resetUser(other);
+        await other.mailboxCreate('Lists');
+        const h = harness(config, user, undefined, { statusInterval: 1 });
+        watcher = h.watcher;
+        watcher.start();
+        await waitFor('waiting', () => (h.watcher.status().state === 'waiting' ? true : undefined));
+        const a = uidOf(await other.append('INBOX', mail({ subject: 'To delete' })));
+        const b = uidOf(await other.append('INBOX', mail({ subject: 'To move' })));
+        await waitFor('two mails', () => (addedTitles(h.published).length === 2 ? true : undefined));
+        const lock = await other.getMailboxLock('INBOX');
+        try {
+          await other.messageDelete(String(a), { uid: true });
+          await other.messageMove(String(b), 'Lists', { uid: true });
+        } finally {
+          lock.release();
+        }
+        const removed = () =>
+          h.published.filter((s) => s.folder.id === 'INBOX').flatMap((s) => s.removed.map((r) => r.id));
+        await waitFor('both removals', () => (removed().length === 2 ? true : undefined));
+        expect(removed().sort()).toEqual([String(a), String(b)].sort());
+        await waitFor('the moved mail in Lists', () =>
+          h.published.some((s) => s.folder.id === 'Lists' && s.added.some((x) => x.title === 'To move'))
+            ? true
+            : undefined,
+        );
+        await watcher.checkNow();
+        expect(removed()).toHaveLength(2);
+        expect(addedTitles(h.published).sort()).toEqual(['To delete', 'To move', 'To move']);
+      });
+
+      it('a restart loses nothing and repeats nothing', async () => {
+        other = await otherClient(user, config);
+        await resetUser(other);
+        await other.mailboxCreate('Lists');
+        const store = new MemoryStore();
+        const h1 = harness(config, user, store);
+        watcher = h1.watcher;
+        watcher.start();
+        await waitFor('waiting', () => (h1.watcher.status().state === 'waiting' ? true : undefined));
+        await other.append('INBOX', mail({ subject: 'Before stop' }));
+        await waitFor('before stop', () =>
+          addedTitles(h1.published).includes('Before stop') ? true : undefined,
+        );
+        await watcher.stop();
+
+        await other.append('INBOX', mail({ subject: 'While stopped' }));
+        await other.append('Lists', mail({ subject: 'While stopped, list' }));
+        const h2 = harness(config, user, store);
+        watcher = h2.watcher;
+        watcher.start();
+        await waitFor('the offline mail', () => (addedTitles(h2.published).length === 2 ? true : undefined));
+        await watcher.checkNow();
+        expect(addedTitles(h2.published).sort()).toEqual(['While stopped', 'While stopped, list']);
+        // Pending signals of the first run are in the outbox once, under their ids.
+        const ids = store.pending().map((s) => s.id);
+        expect(new Set(ids).size).toBe(ids.length);
+      });
+
+      it('a re-created mailbox (new UIDVALIDITY) re-baselines: old mail is not announced, newer unread mail is', async () => {
+        other = await otherClient(user, config);
+        await resetUser(other);
+        await other.mailboxCreate('Lists');
+        await other.append('Lists', mail({ subject: 'Known' }));
+        const store = new MemoryStore();
+        const h = harness(config, user, store);
+        watcher = h.watcher;
+        watcher.start();
+        await waitFor('waiting', () => (h.watcher.status().state === 'waiting' ? true : undefined));
+        await watcher.stop();
+        const before = store.get<{ uidValidity: string }>(h.watcher.accountId, 'imap:mb:Lists')!.uidValidity;
+
+        await other.mailboxDelete('Lists');
+        await other.mailboxCreate('Lists');
+        const old = new Date(Date.now() - 30 * 24 * 3600_000);
+        await other.append('Lists', mail({ subject: 'Known', date: old }), [], old);
+        await other.append('Lists', mail({ subject: 'Old, restored', date: old }), [], old);
+        await other.append('Lists', mail({ subject: 'Really new' }));
+        const h2 = harness(config, user, store);
+        watcher = h2.watcher;
+        watcher.start();
+        await waitFor('waiting', () => (h2.watcher.status().state === 'waiting' ? true : undefined));
+        await watcher.checkNow();
+        const after = store.get<{ uidValidity: string }>(h.watcher.accountId, 'imap:mb:Lists')!.uidValidity;
+        expect(after).not.toBe(before);
+        expect(h2.notices).toContain('IMAP_UIDVALIDITY');
+        expect(addedTitles(h2.published)).toEqual(['Really new']);
+      });
+    });
+  }
+});
