@@ -78,7 +78,8 @@ describe('status over IPC: a snapshot, then deltas', () => {
     expect(snapshot.method).toBe('status');
     expect(snapshot.params).toEqual(JSON.parse(JSON.stringify(d.status())));
     expect(snapshot.params.accounts.map((a: WireFrame) => a.id)).toEqual(['a', 'b', 'c']);
-    expect((await c.next()).result).toEqual({ subscribed: true });
+    // The cursor: the feed is empty yet, so a reconnect would resume from its start.
+    expect((await c.next()).result).toEqual({ subscribed: true, cursor: '^start' });
 
     const set = (id: string, detail: string) =>
       contexts.get(id)!.setStatus({ state: 'waiting', since, detail });
