@@ -212,7 +212,11 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       status: accounts.status(account),
       unseen: hub.unseen(id),
       ...(account.webUrl ? { webUrl: account.webUrl } : {}),
-      auth: account.kind === 'exchange' && account.auth.type === 'oauth2' ? 'oauth2' : 'basic',
+      auth:
+        (account.kind === 'exchange' && account.auth.type === 'oauth2') ||
+        (account.kind === 'imap' && account.oauth2)
+          ? 'oauth2'
+          : 'basic',
     };
   };
 
@@ -396,7 +400,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
             ? a
             : a.kind === 'exchange'
               ? { ...a, folders: folderIds }
-              : { ...a, collections: folderIds },
+              : a.kind === 'imap'
+                ? { ...a, mailboxes: folderIds }
+                : { ...a, collections: folderIds },
         ),
       );
       await reload();
