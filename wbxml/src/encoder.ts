@@ -31,12 +31,51 @@ const { pageTokens } = codepages;
 
 // Small to start: every request the daemon sends is under 1 KB, and the writer doubles it as needed.
 const SCRATCH_INITIAL = 4 * 1024;
-/** The one-shot encode's kept buffer is held strongly up to this size, weakly beyond. */
+/**
+ * The one-shot encode keeps its buffer up to this size for good; a larger one only while large
+ * documents keep coming (BIG_SCRATCH_IDLE_MS after the last), so one big Sync does not pin
+ * megabytes. (A WeakRef was tried: external-memory GCs cleared it between calls, and regrowing
+ * 4 KiB → 8 MiB each time cost more than the encode.)
+ */
 const SCRATCH_STRONG_LIMIT = 1024 * 1024;
+const BIG_SCRATCH_IDLE_MS = 2000;
 let scratch: Uint8Array = allocateUnzeroed(SCRATCH_INITIAL);
-let bigScratch: WeakRef<Uint8Array> | undefined;
-/** Output up to this size is copied out with slice(); beyond, into an unzeroed buffer. */
-const SMALL_RESULT = 64 * 1024;
+const EMPTY = new Uint8Array(0);
+/** The one-shot encode's writer, kept between calls; busy while a call runs. */
+let oneShot: ScratchWriter | undefined;
+let oneShotBusy = false;
+let bigScratch: Uint8Array | undefined;
+let bigScratchUsed = 0;
+let bigScratchTimer: ReturnType<typeof setTimeout> | undefined;
+
+/** Keeps the big scratch while it is used; the (unref'd) timer drops it once idle. */
+function keepBigScratch(buf: Uint8Array): void {
+  bigScratch = buf;
+  bigScratchUsed = Date.now();
+  if (bigScratchTimer !== undefined) return;
+  const check = (): void => {
+    const idle = Date.now() - bigScratchUsed;
+    if (idle >= BIG_SCRATCH_IDLE_MS) {
+      bigScratch = undefined;
+      bigScratchTimer = undefined;
+    } else {
+      bigScratchTimer = setTimeout(check, BIG_SCRATCH_IDLE_MS - idle);
+      bigScratchTimer.unref?.();
+    }
+  };
+  bigScratchTimer = setTimeout(check, BIG_SCRATCH_IDLE_MS);
+  bigScratchTimer.unref?.();
+}
+/**
+ * A caller-owned copy of src[0, n) in an ArrayBuffer of its own (~0.5 µs for any small size, the
+ * price of the contract); a large one unzeroed, since every byte is written.
+ */
+function ownedCopy(src: Uint8Array, n: number): Uint8Array {
+  if (n <= 64 * 1024) return src.slice(0, n);
+  const out = allocateUnzeroed(n);
+  out.set(src.subarray(0, n));
+  return out;
+}
 
 /** Encodes a tree as a WBXML 1.3 document. Throws WbxmlError for a tag no code page defines. */
 export function encode(root: WbxmlElement, options?: EncodeOptions): Uint8Array {
@@ -44,18 +83,23 @@ export function encode(root: WbxmlElement, options?: EncodeOptions): Uint8Array 
   if (!isElementNode(root)) {
     throw createError('WBXML_ERR_INVALID_TREE', 'the root is not an element', EAS_HEADER.length);
   }
-  const big = bigScratch?.deref();
-  const w = new ScratchWriter(big ?? scratch, new Resolver(maxDepth));
+  const big = bigScratch;
+  // The kept writer, unless a tree's getter re-enters encode() while it is busy.
+  oneShot ??= new ScratchWriter();
+  const w = oneShotBusy ? new ScratchWriter() : oneShot;
+  const kept = w === oneShot;
+  oneShotBusy ||= kept;
+  w.start(big ?? scratch, maxDepth);
   try {
     w.element(root);
-    const n = w.pos;
-    if (n <= SMALL_RESULT) return new Uint8Array(w.buf.buffer, w.buf.byteOffset, n).slice();
-    const out = allocateUnzeroed(n);
-    out.set(w.buf.subarray(0, n));
-    return out;
+    return ownedCopy(w.buf, w.pos);
   } finally {
     if (w.buf.length <= SCRATCH_STRONG_LIMIT) scratch = w.buf;
-    else if (w.buf !== big) bigScratch = new WeakRef(w.buf);
+    else keepBigScratch(w.buf);
+    if (kept) {
+      oneShotBusy = false;
+      w.done();
+    }
   }
 }
 
@@ -105,20 +149,25 @@ export function createEncoder(options?: EncoderOptions): Encoder {
   const byRefFrom = options?.opaqueByReferenceFrom ?? 1024;
   if (!(byRefFrom >= 1)) throw new TypeError(`opaqueByReferenceFrom must be >= 1, got ${byRefFrom}`);
   let buf: Uint8Array = allocateUnzeroed(SCRATCH_INITIAL);
+  const writer = new ScratchWriter();
+  let busy = false;
   const run = (root: WbxmlElement, chunks?: Uint8Array[]): ScratchWriter => {
     if (!isElementNode(root)) {
       throw createError('WBXML_ERR_INVALID_TREE', 'the root is not an element', EAS_HEADER.length);
     }
-    const w = new ScratchWriter(
-      buf,
-      new Resolver(maxDepth),
-      chunks,
-      chunks ? byRefFrom : Number.POSITIVE_INFINITY,
-    );
+    // One writer per encoder, reset per call; a fresh one if a tree's getter re-enters this encoder.
+    const w = busy ? new ScratchWriter() : writer;
+    const kept = w === writer;
+    busy ||= kept;
+    w.start(buf, maxDepth, chunks, chunks ? byRefFrom : Number.POSITIVE_INFINITY);
     try {
       w.element(root);
     } finally {
       buf = w.buf;
+      if (kept) {
+        busy = false;
+        w.done();
+      }
     }
     return w;
   };
@@ -128,7 +177,8 @@ export function createEncoder(options?: EncoderOptions): Encoder {
       return new Uint8Array(w.buf.buffer, w.buf.byteOffset, w.pos);
     },
     encodeChunks(root) {
-      return run(root, []).finish();
+      const chunks: Uint8Array[] = [];
+      return run(root, chunks).finish(chunks);
     },
     release() {
       buf = allocateUnzeroed(SCRATCH_INITIAL);
@@ -136,19 +186,81 @@ export function createEncoder(options?: EncoderOptions): Encoder {
   };
 }
 
-/** Tag resolution, nesting and error context shared by both strategies. */
-class Resolver {
-  readonly #maxDepth: number;
+/** Strings up to this length are tried as ASCII by hand before the native UTF-8 writer. */
+const SHORT_TEXT = 48;
+
+/**
+ * Node's native writers, called on plain Uint8Arrays: Buffer#utf8Write encodes straight into the
+ * buffer (no view or result object per call, unlike TextEncoder#encodeInto), Buffer#indexOf is memchr.
+ */
+const utf8Write = (Buffer.prototype as unknown as { utf8Write: (s: string, offset: number) => number })
+  .utf8Write;
+const bufferIndexOf = Buffer.prototype.indexOf as (this: Uint8Array, value: number, from: number) => number;
+
+const NUL_TEXT = 'text contains U+0000, which STR_I cannot carry (WAP-192 §5.8.4.1)';
+const BAD_CHILD = 'is neither an element, a string nor a Uint8Array';
+
+/**
+ * One pass into a kept buffer that grows as needed. In chunk mode (`chunks` given) an OPAQUE
+ * payload of at least `byRefFrom` bytes is not copied: the structural bytes so far and then the
+ * payload itself are pushed to `chunks`.
+ */
+class ScratchWriter {
+  buf: Uint8Array = EMPTY;
+  pos = 0;
+  #chunks: Uint8Array[] | undefined;
+  #byRefFrom = Number.POSITIVE_INFINITY;
+  /** Start of the structural bytes not yet pushed to #chunks. */
+  #flushed = 0;
+  /** Payload bytes passed by reference so far: pos + #external is the document offset. */
+  #external = 0;
+  #page = 0;
+  #maxDepth = 256;
+  /** The open elements: nesting depth, and the element path in error messages. */
   readonly #path: WbxmlElement[] = [];
+  /** Per open element: the index of its next child to write. */
+  readonly #index: number[] = [];
   #lastNs = '';
   #lastPage: PageTokens | undefined;
 
-  constructor(maxDepth: number) {
+  /**
+   * Readies the writer for a document into `buf` (kept between calls: allocating a writer and
+   * its path per call was a measurable part of a 1 KB encode).
+   */
+  start(
+    buf: Uint8Array,
+    maxDepth: number,
+    chunks?: Uint8Array[],
+    byRefFrom = Number.POSITIVE_INFINITY,
+  ): void {
+    this.buf = buf;
+    buf[0] = EAS_HEADER[0]!;
+    buf[1] = EAS_HEADER[1]!;
+    buf[2] = EAS_HEADER[2]!;
+    buf[3] = EAS_HEADER[3]!;
+    this.pos = EAS_HEADER.length;
+    this.#chunks = chunks;
+    this.#byRefFrom = byRefFrom;
+    this.#flushed = 0;
+    this.#external = 0;
+    this.#page = 0;
     this.#maxDepth = maxDepth;
+    // Balanced after a document that encoded; left over only after one that threw.
+    if (this.#path.length !== 0) this.#path.length = 0;
+  }
+
+  /** Drops the references to the last document's tree and chunks. */
+  done(): void {
+    this.#chunks = undefined;
+    if (this.#path.length !== 0) this.#path.length = 0;
+  }
+
+  fail(code: WbxmlErrorCode, detail: string, at: number): never {
+    throw createError(code, detail, at, { path: this.#path.map((e) => e.tag).join('/') });
   }
 
   /** Enters an element: returns `page << 8 | token`; `at` is the output offset, for errors. */
-  enter(el: WbxmlElement, at: number): number {
+  #enter(el: WbxmlElement, at: number): number {
     const path = this.#path;
     path.push(el);
     if (path.length > this.#maxDepth) {
@@ -174,63 +286,8 @@ class Resolver {
     return (pt.page << 8) | token;
   }
 
-  leave(): void {
-    this.#path.pop();
-  }
-
-  fail(code: WbxmlErrorCode, detail: string, at: number): never {
-    throw createError(code, detail, at, { path: this.#path.map((e) => e.tag).join('/') });
-  }
-}
-
-/** Strings up to this length are tried as ASCII by hand before the native UTF-8 writer. */
-const SHORT_TEXT = 48;
-
-/**
- * Node's native writers, called on plain Uint8Arrays: Buffer#utf8Write encodes straight into the
- * buffer (no view or result object per call, unlike TextEncoder#encodeInto), Buffer#indexOf is memchr.
- */
-const utf8Write = (Buffer.prototype as unknown as { utf8Write: (s: string, offset: number) => number })
-  .utf8Write;
-const bufferIndexOf = Buffer.prototype.indexOf as (this: Uint8Array, value: number, from: number) => number;
-
-const NUL_TEXT = 'text contains U+0000, which STR_I cannot carry (WAP-192 §5.8.4.1)';
-const BAD_CHILD = 'is neither an element, a string nor a Uint8Array';
-
-/**
- * One pass into a kept buffer that grows as needed. In chunk mode (`chunks` given) an OPAQUE
- * payload of at least `byRefFrom` bytes is not copied: the structural bytes so far and then the
- * payload itself are pushed to `chunks`.
- */
-class ScratchWriter {
-  buf: Uint8Array;
-  pos: number;
-  readonly #r: Resolver;
-  readonly #chunks: Uint8Array[] | undefined;
-  readonly #byRefFrom: number;
-  /** Start of the structural bytes not yet pushed to #chunks. */
-  #flushed = 0;
-  /** Payload bytes passed by reference so far: pos + #external is the document offset. */
-  #external = 0;
-  #page = 0;
-
-  constructor(
-    buf: Uint8Array,
-    resolver: Resolver,
-    chunks?: Uint8Array[],
-    byRefFrom = Number.POSITIVE_INFINITY,
-  ) {
-    this.buf = buf;
-    buf.set(EAS_HEADER);
-    this.pos = EAS_HEADER.length;
-    this.#r = resolver;
-    this.#chunks = chunks;
-    this.#byRefFrom = byRefFrom;
-  }
-
   /** Chunk mode: pushes the structural bytes after the last payload; returns the chunks. */
-  finish(): Uint8Array[] {
-    const chunks = this.#chunks!;
+  finish(chunks: Uint8Array[]): Uint8Array[] {
     if (this.pos > this.#flushed) chunks.push(this.#view(this.#flushed, this.pos));
     return chunks;
   }
@@ -240,10 +297,46 @@ class ScratchWriter {
     return new Uint8Array(this.buf.buffer, this.buf.byteOffset + start, end - start);
   }
 
-  element(el: WbxmlElement): void {
-    const v = this.#r.enter(el, this.pos + this.#external);
+  /**
+   * Writes `root` and everything in it. A loop over an explicit stack, not recursion: one hot
+   * function that V8 optimises once, whatever document it first meets (the recursive walk, first
+   * optimised on a 5 MB tree, ran 1 KB documents up to 5x slower afterwards).
+   */
+  element(root: WbxmlElement): void {
+    const path = this.#path;
+    const index = this.#index;
+    if (!this.#open(root)) return;
+    while (path.length > 0) {
+      const top = path.length - 1;
+      const children = path[top]!.children;
+      const i = index[top]!;
+      if (i === children.length) {
+        this.#ensure(1);
+        this.buf[this.pos++] = END;
+        path.pop();
+        continue;
+      }
+      index[top] = i + 1;
+      const c: WbxmlNode = children[i]!;
+      if (typeof c === 'string') {
+        if (c.length !== 0) this.#string(c);
+      } else if (typeof c === 'object' && c !== null && typeof (c as WbxmlElement).tag === 'string') {
+        this.#open(c as WbxmlElement);
+      } else if (c instanceof Uint8Array) {
+        this.#opaque(c);
+      } else {
+        this.fail('WBXML_ERR_INVALID_TREE', `child ${i} ${BAD_CHILD}`, this.pos + this.#external);
+      }
+    }
+  }
+
+  /**
+   * Writes an element's tag (and SWITCH_PAGE when its page differs). Returns true, with the
+   * element left open on the path, when it has content; an empty one is finished here.
+   */
+  #open(el: WbxmlElement): boolean {
+    const v = this.#enter(el, this.pos + this.#external);
     const page = v >> 8;
-    const children = el.children;
     this.#ensure(3);
     const buf = this.buf;
     if (page !== this.#page) {
@@ -251,27 +344,14 @@ class ScratchWriter {
       buf[this.pos++] = page;
       this.#page = page;
     }
-    if (!hasContent(children)) {
+    if (!hasContent(el.children)) {
       buf[this.pos++] = v & 0xff;
-      this.#r.leave();
-      return;
+      this.#path.pop();
+      return false;
     }
     buf[this.pos++] = (v & 0xff) | TAG_CONTENT;
-    for (let i = 0; i < children.length; i++) {
-      const c: WbxmlNode = children[i]!;
-      if (typeof c === 'string') {
-        if (c.length !== 0) this.#string(c);
-      } else if (c instanceof Uint8Array) {
-        this.#opaque(c);
-      } else if (typeof c === 'object' && c !== null && typeof c.tag === 'string') {
-        this.element(c);
-      } else {
-        this.#r.fail('WBXML_ERR_INVALID_TREE', `child ${i} ${BAD_CHILD}`, this.pos + this.#external);
-      }
-    }
-    this.#ensure(1);
-    this.buf[this.pos++] = END;
-    this.#r.leave();
+    this.#index[this.#path.length - 1] = 0;
+    return true;
   }
 
   #string(s: string): void {
@@ -296,7 +376,7 @@ class ScratchWriter {
       // U+0000 is the only character whose UTF-8 holds a 00 byte; the terminator bounds the search.
       buf[start + n] = 0;
       if (bufferIndexOf.call(buf, 0, start) !== start + n) {
-        this.#r.fail('WBXML_ERR_INVALID_TREE', NUL_TEXT, this.pos + this.#external);
+        this.fail('WBXML_ERR_INVALID_TREE', NUL_TEXT, this.pos + this.#external);
       }
     }
     buf[start + n] = 0;
