@@ -4,8 +4,8 @@
  *
  * | code | when | what a person can do |
  * | --- | --- | --- |
- * | `SECRET_ERR_KEYRING_UNAVAILABLE` | no OS keyring (headless server, no Secret Service on D-Bus, locked) | use `{"command": …}` (passwordCommand) or `{"env": …}` in the account's secret |
- * | `SECRET_ERR_NOT_FOUND` | the keyring has no entry for the account | `tidings account add` again, or store it with `secret-tool` / Keychain |
+ * | `SECRET_ERR_KEYRING_UNAVAILABLE` | no OS keyring (headless server, no Secret Service on D-Bus, locked): a read failed, or an empty read and the keyring refused a probe write (the native store answers reads with "none" when it has no backend) | `tidings account add … --password-command` / `--password-env`, or `{"command": …}` / `{"env": …}` as the account's secret in the config |
+ * | `SECRET_ERR_NOT_FOUND` | the keyring is reachable (it took a probe write) and has no entry for the account | `tidings account add` again, or store it with `secret-tool` / Keychain |
  * | `SECRET_ERR_COMMAND_FAILED` | the password command exited non-zero or could not start | run the command by hand and fix it |
  * | `SECRET_ERR_COMMAND_TIMEOUT` | the password command ran past its timeout (killed) | unlock the password manager, or make the command non-interactive |
  * | `SECRET_ERR_EMPTY` | the command printed nothing, or the variable is empty | check the command / variable |

@@ -41,13 +41,63 @@ function native(): Promise<typeof import('@napi-rs/keyring')> {
   return addon;
 }
 
-const HEADLESS_HINT =
-  'no OS keyring is reachable (headless server, or no Secret Service on the session bus); ' +
-  'set the account\'s secret to {"command": "…"} (a password command) or {"env": "VAR"} instead';
+/**
+ * What a person on a headless server can do instead: the CLI's own flags and the config forms.
+ * An OAuth2 refresh token rotates, so it has no read-only home: sign in where a keyring is.
+ */
+function headlessHint(purpose: KeyringPurpose, why: string): string {
+  const head = `no OS keyring is reachable (${why}; a headless server, or no Secret Service on the session bus)`;
+  if (purpose === 'oauth-refresh')
+    return (
+      `${head}; an OAuth2 account keeps its rotating refresh token there: run the daemon where a ` +
+      'keyring is unlocked, or use a password account with `--password-command` / `--password-env`'
+    );
+  return (
+    `${head}; tell the daemon where to read the password instead: ` +
+    '`tidings account add … --password-command "pass show mail/work"` or `--password-env VAR`, ' +
+    'or in the config the account\'s secret {"command": "…"} or {"env": "VAR"}'
+  );
+}
 
 /** Maps the native error to ours; the native message names the platform store, never the secret. */
-function unavailable(accountId: string, cause: unknown): SecretError {
-  return new SecretError('SECRET_ERR_KEYRING_UNAVAILABLE', accountId, HEADLESS_HINT, cause);
+function unavailable(accountId: string, purpose: KeyringPurpose, cause: unknown): SecretError {
+  const why = cause instanceof Error ? cause.message : String(cause);
+  return new SecretError('SECRET_ERR_KEYRING_UNAVAILABLE', accountId, headlessHint(purpose, why), cause);
+}
+
+/** The entry the reachability probe writes and deletes again; never an account's own. */
+export const KEYRING_PROBE_ACCOUNT = 'tidings-keyring-probe';
+/** How long the probe may take: a Secret Service that hangs must not hang the account's start. */
+export const KEYRING_PROBE_MS = 15_000;
+
+/**
+ * Resolves `undefined` when the keyring takes a write, else the reason it did not. A write,
+ * not a read: without a Secret Service @napi-rs/keyring answers every read with "none" (and a
+ * delete with true) and fails only writes ("Couldn't access platform storage"), so an empty
+ * read alone cannot tell "no entry" from "no keyring".
+ */
+export async function probeKeyring(
+  backend: KeyringBackend = osKeyring,
+  timeoutMs = KEYRING_PROBE_MS,
+): Promise<Error | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<Error>((resolve) => {
+    timer = setTimeout(() => resolve(new Error(`no answer within ${timeoutMs / 1000} s`)), timeoutMs);
+    timer.unref();
+  });
+  const probe = backend.set(KEYRING_SERVICE, KEYRING_PROBE_ACCOUNT, 'probe').then(
+    () =>
+      backend.delete(KEYRING_SERVICE, KEYRING_PROBE_ACCOUNT).then(
+        () => undefined,
+        () => undefined,
+      ),
+    (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
+  );
+  try {
+    return await Promise.race([probe, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** A SecretSource stored in the OS keyring under service `tidings`. */
@@ -63,28 +113,32 @@ export function keyringSecret(
       try {
         value = await backend.get(KEYRING_SERVICE, account);
       } catch (cause) {
-        throw unavailable(accountId, cause);
+        throw unavailable(accountId, purpose, cause);
       }
-      if (value === null || value === '')
+      if (value === null || value === '') {
+        // Only on this failure path: a keyring that takes no write is "unreachable", not "empty".
+        const problem = await probeKeyring(backend);
+        if (problem) throw unavailable(accountId, purpose, problem);
         throw new SecretError(
           'SECRET_ERR_NOT_FOUND',
           accountId,
           `no ${purpose} in the keyring (service "${KEYRING_SERVICE}", account "${account}"); store it with \`tidings account add\``,
         );
+      }
       return value;
     },
     async set(value: string) {
       try {
         await backend.set(KEYRING_SERVICE, account, value);
       } catch (cause) {
-        throw unavailable(accountId, cause);
+        throw unavailable(accountId, purpose, cause);
       }
     },
     async delete() {
       try {
         await backend.delete(KEYRING_SERVICE, account);
       } catch (cause) {
-        throw unavailable(accountId, cause);
+        throw unavailable(accountId, purpose, cause);
       }
     },
   };
