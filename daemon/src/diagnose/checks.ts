@@ -19,7 +19,6 @@ import { MemoryStore } from '../store/memory-store';
 import type { StateStore } from '../store/types';
 import type { SecretSource } from '../watch/types';
 import { davSetupSteps, davUrlProblem } from './dav-setup';
-import { checkImap } from '../imap/check';
 import { imapTokenProvider } from '../imap/oauth';
 
 /** One named check's outcome: a note when it passed, a fix when it did not. */

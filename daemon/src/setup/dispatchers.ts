@@ -6,8 +6,7 @@ import { createDispatcher } from '../net/dispatcher';
 import type { Disposer } from './disposers';
 import { lazyDavWatcher } from '../watch/dav-lazy';
 import { createEasWatcher } from '../watch/eas-watcher';
-import { createImapWatcher } from '../watch/imap-watcher';
-import { imapTokenProvider } from '../imap/oauth';
+import { lazyImapWatcher } from '../watch/imap-lazy';
 import type { Watcher, WatcherContext } from '../watch/types';
 
 /** Builds the watcher for one account; the default picks EAS or DAV by `account.kind`. */
@@ -74,11 +73,8 @@ export function defaultWatcherFactory(
 ): WatcherFactory {
   return (account, ctx) => {
     const dispatcher = fopts.dispatcherFor?.(account) ?? pool.for(account);
-    if (account.kind === 'imap') {
-      // IMAP has its own sockets; the pool's HTTP dispatcher only carries OAuth token requests.
-      const tokens = imapTokenProvider(account, ctx.secret, dispatcher, ctx.log);
-      return createImapWatcher(account, ctx, tokens ? { tokens } : {});
-    }
+    // IMAP has its own sockets; the pool's HTTP dispatcher only carries OAuth token requests.
+    if (account.kind === 'imap') return lazyImapWatcher(account, ctx, dispatcher);
     if (account.kind !== 'exchange') return lazyDavWatcher(account, ctx, dispatcher);
     const auth = account.auth;
     return createEasWatcher(account, ctx, {
