@@ -480,6 +480,8 @@ async function checkImapAccount(
   const shared = sharedFor(account, o.pool);
   if (!('dispatch' in shared)) return [shared];
   const tokens = imapTokenProvider(account, secret, shared, log);
+  // Loaded on use: imapflow stays out of the main bundle (watch/imap-lazy.ts).
+  const { checkImap } = await import('../imap/check');
   return checkImap(account, secret, log, { timeoutMs: o.timeoutMs, ...(tokens ? { tokens } : {}) });
 }
 
