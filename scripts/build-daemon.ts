@@ -36,14 +36,14 @@ function pluginBroke(plugin: string, what: string): Error {
  * The installed version of `pkg` must be the exact one daemon/package.json pins: the plugins were
  * written against it. A range there, or a different install (a stale node_modules), stops the build.
  */
-function checkPinned(plugin: string, pkg: string): string {
+export function checkPinned(plugin: string, pkg: string, root: string = ROOT): string {
   const declared = (
-    JSON.parse(readFileSync(join(ROOT, 'daemon', 'package.json'), 'utf8')) as {
+    JSON.parse(readFileSync(join(root, 'daemon', 'package.json'), 'utf8')) as {
       dependencies: Record<string, string>;
     }
   ).dependencies[pkg];
   const installed = (
-    JSON.parse(readFileSync(join(ROOT, 'node_modules', pkg, 'package.json'), 'utf8')) as { version: string }
+    JSON.parse(readFileSync(join(root, 'node_modules', pkg, 'package.json'), 'utf8')) as { version: string }
   ).version;
   if (declared === undefined || !/^\d+\.\d+\.\d+$/.test(declared))
     throw pluginBroke(plugin, `daemon/package.json must pin ${pkg} to an exact version (has ${declared})`);
@@ -56,7 +56,7 @@ function checkPinned(plugin: string, pkg: string): string {
 }
 
 /** Fails when `file` does not contain `needle` (the source text a plugin relies on). */
-function expectSource(plugin: string, file: string, needle: string): void {
+export function expectSource(plugin: string, file: string, needle: string): void {
   if (!existsSync(file)) throw pluginBroke(plugin, `${file} is gone`);
   if (!readFileSync(file, 'utf8').includes(needle))
     throw pluginBroke(plugin, `${file} no longer has: ${needle}`);
@@ -136,7 +136,7 @@ module.exports = function connectH2 (...args) {
 /** The files UNDICI_SLIM requires, relative to undici's root. */
 const UNDICI_SLIM_FILES = [...UNDICI_SLIM.matchAll(/require\('\.\/([^']+)'\)/g)].map((m) => m[1]!);
 
-const undiciSlim: Plugin = {
+export const undiciSlim: Plugin = {
   name: 'undici-slim',
   setup(b) {
     const name = 'undici-slim';
@@ -201,7 +201,7 @@ module.exports = function ThreadStream (opts) {
 }
 `;
 
-const pinoNoWorker: Plugin = {
+export const pinoNoWorker: Plugin = {
   name: 'pino-no-worker',
   setup(b) {
     const name = 'pino-no-worker';

@@ -14,6 +14,7 @@ import {
   NO_RESTART_EXIT_CODES,
   packageRoot,
   SYSTEM_PATHS,
+  SYSUSERS_CONF,
   serviceFiles,
   servicePlan,
   userBusProblem,
@@ -184,6 +185,37 @@ describe('the systemd system unit', () => {
       `sudo -u tidings tidings status --socket ${SYSTEM_PATHS.socket}`,
     );
   });
+});
+
+describe('the sysusers.d entry', () => {
+  const sysusers = spawnSync('systemd-sysusers', ['--version'], { encoding: 'utf8' });
+  const missing = sysusers.error !== undefined || sysusers.status !== 0;
+  if (missing && process.env.CI !== 'true')
+    console.log('skipping the systemd-sysusers run: not installed (scripts/setup.sh installs systemd)');
+
+  it.skipIf(missing && process.env.CI !== 'true')(
+    'creates a no-login system user tidings (in a scratch root)',
+    () => {
+      if (missing) throw new Error('CI=true and systemd-sysusers is missing: run scripts/setup.sh');
+      const root = mkdtempSync(join(tmp, 'sysroot-'));
+      mkdirSync(join(root, 'etc'));
+      const conf = join(root, 'tidings.conf');
+      writeFileSync(conf, SYSUSERS_CONF);
+      const r = spawnSync('systemd-sysusers', [`--root=${root}`, conf], {
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      expect(r.status, r.stderr).toBe(0);
+      const passwd = readFileSync(join(root, 'etc', 'passwd'), 'utf8');
+      const line = passwd.split('\n').find((l) => l.startsWith('tidings:'));
+      expect(line).toBeDefined();
+      const [, , uid, , , home, shell] = line!.split(':');
+      // A system account (below the login range), its home the state directory, no login shell.
+      expect(Number(uid)).toBeLessThan(1000);
+      expect(home).toBe(SYSTEM_PATHS.state);
+      expect(shell).toMatch(/nologin$/);
+    },
+  );
 });
 
 describe('launchd', () => {
