@@ -215,3 +215,15 @@ export function userBusProblem(
       'log in to a session of this user (not `su`/`sudo -u`), or run `sudo loginctl enable-linger $USER` and log in again; on a server, the system unit: sudo tidings service install --system',
   ].join(' ');
 }
+
+/**
+ * Why the system unit could not start these paths, if it could not: it runs as `tidings` with
+ * ProtectHome=yes, so node or the package installed under a home directory (nvm, a per-user npm
+ * prefix) is out of its reach, and /root is closed to other users anyway. Pure.
+ */
+export function systemPathProblem(paths: { node: string; tidings: string }): string | undefined {
+  const home = /^\/(home|root|run\/user)(\/|$)/;
+  const inHome = [paths.node, paths.tidings].filter((p) => home.test(p));
+  if (inHome.length === 0) return undefined;
+  return `the system unit runs as "${SYSTEM_PATHS.user}" with home directories hidden (ProtectHome=yes), so it cannot run ${inHome.join(' and ')}; install node and tidings outside /home and /root (e.g. sudo npm install -g --prefix /usr/local --allow-scripts=better-sqlite3 ./tidings-<version>.tgz) and run that tidings`;
+}

@@ -17,6 +17,7 @@ import {
   SYSUSERS_CONF,
   serviceFiles,
   servicePlan,
+  systemPathProblem,
   userBusProblem,
 } from '../../src/cli/service';
 
@@ -160,6 +161,29 @@ describe('the systemd system unit', () => {
     });
     // V8's JIT writes code it then executes.
     expect(s.MemoryDenyWriteExecute).toBeUndefined();
+  });
+
+  it('refuses node or tidings under a home directory, which ProtectHome hides from it', () => {
+    expect(
+      systemPathProblem({
+        node: '/usr/bin/node',
+        tidings: '/usr/local/lib/node_modules/tidings/bin/tidings.js',
+      }),
+    ).toBeUndefined();
+    const why = systemPathProblem({
+      node: '/root/.nvm/versions/node/v20.19.0/bin/node',
+      tidings: '/usr/lib/t.js',
+    });
+    expect(why).toContain('/root/.nvm/versions/node/v20.19.0/bin/node');
+    expect(why).toContain('ProtectHome=yes');
+    expect(why).toContain('--prefix /usr/local');
+    expect(
+      systemPathProblem({
+        node: '/usr/bin/node',
+        tidings: '/home/ann/.npm-global/lib/node_modules/tidings/bin/tidings.js',
+      }),
+    ).toContain('/home/ann/');
+    expect(systemPathProblem({ node: '/homes/x/node', tidings: '/opt/t.js' })).toBeUndefined();
   });
 
   it('creates the user with systemd-sysusers, and starts the unit only once a config exists', () => {

@@ -6,7 +6,14 @@ import { dirname } from 'node:path';
 import { writeFileAtomic } from '../../config/write';
 import type { Command } from '../command';
 import { CliError, EXIT } from '../errors';
-import { SYSTEM_PATHS, serviceFiles, serviceKind, servicePlan, userBusProblem } from '../service';
+import {
+  SYSTEM_PATHS,
+  serviceFiles,
+  serviceKind,
+  servicePlan,
+  systemPathProblem,
+  userBusProblem,
+} from '../service';
 
 export const serviceInstall: Command = {
   name: 'service install',
@@ -54,6 +61,11 @@ export const serviceInstall: Command = {
       if (problem) throw new CliError('CLI_ERR_FAILED', problem);
     }
     const files = serviceFiles(kind);
+    if (kind === 'systemd-system') {
+      const problem = systemPathProblem({ node: process.execPath, tidings: files.tidings });
+      if (problem && !dryRun) throw new CliError('CLI_ERR_FAILED', problem);
+      if (problem) ctx.out.info(`warning: ${problem}`);
+    }
     const template = await readFile(files.template, 'utf8');
     const plan = servicePlan(kind, template, {
       node: process.execPath,
