@@ -9,7 +9,6 @@ import type { ConnectionOptions } from 'node:tls';
 import { ImapFlow, type ImapFlowOptions } from 'imapflow';
 import type { Logger } from 'pino';
 import type { ImapAccount } from '../config/account';
-import { VERSION } from '../version';
 import { ImapError, toImapError } from './errors';
 
 /** IDLE is ended and sent again after this: below RFC 2177's 29 minutes, so NATs and servers keep it. */
@@ -78,7 +77,8 @@ export function flowOptions(o: ConnectOptions): ImapFlowOptions {
     tls: tlsOptionsOf(account),
     auth: { user: account.username, ...o.credential },
     ...(account.proxy ? { proxy: account.proxy } : {}),
-    clientInfo: { name: 'Tidings', version: VERSION },
+    // No version: version.ts reads package.json beside the main bundle, and this file is in a lazy chunk.
+    clientInfo: { name: 'Tidings' },
     // imapflow's own debug lines are protocol chatter: only its warnings and errors reach our log.
     logger: o.log.child({ imap: account.host }, { level: 'warn' }),
     qresync: true,
