@@ -400,7 +400,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
             ? a
             : a.kind === 'exchange'
               ? { ...a, folders: folderIds }
-              : a.kind === 'imap'
+              : a.kind === 'imap' || a.kind === 'jmap'
                 ? { ...a, mailboxes: folderIds }
                 : { ...a, collections: folderIds },
         ),

@@ -5,6 +5,7 @@ import { authorityFor, createOAuthTokenProvider } from '../eas/oauth';
 import { createDispatcher } from '../net/dispatcher';
 import type { Disposer } from './disposers';
 import { lazyDavWatcher } from '../watch/dav-lazy';
+import { lazyJmapWatcher } from '../watch/jmap-lazy';
 import { createEasWatcher } from '../watch/eas-watcher';
 import { lazyImapWatcher } from '../watch/imap-lazy';
 import type { Watcher, WatcherContext } from '../watch/types';
@@ -75,6 +76,22 @@ export function defaultWatcherFactory(
     const dispatcher = fopts.dispatcherFor?.(account) ?? pool.for(account);
     // IMAP has its own sockets; the pool's HTTP dispatcher only carries OAuth token requests.
     if (account.kind === 'imap') return lazyImapWatcher(account, ctx, dispatcher);
+    if (account.kind === 'jmap') {
+      // OAuth2: access tokens from the Exchange token provider, the refresh token in `secret`.
+      const a = account.auth;
+      const tokens =
+        a.type === 'oauth2'
+          ? createOAuthTokenProvider({
+              clientId: a.clientId,
+              authority: a.authority,
+              scope: a.scope,
+              refreshToken: ctx.secret,
+              dispatcher,
+              log: ctx.log,
+            })
+          : undefined;
+      return lazyJmapWatcher(account, ctx, dispatcher, tokens);
+    }
     if (account.kind !== 'exchange') return lazyDavWatcher(account, ctx, dispatcher);
     const auth = account.auth;
     return createEasWatcher(account, ctx, {

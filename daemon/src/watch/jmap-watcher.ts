@@ -1,6 +1,6 @@
 import type { Dispatcher } from 'undici';
 import { type Clock, systemClock } from '../clock';
-import type { JmapAccount } from '../config/jmap-account';
+import type { JmapAccount } from '../config/account';
 import type { TokenProvider } from '../eas/oauth/token-provider';
 import { basicAuth, bearerAuth, type JmapAuth, oauthAuth } from '../jmap/auth';
 import { sessionConn } from '../jmap/connection';

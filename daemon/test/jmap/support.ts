@@ -1,5 +1,5 @@
 import { Agent } from 'undici';
-import type { JmapAccount } from '../../src/config/jmap-account';
+import type { JmapAccount } from '../../src/config/account';
 import { createJmapWatcher, type JmapWatcher, type JmapWatcherDeps } from '../../src/watch/jmap-watcher';
 import { FakeClock, testContext } from '../dav/support';
 

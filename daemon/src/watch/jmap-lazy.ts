@@ -1,0 +1,42 @@
+import type { Dispatcher } from 'undici';
+import { systemClock } from '../clock';
+import type { JmapAccount } from '../config/account';
+import type { TokenProvider } from '../eas/oauth/token-provider';
+import type { Watcher, WatcherContext, WatcherStatus } from './types';
+
+/**
+ * A JMAP account's watcher whose code is imported when it starts (as dav-lazy.ts does), so a
+ * daemon without JMAP accounts never loads it. Until then it reports what a stopped watcher does.
+ */
+export function lazyJmapWatcher(
+  account: JmapAccount,
+  ctx: WatcherContext,
+  dispatcher: Dispatcher,
+  tokens?: TokenProvider,
+): Watcher {
+  const idle: WatcherStatus = { state: 'stopped', since: new Date(systemClock.now()).toISOString() };
+  let watcher: Watcher | undefined;
+  let loading: Promise<void> | undefined;
+  let stopped = false;
+  return {
+    accountId: ctx.accountId,
+    start() {
+      stopped = false;
+      if (watcher) return watcher.start();
+      loading ??= import('./jmap-watcher').then(
+        ({ createJmapWatcher }) => {
+          watcher = createJmapWatcher(account, ctx, { dispatcher, ...(tokens ? { tokens } : {}) });
+          if (!stopped) watcher.start();
+        },
+        (err: unknown) => ctx.log.error({ err }, 'could not load the JMAP watcher'),
+      );
+    },
+    status: () => watcher?.status() ?? idle,
+    wake: (reason) => watcher?.wake?.(reason),
+    async stop() {
+      stopped = true;
+      await loading;
+      await watcher?.stop();
+    },
+  };
+}
