@@ -23,6 +23,11 @@ export interface TrayInvokeMap {
   };
   'tidings:accounts.remove': { args: [id: string]; result: { removed: boolean } };
   'tidings:accounts.setSecret': { args: [id: string, secret: string]; result: { ok: true } };
+  /**
+   * Follows the move an account waits on in `needs-confirmation` (a 451 or redirect to another
+   * origin or to http, issue 13 §2): the daemon stores the new address and reconnects there.
+   */
+  'tidings:accounts.acceptMove': { args: [id: string]; result: { ok: true; url: string } };
   /** Opens the provider's sign-in page in the system browser; the daemon receives the code. */
   'tidings:accounts.oauthSignIn': { args: [id: string]; result: { opened: true } };
   'tidings:folders.list': { args: [accountId: string]; result: FolderInfo[] };
@@ -84,6 +89,8 @@ export interface TidingsBridge {
   removeAccount(id: string): Promise<BridgeResult<{ removed: boolean }>>;
   setSecret(id: string, secret: string): Promise<BridgeResult<{ ok: true }>>;
   startOAuthSignIn(id: string): Promise<BridgeResult<{ opened: true }>>;
+  /** Accepts the server move the account waits on (`status.move`); only a person's click does. */
+  acceptMove(id: string): Promise<BridgeResult<{ ok: true; url: string }>>;
   listFolders(accountId: string): Promise<BridgeResult<FolderInfo[]>>;
   setWatchedFolders(accountId: string, folderIds: string[]): Promise<BridgeResult<FolderInfo[]>>;
   getRules(): Promise<BridgeResult<RuleConfig[]>>;

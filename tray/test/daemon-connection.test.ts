@@ -110,6 +110,9 @@ describe('DaemonConnection against the real daemon', { timeout: 120_000 }, () =>
         spawned++;
         start();
       },
+      // Longer than the connect deadline below: a daemon that needs over 30 s to start on a
+      // loaded 2-core machine must not be started twice by the default cool-down.
+      spawnCooldownMs: 120_000,
       backoff: { baseMs: 100, capMs: 500 },
     });
     conn.onState((s) => states.push(s));
@@ -185,6 +188,11 @@ describe('DaemonConnection against the real daemon', { timeout: 120_000 }, () =>
     expect(paused.ok && Date.parse(paused.value.pausedUntil)).toBeGreaterThan(Date.now());
     await until(() => conn?.status?.pausedUntil !== undefined, 'the pause in a status push');
     expect(await handlers['tidings:resume']()).toEqual({ ok: true, value: { ok: true } });
+    // Issue 13 §2: the channel reaches the daemon's accounts.acceptMove, which refuses when no move waits.
+    expect(await handlers['tidings:accounts.acceptMove']('demo')).toMatchObject({
+      ok: false,
+      error: { code: 'TRAY_ERR_INVALID_INPUT', message: expect.stringMatching(/move/i) },
+    });
     expect(await handlers['tidings:accounts.oauthSignIn']('demo')).toMatchObject({
       ok: false,
       error: { code: 'TRAY_ERR_SIGN_IN' },

@@ -3,11 +3,13 @@ import type { AccountSummary, DaemonStatus } from '../../daemon/src/ipc/protocol
 import type { WatcherStatus } from '../../daemon/src/watch/types';
 import type { ConnectionState } from '../src/ipc-contract';
 import {
+  acceptMoveLabel,
   accountWords,
   formatDelay,
   ICON_STATES,
   iconFile,
   type MenuEntry,
+  pendingMove,
   type TrayModelInput,
   tomorrowMorning,
   trayModel,
@@ -233,6 +235,58 @@ describe('menu', () => {
       'Start Tidings at login',
     );
     expect(on).toMatchObject({ checked: true, action: { kind: 'toggle-open-at-login' } });
+  });
+  describe('a server move waiting for the user (issue 13 §2)', () => {
+    const move = {
+      from: 'https://mail.example.org/Microsoft-Server-ActiveSync',
+      to: 'https://mail2.example.net/Microsoft-Server-ActiveSync',
+    };
+    it('offers "Accept move to <origin>", which calls the daemon for that account', () => {
+      const m = trayModel(
+        input({ daemon: daemon([account('work', { state: 'needs-confirmation', move })]) }),
+      );
+      expect(labels(m.menu).slice(0, 3)).toEqual([
+        'Work — moved — confirm the new server',
+        'Accept move to https://mail2.example.net',
+        'Check now',
+      ]);
+      expect(item(m.menu, 'Accept move to https://mail2.example.net')).toMatchObject({
+        enabled: true,
+        action: { kind: 'accept-move', accountId: 'work' },
+      });
+      // The account's own line leads to its card in settings (where the button is focused), not its web UI.
+      expect(item(m.menu, 'Work — moved — confirm the new server').action).toEqual({
+        kind: 'open-settings',
+        page: 'accounts',
+        accountId: 'work',
+      });
+      expect(m.state).toBe('attention');
+    });
+    it('says when the move would send the password unencrypted, and names the account when there are several', () => {
+      const down = { from: move.from, to: 'http://mail.example.org:8080/Microsoft-Server-ActiveSync' };
+      const m = trayModel(
+        input({
+          daemon: daemon([account('home', {}), account('work', { state: 'needs-confirmation', move: down })]),
+        }),
+      );
+      expect(labels(m.menu)).toContain('Work: accept move to http://mail.example.org:8080 (unencrypted)');
+      expect(pendingMove(account('work', { state: 'needs-confirmation', move: down }))).toEqual({
+        from: 'https://mail.example.org',
+        to: 'http://mail.example.org:8080',
+        downgrade: true,
+      });
+    });
+    it('offers nothing without a move, for a disabled account, or once the account runs again', () => {
+      const plain = trayModel(input({ daemon: daemon([account('work', { state: 'needs-confirmation' })]) }));
+      expect(labels(plain.menu).some((l) => l.includes('ccept move'))).toBe(false);
+      const off = trayModel(
+        input({
+          daemon: daemon([account('work', { state: 'needs-confirmation', move }, { enabled: false })]),
+        }),
+      );
+      expect(labels(off.menu).some((l) => l.includes('ccept move'))).toBe(false);
+      expect(acceptMoveLabel(account('work', { state: 'waiting', move }))).toBeUndefined();
+    });
   });
   it('greys out disabled accounts', () => {
     const m = trayModel(input({ daemon: daemon([account('old', {}, { enabled: false })]) }));

@@ -48,6 +48,7 @@ export function createHandlers(deps: HandlerDeps): TrayHandlers {
     'tidings:accounts.remove': (id) => settle(() => daemon.call('accounts.remove', { id })),
     'tidings:accounts.setSecret': (id, secret) =>
       settle(() => daemon.call('accounts.setSecret', { id, secret })),
+    'tidings:accounts.acceptMove': (id) => settle(() => daemon.call('accounts.acceptMove', { id })),
     'tidings:accounts.oauthSignIn': (id) =>
       settle(async () => {
         await deps.oauthSignIn(id);

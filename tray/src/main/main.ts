@@ -214,6 +214,9 @@ async function start(): Promise<void> {
       case 'mark-seen':
         daemon.call('markSeen', {}).catch(logError);
         return;
+      case 'accept-move':
+        daemon.call('accounts.acceptMove', { id: action.accountId }).catch(logError);
+        return;
       case 'check':
         daemon.call('check', {}).catch(logError);
         return;

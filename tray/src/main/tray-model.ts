@@ -10,6 +10,8 @@ export type MenuAction =
   | { kind: 'open-account'; accountId: string }
   | { kind: 'open-settings'; page?: 'accounts' | 'folders' | 'rules' | 'quiet-hours'; accountId?: string }
   | { kind: 'mark-seen' }
+  /** Follow the server move an account waits on (the daemon's `accounts.acceptMove`, issue 13 §2). */
+  | { kind: 'accept-move'; accountId: string }
   /** Check every account now (the daemon's `check`): CalDAV/CardDAV otherwise wait for the poll. */
   | { kind: 'check' }
   | { kind: 'pause'; minutes: number }
@@ -108,6 +110,33 @@ export function accountWords(a: AccountSummary, now: Date): string {
   }
 }
 
+/**
+ * Where a waiting move goes, as a person must judge it: the origin (scheme, host, port), so a
+ * downgrade to http:// or another host is plain to see. Undefined unless the account waits on one.
+ */
+export function pendingMove(a: AccountSummary): { to: string; from: string; downgrade: boolean } | undefined {
+  const move = a.status.state === 'needs-confirmation' ? a.status.move : undefined;
+  if (move === undefined) return undefined;
+  const parse = (url: string) => {
+    try {
+      const u = new URL(url);
+      return { origin: u.origin, http: u.protocol === 'http:' };
+    } catch {
+      return { origin: url, http: false };
+    }
+  };
+  const to = parse(move.to);
+  const from = parse(move.from);
+  return { to: to.origin, from: from.origin, downgrade: to.http && !from.http };
+}
+
+/** The label of the button and menu item that accepts a move: the target is always named. */
+export function acceptMoveLabel(a: AccountSummary): string | undefined {
+  const move = pendingMove(a);
+  if (move === undefined) return undefined;
+  return `Accept move to ${move.to}${move.downgrade ? ' (unencrypted)' : ''}`;
+}
+
 function pausedUntil(daemon: DaemonStatus | undefined, now: Date): string | undefined {
   const until = daemon?.pausedUntil;
   return until !== undefined && Date.parse(until) > now.getTime() ? until : undefined;
@@ -191,10 +220,21 @@ function accountEntries(daemon: DaemonStatus | undefined, now: Date): MenuEntry[
     enabled: a.enabled,
     // A broken account's item leads to where it can be fixed; a working one to its web UI.
     action:
-      a.status.state === 'needs-credentials'
+      a.status.state === 'needs-credentials' || a.status.state === 'needs-confirmation'
         ? { kind: 'open-settings', page: 'accounts', accountId: a.id }
         : { kind: 'open-account', accountId: a.id },
   }));
+  // A move is accepted only by a click that names where the password will go (issue 13 §2).
+  for (const a of accounts) {
+    const label = a.enabled ? acceptMoveLabel(a) : undefined;
+    if (label === undefined) continue;
+    entries.push({
+      type: 'item',
+      label: accounts.length > 1 ? `${a.name}: ${label[0]!.toLowerCase()}${label.slice(1)}` : label,
+      enabled: true,
+      action: { kind: 'accept-move', accountId: a.id },
+    });
+  }
   if (accounts.some((a) => a.enabled && a.unseen > 0)) {
     entries.push({ type: 'item', label: 'Mark all as seen', enabled: true, action: { kind: 'mark-seen' } });
   }

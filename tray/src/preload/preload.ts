@@ -28,6 +28,7 @@ const bridge: TidingsBridge = {
   removeAccount: (id) => invoke('tidings:accounts.remove', id),
   setSecret: (id, secret) => invoke('tidings:accounts.setSecret', id, secret),
   startOAuthSignIn: (id) => invoke('tidings:accounts.oauthSignIn', id),
+  acceptMove: (id) => invoke('tidings:accounts.acceptMove', id),
   listFolders: (accountId) => invoke('tidings:folders.list', accountId),
   setWatchedFolders: (accountId, folderIds) => invoke('tidings:folders.setWatched', accountId, folderIds),
   getRules: () => invoke('tidings:rules.get'),

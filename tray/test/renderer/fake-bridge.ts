@@ -93,6 +93,18 @@ export function installFakeBridge(initial: FakeState): void {
       calls.push(['startOAuthSignIn', id]);
       return ok({ opened: true as const });
     },
+    acceptMove(id) {
+      calls.push(['acceptMove', id]);
+      const a = state.accounts.find((x) => x.id === id);
+      const to = a?.status.state === 'needs-confirmation' ? a.status.move?.to : undefined;
+      if (!a || to === undefined)
+        return Promise.resolve({
+          ok: false as const,
+          error: { code: 'TRAY_ERR_INVALID_INPUT' as const, message: `account ${id} has no move waiting` },
+        });
+      a.status = { state: 'connecting', since: new Date().toISOString() };
+      return ok({ ok: true as const, url: to });
+    },
     listFolders(accountId) {
       calls.push(['listFolders', accountId]);
       return ok(state.folders[accountId] ?? []);

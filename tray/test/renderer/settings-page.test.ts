@@ -385,6 +385,55 @@ describe.skipIf(skip !== undefined)(
       expect(await callsOf(p, 'removeAccount')).toEqual([['removeAccount', 'work']]);
     });
 
+    it('accepts a server move only on a click that names the target; #accounts/<id> focuses, never clicks', async () => {
+      const moved: AccountSummary = {
+        id: 'moved',
+        kind: 'exchange',
+        name: 'Moved mail',
+        enabled: true,
+        unseen: 0,
+        auth: 'basic',
+        status: {
+          state: 'needs-confirmation',
+          since: NOW,
+          move: {
+            from: 'https://mail.example.org/Microsoft-Server-ActiveSync',
+            to: 'http://mail2.example.net:8080/Microsoft-Server-ActiveSync',
+          },
+          lastError: {
+            code: 'EAS_ERR_MOVE_UNCONFIRMED',
+            message: 'the server moved the account to another origin',
+          },
+        },
+      };
+      const p = await open(state({ accounts: [work, moved] }), 'accounts/moved');
+      const card = p.locator('[data-account="moved"]');
+      const accept = card.getByRole('button', {
+        name: 'Accept move to http://mail2.example.net:8080 (unencrypted)',
+      });
+      await accept.waitFor();
+      // The tray's menu item leads here: the button has the focus, and nothing was accepted.
+      await expect.poll(() => accept.evaluate((b) => b === document.activeElement)).toBe(true);
+      expect(await callsOf(p, 'acceptMove')).toEqual([]);
+      expect(await card.locator('.move').innerText()).toContain(
+        'from https://mail.example.org to http://mail2.example.net:8080',
+      );
+      expect(await card.locator('.move').innerText()).toContain('clear text');
+      // A healthy account offers no such button.
+      expect(await p.locator('[data-account="work"] button.accept-move').count()).toBe(0);
+
+      await accept.click();
+      await expect.poll(() => callsOf(p, 'acceptMove')).toEqual([['acceptMove', 'moved']]);
+      await expect
+        .poll(() => p.locator('#accounts-notice').innerText())
+        .toBe(
+          'Moved mail now uses http://mail2.example.net:8080/Microsoft-Server-ActiveSync. Tidings reconnects there.',
+        );
+      // The list was read again: the account no longer waits, so the button is gone.
+      await expect.poll(() => card.locator('button.accept-move').count()).toBe(0);
+      expect(errors).toEqual([]);
+    });
+
     it('chooses folders to watch', async () => {
       const p = await open(state(), 'folders');
       await p.locator('#folder-list input').nth(2).waitFor();

@@ -1,6 +1,6 @@
 import { defaultClientId } from '../../../../daemon/src/cli/oauth-client';
 import type { AccountSummary, TestResult } from '../../../../daemon/src/ipc/protocol';
-import { accountWords, needsAttention } from '../../main/tray-model';
+import { acceptMoveLabel, accountWords, needsAttention, pendingMove } from '../../main/tray-model';
 import { busy, byId, errorText, field, h, say, showFieldErrors } from '../dom';
 import { type AccountFormValues, checkAccountForm } from '../form-validation';
 
@@ -101,6 +101,13 @@ function accountCard(account: AccountSummary, notice: HTMLElement, reload: () =>
   const password = h('button', { type: 'button' }, 'Re-enter password');
   const oauth = h('button', { type: 'button' }, 'Sign in with Microsoft');
   const remove = h('button', { type: 'button', class: 'danger' }, 'Remove');
+  // Issue 13 §2: the daemon sends no password to another origin (or over http) until a person
+  // accepts; the button names the target, and the line above it says where it came from.
+  const move = pendingMove(account);
+  const moveLabel = acceptMoveLabel(account);
+  const accept = moveLabel
+    ? h('button', { type: 'button', class: 'primary accept-move' }, moveLabel)
+    : undefined;
   const card = h(
     'li',
     { class: 'card', 'data-account': account.id },
@@ -112,6 +119,17 @@ function accountCard(account: AccountSummary, notice: HTMLElement, reload: () =>
       h('span', { class: needsAttention(account) ? 'state attention' : 'state' }, words),
     ),
     account.status.lastError ? h('div', { class: 'muted' }, account.status.lastError.message) : undefined,
+    move
+      ? h(
+          'p',
+          { class: move.downgrade ? 'move error' : 'move' },
+          `The server moved this account from ${move.from} to ${move.to}. Tidings sends your password there only if you accept.`,
+          move.downgrade
+            ? ' The new address is not encrypted (http): your password would travel in clear text.'
+            : '',
+        )
+      : undefined,
+    accept ? h('div', { class: 'buttons' }, accept) : undefined,
     // OAuth2 accounts sign in through the browser; the others have a password to re-enter.
     h('div', { class: 'buttons' }, test, account.auth === 'oauth2' ? oauth : password, remove),
     steps,
@@ -138,6 +156,12 @@ function accountCard(account: AccountSummary, notice: HTMLElement, reload: () =>
     const r = await busy(oauth, () => window.tidings.startOAuthSignIn(account.id));
     if (!r.ok) return say(notice, 'error', errorText(r.error));
     say(notice, 'ok', `${account.name} is signed in.`);
+    await reload();
+  });
+  accept?.addEventListener('click', async () => {
+    const r = await busy(accept, () => window.tidings.acceptMove(account.id));
+    if (!r.ok) return say(notice, 'error', errorText(r.error));
+    say(notice, 'ok', `${account.name} now uses ${r.value.url}. Tidings reconnects there.`);
     await reload();
   });
   remove.addEventListener('click', async () => {
@@ -239,6 +263,13 @@ export function setupAccountsPage(): {
     },
     focusAccount(id) {
       const card = list.querySelector<HTMLElement>(`[data-account="${CSS.escape(id)}"]`);
+      // A waiting move is only focused: accepting it must be the person's own click.
+      const accept = card?.querySelector<HTMLButtonElement>('button.accept-move');
+      if (accept) {
+        accept.scrollIntoView({ block: 'center' });
+        accept.focus();
+        return;
+      }
       card?.querySelector<HTMLButtonElement>('button:nth-child(2)')?.click();
     },
   };
