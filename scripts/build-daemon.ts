@@ -25,6 +25,14 @@ const ROOT = join(import.meta.dirname, '..');
 const require = createRequire(import.meta.url);
 const OUT = join(ROOT, 'dist');
 
+/**
+ * Left out of the bundle and loaded from node_modules at run time, so the root package.json
+ * declares each as a dependency (scripts/test/build-daemon.test.ts holds the two lists equal):
+ * they are what `npm install -g` of the tarball installs. pino-pretty: loaded only when a person
+ * watches the log on a terminal.
+ */
+export const EXTERNAL = ['better-sqlite3', '@napi-rs/keyring', 'node-notifier', 'pino-pretty'] as const;
+
 /** A build-stopping error that names the plugin and what it no longer finds. */
 function pluginBroke(plugin: string, what: string): Error {
   return new Error(
@@ -265,8 +273,7 @@ export async function buildDaemon(opts: { quiet?: boolean } = {}): Promise<strin
     format: 'esm',
     platform: 'node',
     target: 'node20.11',
-    // pino-pretty: loaded at run time only when a person watches the log on a terminal.
-    external: ['better-sqlite3', '@napi-rs/keyring', 'node-notifier', 'pino-pretty'],
+    external: [...EXTERNAL],
     plugins: [undiciSlim, pinoNoWorker],
     define: { __TIDINGS_OAUTH_CLIENT_ID__: JSON.stringify(oauthClientId()) },
     // A distributor's Entra app (docs/microsoft-365.md): `account add exchange --oauth` then

@@ -4,12 +4,12 @@
  * what it no longer finds, not ship a bundle that silently loads all of undici or worker_threads.
  * (scripts/test/install.test.ts builds the real bundle through `npm pack`.)
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
-import { checkPinned, expectSource, pinoNoWorker, undiciSlim } from '../build-daemon';
+import { checkPinned, EXTERNAL, expectSource, pinoNoWorker, undiciSlim } from '../build-daemon';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const tmp = mkdtempSync(join(tmpdir(), 'tidings-build-'));
@@ -91,5 +91,18 @@ describe('the guards', () => {
       `pino-no-worker: ${file} no longer has: require('worker_threads')`,
     );
     expect(() => expectSource('x', join(tmp, 'gone.js'), 'a')).toThrow('gone.js is gone');
+  });
+});
+
+describe('the installed package', () => {
+  it('depends on exactly what the bundle leaves external, at the ranges the daemon workspace uses', () => {
+    const root = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+    };
+    const daemon = JSON.parse(readFileSync(join(ROOT, 'daemon', 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+    };
+    expect(Object.keys(root.dependencies).sort()).toEqual([...EXTERNAL].sort());
+    for (const name of EXTERNAL) expect(root.dependencies[name]).toBe(daemon.dependencies[name]);
   });
 });
