@@ -1,7 +1,7 @@
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
-import type { Account, DavAccount, EasAccount, ImapAccount } from '../config/account';
+import type { Account, DavAccount, EasAccount, ImapAccount, JmapAccount } from '../config/account';
 import { AutodiscoverError, type AutodiscoverOptions, autodiscover } from '../eas/autodiscover';
 import type { EasAuth } from '../eas/auth';
 import { authorityFor, createOAuthTokenProvider, OAuthError } from '../eas/oauth';
@@ -485,6 +485,36 @@ async function checkImapAccount(
   return checkImap(account, secret, log, { timeoutMs: o.timeoutMs, ...(tokens ? { tokens } : {}) });
 }
 
+/** JMAP (issue 17): the session, the watched mailboxes, whether the push endpoint pushes. */
+async function checkJmapAccount(
+  account: JmapAccount,
+  secret: SecretSource,
+  log: Logger,
+  o: CheckOptions & { timeoutMs: number; pool: DispatcherPool },
+): Promise<Step[]> {
+  const shared = sharedFor(account, o.pool);
+  if (!('dispatch' in shared)) return [shared];
+  const a = account.auth;
+  const tokens =
+    a.type === 'oauth2'
+      ? createOAuthTokenProvider({
+          clientId: a.clientId,
+          authority: a.authority,
+          scope: a.scope,
+          refreshToken: secret,
+          dispatcher: shared,
+          log,
+        })
+      : undefined;
+  // Imported on use, as the IMAP check is: `account test` of another kind never loads it.
+  const { checkJmap } = await import('../jmap/check');
+  return checkJmap(account, secret, {
+    dispatcher: o.dispatcher ?? shared,
+    timeoutMs: o.timeoutMs,
+    ...(tokens ? { tokens } : {}),
+  });
+}
+
 /**
  * Tests an account with named checks in order, stopping at the first that fails (later ones
  * would only repeat it). Each passed step says what it found; each failed one says what to do.
@@ -510,7 +540,9 @@ export async function testAccount(
         ? await checkEas(account, secret, log, o)
         : account.kind === 'imap'
           ? await checkImapAccount(account, secret, log, o)
-          : await checkDav(account, secret, o);
+          : account.kind === 'jmap'
+            ? await checkJmapAccount(account, secret, log, o)
+            : await checkDav(account, secret, o);
     return { ok: steps.every((s) => s.ok), steps };
   } finally {
     if (!opts.dispatchers) await pool.close();
