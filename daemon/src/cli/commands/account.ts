@@ -19,7 +19,7 @@ import { defaultClientId, M365_GUIDE, M365_GUIDE_URL } from '../oauth-client';
 import { checkOptionsOf, cliLog, stateDirOf } from '../local';
 import { configPathOf } from '../paths';
 
-const KINDS = ['exchange', 'caldav', 'carddav'] as const;
+const KINDS = ['exchange', 'caldav', 'carddav', 'imap'] as const;
 type Kind = (typeof KINDS)[number];
 
 /** Runs `fn` against the daemon when it runs, else `offline` (the CLI does the work itself). */
@@ -107,9 +107,59 @@ async function oauthClientId(ctx: CommandContext): Promise<string> {
   );
 }
 
+/**
+ * The fields of a new IMAP account: the address, then the server from --host or found from the
+ * address (RFC 6186 SRV, then imap./mail. host names, each checked for a greeting: issue 17).
+ */
+async function imapAccountFields(
+  ctx: CommandContext,
+  secret: Record<string, unknown>,
+): Promise<Record<string, unknown>> {
+  const email = await value(ctx, 'email', 'E-mail address: ', true);
+  const username = (await value(ctx, 'username', 'Login name (empty: the address): ', false)) ?? email!;
+  let host = ctx.flags.host as string | undefined;
+  let security: 'tls' | 'starttls' = ctx.flags.starttls === true ? 'starttls' : 'tls';
+  let port = ctx.flags.port !== undefined ? Number(ctx.flags.port) : undefined;
+  if (port !== undefined && !(Number.isInteger(port) && port > 0 && port < 65536))
+    throw new CliError('CLI_ERR_BAD_VALUE', `--port: "${ctx.flags.port}" is not a port`, {
+      command: 'account add',
+    });
+  if (!host) {
+    const { discoverImap } = await import('../../imap/discovery');
+    const { probeImap } = await import('../../imap/probe');
+    ctx.out.info(`looking for the IMAP server of ${email} …`);
+    try {
+      const found = await discoverImap(email!, (e) => probeImap(e));
+      ctx.out.info(`found ${found.host}:${found.port} (${found.security}) by ${found.via}`);
+      host = found.host;
+      security = found.security;
+      port = found.port === (security === 'tls' ? 993 : 143) ? undefined : found.port;
+    } catch (err) {
+      throw new CliError('CLI_ERR_BAD_VALUE', `${(err as Error).message}; give --host`, {
+        command: 'account add',
+      });
+    }
+  }
+  const mailboxes = (ctx.flags.mailboxes as string | undefined)
+    ?.split(',')
+    .map((m) => m.trim())
+    .filter(Boolean);
+  return {
+    kind: 'imap',
+    id: (ctx.flags.id as string | undefined) ?? deriveId(email!),
+    email,
+    host,
+    ...(port !== undefined ? { port } : {}),
+    security,
+    username,
+    secret,
+    ...(mailboxes?.length ? { mailboxes } : {}),
+  };
+}
+
 export const accountAdd: Command = {
   name: 'account add',
-  synopsis: 'exchange|caldav|carddav',
+  synopsis: 'exchange|caldav|carddav|imap',
   description: 'add an account: asks what it needs, discovers the server, tests, stores the secret',
   flags: [
     { name: 'id', type: 'string', placeholder: 'id', description: 'account id (default: from the address)' },
@@ -118,7 +168,26 @@ export const accountAdd: Command = {
       name: 'email',
       type: 'string',
       placeholder: 'addr',
-      description: 'exchange: e-mail address (Autodiscover starts from it)',
+      description: 'exchange: e-mail address (Autodiscover starts from it); imap: found from it (RFC 6186)',
+    },
+    {
+      name: 'host',
+      type: 'string',
+      placeholder: 'host',
+      description: 'imap: server host name (skips discovery)',
+    },
+    {
+      name: 'port',
+      type: 'string',
+      placeholder: 'n',
+      description: 'imap: port (default 993, or 143 with STARTTLS)',
+    },
+    { name: 'starttls', type: 'boolean', description: 'imap: STARTTLS on port 143 instead of TLS on 993' },
+    {
+      name: 'mailboxes',
+      type: 'string',
+      placeholder: 'a,b',
+      description: 'imap: mailboxes to watch, comma-separated (default INBOX)',
     },
     {
       name: 'username',
@@ -174,18 +243,20 @@ export const accountAdd: Command = {
     '--password-env says where the daemon finds it; it is never written to the config file.',
   async run(ctx) {
     const kind = (ctx.args[0] ??
-      (ctx.ask ? await ctx.ask('Kind (exchange, caldav, carddav): ') : undefined)) as Kind | undefined;
+      (ctx.ask ? await ctx.ask('Kind (exchange, caldav, carddav, imap): ') : undefined)) as Kind | undefined;
     if (!kind)
-      throw new CliError('CLI_ERR_MISSING', 'say which kind: tidings account add exchange|caldav|carddav', {
-        command: 'account add',
-      });
+      throw new CliError(
+        'CLI_ERR_MISSING',
+        'say which kind: tidings account add exchange|caldav|carddav|imap',
+        {
+          command: 'account add',
+        },
+      );
     if (!KINDS.includes(kind))
       throw new CliError(
         'CLI_ERR_BAD_VALUE',
         `"${kind}" is not a kind of account Tidings can add; the kinds are ${KINDS.join(', ')}` +
-          (/^(imap|jmap|pop3?|smtp)$/i.test(kind)
-            ? ' (mail over IMAP or JMAP is not supported yet; an Exchange server also speaks exchange)'
-            : ''),
+          (/^(pop3?|smtp)$/i.test(kind) ? ' (mail is watched over IMAP: tidings account add imap)' : ''),
         { command: 'account add' },
       );
     const cmd = ctx.flags['password-command'] as string | undefined;
@@ -234,6 +305,8 @@ export const accountAdd: Command = {
         ...(ctx.flags.url ? { url: ctx.flags.url } : {}),
         auth: { type: 'basic', secret: secretRef },
       };
+    } else if (kind === 'imap') {
+      raw = await imapAccountFields(ctx, secretRef);
     } else {
       const url = await value(
         ctx,
