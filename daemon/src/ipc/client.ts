@@ -130,6 +130,8 @@ export class IpcClient {
   #cursor: string | undefined;
   readonly #seen = new SeenIds();
   #closed = false;
+  /** True once hello and the subscription on the current socket succeeded. */
+  #up = false;
   #attempt = 0;
   #timer: NodeJS.Timeout | undefined;
 
@@ -189,6 +191,8 @@ export class IpcClient {
       }),
     );
     socket.on('data', (chunk: Buffer) => {
+      // A socket that is no longer ours (a failed attempt) must not deliver anything twice.
+      if (this.#socket !== socket) return;
       for (const frame of decoder.push(chunk)) {
         // The client's decoder has no budget: 'over-budget' cannot happen here.
         if (frame.kind !== 'frame') {
@@ -228,7 +232,13 @@ export class IpcClient {
         throw new IpcError('IPC_ERR_PROTOCOL', e.message, { rpcCode: e.rpcCode, data: e.data });
       throw e;
     }
-    if (this.#subscribed) await this.#resubscribe();
+    try {
+      if (this.#subscribed) await this.#resubscribe();
+    } catch (err) {
+      socket.destroy();
+      throw err;
+    }
+    this.#up = true;
     this.#attempt = 0;
     for (const l of this.#connListeners) l(true);
   }
@@ -282,7 +292,8 @@ export class IpcClient {
     this.#timer = undefined;
     if (this.#closed) return;
     this.#open().catch(() => {
-      if (this.#closed) return;
+      // One retry chain only: a close during the attempt schedules nothing itself (#onClose).
+      if (this.#closed || this.#timer !== undefined) return;
       const delay = backoffDelay(this.#attempt++, undefined, this.#opts.backoff);
       this.#timer = setTimeout(() => this.#tryOpen(), delay);
     });
@@ -290,13 +301,17 @@ export class IpcClient {
 
   #onClose(socket: Socket): void {
     if (this.#socket !== socket) return;
-    const wasUp = this.#rpc !== undefined;
+    const wasUp = this.#up;
+    this.#up = false;
     this.#rpc?.rejectAllPendingRequests('connection to the daemon closed');
     this.#rpc = undefined;
     this.#socket = undefined;
     this.#status = undefined;
     if (wasUp) for (const l of this.#connListeners) l(false);
-    if (this.#opts.reconnect && !this.#closed && this.#timer === undefined) {
+    // Only a connection that was fully up schedules a reconnect here; an attempt that fails
+    // half-way is retried by #tryOpen's catch. Two would mean two connections subscribed at
+    // once, and every signal twice.
+    if (wasUp && this.#opts.reconnect && !this.#closed && this.#timer === undefined) {
       const delay = backoffDelay(this.#attempt++, undefined, this.#opts.backoff);
       this.#timer = setTimeout(() => this.#tryOpen(), delay);
     }

@@ -1,3 +1,5 @@
+import { mkdirSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect } from '../../src/ipc/client';
@@ -118,5 +120,67 @@ describe('IpcClient', () => {
     expect(subscribers).toHaveLength(2); // re-subscribed on the new server
     subscribers[1]!.deliver(sampleSignal(9));
     expect((await got).id).toBe('sig-9');
+  });
+
+  it('issue 13 §8: a daemon dying between hello and subscribe leaves one connection, one subscription, each signal once', async () => {
+    const path = socketPath();
+    mkdirSync(join(path, '..'), { recursive: true, mode: 0o700 });
+    let connections = 0;
+    const subscribed = new Set<Socket>();
+    const subscribeParams: unknown[] = [];
+    // A hand-made daemon: the first connection dies on subscribe; later ones answer, and the
+    // second subscription gets one signal right away.
+    const server = createServer((sock) => {
+      const n = ++connections;
+      let buf = '';
+      sock.on('error', () => {});
+      sock.on('close', () => subscribed.delete(sock));
+      sock.on('data', (d) => {
+        buf += d.toString('utf8');
+        for (let nl = buf.indexOf('\n'); nl !== -1; nl = buf.indexOf('\n')) {
+          const msg = JSON.parse(buf.slice(0, nl));
+          buf = buf.slice(nl + 1);
+          if (msg.method === 'hello')
+            sock.write(
+              `${JSON.stringify({ jsonrpc: '2.0', id: msg.id, result: { protocol: 2, daemon: 't' } })}\n`,
+            );
+          else if (msg.method === 'subscribe') {
+            subscribeParams.push(msg.params);
+            if (n === 2) {
+              sock.destroy(); // the daemon dies mid-way through the client's reconnect
+              continue;
+            }
+            subscribed.add(sock);
+            if (n === 3)
+              sock.write(
+                `${JSON.stringify({ jsonrpc: '2.0', method: 'signal', params: sampleSignal(2) })}\n`,
+              );
+            sock.write(
+              `${JSON.stringify({ jsonrpc: '2.0', id: msg.id, result: { subscribed: true, cursor: 'sig-1' } })}\n`,
+            );
+          }
+        }
+      });
+    });
+    await new Promise<void>((r) => server.listen(path, () => r()));
+    cleanups.push(() => new Promise<void>((r) => server.close(() => r())));
+    const client = await connect(path, { reconnect: true, backoff: { baseMs: 10, capMs: 20 } });
+    cleanups.push(() => client.close());
+    const got: string[] = [];
+    client.onSignal((s) => got.push(s.id));
+    await client.subscribe();
+    // Drop the first, fully up connection: the client reconnects; that attempt dies on subscribe.
+    for (const s of subscribed) s.destroy();
+    for (const end = Date.now() + 10_000; got.length === 0; ) {
+      if (Date.now() > end) throw new Error('timed out waiting for the signal');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    // Let any second retry chain show itself: it would open a fourth connection and subscribe again.
+    for (const end = Date.now() + 500; Date.now() < end; ) await new Promise((r) => setTimeout(r, 20));
+    expect(connections).toBe(3);
+    expect(subscribed.size).toBe(1);
+    expect(got).toEqual(['sig-2']);
+    // Every resubscription resumed from the cursor the first subscribe answered.
+    expect(subscribeParams).toEqual([{}, { after: 'sig-1' }, { after: 'sig-1' }]);
   });
 });
