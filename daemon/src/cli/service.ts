@@ -122,6 +122,8 @@ export function servicePlan(
     env: NodeJS.ProcessEnv;
     /** systemd-system: whether SYSTEM_PATHS.config exists (then the unit is started too). */
     configExists?: boolean;
+    /** systemd-user: whether the user already lingers (/var/lib/systemd/linger/<user>). */
+    lingering?: boolean;
   },
 ): ServicePlan {
   const content = renderUnit(template, vars);
@@ -185,9 +187,11 @@ export function servicePlan(
     ],
     mayFail: [],
     notes: [
-      // systemd.unit(5) / loginctl(1): a user manager runs from the first login to the last
-      // logout unless the user lingers.
-      `a user unit runs only while you are logged in; to keep it running after logout and start it at boot: loginctl enable-linger${user ? ` ${user}` : ''}`,
+      // loginctl(1): a user manager runs from the first login to the last logout unless the user
+      // lingers.
+      vars.lingering
+        ? 'lingering is on for you: the unit runs from boot, logged in or not'
+        : `a user unit runs only while you are logged in; to keep it running after logout and start it at boot: loginctl enable-linger${user ? ` ${user}` : ''}`,
       'logs: journalctl --user -u tidings   (warnings and errors: journalctl --user -u tidings -p warning)',
       'on a server without a login session, use the system unit instead: sudo tidings service install --system',
     ],

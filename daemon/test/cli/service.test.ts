@@ -118,6 +118,16 @@ describe('the systemd user unit', () => {
     ).not.toContain('network-online');
   });
 
+  it('says nothing of enable-linger to a user who already lingers', () => {
+    const lingering = servicePlan('systemd-user', template('tidings.service'), {
+      ...vars,
+      user: 'alice',
+      lingering: true,
+    });
+    expect(lingering.notes.join('\n')).not.toContain('enable-linger');
+    expect(lingering.notes.join('\n')).toContain('lingering is on');
+  });
+
   it('tells about lingering, with the user name, and the system unit for servers', () => {
     expect(plan.notes.join('\n')).toContain('loginctl enable-linger alice');
     expect(plan.notes.join('\n')).toContain('tidings service install --system');

@@ -67,14 +67,18 @@ export const serviceInstall: Command = {
       if (problem) ctx.out.info(`warning: ${problem}`);
     }
     const template = await readFile(files.template, 'utf8');
+    const user = ctx.env.USER ?? ctx.env.LOGNAME ?? safeUserName();
     const plan = servicePlan(kind, template, {
       node: process.execPath,
       tidings: files.tidings,
       home: ctx.env.HOME ?? '',
       uid,
-      user: ctx.env.USER ?? ctx.env.LOGNAME ?? safeUserName(),
+      ...(user ? { user } : {}),
       env: ctx.env,
       configExists: kind === 'systemd-system' && existsSync(SYSTEM_PATHS.config),
+      // logind keeps one flag file per lingering user (loginctl enable-linger).
+      lingering:
+        kind === 'systemd-user' && user !== undefined && existsSync(`/var/lib/systemd/linger/${user}`),
     });
     if (dryRun) {
       ctx.out.result(
