@@ -220,7 +220,7 @@ describe('kill -9 while changes flow', () => {
     expect(deliveries).toBe(received.size);
     console.log(
       `kill9: seed ${SEED}, ${CYCLES} SIGKILLs, ${added.length} mails, ${received.size} distinct signals, ` +
-        `${deliveries - received.size} redeliveries de-duplicated by id`,
+        `${deliveries - received.size} ids received twice`,
     );
   }, 240_000); // ~25 s on an idle 2-core machine; daemon start-up through tsx dominates under load
 });
