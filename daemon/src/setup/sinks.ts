@@ -35,7 +35,11 @@ export function setupSinks(deps: SinksDeps): Setup<Sinks> {
   return {
     value: {
       rebuild: async (c) => {
-        await clear();
+        // The new sinks go on the hub in the same turn the old ones come off, and the old ones
+        // finish (a running hook, up to its timeout) afterwards: signals handed on meanwhile
+        // must reach the durable sinks' ledgers (issue 13 §7), not fall into the gap.
+        const old = closers;
+        for (const remove of removers) remove();
         const sinks = createConfiguredSinks(c.notifications.sinks, {
           log: deps.log,
           isTraySubscribed: deps.isTraySubscribed,
@@ -44,6 +48,7 @@ export function setupSinks(deps: SinksDeps): Setup<Sinks> {
         });
         removers = sinks.map((sink) => deps.hub.addSink(sink));
         closers = sinks.flatMap((sink) => (sink.close ? [() => sink.close!()] : []));
+        await Promise.all(old.map((close) => close().catch(() => {})));
       },
     },
     dispose: clear,

@@ -307,10 +307,27 @@ export function createExecHook(opts: ExecHookOptions): Sink {
    */
   function recover(entry: LedgerEntry, files: SpoolFiles): void {
     const started = Date.now();
+    // Settled meanwhile by the instance this one replaces (a reload rebuilds the sinks while
+    // the old hooks finish): nothing left to do, and running it again would repeat it.
+    const owed = () => {
+      try {
+        return ledger?.open(entry.seq - 1, 1)[0]?.signal.id === entry.signal.id;
+      } catch {
+        return true;
+      }
+    };
+    const drop = () => {
+      active.delete(entry.signal.id);
+      next();
+    };
     const deadline = started + config.timeoutSeconds * 1000 + grace;
     const settle = (): boolean => {
       const status = readStatus(files);
       if (status === undefined) return false;
+      if (!owed()) {
+        drop();
+        return true;
+      }
       log.info(
         { hook: config.name, signalId: entry.signal.id, status },
         'hook ran while the daemon was down',
@@ -326,6 +343,10 @@ export function createExecHook(opts: ExecHookOptions): Sink {
       return true;
     };
     if (settle()) return;
+    if (!owed()) {
+      drop();
+      return;
+    }
     const pid = findWrapper(files);
     if (pid === undefined) {
       // No status and no wrapper: the run died with the daemon (or never started).
@@ -354,7 +375,9 @@ export function createExecHook(opts: ExecHookOptions): Sink {
             // gone meanwhile
           }
         }
-        if (!settle()) begin(entry, files, true);
+        if (settle()) return;
+        if (owed()) begin(entry, files, true);
+        else drop();
       }
     }, 200);
     poll.unref();
