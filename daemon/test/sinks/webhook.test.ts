@@ -9,6 +9,7 @@ import { webhookConfigSchema } from '../../src/config/rules';
 import type { Sink } from '../../src/hub/types';
 import type { ChangeSignal } from '../../src/signal';
 import { createWebhook, signBody } from '../../src/sinks/webhook';
+import { MemoryStore } from '../../src/store/memory-store';
 
 function mail(id: string): ChangeSignal {
   return {
@@ -251,5 +252,42 @@ describe('webhook sink', () => {
     await sink.close?.();
     while (!aborted) await new Promise((r) => setTimeout(r, 5));
     expect(events).toEqual([]);
+  });
+
+  it('issue 13 §7: durable — the ledger is the queue, in order; attempts count across lives; settled entries leave it', async () => {
+    const store = new MemoryStore();
+    const ledger = {
+      open: (after: number, limit: number) => store.ledgerOpen('ops', after, limit),
+      begin: (id: string, note?: string) => store.ledgerBegin('ops', id, note),
+      done: (id: string) => store.ledgerDone('ops', id),
+      spoolDir: undefined,
+    };
+    // A previous life began s1 (its POST may have arrived) and never settled it.
+    store.handOff({
+      ack: [],
+      feed: [],
+      ledger: ['s1', 's2', 's3'].map((id) => ({ sink: 'ops', signal: mail(id) })),
+    });
+    store.ledgerBegin('ops', 's1');
+    // s2 fails once with a 503, then everything succeeds.
+    const { url, got } = await receiver((r, _n, res) =>
+      r.headers['x-tidings-delivery'] === 's2' && r.headers['x-tidings-attempt'] === '1'
+        ? res.writeHead(503).end()
+        : res.writeHead(204).end(),
+    );
+    const sink = webhook({ url, queueSize: 1 });
+    sink.attachLedger?.(ledger);
+    await until(() => store.ledgerOpen('ops', 0, 10).length === 0);
+    expect(got.map((r) => [r.headers['x-tidings-delivery'], r.headers['x-tidings-attempt']])).toEqual([
+      ['s1', '2'], // a resend: the receiver may have it, and drops it by the delivery id
+      ['s2', '1'],
+      ['s2', '2'],
+      ['s3', '1'],
+    ]);
+    // Never busy to the hub, whatever queueSize says: the ledger holds the queue.
+    store.handOff({ ack: [], feed: [], ledger: [{ sink: 'ops', signal: mail('s4') }] });
+    expect(sink.deliver(mail('s4'))).toBe(true);
+    await until(() => got.length === 5);
+    await until(() => store.ledgerOpen('ops', 0, 10).length === 0);
   });
 });
