@@ -105,6 +105,14 @@ function round(fn: () => unknown): Cost {
   }
 }
 
+/**
+ * A short idle pause between our rows, outside the timed rounds: V8 finishes the concurrent GC
+ * work (marking, sweeping) a round leaves behind on helper threads, which process CPU time would
+ * otherwise charge to whichever row runs next (decode's 15 MB of garbage per call was landing on
+ * the encode rows). Each row is still charged the GC its own allocations cause while it runs.
+ */
+const settle = () => new Promise((resolve) => setTimeout(resolve, 100));
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const medianCost = (xs: Cost[]): Cost => ({
   cpu: median(xs.map((x) => x.cpu)),
@@ -171,7 +179,10 @@ async function measure(
   const ld: Cost[] = [];
   const le: Cost[] = [];
   for (let i = 0; i < ROUNDS; i++) {
-    for (const [k, fn] of fns.entries()) t[k]!.push(round(fn));
+    for (const [k, fn] of fns.entries()) {
+      t[k]!.push(round(fn));
+      await settle();
+    }
     if (peer) {
       const r = await peer.run(file);
       ld.push(r.decode);
