@@ -5,7 +5,7 @@
 #             QRESYNC, SNIPPET=FUZZY, …)
 #   nonotify  IMAP 21144 / IMAPS 21994: imap_capability without NOTIFY, standing in for the many
 #             servers that only IDLE
-#   scripts/dovecot-imap.sh start | stop | status
+#   scripts/dovecot-imap.sh start | stop | status | kick full|nonotify <user>
 # Config, TLS CA/certificate, users (scripts/dovecot-imap/users) and mail under
 # $TIDINGS_DOVECOT_ROOT (default /tmp/tidings-dovecot-imap). stop ends only the pids start
 # recorded. The Dovecot of scripts/sogo.sh (port 20143, its own base_dir) is left alone.
@@ -126,6 +126,12 @@ case ${1:-} in
   stop)
     for n in "${NAMES[@]}"; do stop_one "$n"; done
     ;;
+  kick)
+    # Ends a user's sessions as an admin would (doveadm kick): the imap processes say BYE and
+    # close, which the tests use for a server-side disconnect.
+    [[ -n ${2:-} && -n ${3:-} && -n ${IMAP_PORT[$2]:-} ]] || die "usage: $0 kick full|nonotify <user>"
+    doveadm -c "$ROOT/$2/dovecot.conf" kick "$3"
+    ;;
   status)
     rc=0
     for n in "${NAMES[@]}"; do
@@ -139,7 +145,7 @@ case ${1:-} in
     exit $rc
     ;;
   *)
-    echo "usage: $0 {start|stop|status}" >&2
+    echo "usage: $0 {start|stop|status|kick full|nonotify <user>}" >&2
     exit 2
     ;;
 esac
