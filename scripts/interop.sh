@@ -2,6 +2,7 @@
 # Installs and starts the real servers, runs the interop suite, stops what it started.
 #   SOGo (ActiveSync, CalDAV, CardDAV) + PostgreSQL + Dovecot + memcached: scripts/sogo.sh
 #   Radicale (CalDAV, CardDAV): scripts/radicale.sh, when present
+#   Cyrus 3.6 (JMAP, Email/changes without push): scripts/cyrus.sh
 # What this run started is stopped by the pids its script recorded, also when a step fails; a
 # server that was already running (a developer's session) is used and left running.
 set -euo pipefail
@@ -30,5 +31,8 @@ bring_up() {
 bash scripts/sogo.sh install
 bring_up sogo
 if [[ -f scripts/radicale.sh ]]; then bring_up radicale; fi
+# Cyrus 3.6 JMAP (issue 17): the Debian packages unpacked beside Dovecot, then started.
+bash scripts/cyrus.sh install
+bring_up cyrus
 
 npm run test:interop

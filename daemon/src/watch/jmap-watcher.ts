@@ -87,6 +87,8 @@ export function createJmapWatcher(
   let pushTimer: unknown;
   let channel: PushChannel | undefined;
   let channelKind: 'websocket' | 'eventsource' | undefined;
+  /** The open channel answered (EventSource headers, WebSocket handshake). */
+  let channelUp = false;
   let lastEventId: string | undefined;
   let pushAttempt = 0;
   let quietEnds = 0;
@@ -136,6 +138,8 @@ export function createJmapWatcher(
       return `${what}; Email/changes every ${account.interval} s (push off in the config)`;
     if (polling !== undefined)
       return `${what}; ${polling}; checking with Email/changes every ${account.interval} s`;
+    if (channelKind && !channelUp)
+      return `${what}; opening ${channelKind === 'websocket' ? 'WebSocket' : 'EventSource'} push`;
     if (channelKind === 'websocket') return `${what}; WebSocket push (RFC 8887) open`;
     if (channelKind === 'eventsource') return `${what}; EventSource push open (ping ${account.ping} s)`;
     return `${what}; connecting push`;
@@ -306,6 +310,7 @@ export function createJmapWatcher(
     const c = channel;
     channel = undefined;
     channelKind = undefined;
+    channelUp = false;
     c?.close();
   }
 
@@ -325,6 +330,7 @@ export function createJmapWatcher(
       onOpen: () => {
         // Whatever changed while no channel was open is caught up from the stored state.
         pushAttempt = 0;
+        channelUp = true;
         void enqueue();
       },
       onChange: (states: AccountStates) => onPush(states),
@@ -346,12 +352,14 @@ export function createJmapWatcher(
         );
     channel = c;
     channelKind = ws ? 'websocket' : 'eventsource';
+    channelUp = false;
     void c.ended.then((end) => {
       if ('lastEventId' in c && typeof c.lastEventId === 'function')
         lastEventId = (c.lastEventId as () => string)() || lastEventId;
       if (channel !== c) return;
       channel = undefined;
       channelKind = undefined;
+      channelUp = false;
       onPushEnd(end, ws ? 'WebSocket' : 'EventSource');
     });
   }
