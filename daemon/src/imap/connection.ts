@@ -79,8 +79,10 @@ export function flowOptions(o: ConnectOptions): ImapFlowOptions {
     ...(account.proxy ? { proxy: account.proxy } : {}),
     // No version: version.ts reads package.json beside the main bundle, and this file is in a lazy chunk.
     clientInfo: { name: 'Tidings' },
-    // imapflow's own debug lines are protocol chatter: only its warnings and errors reach our log.
-    logger: o.log.child({ imap: account.host }, { level: 'warn' }),
+    // imapflow's debug lines are protocol chatter and its warnings are command failures that we
+    // turn into typed errors and log ourselves: only its errors reach our log (never below the
+    // level of ours: a silent logger stays silent).
+    logger: o.log.child({ imap: account.host }, { level: o.log.levelVal > 50 ? o.log.level : 'error' }),
     qresync: true,
     maxIdleTime: IDLE_RENEW_MS,
     // Above the IDLE renewal, so an idle connection is not timed out between two IDLEs; a dead

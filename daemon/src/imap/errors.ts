@@ -114,6 +114,8 @@ export function toImapError(err: unknown, context: ImapErrorContext = {}): ImapE
   )
     return make('IMAP_ERR_AUTH', `The server refused the login: ${ctx.serverText ?? message}`);
   if (
+    // imapflow's STATUS answers a NO by LISTing the name and throws NotFound when it is not there.
+    code === 'NotFound' ||
     responseCode === 'NONEXISTENT' ||
     (ctx.status === 'NO' && /doesn't exist|does not exist|not found|nonexistent/i.test(ctx.serverText ?? ''))
   )

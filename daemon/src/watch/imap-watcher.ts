@@ -393,6 +393,7 @@ export function createImapWatcher(
         });
         // Its UIDs mean nothing once it is gone; a mailbox made again under the name is a new baseline.
         ctx.store.commit(accountId, { delete: [mailboxKey(m)] });
+        if (status.state === 'waiting') setStatus('waiting', { detail: waitingDetail() });
       }
       if (m === idleTarget)
         throw new ImapError('IMAP_ERR_NO_MAILBOX', `The mailbox "${m}" was deleted`, { mailbox: m });

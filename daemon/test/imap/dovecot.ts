@@ -76,6 +76,11 @@ export async function releaseDovecot(state: { startedByUs: boolean } | { reason:
   if ('startedByUs' in state && state.startedByUs) await run('bash', [SCRIPT, 'stop'], { timeout: 60_000 });
 }
 
+/** Ends the user's sessions on one configuration (doveadm kick): the server says BYE and closes. */
+export async function kick(config: DovecotConfig, user: string): Promise<void> {
+  await run('bash', [SCRIPT, 'kick', config, user], { timeout: 30_000 });
+}
+
 /** A `kind: imap` account for a test user on one configuration, over IMAPS with the script's CA. */
 export function dovecotAccount(
   user: string,

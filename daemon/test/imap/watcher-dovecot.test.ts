@@ -19,6 +19,7 @@ import {
   type DovecotConfig,
   dovecotAccount,
   ensureDovecot,
+  kick,
   mail,
   otherClient,
   releaseDovecot,
@@ -203,6 +204,66 @@ describe.skipIf(unavailable !== undefined && !inCi)('IMAP watcher against Doveco
         // Pending signals of the first run are in the outbox once, under their ids.
         const ids = store.pending().map((s) => s.id);
         expect(new Set(ids).size).toBe(ids.length);
+      });
+
+      it('a BYE (doveadm kick) reconnects with back-off; mail that came meanwhile is announced once', async () => {
+        other = await otherClient(user, config);
+        await resetUser(other);
+        await other.mailboxCreate('Lists');
+        const h = harness(config, user);
+        watcher = h.watcher;
+        watcher.start();
+        await waitFor('waiting', () => (h.watcher.status().state === 'waiting' ? true : undefined));
+        await other.logout();
+        other = undefined;
+        await kick(config, user);
+        await waitFor('backing-off', () =>
+          h.statuses.some((s) => s.state === 'backing-off') ? true : undefined,
+        );
+        const off = h.statuses.find((s) => s.state === 'backing-off')!;
+        expect(off.lastError?.code).toMatch(/^IMAP_ERR_(BYE|NETWORK)$/);
+        other = await otherClient(user, config);
+        await other.append('INBOX', mail({ subject: 'During the reconnect' }));
+        await waitFor('the mail', () =>
+          addedTitles(h.published).includes('During the reconnect') ? true : undefined,
+        );
+        await waitFor('waiting again', () => (h.watcher.status().state === 'waiting' ? true : undefined));
+        await watcher.checkNow();
+        expect(addedTitles(h.published)).toEqual(['During the reconnect']);
+      });
+
+      it('a deleted watched mailbox is reported missing and forgotten; INBOX keeps working', async () => {
+        other = await otherClient(user, config);
+        await resetUser(other);
+        await other.mailboxCreate('Lists');
+        const h = harness(config, user, undefined, { statusInterval: 1 });
+        watcher = h.watcher;
+        watcher.start();
+        await waitFor('waiting', () => (h.watcher.status().state === 'waiting' ? true : undefined));
+        expect(h.store.get(h.watcher.accountId, 'imap:mb:Lists')).toBeDefined();
+        await other.mailboxDelete('Lists');
+        await waitFor('Lists missing', () =>
+          h.watcher.status().detail?.includes('missing on the server: Lists') ? true : undefined,
+        );
+        expect(h.notices).toContain('IMAP_ERR_NO_MAILBOX');
+        expect(h.store.get(h.watcher.accountId, 'imap:mb:Lists')).toBeUndefined();
+        await other.append('INBOX', mail({ subject: 'Still here' }));
+        await waitFor('INBOX mail', () =>
+          addedTitles(h.published).includes('Still here') ? true : undefined,
+        );
+        // Made again: a new mailbox, baselined silently (its mail was never known).
+        await other.mailboxCreate('Lists');
+        await other.append('Lists', mail({ subject: 'In the new Lists' }));
+        await watcher.checkNow();
+        await waitFor('Lists back', () =>
+          h.watcher.status().detail?.includes('missing') ? undefined : true,
+        );
+        await watcher.checkNow();
+        await other.append('Lists', mail({ subject: 'Later in Lists' }));
+        await waitFor('later mail', () =>
+          addedTitles(h.published).includes('Later in Lists') ? true : undefined,
+        );
+        expect(addedTitles(h.published)).toEqual(['Still here', 'Later in Lists']);
       });
 
       it('a re-created mailbox (new UIDVALIDITY) re-baselines: old mail is not announced, newer unread mail is', async () => {

@@ -17,7 +17,12 @@ export function notifySetArgs(mailboxes: readonly string[]): RawToken[] {
     [atom('SELECTED'), [atom('MessageNew'), atom('MessageExpunge'), atom('FlagChange')]],
   ];
   if (mailboxes.length > 0)
-    args.push([atom('MAILBOXES'), mailboxes.map(str), [atom('MessageNew'), atom('MessageExpunge')]]);
+    args.push([
+      atom('MAILBOXES'),
+      mailboxes.map(str),
+      // MailboxName: a watched mailbox deleted or renamed arrives as LIST (§5.4), so it is noticed at once.
+      [atom('MessageNew'), atom('MessageExpunge'), atom('MailboxName')],
+    ]);
   return args;
 }
 

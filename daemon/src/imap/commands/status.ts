@@ -18,7 +18,13 @@ export async function mailboxStatus(
   } catch (err) {
     throw toImapError(err, { command: 'STATUS', mailbox: path });
   }
-  if (!st || st.messages === undefined || st.uidNext === undefined || st.uidValidity === undefined)
+  // imapflow answers false for a NO it could not explain (the name exists): the server refused.
+  if (!st)
+    throw new ImapError('IMAP_ERR_COMMAND', `STATUS of ${path} was refused by the server`, {
+      command: 'STATUS',
+      mailbox: path,
+    });
+  if (st.messages === undefined || st.uidNext === undefined || st.uidValidity === undefined)
     throw new ImapError('IMAP_ERR_PROTOCOL', `STATUS of ${path} lacks MESSAGES, UIDNEXT or UIDVALIDITY`, {
       command: 'STATUS',
       mailbox: path,
