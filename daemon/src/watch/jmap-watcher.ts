@@ -92,6 +92,8 @@ export function createJmapWatcher(
   let lastEventId: string | undefined;
   let pushAttempt = 0;
   let quietEnds = 0;
+  /** WebSocket channels in a row that ended without ever opening. */
+  let webSocketFailures = 0;
   /** Set while push is given up for now: the reason, shown in status. */
   let polling: string | undefined;
 
@@ -180,7 +182,9 @@ export function createJmapWatcher(
       if (stopped) return;
       ensurePush();
       setStatus('waiting', { detail: waitingDetail() });
-      if (mode() === 'poll') armSync(account.interval * 1000);
+      // No push to wake us (given up, or down and reconnecting): Email/changes on the interval,
+      // so a push channel that never opens cannot leave the account deaf.
+      if (mode() === 'poll' || !channelUp) armSync(account.interval * 1000);
     } catch (err) {
       if (stopped) return;
       onError(err);
@@ -320,7 +324,10 @@ export function createJmapWatcher(
       return;
     const s = session;
     if (!s) return;
-    const ws = account.push !== 'eventsource' && s.webSocketUrl !== undefined && s.webSocketPush;
+    // A WebSocket that keeps failing before it opens (a proxy without upgrades) yields to
+    // EventSource where the session offers both.
+    const wsBroken = webSocketFailures >= QUIET_ENDS_TO_POLL && s.eventSourceUrl !== undefined;
+    const ws = account.push !== 'eventsource' && s.webSocketUrl !== undefined && s.webSocketPush && !wsBroken;
     const es = account.push !== 'websocket' && s.eventSourceUrl !== undefined;
     if (!ws && !es) {
       giveUpPush('the server offers no push (no eventSourceUrl, no WebSocket push)');
@@ -331,6 +338,7 @@ export function createJmapWatcher(
         // Whatever changed while no channel was open is caught up from the stored state.
         pushAttempt = 0;
         channelUp = true;
+        if (ws) webSocketFailures = 0;
         void enqueue();
       },
       onChange: (states: AccountStates) => onPush(states),
@@ -360,6 +368,7 @@ export function createJmapWatcher(
       channel = undefined;
       channelKind = undefined;
       channelUp = false;
+      if (ws && end.error !== undefined && end.events === 0) webSocketFailures++;
       onPushEnd(end, ws ? 'WebSocket' : 'EventSource');
     });
   }
@@ -410,23 +419,25 @@ export function createJmapWatcher(
       return;
     }
     if (!quiet) quietEnds = 0;
-    if (end.error instanceof JmapError && end.error.code === 'JMAP_ERR_UNAUTHORIZED') {
-      // Let a sync decide: it refreshes an OAuth token or waits for a new password.
-      void enqueue();
-      return;
-    }
     const e = end.error;
+    // A refused credential: an OAuth token is refreshed for the next attempt (a password is not
+    // retried by the sync path, which goes to needs-credentials on its own 401).
+    if (e instanceof JmapError && e.code === 'JMAP_ERR_UNAUTHORIZED') void transport().rejected();
     if (e) ctx.log.debug({ accountId, error: e instanceof Error ? e.message : String(e) }, 'jmap push ended');
     const delay = backoffDelay(pushAttempt++, undefined, {
       baseMs: 1_000,
       capMs: 5 * 60_000,
       ...(deps.random ? { random: deps.random } : {}),
     });
-    if (status.state === 'waiting')
+    // Until the channel is back, Email/changes on the interval: nothing waits for the reconnect.
+    if (syncTimer === undefined) armSync(account.interval * 1000);
+    if (status.state === 'waiting') {
+      const boxes = status.folders?.length ?? 0;
       setStatus('waiting', {
-        detail: `${waitingDetail().replace(/; (WebSocket|EventSource) push open.*$/, '')}; push reconnecting in ${Math.round(delay / 1000)} s`,
+        detail: `${boxes} mailbox${boxes === 1 ? '' : 'es'}; ${kind} push ended${e instanceof Error ? ` (${e.message})` : ''}, reconnecting in ${Math.round(delay / 1000)} s; Email/changes every ${account.interval} s meanwhile`,
         ...(e instanceof JmapError ? { lastError: { code: e.code, message: e.message } } : {}),
       });
+    }
     pushTimer = clock.setTimeout(() => {
       pushTimer = undefined;
       ensurePush();

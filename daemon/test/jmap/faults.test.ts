@@ -1,0 +1,160 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  type JmapFixture,
+  type JmapFixtureOptions,
+  startJmapFixture,
+} from '../../../fixtures/src/jmap-server';
+import { harness, testContext, until } from './support';
+
+let fx: JmapFixture | undefined;
+const open: { close(): Promise<void> }[] = [];
+
+async function fixture(o: JmapFixtureOptions = {}): Promise<JmapFixture> {
+  fx = await startJmapFixture(o);
+  return fx;
+}
+
+function watch(...args: Parameters<typeof harness>) {
+  const h = harness(...args);
+  open.push(h);
+  h.watcher.start();
+  return h;
+}
+
+afterEach(async () => {
+  for (const h of open.splice(0)) await h.close();
+  await fx?.close();
+  fx = undefined;
+});
+
+const waiting = (h: ReturnType<typeof harness>) => h.watcher.status().state === 'waiting';
+
+describe('JMAP watcher faults', () => {
+  it('never sends credentials to another origin: a cross-origin /.well-known/jmap redirect disables the account', async () => {
+    const seen: (string | undefined)[] = [];
+    const other = createServer((req, res) => {
+      seen.push(req.headers.authorization);
+      res.end('{}');
+    });
+    await new Promise<void>((r) => other.listen(0, '127.0.0.1', r));
+    try {
+      const otherUrl = `http://127.0.0.1:${(other.address() as AddressInfo).port}`;
+      const f = await fixture({ wellKnownRedirect: `${otherUrl}/jmap/session` });
+      const h = watch(f.url);
+      await until('disabled', () => h.watcher.status().state === 'disabled');
+      expect(h.watcher.status().lastError).toMatchObject({ code: 'JMAP_ERR_REDIRECT' });
+      expect(h.watcher.status().detail).toContain(otherUrl);
+      expect(seen).toEqual([]);
+    } finally {
+      await new Promise((r) => other.close(r));
+    }
+  });
+
+  it('an API answer beyond the cap is refused unread (JMAP_ERR_TOO_LARGE) and retried with back-off', async () => {
+    const f = await fixture();
+    f.faults.push((_req, res, seen) => {
+      if (seen.path !== '/jmap/api/') return false;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      // Chunked, no Content-Length: the cap must hold while the body streams in.
+      for (let i = 0; i < 64; i++) res.write(`${' '.repeat(16 * 1024)}`);
+      res.end('{}');
+      return true;
+    });
+    const h = watch(f.url, {}, { deps: { limits: { maxBytes: 64 * 1024 } } });
+    await until('backing off', () => h.watcher.status().state === 'backing-off');
+    expect(h.watcher.status().lastError?.code).toBe('JMAP_ERR_TOO_LARGE');
+    expect(h.t.store.get('acct', 'jmap:mail')).toBeUndefined();
+  });
+
+  it('an API request past its deadline fails with JMAP_ERR_TIMEOUT', async () => {
+    const f = await fixture();
+    f.faults.push((_req, _res, seen) => seen.path === '/jmap/api/');
+    const h = watch(f.url, {}, { deps: { limits: { deadlineMs: 300 } } });
+    await until('backing off', () => h.watcher.status().state === 'backing-off');
+    expect(h.watcher.status().lastError?.code).toBe('JMAP_ERR_TIMEOUT');
+  });
+
+  it('while the push endpoint fails (503), Email/changes runs on the interval: no mail waits for the stream', async () => {
+    const f = await fixture();
+    f.faults.push((_req, res, seen) => {
+      if (seen.path !== '/jmap/eventsource/') return false;
+      res.writeHead(503, { 'content-length': 0 });
+      res.end();
+      return true;
+    });
+    const h = watch(f.url, { interval: 60 });
+    await until('push failed', () => waiting(h) && /push ended/.test(h.watcher.status().detail ?? ''));
+    expect(h.watcher.status().detail).toMatch(/Email\/changes every 60 s meanwhile/);
+    f.data.add({ subject: 'found by the interval' });
+    h.clock.advance(60_000);
+    await until('interval sync', () => h.t.published.length === 1);
+  });
+
+  it('a WebSocket that keeps failing before it opens yields to EventSource', async () => {
+    const f = await fixture({ webSocket: true });
+    f.refuseWebSockets(true);
+    const h = watch(f.url);
+    for (let i = 0; i < 3; i++) {
+      await until(`websocket attempt ${i + 1} failed`, () => waiting(h) && h.watcher.pushMode() === 'none');
+      h.clock.advance(5 * 60_000);
+    }
+    await until('eventsource', () => h.watcher.pushMode() === 'eventsource' && f.openStreams === 1);
+    expect(f.requests.filter((r) => r.method === 'UPGRADE')).toHaveLength(3);
+    f.data.add({ subject: 'over EventSource' });
+    await until('signal', () => h.t.published.length === 1);
+  });
+
+  it('pages through Email/changes (maxObjectsInGet 2): each page committed with its signal, every mail once', async () => {
+    const f = await fixture({ maxObjectsInGet: 2 });
+    const ctx = testContext('acct');
+    const h1 = watch(f.url, { push: 'off' }, { ctx });
+    await until('waiting', () => waiting(h1));
+    await h1.close();
+    for (let i = 1; i <= 5; i++) f.data.add({ subject: `m${i}` });
+    const h2 = watch(f.url, { push: 'off' }, { ctx });
+    await until('all five', () => ctx.published.flatMap((s) => s.added).length === 5);
+    await h2.watcher.checkNow();
+    expect(ctx.published.map((s) => s.added.map((i) => i.title))).toEqual([
+      ['m1', 'm2'],
+      ['m3', 'm4'],
+      ['m5'],
+    ]);
+    expect(f.requests.filter((r) => r.calls?.includes('Email/changes')).length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('Bearer tokens (Fastmail API tokens) go in the Authorization header', async () => {
+    const f = await fixture({ bearer: 'tok-123' });
+    const t = testContext('acct');
+    t.ctx.secret = { get: async () => 'tok-123' };
+    const h = watch(f.url, { auth: { type: 'bearer' } }, { ctx: t });
+    await until('waiting', () => waiting(h));
+    expect(f.requests.find((r) => r.path === '/jmap/session')?.authorization).toBe('Bearer tok-123');
+  });
+
+  it('OAuth2: a 401 forces one token refresh, then the account works', async () => {
+    const f = await fixture({ bearer: 'fresh' });
+    const asked: (boolean | undefined)[] = [];
+    let refreshed = false;
+    const tokens = {
+      getAccessToken: async (o?: { forceRefresh?: boolean }) => {
+        asked.push(o?.forceRefresh);
+        if (o?.forceRefresh) refreshed = true;
+        return refreshed ? 'fresh' : 'stale';
+      },
+    };
+    const h = watch(
+      f.url,
+      { auth: { type: 'oauth2', clientId: 'c', authority: 'https://login.example/o', scope: 'mail' } },
+      { deps: { tokens } },
+    );
+    await until('waiting', () => waiting(h));
+    // The well-known redirect, the refused session GET, then its one retry with a refreshed token.
+    expect(asked.filter((x) => x === true)).toHaveLength(1);
+    expect(f.requests.filter((r) => r.path === '/jmap/session').map((r) => r.authorization)).toEqual([
+      'Bearer stale',
+      'Bearer fresh',
+    ]);
+  });
+});
