@@ -388,6 +388,19 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
         );
       return { ok: true, url };
     },
+    'items.markRead': ({ accountId, folderId, itemIds }) => {
+      const r = accounts.running.get(accountId);
+      if (!r && !config.accounts.some((a) => a.id === accountId)) throw noSuchAccount(accountId);
+      // Issue 16: only where the protocol allows it (EAS); the watcher serialises it with its Syncs.
+      if (r && !r.watcher.markRead)
+        throw new JSONRPCErrorException(`account "${accountId}" cannot mark items read`, -32602);
+      if (!r?.watcher.markRead)
+        throw new JSONRPCErrorException(
+          `account "${accountId}" is not running (disabled, or it could not start)`,
+          IpcErrorCode.OPERATION_FAILED,
+        );
+      return r.watcher.markRead(folderId, itemIds);
+    },
     'folders.list': ({ accountId }) => folders(accountId),
     'folders.setWatched': async ({ accountId, folderIds }) => {
       const known = folders(accountId);

@@ -1,5 +1,5 @@
 import type { Collection, ItemSummary } from '../signal';
-import type { SyncCollectionResult, SyncRequest } from './commands/sync';
+import type { ClientChange, ClientChangeResponse, SyncCollectionResult, SyncRequest } from './commands/sync';
 import { EasError, EasStatusError } from './errors';
 
 /** What the Sync loop needs of a connection. */
@@ -40,6 +40,11 @@ export interface DrainResult {
   firstQuiet: boolean;
   /** The drain ended on an answer without changes (the server has seen us use its last key). */
   confirmed: boolean;
+  /**
+   * `changes` given: the server's per-item answers to them (only failures are answered,
+   * MS-ASCMD 2.2.3.24.1); undefined when the drain ended before a round could carry them.
+   */
+  responses?: ClientChangeResponse[];
 }
 
 /**
@@ -58,14 +63,29 @@ export async function drain(
   folder: { id: string; collection: Collection; syncKey: string; baseline?: boolean },
   commit: (round: SyncRound) => unknown,
   signal?: AbortSignal,
-  opts: { confirm?: boolean } = {},
+  opts: { confirm?: boolean; changes?: ClientChange[] } = {},
 ): Promise<DrainResult> {
   const confirm = opts.confirm ?? true;
   let key = folder.syncKey;
   let baseline = key === '0' || folder.baseline === true;
   let firstQuiet = false;
+  // Client changes ride on the first round that may carry Commands (not SyncKey 0) and again
+  // after a Status 3 reset, until a round answers Status 1: then the server has applied them.
+  let changes = opts.changes?.length ? opts.changes : undefined;
+  let responses: ClientChangeResponse[] | undefined;
   for (let round = 0; round < MAX_ROUNDS; round++) {
-    const [r] = await conn.sync([{ id: folder.id, collection: folder.collection, syncKey: key }], signal);
+    const carried = key !== '0' ? changes : undefined;
+    const [r] = await conn.sync(
+      [
+        {
+          id: folder.id,
+          collection: folder.collection,
+          syncKey: key,
+          ...(carried ? { changes: carried } : {}),
+        },
+      ],
+      signal,
+    );
     if (!r)
       throw new EasError('EAS_ERR_BAD_RESPONSE', `Sync: no answer for folder ${folder.id}`, {
         command: 'Sync',
@@ -89,8 +109,14 @@ export async function drain(
       throw new EasStatusError('EAS_ERR_SERVER', `Sync: server error (Status ${r.status})`, ctx);
     }
     if (r.status !== 1) throw new EasStatusError('EAS_ERR_STATUS', `Sync: Status ${r.status}`, ctx);
+    if (carried) {
+      changes = undefined;
+      responses = r.responses;
+    }
     // MS-ASCMD 2.2.3.166.4: the answer to SyncKey 0 carries a key and no items, never "done".
-    const isQuiet = key !== '0' && quiet(r);
+    // A round that carried our changes moved the key even without news: not a confirming
+    // answer (SOGo compares Pings with the key used last), so `confirm` asks once more.
+    const isQuiet = key !== '0' && quiet(r) && !carried;
     if (round === 0) firstQuiet = isQuiet;
     const done = isQuiet || (!confirm && !baseline && key !== '0' && !r.moreAvailable);
     await commit({
@@ -103,7 +129,7 @@ export async function drain(
       removed: baseline ? [] : r.removed,
     });
     key = r.syncKey;
-    if (done) return { firstQuiet, confirmed: isQuiet };
+    if (done) return { firstQuiet, confirmed: isQuiet, ...(responses ? { responses } : {}) };
   }
-  return { firstQuiet, confirmed: false };
+  return { firstQuiet, confirmed: false, ...(responses ? { responses } : {}) };
 }

@@ -30,6 +30,8 @@
  * | `EAS_ERR_HIERARCHY_CHANGED`  | Sync 12 / Ping 7 / FolderSync needed                                 | FolderSync          |
  * | `EAS_ERR_NO_URL`             | no EAS URL configured and no Autodiscover to ask                     | disabled            |
  * | `EAS_ERR_ABORTED`            | the request was cancelled (stop, wake)                               | —                   |
+ * | `EAS_ERR_NOT_CONNECTED`      | a user's command (mark as read) while the account has no session (connecting, backing off, waiting for the user) | — (the caller retries later) |
+ * | `EAS_ERR_NO_SUCH_ITEM`       | mark as read: the folder is not a watched mail folder, or the server answered Status 8 (object not found) for every item | — |
  */
 export type EasErrorCode =
   | 'EAS_ERR_AUTH'
@@ -57,7 +59,9 @@ export type EasErrorCode =
   | 'EAS_ERR_SYNC_STATE'
   | 'EAS_ERR_HIERARCHY_CHANGED'
   | 'EAS_ERR_NO_URL'
-  | 'EAS_ERR_ABORTED';
+  | 'EAS_ERR_ABORTED'
+  | 'EAS_ERR_NOT_CONNECTED'
+  | 'EAS_ERR_NO_SUCH_ITEM';
 
 /** Context an EAS error carries. */
 export interface EasErrorContext {

@@ -34,6 +34,16 @@ export const paramSchemas: { [M in IpcMethod]: () => z.ZodType<IpcMethods[M]['pa
   ),
   'accounts.setSecret': lazySchema(() => z.object({ id: accountId(), secret: z.string().min(1) }).strict()),
   'accounts.acceptMove': lazySchema(() => z.object({ id: accountId() }).strict()),
+  'items.markRead': lazySchema(() =>
+    z
+      .object({
+        accountId: accountId(),
+        folderId: z.string().min(1).max(256),
+        // One Sync carries them all; a notification never stands for more than a window.
+        itemIds: z.array(z.string().min(1).max(256)).min(1).max(100),
+      })
+      .strict(),
+  ),
   'folders.list': lazySchema(() => z.object({ accountId: accountId() }).strict()),
   'folders.setWatched': lazySchema(() =>
     z.object({ accountId: accountId(), folderIds: z.array(z.string()) }).strict(),

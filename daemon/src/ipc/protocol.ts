@@ -108,6 +108,17 @@ export interface IpcMethods {
    * reconnects there. −32602 when no move waits. Added compatibly in protocol 2.
    */
   'accounts.acceptMove': { params: { id: string }; result: { ok: true; url: string } };
+  /**
+   * Marks mail read on the server where the account's protocol allows it (EAS: a Sync Change of
+   * Email:Read on the folder's current key, serialised with the watcher's own Syncs; issue 16).
+   * `failed`: items the server answered with a Status. Errors: −32003 no account, −32602 an
+   * account kind that cannot, −32006 with `data.code` (EAS_ERR_NOT_CONNECTED,
+   * EAS_ERR_NO_SUCH_ITEM …). Added compatibly in protocol 2.
+   */
+  'items.markRead': {
+    params: { accountId: string; folderId: string; itemIds: string[] };
+    result: { marked: string[]; failed: { id: string; status: number }[] };
+  };
   'folders.list': { params: { accountId: string }; result: FolderInfo[] };
   'folders.setWatched': { params: { accountId: string; folderIds: string[] }; result: FolderInfo[] };
   pause: { params: { until?: string; minutes?: number }; result: { pausedUntil: string } };

@@ -4,6 +4,7 @@ import type { EasAuth, TokenProvider } from '../eas/auth';
 import { EasClient } from '../eas/client';
 import { drain } from '../eas/collection-sync';
 import type { PingFolder, PingResult } from '../eas/commands/ping';
+import type { ClientChange, ClientChangeResponse } from '../eas/commands/sync';
 import type { ProvisionResult } from '../eas/commands/provision';
 import { deviceInformation, isValidDeviceId, newDeviceId } from '../eas/device';
 import { EasError, EasStatusError } from '../eas/errors';
@@ -26,7 +27,7 @@ import { AccountDispatcher } from '../net/account-dispatcher';
 import { createDispatcher, ownConnectionOptions } from '../net/dispatcher';
 import { backoffDelay } from './backoff';
 import { realTimers, TimerSlot, type Timers } from './timer-slot';
-import type { Watcher, WatcherContext, WatcherState, WatcherStatus } from './types';
+import type { MarkReadResult, Watcher, WatcherContext, WatcherState, WatcherStatus } from './types';
 
 /** Finds the EAS URL from an address (daemon/src/eas/autodiscover). */
 export type AutodiscoverFn = (
@@ -152,6 +153,11 @@ interface Session {
   onResend: () => void;
 }
 
+/** The Change that marks one mail read (MS-ASEMAIL 2.2.2.58 Read). */
+function read(id: string): ClientChange {
+  return { id, read: true };
+}
+
 /** Sets the watched folders of a session and what is derived from them. */
 function watch(s: Pick<Session, 'watched' | 'listed' | 'pinged'>, watched: EasFolder[]): void {
   s.watched = watched;
@@ -186,6 +192,14 @@ class EasWatcher implements Watcher {
   #confirmSync = false;
   /** needs-confirmation: the move the user is asked to accept (never stored before that). */
   #pendingMove: { from: string; to: string } | undefined;
+  /** The session that has a client and a folder list (for markRead); none between sessions. */
+  #live: Session | undefined;
+  /**
+   * The Sync under way per folder: the next one waits for it, so two Syncs never present one
+   * folder's key at once (MS-ASCMD 2.2.3.166: each answer's key replaces the one sent). Made
+   * on first use; entries go when their Sync ends.
+   */
+  #folderBusy: Map<string, Promise<unknown>> | undefined;
 
   constructor(account: EasAccount, ctx: WatcherContext, deps: EasWatcherDeps) {
     this.accountId = ctx.accountId;
@@ -255,6 +269,55 @@ class EasWatcher implements Watcher {
     this.#attempt = 0;
     this.#parking?.release();
     return move.to;
+  }
+
+  async markRead(folderId: string, itemIds: string[]): Promise<MarkReadResult> {
+    const s = this.#live;
+    const signal = this.#abort?.signal;
+    if (!s || !signal || signal.aborted || this.#stopped)
+      throw new EasError(
+        'EAS_ERR_NOT_CONNECTED',
+        `account ${this.accountId} is not connected (${this.#status.state}); try again once it is`,
+        { command: 'Sync' },
+      );
+    const folder = s.watched.find((f) => f.id === folderId);
+    if (!folder || collectionOf(folder.type) !== 'mail')
+      throw new EasError(
+        'EAS_ERR_NO_SUCH_ITEM',
+        `account ${this.accountId} watches no mail folder ${folderId}`,
+        { command: 'Sync' },
+      );
+    const ids = [...new Set(itemIds)];
+    // The same drain as the watcher's own Syncs: what the server sends back in the same answer
+    // is committed with the new key and announced once, as any change is.
+    const { responses } = await this.#syncFolder(s.client, folder, signal, false, ids.map(read));
+    const failed = (responses ?? []).filter((r) => r.status !== 1 && ids.includes(r.id));
+    const marked = ids.filter((id) => !failed.some((f) => f.id === id));
+    this.#ctx.log.info({ folder: folderId, marked: marked.length, failed: failed.length }, 'marked read');
+    if (marked.length === 0 && failed.length > 0) {
+      const status = failed[0]?.status ?? 0;
+      throw new EasStatusError(
+        status === 8 ? 'EAS_ERR_NO_SUCH_ITEM' : 'EAS_ERR_STATUS',
+        `Sync: the server did not mark ${failed.map((f) => f.id).join(', ')} read (Status ${status}${status === 8 ? ': no such item' : ''})`,
+        { command: 'Sync', easStatus: status },
+      );
+    }
+    return { marked, failed };
+  }
+
+  /** Runs `work` once no other Sync of the folder is under way (see #folderBusy). */
+  async #exclusive<T>(folderId: string, work: () => Promise<T>): Promise<T> {
+    this.#folderBusy ??= new Map();
+    const busy = this.#folderBusy;
+    for (let ahead = busy.get(folderId); ahead; ahead = busy.get(folderId))
+      await ahead.catch(() => undefined);
+    const mine = work();
+    busy.set(folderId, mine);
+    try {
+      return await mine;
+    } finally {
+      if (busy.get(folderId) === mine) busy.delete(folderId);
+    }
   }
 
   #set(state: WatcherState, extra: Omit<WatcherStatus, 'state' | 'since'>, now = this.#clock.now()): void {
@@ -567,14 +630,28 @@ class EasWatcher implements Watcher {
    * marked, so after a crash its remaining rounds are still not announced. `afterPing`: the drain
    * answers a Ping's Status 2, the only kind that can teach `confirmSync`.
    */
-  async #syncFolder(
+  #syncFolder(
     client: EasClient,
     folder: EasFolder,
     signal: AbortSignal,
     afterPing = false,
-  ): Promise<boolean> {
+    changes?: ClientChange[],
+  ): Promise<{ found: boolean; responses?: ClientChangeResponse[] }> {
     const collection = collectionOf(folder.type);
-    if (!collection) return false;
+    if (!collection) return Promise.resolve({ found: false });
+    return this.#exclusive(folder.id, () =>
+      this.#drainFolder(client, folder, collection, signal, afterPing, changes),
+    );
+  }
+
+  async #drainFolder(
+    client: EasClient,
+    folder: EasFolder,
+    collection: NonNullable<ReturnType<typeof collectionOf>>,
+    signal: AbortSignal,
+    afterPing: boolean,
+    changes: ClientChange[] | undefined,
+  ): Promise<{ found: boolean; responses?: ClientChangeResponse[] }> {
     const from = this.#get<string>(K.syncKey(folder.id)) ?? '0';
     const baseline = this.#get<boolean>(K.baselining(folder.id)) === true;
     const confirm = this.#confirmSync;
@@ -602,7 +679,7 @@ class EasWatcher implements Watcher {
         if (committed.length > 0) this.#ctx.publish(committed);
       },
       signal,
-      { confirm },
+      { confirm, ...(changes ? { changes } : {}) },
     );
     if (!result.confirmed) {
       this.#unconfirmedSet ??= new Set();
@@ -618,7 +695,7 @@ class EasWatcher implements Watcher {
         'server reports a synced folder as changed until the next Sync; confirming every Sync from now on',
       );
     }
-    return !result.firstQuiet;
+    return { found: !result.firstQuiet, ...(result.responses ? { responses: result.responses } : {}) };
   }
 
   #bounds(): HeartbeatBounds {
@@ -652,6 +729,7 @@ class EasWatcher implements Watcher {
       });
     } finally {
       release?.();
+      this.#live = undefined;
     }
   }
 
@@ -677,6 +755,7 @@ class EasWatcher implements Watcher {
     this.#unconfirmedSet = undefined;
     this.#confirmSync = this.#get<boolean>(K.confirmSync) === true;
     watch(s, this.#watched(folders));
+    this.#live = s;
     this.#set('syncing', { detail: `Syncing ${s.watched.length} folders`, folders: s.listed });
     // Catch up on what changed while we were away: announced once (baseline for new folders).
     for (const f of s.watched) await this.#syncFolder(client, f, signal);
@@ -740,7 +819,7 @@ class EasWatcher implements Watcher {
         let found = false;
         for (const id of r.changed) {
           const f = s.watched.find((w) => w.id === id);
-          if (f && (await this.#syncFolder(s.client, f, signal, true))) found = true;
+          if (f && (await this.#syncFolder(s.client, f, signal, true)).found) found = true;
         }
         if (found) s.phantoms = 0;
         else await this.#phantom(s);

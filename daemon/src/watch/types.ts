@@ -74,4 +74,16 @@ export interface Watcher {
    * reconnects); returns it, or undefined when no move waits.
    */
   acceptMove?(): string | undefined;
+  /**
+   * Marks mail items read on the server, where the protocol allows it (EAS: a Sync carrying
+   * `<Change><ApplicationData><Email:Read>1`, issue 16), serialised with the watcher's own Syncs
+   * of that folder. Rejects with a coded error when nothing could be marked.
+   */
+  markRead?(folderId: string, itemIds: string[]): Promise<MarkReadResult>;
+}
+
+/** What `markRead` did: the items the server took, and those it answered with a failure Status. */
+export interface MarkReadResult {
+  marked: string[];
+  failed: { id: string; status: number }[];
 }

@@ -68,6 +68,7 @@ export function testHandlers(subscribers: Connection[] = []): IpcHandlers {
     'accounts.test': fail,
     'accounts.setSecret': fail,
     'accounts.acceptMove': fail,
+    'items.markRead': fail,
     'folders.list': fail,
     'folders.setWatched': fail,
     pause: (p) => ({ pausedUntil: p.until ?? new Date(0).toISOString() }),

@@ -6,6 +6,7 @@ import { summarize } from '../items';
 
 const as = ns('AirSync');
 const asb = ns('AirSyncBase');
+const email = ns('Email');
 
 /** Items per response: small, so a burst arrives in a few quick rounds (MS-ASCMD 2.2.3.199). */
 export const WINDOW_SIZE = 25;
@@ -18,10 +19,27 @@ export const PREVIEW_BYTES = 200;
  */
 const FILTER: Partial<Record<Collection, number>> = { mail: 2, calendar: 4 };
 
+/** A change the client makes to an item (MS-ASCMD 2.2.3.24.2 Change): only the read flag today. */
+export interface ClientChange {
+  /** The item's ServerId. */
+  id: string;
+  /** Email:Read (MS-ASEMAIL 2.2.2.58): true marks the mail read. */
+  read: boolean;
+}
+
 export interface SyncRequest {
   id: string;
   collection: Collection;
   syncKey: string;
+  /** Client changes sent in this request's Commands (never with SyncKey 0, MS-ASCMD 2.2.3.166.4). */
+  changes?: ClientChange[];
+}
+
+/** The server's answer to one client command that failed (MS-ASCMD 2.2.3.150 Responses). */
+export interface ClientChangeResponse {
+  id: string;
+  /** Sync Status for this item (MS-ASCMD 2.2.3.177.17): 6 conversion error, 7 conflict, 8 not found. */
+  status: number;
 }
 
 export interface SyncCollectionResult {
@@ -33,12 +51,20 @@ export interface SyncCollectionResult {
   added: ItemSummary[];
   changed: ItemSummary[];
   removed: ItemSummary[];
+  /** Client changes the server answered on (only failures are answered, MS-ASCMD 2.2.3.24.1). */
+  responses: ClientChangeResponse[];
+}
+
+function changeElement(c: ClientChange): WbxmlElement {
+  return as('Change', as('ServerId', c.id), as('ApplicationData', email('Read', c.read ? 1 : 0)));
 }
 
 function collectionElement(r: SyncRequest): WbxmlElement {
   const initial = r.syncKey === '0';
   const filter = FILTER[r.collection];
-  // MS-ASCMD 2.2.3.79: GetChanges is not sent with SyncKey 0; element order follows the schema.
+  const changes = initial ? [] : (r.changes ?? []);
+  // MS-ASCMD 2.2.3.79: GetChanges is not sent with SyncKey 0; element order follows the schema
+  // (Commands after Options, MS-ASCMD 2.2.3.29.2).
   return as(
     'Collection',
     as('SyncKey', r.syncKey),
@@ -51,6 +77,7 @@ function collectionElement(r: SyncRequest): WbxmlElement {
       filter !== undefined && as('FilterType', filter),
       asb('BodyPreference', asb('Type', 1), asb('TruncationSize', PREVIEW_BYTES)),
     ),
+    changes.length > 0 && as('Commands', changes.map(changeElement)),
   );
 }
 
@@ -75,6 +102,10 @@ function parseCollection(
     changed: read('Change', false),
     removed: [...all(commands, 'Delete'), ...all(commands, 'SoftDelete')].map((e) => ({
       id: text(e, 'ServerId') ?? '',
+    })),
+    responses: all(child(c, 'Responses'), 'Change').map((e) => ({
+      id: text(e, 'ServerId') ?? '',
+      status: int(e, 'Status') ?? 1,
     })),
   };
 }
@@ -102,6 +133,7 @@ export async function run(
       added: [],
       changed: [],
       removed: [],
+      responses: [],
     }));
   }
   if (res.tag !== 'Sync')
