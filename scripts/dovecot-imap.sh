@@ -5,6 +5,8 @@
 #             QRESYNC, SNIPPET=FUZZY, …)
 #   nonotify  IMAP 21144 / IMAPS 21994: imap_capability without NOTIFY, standing in for the many
 #             servers that only IDLE
+#   plain     IMAP 21145 / IMAPS 21995: IDLE without NOTIFY, CONDSTORE, QRESYNC or PREVIEW, for the
+#             UIDNEXT/UID-diff path and previews read from the body
 #   scripts/dovecot-imap.sh start | stop | status | kick full|nonotify <user>
 # Config, TLS CA/certificate, users (scripts/dovecot-imap/users) and mail under
 # $TIDINGS_DOVECOT_ROOT (default /tmp/tidings-dovecot-imap). stop ends only the pids start
@@ -12,9 +14,9 @@
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=${TIDINGS_DOVECOT_ROOT:-/tmp/tidings-dovecot-imap}
-NAMES=(full nonotify)
-declare -A IMAP_PORT=([full]=21143 [nonotify]=21144)
-declare -A IMAPS_PORT=([full]=21993 [nonotify]=21994)
+NAMES=(full nonotify plain)
+declare -A IMAP_PORT=([full]=21143 [nonotify]=21144 [plain]=21145)
+declare -A IMAPS_PORT=([full]=21993 [nonotify]=21994 [plain]=21995)
 
 log() { printf 'dovecot-imap: %s\n' "$*" >&2; }
 die() {
@@ -60,9 +62,13 @@ make_tls() {
 # say "imap_capability =": the default is built in).
 NO_NOTIFY_CAPS='IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE SORT SORT=DISPLAY THREAD=REFERENCES THREAD=REFS THREAD=ORDEREDSUBJECT MULTIAPPEND URL-PARTIAL CATENATE UNSELECT CHILDREN NAMESPACE UIDPLUS LIST-EXTENDED I18NLEVEL=1 CONDSTORE QRESYNC ESEARCH ESORT SEARCHRES WITHIN CONTEXT=SEARCH LIST-STATUS BINARY MOVE SNIPPET=FUZZY PREVIEW=FUZZY PREVIEW STATUS=SIZE SAVEDATE LITERAL+ SPECIAL-USE'
 
+# The same, also without CONDSTORE, QRESYNC and the preview extensions.
+PLAIN_CAPS=$(printf '%s\n' $NO_NOTIFY_CAPS | grep -vE '^(CONDSTORE|QRESYNC|SNIPPET=FUZZY|PREVIEW=FUZZY|PREVIEW)$' | tr '\n' ' ')
+
 render() {
   local name=$1 cap=''
   [[ $name == nonotify ]] && cap="  imap_capability = $NO_NOTIFY_CAPS"
+  [[ $name == plain ]] && cap="  imap_capability = $PLAIN_CAPS"
   sed -e "s|@ROOT@|$ROOT|g" -e "s|@DIR@|$ROOT/$name|g" -e "s|@NAME@|$name|g" \
     -e "s|@IMAP_PORT@|${IMAP_PORT[$name]}|g" -e "s|@IMAPS_PORT@|${IMAPS_PORT[$name]}|g" \
     -e "s|@CAPABILITY@|$cap|" "$HERE/dovecot-imap/dovecot.conf.in"
@@ -129,7 +135,7 @@ case ${1:-} in
   kick)
     # Ends a user's sessions as an admin would (doveadm kick): the imap processes say BYE and
     # close, which the tests use for a server-side disconnect.
-    [[ -n ${2:-} && -n ${3:-} && -n ${IMAP_PORT[$2]:-} ]] || die "usage: $0 kick full|nonotify <user>"
+    [[ -n ${2:-} && -n ${3:-} && -n ${IMAP_PORT[$2]:-} ]] || die "usage: $0 kick full|nonotify|plain <user>"
     doveadm -c "$ROOT/$2/dovecot.conf" kick "$3"
     ;;
   status)

@@ -7,6 +7,7 @@ import { examine } from '../imap/commands/examine';
 import { type DetailedMessage, fetchDetails, fetchFlagsFrom, fetchPartPrefix } from '../imap/commands/fetch';
 import { notifyRefused, notifySet, onNotifications } from '../imap/commands/notify';
 import { fetchServerPreviews } from '../imap/commands/preview';
+import { fetchVanished } from '../imap/commands/vanished';
 import { searchAll, searchUnseen } from '../imap/commands/search-all';
 import { mailboxStatus } from '../imap/commands/status';
 import {
@@ -27,6 +28,7 @@ import {
 import { firstTextPart, PREVIEW_FETCH_BYTES, previewFromPart } from '../imap/preview';
 import { raw } from '../imap/raw';
 import { mailboxLabel, mailboxSignal } from '../imap/signals';
+import { decodeUids } from '../imap/uid-set';
 import { announceable, summarize } from '../imap/summary';
 import type { ItemSummary } from '../signal';
 import { backoffDelay } from './backoff';
@@ -119,7 +121,9 @@ export function createImapWatcher(
 
   function waitingDetail(): string {
     const live = watched.filter((m) => !missing.has(m));
-    const mode = features ? listenMode(features, live.length) : 'connected';
+    const f = features;
+    const sync = f ? (f.qresync ? 'QRESYNC' : f.condstore ? 'CONDSTORE' : 'UID diff') : '';
+    const mode = f ? `${listenMode(f, live.length)}; ${sync}` : 'connected';
     return missing.size ? `${mode}; missing on the server: ${[...missing].join(', ')}` : mode;
   }
 
@@ -426,7 +430,14 @@ export function createImapWatcher(
       case 'diff': {
         await examine(c, m);
         const fetched = plan.fetchFrom !== undefined ? await fetchFlagsFrom(c, m, plan.fetchFrom) : [];
-        const all = plan.searchAll ? await searchAll(c, m) : undefined;
+        const all = plan.searchAll
+          ? await presentUids(
+              c,
+              m,
+              stored!,
+              fetched.map((x) => x.uid),
+            )
+          : undefined;
         const now = clock.now();
         const r = applyDiff(
           stored!,
@@ -446,6 +457,23 @@ export function createImapWatcher(
         return;
       }
     }
+  }
+
+  /**
+   * The UIDs present now, for a diff that must find expunges: with QRESYNC from what VANISHED
+   * says went since the stored HIGHESTMODSEQ (the cost of the change), else UID SEARCH ALL.
+   */
+  async function presentUids(
+    c: ImapFlow,
+    m: string,
+    stored: MailboxState,
+    fetched: number[],
+  ): Promise<number[]> {
+    if (features?.qresync && stored.modseq !== undefined && c.enabled.has('QRESYNC')) {
+      const gone = new Set(await fetchVanished(raw(c), m, stored.uids, stored.modseq));
+      return [...decodeUids(stored.uids).filter((u) => !gone.has(u)), ...fetched];
+    }
+    return searchAll(c, m);
   }
 
   /**

@@ -19,10 +19,12 @@ export const DOVECOT_ROOT = process.env.TIDINGS_DOVECOT_ROOT ?? '/tmp/tidings-do
 export const DOVECOT_CA = join(DOVECOT_ROOT, 'ca.pem');
 const run = promisify(execFile);
 
-/** The two configurations: Dovecot's own capabilities, and imap_capability without NOTIFY. */
+/** The configurations: Dovecot's own capabilities, imap_capability without NOTIFY, and IDLE only. */
 export const DOVECOT = {
   full: { imap: 21143, imaps: 21993 },
   nonotify: { imap: 21144, imaps: 21994 },
+  /** IDLE only: no NOTIFY, CONDSTORE, QRESYNC or PREVIEW (the UID-diff path, previews from the body). */
+  plain: { imap: 21145, imaps: 21995 },
 } as const;
 export type DovecotConfig = keyof typeof DOVECOT;
 
@@ -51,12 +53,15 @@ function greets(port: number): Promise<boolean> {
 }
 
 /**
- * Makes sure both Dovecot instances answer: uses running ones, else starts them with the script.
+ * Makes sure the Dovecot instances answer: uses running ones, else starts them with the script.
  * Returns whether we started them, or why they cannot run (the suite then skips locally and
  * fails with CI=true).
  */
 export async function ensureDovecot(): Promise<{ startedByUs: boolean } | { reason: string }> {
-  const up = async () => (await greets(DOVECOT.full.imap)) && (await greets(DOVECOT.nonotify.imap));
+  const up = async () =>
+    (await greets(DOVECOT.full.imap)) &&
+    (await greets(DOVECOT.nonotify.imap)) &&
+    (await greets(DOVECOT.plain.imap));
   if ((await up()) && existsSync(DOVECOT_CA)) return { startedByUs: false };
   if (!existsSync('/usr/sbin/dovecot'))
     return { reason: 'dovecot is not installed (scripts/sogo.sh install installs dovecot-imapd)' };
@@ -67,7 +72,7 @@ export async function ensureDovecot(): Promise<{ startedByUs: boolean } | { reas
     const e = err as { stderr?: string; message: string };
     return { reason: `scripts/dovecot-imap.sh start failed: ${(e.stderr || e.message).trim()}` };
   }
-  if (!(await up())) return { reason: 'Dovecot does not answer on 127.0.0.1:21143/21144' };
+  if (!(await up())) return { reason: 'Dovecot does not answer on 127.0.0.1:21143/21144/21145' };
   return { startedByUs: /started \(pid \d+\)/.test(out) };
 }
 

@@ -1,7 +1,7 @@
 /**
- * The IMAP watcher against a real Dovecot 2.3 (scripts/dovecot-imap.sh), in both configurations:
- * NOTIFY (one connection hears INBOX and Lists) and IDLE + STATUS (NOTIFY left out of
- * imap_capability). APPEND gives exactly one signal with from, subject and the server's preview;
+ * The IMAP watcher against a real Dovecot 2.3 (scripts/dovecot-imap.sh), in three configurations:
+ * NOTIFY (one connection hears INBOX and Lists), IDLE + STATUS (NOTIFY left out of
+ * imap_capability), and IDLE only (no CONDSTORE/QRESYNC/PREVIEW either: UID diff, body previews). APPEND gives exactly one signal with from, subject and the server's preview;
  * mail that arrives \Seen is not announced; EXPUNGE and MOVE give removals; a restart neither
  * loses nor repeats; a re-created mailbox (new UIDVALIDITY) re-baselines without a flood.
  * Waits are polls with generous deadlines, never sleeps; "exactly once" is checked after one
@@ -97,8 +97,9 @@ describe.skipIf(unavailable !== undefined && !inCi)('IMAP watcher against Doveco
   for (const [config, user] of [
     ['full', 'ivy'],
     ['nonotify', 'jon'],
+    ['plain', 'ivy'],
   ] as const) {
-    describe(`${config} (${config === 'full' ? 'NOTIFY' : 'IDLE + STATUS'})`, () => {
+    describe(`${config} (${config === 'full' ? 'NOTIFY, QRESYNC' : config === 'nonotify' ? 'IDLE + STATUS, QRESYNC' : 'IDLE + STATUS, UID diff'})`, () => {
       it('baselines silently, then APPEND gives exactly one signal with from, subject, preview; \\Seen mail is not announced', async () => {
         other = await otherClient(user, config);
         await resetUser(other);
@@ -109,6 +110,7 @@ describe.skipIf(unavailable !== undefined && !inCi)('IMAP watcher against Doveco
         watcher.start();
         await waitFor('waiting', () => (h.watcher.status().state === 'waiting' ? true : undefined));
         expect(h.watcher.status().detail).toContain(config === 'full' ? 'NOTIFY' : 'IDLE on INBOX');
+        expect(h.watcher.status().detail).toContain(config === 'plain' ? 'UID diff' : 'QRESYNC');
         expect(h.published).toEqual([]);
 
         await other.append(
