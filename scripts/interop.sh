@@ -2,6 +2,7 @@
 # Installs and starts the real servers, runs the interop suite, stops what it started.
 #   SOGo (ActiveSync, CalDAV, CardDAV) + PostgreSQL + Dovecot + memcached: scripts/sogo.sh
 #   Radicale (CalDAV, CardDAV): scripts/radicale.sh, when present
+#   Dovecot 2.3 (IMAP, three capability sets): scripts/dovecot-imap.sh
 #   Cyrus 3.6 (JMAP, Email/changes without push): scripts/cyrus.sh
 # What this run started is stopped by the pids its script recorded, also when a step fails; a
 # server that was already running (a developer's session) is used and left running.
@@ -31,6 +32,8 @@ bring_up() {
 bash scripts/sogo.sh install
 bring_up sogo
 if [[ -f scripts/radicale.sh ]]; then bring_up radicale; fi
+# Dovecot 2.3 for kind: imap (NOTIFY / IDLE-only / plain instances); dovecot-imapd comes with sogo.sh install.
+bring_up dovecot-imap
 # Cyrus 3.6 JMAP (issue 17): the Debian packages unpacked beside Dovecot, then started.
 bash scripts/cyrus.sh install
 bring_up cyrus
