@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { ChangeSignal, ItemSummary } from '../../daemon/src/signal';
 import { allowedExternalUrl } from '../src/main/external-url';
-import { clickTarget, decideNotification, type PolicyContext } from '../src/main/notification-policy';
+import {
+  clickTarget,
+  decideNotification,
+  MARK_READ_MAX,
+  markReadAction,
+  type PolicyContext,
+} from '../src/main/notification-policy';
 
 const NOW = new Date('2026-11-25T12:00:00Z');
 const ZONE = 'Europe/Berlin';
@@ -163,5 +169,62 @@ describe('click target', () => {
     ]) {
       expect(allowedExternalUrl(bad)).toBeUndefined();
     }
+  });
+});
+
+describe('"Mark as read" on an Exchange mail notification (issue 16)', () => {
+  const unread = (id: string, extra: Partial<ItemSummary> = {}): ItemSummary => ({
+    id,
+    from: 'bob@example.org',
+    title: `Subject ${id}`,
+    unread: true,
+    ...extra,
+  });
+
+  it('offers it on macOS and Windows, for the unread new mail, calling items.markRead with its ids', () => {
+    const s = signal('mail', { added: [unread('2:1'), unread('2:2', { unread: false }), unread('2:3')] });
+    for (const platform of ['darwin', 'win32']) {
+      const d = shown(s, ctx({ platform }));
+      expect(d.actions).toEqual([
+        {
+          kind: 'mark-read',
+          label: 'Mark as read',
+          params: { accountId: 'work', folderId: 'f1', itemIds: ['2:1', '2:3'] },
+        },
+      ]);
+    }
+  });
+
+  it('keeps Linux to the click (Electron shows no notification buttons there)', () => {
+    const s = signal('mail', { added: [unread('2:1')] });
+    expect(shown(s, ctx({ platform: 'linux' })).actions).toEqual([]);
+    expect(shown(s, ctx()).actions).toEqual([]);
+    expect(markReadAction(s, 'linux')).toBeUndefined();
+  });
+
+  it('is not offered where the protocol has no read flag or nothing is unread', () => {
+    const dav = {
+      ...signal('calendar', { added: [{ id: '/cal/1.ics', title: 'Standup' }] }),
+      source: 'caldav' as const,
+    };
+    expect(shown(dav, ctx({ platform: 'darwin' })).actions).toEqual([]);
+    const imap = { ...signal('mail', { added: [unread('1')] }), source: 'imap' as const };
+    expect(markReadAction(imap, 'darwin')).toBeUndefined();
+    const readAlready = signal('mail', { added: [unread('2:1', { unread: false })] });
+    expect(shown(readAlready, ctx({ platform: 'darwin' })).actions).toEqual([]);
+    // Only the new mail is marked: changed (read elsewhere) and removed items are not.
+    const mixed = signal('mail', {
+      added: [unread('2:5')],
+      changed: [unread('2:6')],
+      removed: [{ id: '2:7' }],
+    });
+    expect(markReadAction(mixed, 'win32')?.params.itemIds).toEqual(['2:5']);
+  });
+
+  it('marks at most what one items.markRead call takes', () => {
+    const many = signal('mail', { added: Array.from({ length: 150 }, (_, i) => unread(`2:${i}`)) });
+    const ids = markReadAction(many, 'darwin')?.params.itemIds ?? [];
+    expect(ids).toHaveLength(MARK_READ_MAX);
+    expect(ids[0]).toBe('2:0');
   });
 });

@@ -10,7 +10,7 @@ import { openExternalSafely } from './external';
 import { createHandlers } from './handlers';
 import { TrayIpc } from './ipc';
 import { DaemonNotificationConfig } from './notification-config';
-import { clickTarget, decideNotification } from './notification-policy';
+import { clickTarget, decideNotification, type NotificationAction } from './notification-policy';
 import { postNotification } from './notifications';
 import { runOpenCommand } from './open-command';
 import { signInWithOAuth } from './oauth-sign-in';
@@ -155,7 +155,10 @@ function setupNotifications(daemon: DaemonConnection): void {
   daemon.onSignal((signal) => {
     const account = () => daemon.status?.accounts.find((a) => a.id === signal.accountId);
     const found = account();
-    const decision = decideNotification(signal, found ? { account: found } : {});
+    const decision = decideNotification(signal, {
+      ...(found ? { account: found } : {}),
+      platform: process.platform,
+    });
     if (!decision.show) return;
     // What a click opens is decided on the click: the account's web URL, else the user's
     // `notifications.openCommand` as the daemon's config says now (a reload may have changed it).
@@ -166,7 +169,15 @@ function setupNotifications(daemon: DaemonConnection): void {
       else if (target?.kind === 'command') runOpenCommand(target, logError);
       daemon.call('markSeen', { accountId: signal.accountId }).catch(logError);
     };
-    postNotification(decision, () => void open().catch(logError), logError);
+    // "Mark as read" goes from main straight to the daemon (no page, no preload involved).
+    const act = (action: NotificationAction) => {
+      if (action.kind === 'mark-read')
+        daemon
+          .call('items.markRead', action.params)
+          .then(() => daemon.call('markSeen', { accountId: action.params.accountId }))
+          .catch(logError);
+    };
+    postNotification(decision, () => void open().catch(logError), logError, act);
   });
 }
 

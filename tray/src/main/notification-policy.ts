@@ -17,7 +17,20 @@ export interface PolicyContext {
   account?: Pick<AccountSummary, 'id' | 'webUrl'>;
   /** The daemon's `notifications.openCommand`: the user's mail client, run on a click. */
   openCommand?: string;
+  /** `process.platform`: notification buttons exist on macOS and Windows only. */
+  platform?: string;
 }
+
+/** Mail items one "Mark as read" marks at most: what the daemon's `items.markRead` takes. */
+export const MARK_READ_MAX = 100;
+
+/** A button on the notification; main runs it through the daemon, never through a page. */
+export type NotificationAction = {
+  kind: 'mark-read';
+  label: string;
+  /** The daemon's `items.markRead` params. */
+  params: { accountId: string; folderId: string; itemIds: string[] };
+};
 
 /** What a click on a notification opens. */
 export type OpenTarget =
@@ -39,7 +52,35 @@ export type NotificationDecision =
       body: string;
       /** What a click opens; undefined: the click only dismisses. */
       click: OpenTarget | undefined;
+      /** Buttons, in order (empty where the platform shows none: Linux keeps the click alone). */
+      actions: NotificationAction[];
     };
+
+/** Platforms whose notifications show buttons (Electron's `actions`: macOS, Windows). */
+const ACTION_PLATFORMS = new Set(['darwin', 'win32']);
+
+/**
+ * "Mark as read" where the protocol allows it (issue 16): an Exchange mail signal with new mail
+ * that is still unread — EAS changes the read flag with a Sync `<Change>` (the daemon's
+ * `items.markRead`). CalDAV/CardDAV have no read flag; mail read elsewhere needs nothing.
+ */
+export function markReadAction(
+  s: ChangeSignal,
+  platform: string | undefined,
+): NotificationAction | undefined {
+  if (platform === undefined || !ACTION_PLATFORMS.has(platform)) return undefined;
+  if (s.source !== 'eas' || s.collection !== 'mail') return undefined;
+  const itemIds = s.added
+    .filter((i) => i.unread !== false && i.id !== '')
+    .map((i) => i.id)
+    .slice(0, MARK_READ_MAX);
+  if (itemIds.length === 0) return undefined;
+  return {
+    kind: 'mark-read',
+    label: 'Mark as read',
+    params: { accountId: s.accountId, folderId: s.folder.id, itemIds },
+  };
+}
 
 /**
  * Where a click on the notification goes: the account's web mail / calendar (`webUrl`, per
@@ -88,5 +129,6 @@ export function decideNotification(s: ChangeSignal, ctx: PolicyContext = {}): No
     title: text.title,
     body: text.body,
     click: clickTarget(s, ctx.account?.webUrl, ctx.openCommand),
+    actions: [markReadAction(notable, ctx.platform)].filter((a) => a !== undefined),
   };
 }
