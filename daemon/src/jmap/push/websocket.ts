@@ -1,8 +1,20 @@
-import { type Dispatcher, WebSocket } from 'undici';
+import type { Dispatcher, WebSocket } from 'undici';
 import type { Clock } from '../../clock';
 import { JmapError, safeUrl } from '../errors';
 import type { PushChannel, PushEnd, PushHandlers } from './channel';
 import { parseStateChange, PUSH_TYPES } from './statechange';
+
+/** WebSocket readyState OPEN (WHATWG WebSockets §3). */
+const OPEN = 1;
+
+/**
+ * undici's WebSocket class, imported on first use: the daemon's bundle leaves it out of the slim
+ * undici every account loads (scripts/build-daemon.ts), so only WebSocket push pays for it.
+ */
+async function loadWebSocket(): Promise<typeof WebSocket> {
+  const mod = await import('undici/lib/web/websocket/websocket.js');
+  return mod.WebSocket ?? mod.default.WebSocket;
+}
 
 export interface WebSocketPushOptions {
   /** The session's urn:ietf:params:jmap:websocket `url`. */
@@ -64,7 +76,7 @@ export function openWebSocket(opts: WebSocketPushOptions, on: PushHandlers): Pus
   };
   const ping = () => {
     keepAlive = opts.clock.setTimeout(() => {
-      if (ws?.readyState !== WebSocket.OPEN) return;
+      if (ws?.readyState !== OPEN) return;
       ws.send(
         JSON.stringify({
           '@type': 'Request',
@@ -87,7 +99,13 @@ export function openWebSocket(opts: WebSocketPushOptions, on: PushHandlers): Pus
     }
     if (closed) return finish();
     try {
-      ws = new WebSocket(url, { protocols: 'jmap', dispatcher: opts.dispatcher, headers: { authorization } });
+      const WebSocketClass = await loadWebSocket();
+      if (closed) return finish();
+      ws = new WebSocketClass(url, {
+        protocols: 'jmap',
+        dispatcher: opts.dispatcher,
+        headers: { authorization },
+      });
     } catch (err) {
       fail(`cannot open ${safeUrl(url)}: ${err instanceof Error ? err.message : String(err)}`);
       return;
