@@ -451,13 +451,17 @@ export function createExecHook(opts: ExecHookOptions): Sink {
   return {
     name: config.name,
     role: 'hook',
-    attachLedger(l) {
-      if (!wrap) return; // Windows: no wrapper, so no durable runs; hooks run as before
-      ledger = l;
-      spool = spoolDirFor(l.spoolDir, config.name);
-      // What a previous life left open (running or not yet run) goes first.
-      pump();
-    },
+    // Windows has no /bin/sh wrapper: no durable runs there, and no ledger for the hub to fill.
+    ...(wrap
+      ? {
+          attachLedger(l: SinkLedger) {
+            ledger = l;
+            spool = spoolDirFor(l.spoolDir, config.name);
+            // What a previous life left open (running or not yet run) goes first.
+            pump();
+          },
+        }
+      : {}),
     deliver(signal) {
       if (closing) return true;
       // Durable: the entry is in the ledger already; the ledger is the queue, never busy.
