@@ -7,6 +7,7 @@ import { pause, reload, resume, stop } from './commands/control';
 import { daemon } from './commands/daemon';
 import { doctor } from './commands/doctor';
 import { accountLogin } from './commands/login';
+import { markRead } from './commands/mark-read';
 import { serviceInstall } from './commands/service';
 import { status } from './commands/status';
 import { watch } from './commands/watch';
@@ -26,6 +27,7 @@ export const COMMANDS: readonly Command[] = [
   accountAcceptMove,
   doctor,
   check,
+  markRead,
   pause,
   resume,
   reload,

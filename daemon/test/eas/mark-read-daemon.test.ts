@@ -1,12 +1,28 @@
 import { writeFileSync } from 'node:fs';
 import { startEasServer } from '@tidings/fixtures';
 import { afterEach, describe, expect, it } from 'vitest';
+import { EXIT } from '../../src/cli/errors';
+import { type CliIo, runCli } from '../../src/cli/main';
 import { startDaemon } from '../../src/daemon';
 import { connect } from '../../src/ipc/client';
 import type { ChangeSignal } from '../../src/signal';
 import { capturingLog, daemonDirs, until } from '../daemon/helpers';
 
 /** Issue 16: `items.markRead` through the daemon's IPC, the way the tray's notification calls it. */
+
+async function cli(args: string[], home: string) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: CliIo = {
+    stdout: (t) => out.push(typeof t === 'string' ? t : Buffer.from(t).toString()),
+    stderr: (t) => err.push(t),
+    env: { HOME: home, PATH: process.env.PATH },
+    stdin: async () => new Uint8Array(),
+    interrupted: () => new Promise(() => {}),
+  };
+  const code = await runCli(args, io);
+  return { code, stdout: out.join(''), stderr: err.join('') };
+}
 
 const cleanups: (() => void | Promise<void>)[] = [];
 afterEach(async () => {
@@ -98,5 +114,19 @@ describe('items.markRead through the daemon', () => {
     const next = eas.addMail('alice', { subject: 'Later', from: 'Carol <carol@example.org>' });
     await until(() => signals.length > 1, 'the next signal');
     expect(signals.flatMap((x) => x.added.map((i) => i.id))).toEqual([id, next]);
+
+    // The CLI verb, for hooks and scripts: the same call by the ids a signal carries.
+    const byCli = await cli(['--socket', dirs.ipcPath, 'mark-read', 'work', '2', next, '--json'], dirs.root);
+    expect(byCli.stderr).toBe('');
+    expect(byCli.code).toBe(EXIT.OK);
+    expect(JSON.parse(byCli.stdout)).toEqual({ marked: [next], failed: [] });
+    expect(eas.getItem('alice', next)?.data).toMatchObject({ read: true });
+    const missing2 = await cli(['--socket', dirs.ipcPath, 'mark-read', 'work', '2'], dirs.root);
+    expect(missing2.code).toBe(EXIT.USAGE);
+    expect(missing2.stderr).toContain('tidings mark-read <account> <folder> <item>');
+    const gone = await cli(['--socket', dirs.ipcPath, 'mark-read', 'work', '2', '2:404'], dirs.root);
+    expect(gone.code).toBe(EXIT.FAILURE);
+    expect(gone.stderr).toContain('EAS_ERR_NO_SUCH_ITEM');
+    expect(signals).toHaveLength(2);
   });
 });
