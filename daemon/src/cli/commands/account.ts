@@ -19,7 +19,7 @@ import { defaultClientId, M365_GUIDE, M365_GUIDE_URL } from '../oauth-client';
 import { checkOptionsOf, cliLog, stateDirOf } from '../local';
 import { configPathOf } from '../paths';
 
-const KINDS = ['exchange', 'caldav', 'carddav', 'imap'] as const;
+const KINDS = ['exchange', 'caldav', 'carddav', 'imap', 'jmap'] as const;
 type Kind = (typeof KINDS)[number];
 
 /** Runs `fn` against the daemon when it runs, else `offline` (the CLI does the work itself). */
@@ -108,6 +108,35 @@ async function oauthClientId(ctx: CommandContext): Promise<string> {
 }
 
 /**
+ * The fields of a new JMAP account (issue 17): the server (its session is read from
+ * /.well-known/jmap) or the session URL, the login, and whether the secret is a Bearer token.
+ */
+async function jmapAccountFields(
+  ctx: CommandContext,
+  secret: Record<string, unknown>,
+): Promise<Record<string, unknown>> {
+  const url = await value(ctx, 'url', 'JMAP server URL (https://host, or its session URL): ', true);
+  if (!/^https?:\/\//i.test(url!))
+    throw new CliError('CLI_ERR_BAD_VALUE', `--url: "${url}" is not an http(s) URL; JMAP runs over https`, {
+      command: 'account add',
+    });
+  const username = await value(ctx, 'username', 'Login name (usually your address): ', true);
+  const mailboxes = (ctx.flags.mailboxes as string | undefined)
+    ?.split(',')
+    .map((m) => m.trim())
+    .filter(Boolean);
+  return {
+    kind: 'jmap',
+    id: (ctx.flags.id as string | undefined) ?? deriveId(`jmap-${username}`),
+    url,
+    username,
+    ...(ctx.flags.bearer === true ? { auth: { type: 'bearer' } } : {}),
+    secret,
+    ...(mailboxes?.length ? { mailboxes } : {}),
+  };
+}
+
+/**
  * The fields of a new IMAP account: the address, then the server from --host or found from the
  * address (RFC 6186 SRV, then imap./mail. host names, each checked for a greeting: issue 17).
  */
@@ -159,7 +188,7 @@ async function imapAccountFields(
 
 export const accountAdd: Command = {
   name: 'account add',
-  synopsis: 'exchange|caldav|carddav|imap',
+  synopsis: 'exchange|caldav|carddav|imap|jmap',
   description: 'add an account: asks what it needs, discovers the server, tests, stores the secret',
   flags: [
     { name: 'id', type: 'string', placeholder: 'id', description: 'account id (default: from the address)' },
@@ -187,7 +216,7 @@ export const accountAdd: Command = {
       name: 'mailboxes',
       type: 'string',
       placeholder: 'a,b',
-      description: 'imap: mailboxes to watch, comma-separated (default INBOX)',
+      description: 'imap, jmap: mailboxes to watch, comma-separated (default INBOX)',
     },
     {
       name: 'username',
@@ -199,7 +228,12 @@ export const accountAdd: Command = {
       name: 'url',
       type: 'string',
       placeholder: 'url',
-      description: 'server URL (exchange: skips Autodiscover; dav: required)',
+      description: 'server URL (exchange: skips Autodiscover; dav, jmap: required)',
+    },
+    {
+      name: 'bearer',
+      type: 'boolean',
+      description: 'jmap: the secret is a Bearer token (a Fastmail API token), not a password',
     },
     {
       name: 'password-command',
@@ -243,11 +277,13 @@ export const accountAdd: Command = {
     '--password-env says where the daemon finds it; it is never written to the config file.',
   async run(ctx) {
     const kind = (ctx.args[0] ??
-      (ctx.ask ? await ctx.ask('Kind (exchange, caldav, carddav, imap): ') : undefined)) as Kind | undefined;
+      (ctx.ask ? await ctx.ask('Kind (exchange, caldav, carddav, imap, jmap): ') : undefined)) as
+      | Kind
+      | undefined;
     if (!kind)
       throw new CliError(
         'CLI_ERR_MISSING',
-        'say which kind: tidings account add exchange|caldav|carddav|imap',
+        'say which kind: tidings account add exchange|caldav|carddav|imap|jmap',
         {
           command: 'account add',
         },
@@ -307,6 +343,8 @@ export const accountAdd: Command = {
       };
     } else if (kind === 'imap') {
       raw = await imapAccountFields(ctx, secretRef);
+    } else if (kind === 'jmap') {
+      raw = await jmapAccountFields(ctx, secretRef);
     } else {
       const url = await value(
         ctx,
