@@ -106,6 +106,27 @@ describe('JMAP watcher faults', () => {
     await until('signal', () => h.t.published.length === 1);
   });
 
+  it('a WebSocket that stops answering its Core/echo keep-alives is a stall: dropped and reopened', async () => {
+    const f = await fixture({ webSocket: true });
+    const h = watch(f.url, { ping: 10 });
+    await until(
+      'websocket push',
+      () => waiting(h) && h.watcher.pushMode() === 'websocket' && f.webSocketPushes === 1,
+    );
+    f.silenceWebSockets(true);
+    // The echo at 10 s gets no answer; at 2 × 10 s + grace (1 s here) the socket counts as dead.
+    h.clock.advance(10_000);
+    h.clock.advance(10_000 + 1_000);
+    await until('stalled', () => h.watcher.pushMode() === 'none');
+    expect(h.watcher.status().lastError).toMatchObject({ code: 'JMAP_ERR_PUSH' });
+    expect(h.watcher.status().lastError?.message).toMatch(/stalled/);
+    f.silenceWebSockets(false);
+    h.clock.advance(60_000);
+    await until('reopened', () => f.webSocketPushes === 2);
+    f.data.add({ subject: 'after the stall' });
+    await until('signal', () => h.t.published.length === 1);
+  });
+
   it('pages through Email/changes (maxObjectsInGet 2): each page committed with its signal, every mail once', async () => {
     const f = await fixture({ maxObjectsInGet: 2 });
     const ctx = testContext('acct');
