@@ -14,7 +14,7 @@
 import { Buffer } from 'node:buffer';
 import * as codepages from './codepage-index';
 import type { PageTokens } from './codepage-index';
-import { createError, type WbxmlErrorCode } from './errors';
+import { createError, elementPath, type WbxmlErrorCode } from './errors';
 import * as tokens from './tokens';
 import type { WbxmlElement, WbxmlNode } from './tree';
 
@@ -256,7 +256,7 @@ class ScratchWriter {
   }
 
   fail(code: WbxmlErrorCode, detail: string, at: number): never {
-    throw createError(code, detail, at, { path: this.#path.map((e) => e.tag).join('/') });
+    throw createError(code, detail, at, { path: elementPath(this.#path.map((e) => e.tag)) });
   }
 
   /** Enters an element: returns `page << 8 | token`; `at` is the output offset, for errors. */

@@ -98,6 +98,12 @@ export function createError(
   return new WbxmlError(code, `${detail}${where}${inEl}`, offset, options);
 }
 
+/** `Sync/Collections/Collection`; a deep path (a nesting error) keeps its first and last three names. */
+export function elementPath(tags: readonly string[]): string {
+  if (tags.length <= 8) return tags.join('/');
+  return `${tags.slice(0, 3).join('/')}/…(${tags.length - 6} more)…/${tags.slice(-3).join('/')}`;
+}
+
 /** True for a WbxmlError, optionally of one code. */
 export function isWbxmlError(err: unknown, code?: WbxmlErrorCode): err is WbxmlError {
   return err instanceof WbxmlError && (code === undefined || err.code === code);

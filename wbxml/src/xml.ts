@@ -13,7 +13,7 @@
  */
 import { Buffer } from 'node:buffer';
 import { CODE_PAGES, pageTokens } from './codepage-index';
-import { createError, type WbxmlErrorCode } from './errors';
+import { createError, elementPath, type WbxmlErrorCode } from './errors';
 import type { WbxmlElement, WbxmlNode } from './tree';
 
 /** toXml options. */
@@ -206,7 +206,7 @@ function refuseHostile(xml: string): void {
 }
 
 function fail(code: WbxmlErrorCode, detail: string, offset: number, path?: readonly string[]): never {
-  throw createError(code, detail, offset, path ? { path: path.join('/') } : undefined);
+  throw createError(code, detail, offset, path ? { path: elementPath(path) } : undefined);
 }
 
 /**

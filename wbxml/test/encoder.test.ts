@@ -186,7 +186,8 @@ describe('encode', () => {
   it('stops a cyclic tree at maxDepth', () => {
     const loop: WbxmlElement = { ns: 'AirSync', tag: 'Sync', children: [] };
     loop.children.push(loop);
-    expectWbxmlError(() => encode(loop), 'WBXML_ERR_DEPTH_EXCEEDED');
+    const e = expectWbxmlError(() => encode(loop), 'WBXML_ERR_DEPTH_EXCEEDED');
+    expect(e.path).toBe('Sync/Sync/Sync/…(251 more)…/Sync/Sync/Sync');
     expectWbxmlError(() => encode(loop, { maxDepth: 3 }), 'WBXML_ERR_DEPTH_EXCEEDED', 7);
   });
 });
