@@ -402,11 +402,20 @@ async function credentials(command: string, auth: EasAuth, forceRefresh: boolean
         }),
       );
     }
+    // The secrets room's messages name where the secret was looked for and what to do (no
+    // keyring on a headless server → --password-command / --password-env), never the secret.
+    const secretText =
+      typeof code === 'string' && code.startsWith('SECRET_ERR_') && cause instanceof Error
+        ? cause.message
+        : undefined;
     return Promise.reject(
-      new EasError('EAS_ERR_AUTH', `${command}: no usable credentials (${why}); sign in again`, {
-        command,
-        cause,
-      }),
+      new EasError(
+        'EAS_ERR_AUTH',
+        secretText
+          ? `${command}: no usable credentials (${code}): ${secretText}`
+          : `${command}: no usable credentials (${why}); sign in again`,
+        { command, cause },
+      ),
     );
   }
 }

@@ -126,7 +126,18 @@ export function createDavWatcher(
         // One look-up per check, not per request: a passwordCommand would otherwise run for
         // every multiget batch. Forgotten when the check ends.
         secretOfCheck ??= ctx.secret.get().catch((err: unknown) => {
-          throw new DavError('DAV_ERR_SECRET', 'Could not read the account secret', {}, { cause: err });
+          // The secrets room's message says where it looked and what to do (no keyring on a
+          // headless server → --password-command / --password-env); it never holds the secret.
+          const said =
+            err instanceof Error && /^SECRET_ERR_/.test(String((err as { code?: unknown }).code))
+              ? `: ${err.message}`
+              : '';
+          throw new DavError(
+            'DAV_ERR_SECRET',
+            `Could not read the account secret${said}`,
+            {},
+            { cause: err },
+          );
         });
         return secretOfCheck;
       }),
@@ -204,10 +215,7 @@ export function createDavWatcher(
     ctx.log.warn({ accountId, code: e.code, context: e.context }, 'dav check failed');
     if (e.code === 'DAV_ERR_UNAUTHORIZED' || e.code === 'DAV_ERR_SECRET') {
       // Retrying a refused password only risks a lock-out; wait for the user (wake('manual')).
-      const detail =
-        e.code === 'DAV_ERR_SECRET'
-          ? 'The password could not be read from its source'
-          : 'The server refused the user name or password';
+      const detail = e.code === 'DAV_ERR_SECRET' ? e.message : 'The server refused the user name or password';
       setStatus('needs-credentials', { detail, lastError });
       return;
     }
