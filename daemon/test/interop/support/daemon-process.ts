@@ -25,7 +25,11 @@ import type { ChangeSignal } from '../../../src/signal';
 import { DAEMON_NODE_FLAGS } from '../../../src/v8-tuning';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
-export const BUNDLE = join(ROOT, 'dist', 'tidings.mjs');
+/**
+ * The bundle the suites run; TIDINGS_INTEROP_BUNDLE runs another build instead (one made from an
+ * older commit, to see a suite fail without a fix), and the global set-up then builds nothing.
+ */
+export const BUNDLE = process.env.TIDINGS_INTEROP_BUNDLE ?? join(ROOT, 'dist', 'tidings.mjs');
 const run = promisify(execFile);
 
 /** A signal as `tidings watch --json` printed it, and when the test read it. */
@@ -218,10 +222,20 @@ export class DaemonHome {
       .filter((l) => l.includes('"client subscribed"') && l.includes('"cli-watch"')).length;
   }
 
+  /** Everything the daemon (and watch) logged in this home, over every start. */
+  log(): string {
+    return existsSync(this.logPath) ? readFileSync(this.logPath, 'utf8') : '';
+  }
+
   /** The daemon's log so far (the end of it), for failure messages. */
   logTail(chars = 4000): string {
     try {
-      return readFileSync(this.logPath, 'utf8').slice(-chars);
+      // Without the IPC connect/leave lines the status polling writes.
+      return readFileSync(this.logPath, 'utf8')
+        .split('\n')
+        .filter((l) => !l.includes('"room":"ipc"'))
+        .join('\n')
+        .slice(-chars);
     } catch {
       return '(no log)';
     }
@@ -229,14 +243,16 @@ export class DaemonHome {
 
   /** Waits until the account reaches `state` (from `tidings status --json`); fails fast on a dead end. */
   async accountState(id: string, state: string, ms = 90_000): Promise<void> {
+    let last = '(no status)';
     await waitFor(`account ${id} to be ${state}`, ms, async () => {
       const s = await this.status().catch(() => undefined);
       const a = s?.accounts.find((x) => x.id === id);
+      if (a) last = `${a.status.state} — ${a.status.detail ?? ''}`;
       if (a && (a.status.state === 'needs-credentials' || a.status.state === 'error'))
-        throw new Error(`account ${id} is ${a.status.state}: ${a.status.detail}\n${this.logTail()}`);
+        throw new Error(`account ${id} is ${last}`);
       return a?.status.state === state ? true : undefined;
     }).catch((err: Error) => {
-      throw new Error(`${err.message}\n--- daemon log:\n${this.logTail()}`);
+      throw new Error(`${err.message}; last status: ${last}\n--- daemon log:\n${this.logTail()}`);
     });
   }
 
