@@ -25,6 +25,24 @@ export interface EventSourceOptions {
   clock: Clock;
 }
 
+/** The first `max` bytes of a body; the rest is not read (the socket is destroyed). */
+async function head(body: Dispatcher.ResponseData['body'], max: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of body) {
+      chunks.push(chunk as Buffer);
+      size += (chunk as Buffer).length;
+      if (size >= max) break;
+    }
+  } catch {
+    // a failed error body is still an error status
+  } finally {
+    body.destroy();
+  }
+  return Buffer.concat(chunks).subarray(0, max);
+}
+
 /**
  * Expands the RFC 8620 §7.3 URL template: `types` (the data types to hear about), `closeafter=no`
  * (keep the stream open after a state event) and `ping` (seconds between pings, so a silent
@@ -92,10 +110,8 @@ export function openEventSource(
       return end({ noContent: true });
     }
     if (res.statusCode < 200 || res.statusCode > 299) {
-      const body = Buffer.from(await res.body.arrayBuffer().catch(() => new ArrayBuffer(0))).subarray(
-        0,
-        4096,
-      );
+      // Enough of the body for a problem-details message; never the whole of a hostile one.
+      const body = await head(res.body, 4096);
       return end({
         error: statusError(
           { statusCode: res.statusCode, headers: res.headers, body },
