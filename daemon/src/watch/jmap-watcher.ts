@@ -210,16 +210,17 @@ export function createJmapWatcher(
     return session;
   }
 
-  function commit(step: SyncStep): void {
-    const committed = ctx.store.commit(accountId, { set: { [KEY_MAIL]: step.state }, signals: step.signals });
+  /** The watched mailboxes as status shows them (tidings status, the tray, folders.list). */
+  function showFolders(state: MailState): void {
     status = {
       ...status,
-      folders: Object.entries(step.state.mailboxes).map(([id, m]) => ({
-        id,
-        name: m.name,
-        collection: 'mail',
-      })),
+      folders: Object.entries(state.mailboxes).map(([id, m]) => ({ id, name: m.name, collection: 'mail' })),
     };
+  }
+
+  function commit(step: SyncStep): void {
+    const committed = ctx.store.commit(accountId, { set: { [KEY_MAIL]: step.state }, signals: step.signals });
+    showFolders(step.state);
     if (committed.length > 0) ctx.publish(committed);
   }
 
@@ -234,6 +235,7 @@ export function createJmapWatcher(
       commit(await baseline(conn, syncOpts));
       return;
     }
+    showFolders(state);
     const followed = await followMailboxes(conn, state, syncOpts);
     if (followed !== state) {
       commit({ state: followed, signals: [] });

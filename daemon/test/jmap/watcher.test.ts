@@ -114,9 +114,16 @@ describe('JMAP watcher on the fixture server', () => {
     const second = f.data.add({ subject: 'while stopped' });
     const h2 = watch(f.url, {}, { ctx });
     await until('second', () => ctx.published.length === 2);
+
     await h2.watcher.checkNow();
     expect(ctx.published.map((s) => s.added.map((i) => i.title))).toEqual([['first'], ['while stopped']]);
     expect(ctx.published[1]!.added[0]!.id).toBe(second);
+    await h2.close();
+    // A restart with nothing new still lists its mailbox (status, folders.list).
+    const h3 = watch(f.url, {}, { ctx });
+    await until('waiting', () => h3.watcher.status().state === 'waiting');
+    expect(h3.watcher.status().folders).toEqual([{ id: 'mb-inbox', name: 'Inbox', collection: 'mail' }]);
+    expect(ctx.published).toHaveLength(2);
   });
 
   it('a dropped stream loses nothing: reconnects with Last-Event-ID after back-off and catches up', async () => {
