@@ -248,6 +248,32 @@ describe('JMAP watcher on the fixture server', () => {
     await until('signal', () => h.t.published.length === 1);
   });
 
+  it('follows Mailbox/changes: a watched mailbox renamed keeps its name current, one created later is baselined silently, one deleted is forgotten', async () => {
+    const f = await fixture();
+    const h = watch(f.url, { mailboxes: ['inbox', 'Work'] });
+    await until('waiting', () => waiting(h) && f.openStreams === 1);
+    expect(h.watcher.status().folders?.map((m) => m.name)).toEqual(['Inbox']);
+
+    const work = f.data.createMailbox('Work');
+    await until('Work watched', () => h.watcher.status().folders?.length === 2);
+    f.data.add({ mailbox: work, subject: 'in Work' });
+    await until('signal', () => h.t.published.length === 1);
+    expect(h.t.published[0]).toMatchObject({
+      folder: { id: work, name: 'Work' },
+      added: [{ title: 'in Work' }],
+    });
+
+    f.data.renameMailbox('inbox', 'Posteingang');
+    await until('renamed', () => h.watcher.status().folders?.some((m) => m.name === 'Posteingang') === true);
+
+    f.data.destroyMailbox(work);
+    await until('forgotten', () => h.watcher.status().folders?.length === 1);
+    await h.watcher.checkNow();
+    expect(h.watcher.status().state).toBe('waiting');
+    // The mail deleted with its mailbox is not announced: the mailbox is no longer watched.
+    expect(h.t.published).toHaveLength(1);
+  });
+
   it('a 401 waits for the user (needs-credentials), without retries', async () => {
     const f = await fixture({ users: { alice: 'other' } });
     const h = watch(f.url);
