@@ -104,6 +104,8 @@ export function createImapWatcher(
   /** Resolves the current back-off sleep or needs-credentials park early (wake, stop). */
   let interrupt: (() => void) | undefined;
   let forceTokenRefresh = false;
+  /** The one forced refresh after a refused token was spent; reset by a session that logs in. */
+  let refreshedForAuth = false;
 
   function setStatus(
     state: WatcherState,
@@ -208,8 +210,9 @@ export function createImapWatcher(
   async function onError(e: ImapError): Promise<void> {
     const lastError = { code: e.code, message: e.message };
     ctx.log.warn({ accountId, code: e.code, context: e.context }, 'imap session ended');
-    if (e.code === 'IMAP_ERR_AUTH' && deps.tokens && !status.lastError?.code.startsWith('IMAP_ERR_AUTH')) {
+    if (e.code === 'IMAP_ERR_AUTH' && deps.tokens && !refreshedForAuth) {
       // An access token can be revoked before it expires: one retry with a fresh one first.
+      refreshedForAuth = true;
       forceTokenRefresh = true;
       setStatus('backing-off', { detail: 'Access token refused; refreshing it', lastError });
       return;
@@ -273,6 +276,7 @@ export function createImapWatcher(
       return;
     }
     client = c;
+    refreshedForAuth = false;
     const closed = new Promise<void>((resolve) => c.once('close', () => resolve()));
     const f = featuresOf(c.capabilities.keys());
     features = f;
