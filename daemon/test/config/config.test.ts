@@ -223,6 +223,15 @@ describe('published JSON Schema', () => {
   it('describes accounts as a oneOf of the account kinds and forbids unknown keys', () => {
     const schema = JSON.parse(configJsonSchemaText());
     expect(schema.additionalProperties).toBe(false);
-    expect(schema.properties.accounts.items.oneOf ?? schema.properties.accounts.items.anyOf).toHaveLength(2);
+    const kinds = (schema.properties.accounts.items.oneOf ?? schema.properties.accounts.items.anyOf) as {
+      properties: { kind: { const?: string; enum?: string[] } };
+    }[];
+    expect(kinds.flatMap((k) => k.properties.kind.enum ?? [k.properties.kind.const])).toEqual([
+      'exchange',
+      'caldav',
+      'carddav',
+      'imap',
+      'jmap',
+    ]);
   });
 });
