@@ -282,17 +282,23 @@ function decodeMemory(shape: 'text' | 'opaque'): MemoryFigure {
 const MEMORY_TARGET = 1.5;
 const XML_TARGET = 50;
 
-/** The XML the issue measured the bridge on: one 10 MB text element, and 2 M `&amp;`. */
-function xmlDocuments(): [string, string][] {
-  const docs: [string, string][] = [
+/**
+ * The XML the issue measured the bridge on (judged): one 10 MB text element, and 2 M `&amp;`;
+ * and, for scale, the text-heavy 5 MB mail Sync as pretty XML (~49 000 elements).
+ */
+function xmlDocuments(): [string, string, boolean][] {
+  const only = process.env.BENCH_DOCS;
+  if (only && !'xml'.includes(only)) return [];
+  const sync = toXml(textMailSync(5 * 1024 * 1024), { declaration: false, pretty: true });
+  return [
     [
       '10 MB text element',
       `<Data xmlns="AirSyncBase:">${'Lorem ipsum dolor sit amet, consectetur. '.repeat(256_000)}</Data>`,
+      true,
     ],
-    ['2 M &amp; (10 MB)', `<Data xmlns="AirSyncBase:">${'&amp;'.repeat(2_000_000)}</Data>`],
+    ['2 M &amp; (10 MB)', `<Data xmlns="AirSyncBase:">${'&amp;'.repeat(2_000_000)}</Data>`, true],
+    ['text mail Sync 5 MB as pretty XML', sync, false],
   ];
-  const only = process.env.BENCH_DOCS;
-  return only ? docs.filter(() => 'xml'.includes(only)) : docs;
 }
 
 async function main(): Promise<void> {
@@ -368,21 +374,23 @@ async function main(): Promise<void> {
     console.log(
       `\nXML bridge (what \`tidings wbxml encode|decode\` runs), CPU time, median of ${ROUNDS} rounds; target >= ${XML_TARGET} MB/s of XML:`,
     );
-    for (const [name, xml] of xmlDocuments()) {
+    for (const [name, xml, judged] of xmlDocuments()) {
+      const opts = { declaration: false, pretty: !judged };
       const tree = fromXml(xml);
-      if (toXml(tree, { declaration: false }) !== xml)
-        throw new Error(`${name}: the XML bridge does not round-trip`);
+      if (toXml(tree, opts) !== xml) throw new Error(`${name}: the XML bridge does not round-trip`);
       for (const [op, fn] of [
         ['fromXml', () => fromXml(xml)],
-        ['toXml', () => toXml(tree, { declaration: false })],
+        ['toXml', () => toXml(tree, opts)],
       ] as const) {
         round(fn);
         const cost = medianCost(Array.from({ length: ROUNDS }, () => round(fn)));
         const rate = mbps(xml.length, cost.cpu);
         const ok = rate >= XML_TARGET;
-        if (!ok) misses.push(`XML bridge ${op} ${name}: ${rate.toFixed(1)} MB/s < ${XML_TARGET} MB/s`);
+        if (judged && !ok)
+          misses.push(`XML bridge ${op} ${name}: ${rate.toFixed(1)} MB/s < ${XML_TARGET} MB/s`);
+        const verdict = judged ? (ok ? 'met' : 'MISSED <<<<<<<<') : '(for scale, no target)';
         console.log(
-          `  ${op.padEnd(8)} ${name.padEnd(34)} ${fmt(rate)} MB/s CPU ${fmt(mbps(xml.length, cost.wall))} MB/s wall  ${ok ? 'met' : 'MISSED <<<<<<<<'}`,
+          `  ${op.padEnd(8)} ${name.padEnd(34)} ${fmt(rate)} MB/s CPU ${fmt(mbps(xml.length, cost.wall))} MB/s wall  ${verdict}`,
         );
       }
     }

@@ -63,6 +63,13 @@ function collectNamespaces(el: WbxmlElement, prefixes: Map<string, string>, dept
   }
 }
 
+/** Indentation strings by level, made once. */
+const INDENTS: string[] = [''];
+function indentOf(level: number): string {
+  while (INDENTS.length <= level) INDENTS.push(`${INDENTS[INDENTS.length - 1]}  `);
+  return INDENTS[level]!;
+}
+
 function writeElement(
   el: WbxmlElement,
   prefixes: Map<string, string>,
@@ -74,15 +81,28 @@ function writeElement(
   path.push(el.tag);
   const prefix = prefixes.get(el.ns)!;
   const name = prefix === '' ? el.tag : `${prefix}:${el.tag}`;
-  const kids = el.children.filter((c) => typeof c !== 'string' || c.length > 0);
-  if (kids.length === 0) {
+  const children = el.children;
+  // One pass over the children (no filtered copies): empty strings are no content.
+  let count = 0;
+  let opaque: Uint8Array | undefined;
+  let elementOnly = true;
+  for (let i = 0; i < children.length; i++) {
+    const c = children[i];
+    if (typeof c === 'string') {
+      if (c.length === 0) continue;
+      elementOnly = false;
+    } else if (c instanceof Uint8Array) {
+      opaque = c;
+    }
+    count++;
+  }
+  if (count === 0) {
     out.push(`<${name}${decls}/>`);
     path.pop();
     return;
   }
-  const hasOpaque = kids.some((c) => c instanceof Uint8Array);
-  if (hasOpaque) {
-    if (kids.length !== 1) {
+  if (opaque !== undefined) {
+    if (count !== 1) {
       throw createError(
         'WBXML_ERR_XML_UNREPRESENTABLE',
         'OPAQUE mixed with other content has no XML form',
@@ -92,22 +112,20 @@ function writeElement(
         },
       );
     }
-    const b = kids[0] as Uint8Array;
-    const b64 = Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64');
+    const b64 = Buffer.from(opaque.buffer, opaque.byteOffset, opaque.byteLength).toString('base64');
     out.push(`<${name}${decls} ${OPAQUE_ATTRIBUTE}="base64">${b64}</${name}>`);
     path.pop();
     return;
   }
-  const elementOnly = kids.every((c) => typeof c !== 'string');
+  const layout = indent >= 0 && elementOnly;
   out.push(`<${name}${decls}>`);
-  for (const c of kids) {
+  for (let i = 0; i < children.length; i++) {
+    const c = children[i];
     if (typeof c === 'string') {
-      out.push(escapeXml(c));
-    } else if (c instanceof Uint8Array) {
-      // unreachable: handled above
-    } else if (typeof c === 'object' && c !== null) {
-      if (indent >= 0 && elementOnly) out.push('\n', '  '.repeat(indent + 1));
-      writeElement(c, prefixes, '', indent >= 0 && elementOnly ? indent + 1 : -1, out, path);
+      if (c.length !== 0) out.push(escapeXml(c));
+    } else if (typeof c === 'object' && c !== null && !(c instanceof Uint8Array)) {
+      if (layout) out.push('\n', indentOf(indent + 1));
+      writeElement(c, prefixes, '', layout ? indent + 1 : -1, out, path);
     } else {
       throw createError(
         'WBXML_ERR_INVALID_TREE',
@@ -119,7 +137,7 @@ function writeElement(
       );
     }
   }
-  if (indent >= 0 && elementOnly) out.push('\n', '  '.repeat(indent));
+  if (layout) out.push('\n', indentOf(indent));
   out.push(`</${name}>`);
   path.pop();
 }
@@ -153,32 +171,60 @@ function escapeXml(s: string): string {
     const c = s.charCodeAt(i);
     size += c < 0x80 ? ESCAPED_LENGTH[c]! : 1;
   }
-  const wide = WIDE.test(s);
-  const buf = Buffer.allocUnsafe(wide ? size * 2 : size);
+  if (WIDE.test(s)) return escapeWide(s, size);
+  const buf = Buffer.allocUnsafe(size);
   let o = 0;
   for (let i = 0; i < n; i++) {
     const c = s.charCodeAt(i);
     if (c >= 0x80 || ESCAPED_LENGTH[c] === 1) {
-      if (wide) buf.writeUInt16LE(c, 2 * o++);
-      else buf[o++] = c;
+      buf[o++] = c;
       continue;
     }
-    const ref =
-      c === 0x26
-        ? '&amp;'
-        : c === 0x3c
-          ? '&lt;'
-          : c === 0x3e
-            ? '&gt;'
-            : c === 0x22
-              ? '&quot;'
-              : `&#x${c.toString(16)};`;
-    for (let k = 0; k < ref.length; k++) {
-      if (wide) buf.writeUInt16LE(ref.charCodeAt(k), 2 * o++);
-      else buf[o++] = ref.charCodeAt(k);
-    }
+    const ref = referenceOf(c);
+    for (let k = 0; k < ref.length; k++) buf[o++] = ref.charCodeAt(k);
   }
-  return wide ? buf.toString('utf16le', 0, 2 * o) : buf.toString('latin1', 0, o);
+  return buf.toString('latin1', 0, o);
+}
+
+/** Text with characters beyond Latin-1: the same, into UTF-16 code units. */
+function escapeWide(s: string, size: number): string {
+  const units = new Uint16Array(size);
+  let o = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80 || ESCAPED_LENGTH[c] === 1) {
+      units[o++] = c;
+      continue;
+    }
+    const ref = referenceOf(c);
+    for (let k = 0; k < ref.length; k++) units[o++] = ref.charCodeAt(k);
+  }
+  return utf16String(units, o);
+}
+
+function referenceOf(c: number): string {
+  return c === 0x26
+    ? '&amp;'
+    : c === 0x3c
+      ? '&lt;'
+      : c === 0x3e
+        ? '&gt;'
+        : c === 0x22
+          ? '&quot;'
+          : `&#x${c.toString(16)};`;
+}
+
+/** Code units as little-endian bytes (the platform's order for typed arrays here). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** A string from units[0, n): one native UTF-16 decode. */
+function utf16String(units: Uint16Array, n: number): string {
+  if (!LITTLE_ENDIAN) {
+    let out = '';
+    for (let i = 0; i < n; i += 8192) out += String.fromCharCode(...units.subarray(i, Math.min(n, i + 8192)));
+    return out;
+  }
+  return Buffer.from(units.buffer, units.byteOffset, 2 * n).toString('utf16le');
 }
 
 /** Parses XML in the EAS namespace convention into a tree. */
@@ -188,21 +234,29 @@ export function fromXml(xml: string, options?: FromXmlOptions): WbxmlElement {
 }
 
 function refuseHostile(xml: string): void {
-  const doctype = /<!DOCTYPE/i.exec(xml);
-  if (doctype) {
-    const close = xml.indexOf('>', doctype.index);
-    const body = xml.slice(doctype.index, close < 0 ? xml.length : close + 1);
+  if (!xml.includes('<!')) return;
+  const doctype = declaration(xml, 'DOCTYPE');
+  if (doctype >= 0) {
+    const close = xml.indexOf('>', doctype);
+    const body = xml.slice(doctype, close < 0 ? xml.length : close + 1);
     if (body.includes('[')) {
-      fail(
-        'WBXML_ERR_XML_HOSTILE',
-        'DOCTYPE with an internal subset is refused (entity expansion)',
-        doctype.index,
-      );
+      fail('WBXML_ERR_XML_HOSTILE', 'DOCTYPE with an internal subset is refused (entity expansion)', doctype);
     }
   }
-  const entity = /<!ENTITY/i.exec(xml);
-  if (entity)
-    fail('WBXML_ERR_XML_HOSTILE', 'entity declarations are refused (entity expansion)', entity.index);
+  const entity = declaration(xml, 'ENTITY');
+  if (entity >= 0)
+    fail('WBXML_ERR_XML_HOSTILE', 'entity declarations are refused (entity expansion)', entity);
+}
+
+/**
+ * Offset of the first `<!WORD` (any case) anywhere in the text, or -1: memchr-speed hops from
+ * `<!` to `<!`, where a case-insensitive regex crawled a large document.
+ */
+function declaration(xml: string, word: string): number {
+  for (let at = xml.indexOf('<!'); at >= 0; at = xml.indexOf('<!', at + 2)) {
+    if (xml.slice(at + 2, at + 2 + word.length).toUpperCase() === word) return at;
+  }
+  return -1;
 }
 
 function fail(code: WbxmlErrorCode, detail: string, offset: number, path?: readonly string[]): never {
@@ -211,11 +265,32 @@ function fail(code: WbxmlErrorCode, detail: string, offset: number, path?: reado
 
 /**
  * Characters XML 1.0 §2.2 does not allow, raw: C0 controls other than TAB, LF, CR, and the
- * noncharacters U+FFFE and U+FFFF. (Lone surrogates are checked apart, only when the text
- * holds surrogates at all.)
+ * noncharacters U+FFFE and U+FFFF — and surrogates, which are checked for pairing where found.
+ * One native scan of the document.
  */
-const NOT_XML_CHAR = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/;
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const NOT_XML_CHAR = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ud800-\udfff\ufffe\uffff]/g;
+
+function checkCharacters(s: string): void {
+  NOT_XML_CHAR.lastIndex = 0;
+  for (let m = NOT_XML_CHAR.exec(s); m !== null; m = NOT_XML_CHAR.exec(s)) {
+    const at = m.index;
+    const c = s.charCodeAt(at);
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const d = s.charCodeAt(at + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        NOT_XML_CHAR.lastIndex = at + 2;
+        continue;
+      }
+    }
+    if (c >= 0xd800 && c <= 0xdfff)
+      fail('WBXML_ERR_XML_SYNTAX', 'a lone surrogate is not an XML character', at);
+    fail(
+      'WBXML_ERR_XML_SYNTAX',
+      `U+${c.toString(16).toUpperCase().padStart(4, '0')} is not an XML 1.0 character`,
+      at,
+    );
+  }
+}
 
 const NAME_START =
   ':A-Z_a-z\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u02FF\\u0370-\\u037D\\u037F-\\u1FFF\\u200C\\u200D\\u2070-\\u218F\\u2C00-\\u2FEF\\u3001-\\uD7FF\\uF900-\\uFDCF\\uFDF0-\\uFFFD';
@@ -258,22 +333,29 @@ function decodeEntities(s: string, at: number, path: readonly string[]): string 
   const n = s.length;
   // A character reference can make Latin-1 text wide.
   const wide = s.includes('&#') || WIDE.test(s);
-  const buf = Buffer.allocUnsafe(wide ? n * 2 : n);
+  const buf = wide ? undefined : Buffer.allocUnsafe(n);
+  const units = wide ? new Uint16Array(n) : undefined;
+  const unitBytes =
+    units && LITTLE_ENDIAN ? Buffer.from(units.buffer, units.byteOffset, units.byteLength) : undefined;
   let o = 0;
   let i = 0;
   const copy = (from: number, to: number): void => {
-    if (to - from >= NATIVE_RUN) {
-      const run = s.slice(from, to);
-      buf.write(run, wide ? 2 * o : o, wide ? 'utf16le' : 'latin1');
+    if (buf === undefined) {
+      if (unitBytes !== undefined && to - from >= NATIVE_RUN) {
+        unitBytes.write(s.slice(from, to), 2 * o, 'utf16le');
+        o += to - from;
+      } else {
+        for (let k = from; k < to; k++) units![o++] = s.charCodeAt(k);
+      }
+    } else if (to - from >= NATIVE_RUN) {
+      buf.write(s.slice(from, to), o, 'latin1');
       o += to - from;
-    } else if (wide) {
-      for (let k = from; k < to; k++) buf.writeUInt16LE(s.charCodeAt(k), 2 * o++);
     } else {
       for (let k = from; k < to; k++) buf[o++] = s.charCodeAt(k);
     }
   };
   const put = (unit: number): void => {
-    if (wide) buf.writeUInt16LE(unit, 2 * o++);
+    if (buf === undefined) units![o++] = unit;
     else buf[o++] = unit;
   };
   while (amp >= 0) {
@@ -316,7 +398,7 @@ function decodeEntities(s: string, at: number, path: readonly string[]): string 
     amp = s.indexOf('&', i);
   }
   copy(i, n);
-  return wide ? buf.toString('utf16le', 0, 2 * o) : buf.toString('latin1', 0, o);
+  return buf === undefined ? utf16String(units!, o) : buf.toString('latin1', 0, o);
 }
 
 /** libwbxml spelling → canonical, per namespace. */
@@ -362,19 +444,7 @@ class XmlReader {
 
   document(): WbxmlElement {
     const s = this.#s;
-    const bad = NOT_XML_CHAR.exec(s);
-    if (bad) {
-      const cp = bad[0].charCodeAt(0);
-      fail(
-        'WBXML_ERR_XML_SYNTAX',
-        `U+${cp.toString(16).toUpperCase().padStart(4, '0')} is not an XML 1.0 character`,
-        bad.index,
-      );
-    }
-    if (/[\ud800-\udfff]/.test(s)) {
-      const lone = LONE_SURROGATE.exec(s);
-      if (lone) fail('WBXML_ERR_XML_SYNTAX', 'a lone surrogate is not an XML character', lone.index);
-    }
+    checkCharacters(s);
     if (s.charCodeAt(0) === 0xfeff) this.#i = 1;
     this.#misc(true);
     if (s.charCodeAt(this.#i) !== 0x3c /* < */ || this.#i >= s.length) {
@@ -427,6 +497,28 @@ class XmlReader {
   }
 
   #name(): string {
+    // ASCII names (all EAS names) by hand; anything else through the full XML Name pattern.
+    const s = this.#s;
+    const start = this.#i;
+    let i = start;
+    for (;;) {
+      const c = s.charCodeAt(i);
+      const letter = (c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a;
+      if (
+        letter ||
+        c === 0x5f ||
+        c === 0x3a ||
+        (i > start && ((c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2e))
+      ) {
+        i++;
+        continue;
+      }
+      if (i > start && (c < 0x80 || Number.isNaN(c))) {
+        this.#i = i;
+        return s.slice(start, i);
+      }
+      break;
+    }
     NAME.lastIndex = this.#i;
     const m = NAME.exec(this.#s);
     if (m === null) fail('WBXML_ERR_XML_SYNTAX', 'expected an XML name', this.#i, this.#path);
@@ -512,7 +604,8 @@ class XmlReader {
     let scope = outer;
     let opaque = false;
     let empty = false;
-    const seen = new Set<string>();
+    // Attribute names seen so far; EAS documents carry at most a few namespace declarations.
+    const seen: string[] = [];
     for (;;) {
       const before = this.#i;
       this.#skipSpace();
@@ -543,8 +636,9 @@ class XmlReader {
       if (end < 0) fail('WBXML_ERR_XML_SYNTAX', `attribute "${k}" is not closed`, this.#i, this.#path);
       const raw = s.slice(this.#i + 1, end);
       if (raw.includes('<')) fail('WBXML_ERR_XML_SYNTAX', `"<" in attribute "${k}"`, this.#i, this.#path);
-      if (seen.has(k)) fail('WBXML_ERR_XML_SYNTAX', `attribute "${k}" appears twice`, before, this.#path);
-      seen.add(k);
+      if (seen.includes(k))
+        fail('WBXML_ERR_XML_SYNTAX', `attribute "${k}" appears twice`, before, this.#path);
+      seen.push(k);
       const v = decodeEntities(raw, this.#i + 1, this.#path);
       this.#i = end + 1;
       if (k === 'xmlns' || k.startsWith('xmlns:')) {
