@@ -2,8 +2,9 @@
  * The IMAP watcher against a real Dovecot 2.3 (scripts/dovecot-imap.sh), in three configurations:
  * NOTIFY (one connection hears INBOX and Lists), IDLE + STATUS (NOTIFY left out of
  * imap_capability), and IDLE only (no CONDSTORE/QRESYNC/PREVIEW either: UID diff, body
- * previews). APPEND gives exactly one signal with from, subject and a preview; mail that arrives \Seen is not announced; EXPUNGE and MOVE give removals; a restart neither
- * loses nor repeats; a re-created mailbox (new UIDVALIDITY) re-baselines without a flood.
+ * previews). APPEND gives exactly one signal with from, subject and a preview; mail that
+ * arrives \Seen is not announced; EXPUNGE and MOVE give removals; a restart neither loses nor
+ * repeats; a BYE reconnects; a deleted mailbox is reported and forgotten; a re-created mailbox (new UIDVALIDITY) re-baselines without a flood.
  * Waits are polls with generous deadlines, never sleeps; "exactly once" is checked after one
  * more full check of every mailbox (checkNow), not after a pause.
  */
