@@ -83,20 +83,20 @@ export function encode(root: WbxmlElement, options?: EncodeOptions): Uint8Array 
   if (!isElementNode(root)) {
     throw createError('WBXML_ERR_INVALID_TREE', 'the root is not an element', EAS_HEADER.length);
   }
-  const big = bigScratch;
-  // The kept writer, unless a tree's getter re-enters encode() while it is busy.
+  // The kept writer and buffer, unless a tree's getter re-enters encode() while they are busy:
+  // then a writer and buffer of its own, so the outer document's bytes are not overwritten.
   oneShot ??= new ScratchWriter();
-  const w = oneShotBusy ? new ScratchWriter() : oneShot;
-  const kept = w === oneShot;
-  oneShotBusy ||= kept;
-  w.start(big ?? scratch, maxDepth);
+  const kept = !oneShotBusy;
+  const w = kept ? oneShot : new ScratchWriter();
+  oneShotBusy = true;
+  w.start(kept ? (bigScratch ?? scratch) : allocateUnzeroed(SCRATCH_INITIAL), maxDepth);
   try {
     w.element(root);
     return ownedCopy(w.buf, w.pos);
   } finally {
-    if (w.buf.length <= SCRATCH_STRONG_LIMIT) scratch = w.buf;
-    else keepBigScratch(w.buf);
     if (kept) {
+      if (w.buf.length <= SCRATCH_STRONG_LIMIT) scratch = w.buf;
+      else keepBigScratch(w.buf);
       oneShotBusy = false;
       w.done();
     }
@@ -155,16 +155,22 @@ export function createEncoder(options?: EncoderOptions): Encoder {
     if (!isElementNode(root)) {
       throw createError('WBXML_ERR_INVALID_TREE', 'the root is not an element', EAS_HEADER.length);
     }
-    // One writer per encoder, reset per call; a fresh one if a tree's getter re-enters this encoder.
-    const w = busy ? new ScratchWriter() : writer;
-    const kept = w === writer;
-    busy ||= kept;
-    w.start(buf, maxDepth, chunks, chunks ? byRefFrom : Number.POSITIVE_INFINITY);
+    // One writer and buffer per encoder, reset per call; if a tree's getter re-enters this
+    // encoder mid-document, that call gets a writer and buffer of its own.
+    const kept = !busy;
+    const w = kept ? writer : new ScratchWriter();
+    busy = true;
+    w.start(
+      kept ? buf : allocateUnzeroed(SCRATCH_INITIAL),
+      maxDepth,
+      chunks,
+      chunks ? byRefFrom : Number.POSITIVE_INFINITY,
+    );
     try {
       w.element(root);
     } finally {
-      buf = w.buf;
       if (kept) {
+        buf = w.buf;
         busy = false;
         w.done();
       }

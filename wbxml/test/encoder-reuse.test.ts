@@ -210,3 +210,44 @@ describe('createEncoder().encodeChunks', () => {
     expect(() => createEncoder({ opaqueByReferenceFrom: 0 })).toThrow(TypeError);
   });
 });
+
+describe('re-entrant encoding (a tree whose getter encodes another tree)', () => {
+  /** An element whose children, when read, first encode `inner` with `encodeInner`. */
+  function reentrant(encodeInner: () => Uint8Array, seen: Uint8Array[]): WbxmlElement {
+    const kids = [el('AirSync', 'SyncKey', 'x'.repeat(200))];
+    const node = { ns: 'AirSync', tag: 'Collection' } as WbxmlElement;
+    Object.defineProperty(node, 'children', {
+      enumerable: true,
+      get: () => {
+        seen.push(Uint8Array.from(encodeInner()));
+        return kids;
+      },
+    });
+    return el('AirSync', 'Sync', el('AirSync', 'Status', '1'.repeat(300)), node);
+  }
+  const inner = el('FolderHierarchy', 'FolderSync', el('FolderHierarchy', 'SyncKey', 'y'.repeat(500)));
+  const plain = el(
+    'AirSync',
+    'Sync',
+    el('AirSync', 'Status', '1'.repeat(300)),
+    el('AirSync', 'Collection', el('AirSync', 'SyncKey', 'x'.repeat(200))),
+  );
+
+  it('encode() inside encode(): both documents come out whole', () => {
+    const seen: Uint8Array[] = [];
+    const out = encode(reentrant(() => encode(inner), seen));
+    expect(Buffer.from(out).equals(Buffer.from(encode(plain)))).toBe(true);
+    expect(seen.length).toBeGreaterThan(0);
+    for (const s of seen) expect(Buffer.from(s).equals(Buffer.from(encode(inner)))).toBe(true);
+  });
+
+  it('an encoder used again inside its own call: the outer document comes out whole', () => {
+    const enc = createEncoder();
+    const seen: Uint8Array[] = [];
+    const out = Uint8Array.from(enc.encode(reentrant(() => enc.encode(inner), seen)));
+    expect(Buffer.from(out).equals(Buffer.from(encode(plain)))).toBe(true);
+    for (const s of seen) expect(Buffer.from(s).equals(Buffer.from(encode(inner)))).toBe(true);
+    // The encoder keeps working on its own buffer afterwards.
+    expect(Buffer.from(enc.encode(plain)).equals(Buffer.from(encode(plain)))).toBe(true);
+  });
+});
