@@ -13,7 +13,7 @@
  * | `JMAP_ERR_RATE_LIMITED` | HTTP 429 or 503, or RFC 8620 §3.6.1 `limit` problem | nothing; the watcher waits as told (Retry-After) |
  * | `JMAP_ERR_SERVER` | HTTP 5xx, or a method answered `serverFail` / `serverUnavailable` | nothing; retried with back-off |
  * | `JMAP_ERR_HTTP` | any other unexpected HTTP status | report it: the server answered something we do not expect |
- * | `JMAP_ERR_REDIRECT` | a redirect (or a session URL) to another origin or to plain http: credentials are never sent there | give the server's own JMAP URL in `url` |
+ * | `JMAP_ERR_REDIRECT` | a redirect (or a URL in the session) to another origin or to plain http: credentials are never sent there | a redirect waits in needs-confirmation: `tidings account accept-move <id>` follows it; else give the server's own JMAP URL in `url` |
  * | `JMAP_ERR_SESSION` | the session resource is not a JMAP session (RFC 8620 §2), lacks the mail capability, or names no usable account | check `url`: it must lead to `/.well-known/jmap` |
  * | `JMAP_ERR_PROTOCOL` | an API answer that is not the JSON the request asks for (RFC 8620 §3.4) | report the server; retried with back-off |
  * | `JMAP_ERR_METHOD` | a method-level error other than the ones above (RFC 8620 §3.6.2), e.g. `unknownMethod`, `invalidArguments` | report the server |
@@ -53,6 +53,8 @@ export interface JmapErrorContext {
   retryAfterMs?: number;
   /** Cap or deadline crossed (bytes or ms). */
   limit?: number;
+  /** JMAP_ERR_REDIRECT: where the server sends us (without userinfo), for `account accept-move`. */
+  location?: string;
 }
 
 /** The one error class of daemon/src/jmap. */

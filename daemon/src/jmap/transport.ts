@@ -95,7 +95,7 @@ export function createTransport(opts: TransportOptions): JmapHttp {
           throw new JmapError(
             'JMAP_ERR_REDIRECT',
             `${safeUrl(url)} redirects to ${safeUrl(next)}, another origin; credentials are not sent there. If that is your server, set the account's url to ${next.origin}`,
-            { request: what, url: safeUrl(url), status: res.statusCode },
+            { request: what, url: safeUrl(url), status: res.statusCode, location: withoutUserinfo(next) },
           );
         if (hops >= MAX_REDIRECTS)
           throw new JmapError(
@@ -126,6 +126,13 @@ export function createTransport(opts: TransportOptions): JmapHttp {
     authorization: () => opts.auth.header(),
     rejected: () => opts.auth.rejected(),
   };
+}
+
+function withoutUserinfo(u: URL): string {
+  const c = new URL(u);
+  c.username = '';
+  c.password = '';
+  return c.href;
 }
 
 function header(res: ExchangeResponse, name: string): string | undefined {

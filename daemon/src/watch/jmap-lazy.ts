@@ -33,6 +33,8 @@ export function lazyJmapWatcher(
     },
     status: () => watcher?.status() ?? idle,
     wake: (reason) => watcher?.wake?.(reason),
+    // A redirect to another origin waits for `tidings account accept-move` (issue 13 §2).
+    acceptMove: () => watcher?.acceptMove?.(),
     async stop() {
       stopped = true;
       await loading;

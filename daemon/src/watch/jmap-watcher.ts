@@ -44,6 +44,8 @@ export interface JmapWatcher extends Watcher {
 
 /** The store key of the account's MailState (jmap/mail-sync.ts). */
 export const KEY_MAIL = 'jmap:mail';
+/** A server move the user accepted (`account accept-move`): used while `url` in the config is unchanged. */
+export const KEY_MOVED = 'jmap:moved';
 /** A push stream that ends this soon without a single event counts as "does not push". */
 const QUIET_END_MS = 5_000;
 /** Quiet ends in a row before the watcher falls back to Email/changes on an interval. */
@@ -96,6 +98,14 @@ export function createJmapWatcher(
   let webSocketFailures = 0;
   /** Set while push is given up for now: the reason, shown in status. */
   let polling: string | undefined;
+  /** A redirect to another origin waiting for the user (needs-confirmation). */
+  let pendingMove: { from: string; to: string } | undefined;
+
+  /** The URL the session is read from: the config's, or a move the user accepted for it. */
+  function serverUrl(): string {
+    const moved = ctx.store.get<{ for: string; to: string }>(accountId, KEY_MOVED);
+    return moved && moved.for === account.url ? moved.to : account.url;
+  }
 
   function setStatus(
     state: WatcherState,
@@ -197,7 +207,7 @@ export function createJmapWatcher(
     setStatus('connecting', {
       detail: before ? 'The JMAP session changed; reading it again' : 'Reading the JMAP session',
     });
-    session = await fetchSession(transport(), account.url);
+    session = await fetchSession(transport(), serverUrl());
     sessionStale = false;
     // New push URLs (or none): the open channel belongs to the old session.
     if (
@@ -280,6 +290,17 @@ export function createJmapWatcher(
           e.code === 'JMAP_ERR_SECRET'
             ? 'The password or token could not be read from its source'
             : 'The server refused the user name, password or token',
+        lastError,
+      });
+      return;
+    }
+    if (e.code === 'JMAP_ERR_REDIRECT' && e.context.location) {
+      // Issue 13 §2, as for Exchange: only the user sends credentials to another origin.
+      const from = serverUrl();
+      pendingMove = { from, to: e.context.location };
+      setStatus('needs-confirmation', {
+        detail: `${e.message}; \`tidings account accept-move ${accountId}\` follows it`,
+        move: pendingMove,
         lastError,
       });
       return;
@@ -489,6 +510,22 @@ export function createJmapWatcher(
     checkNow() {
       if (stopped) return Promise.resolve();
       return enqueue();
+    },
+    acceptMove() {
+      const move = pendingMove;
+      if (!move || stopped) return undefined;
+      pendingMove = undefined;
+      // The stored states belong to the old server's session: the new one gets a silent baseline
+      // (a move to another server must not announce its whole Inbox).
+      ctx.store.commit(accountId, {
+        set: { [KEY_MOVED]: { for: account.url, to: move.to } },
+        delete: [KEY_MAIL],
+      });
+      ctx.log.warn({ accountId, from: move.from, to: move.to }, 'the user accepted the move; following it');
+      attempt = 0;
+      session = undefined;
+      void enqueue();
+      return move.to;
     },
     pushMode: mode,
   };

@@ -1,5 +1,3 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   type JmapFixture,
@@ -32,23 +30,31 @@ afterEach(async () => {
 const waiting = (h: ReturnType<typeof harness>) => h.watcher.status().state === 'waiting';
 
 describe('JMAP watcher faults', () => {
-  it('never sends credentials to another origin: a cross-origin /.well-known/jmap redirect disables the account', async () => {
-    const seen: (string | undefined)[] = [];
-    const other = createServer((req, res) => {
-      seen.push(req.headers.authorization);
-      res.end('{}');
-    });
-    await new Promise<void>((r) => other.listen(0, '127.0.0.1', r));
+  it('never sends credentials to another origin: a cross-origin /.well-known/jmap redirect waits for the user (accept-move)', async () => {
+    const moved = await startJmapFixture();
     try {
-      const otherUrl = `http://127.0.0.1:${(other.address() as AddressInfo).port}`;
-      const f = await fixture({ wellKnownRedirect: `${otherUrl}/jmap/session` });
+      const f = await fixture({ wellKnownRedirect: `${moved.url}/jmap/session` });
       const h = watch(f.url);
-      await until('disabled', () => h.watcher.status().state === 'disabled');
-      expect(h.watcher.status().lastError).toMatchObject({ code: 'JMAP_ERR_REDIRECT' });
-      expect(h.watcher.status().detail).toContain(otherUrl);
-      expect(seen).toEqual([]);
+      await until('needs-confirmation', () => h.watcher.status().state === 'needs-confirmation');
+      expect(h.watcher.status()).toMatchObject({
+        lastError: { code: 'JMAP_ERR_REDIRECT' },
+        move: { from: f.url, to: `${moved.url}/jmap/session` },
+      });
+      expect(h.watcher.status().detail).toContain('accept-move');
+      expect(moved.requests).toEqual([]);
+      expect(h.clock.timers.size).toBe(0);
+
+      expect(h.watcher.acceptMove?.()).toBe(`${moved.url}/jmap/session`);
+      await until('waiting on the new server', () => h.watcher.status().state === 'waiting');
+      expect(moved.requests[0]).toMatchObject({
+        path: '/jmap/session',
+        authorization: expect.stringMatching(/^Basic /),
+      });
+      moved.data.add({ subject: 'on the new server' });
+      await until('signal', () => h.t.published.length === 1);
+      expect(h.watcher.acceptMove?.()).toBeUndefined();
     } finally {
-      await new Promise((r) => other.close(r));
+      await moved.close();
     }
   });
 
