@@ -103,6 +103,12 @@ describe.skipIf(unavailable !== undefined && !inCi)(
       expect(folders.map((f) => f.id).sort()).toEqual([book, cal].sort());
       await sleep(QUIET_MS);
       expect(home.signals).toEqual([]);
+      // account test through the running daemon: its dispatcher, its view of the server.
+      for (const id of ['radicale-caldav', 'radicale-carddav']) {
+        const r = await home.run(['account', 'test', id, '--json']);
+        expect(r.code, r.stdout + r.stderr).toBe(0);
+        expect((JSON.parse(r.stdout) as { ok: boolean }).ok).toBe(true);
+      }
     });
 
     it('an event PUT over CalDAV and a contact PUT over CardDAV each give exactly one signal', async () => {
