@@ -17,6 +17,7 @@ import { type CliIo, runCli } from '../../src/cli/main';
 import { accountSchema } from '../../src/config/account';
 import { startDaemon } from '../../src/daemon';
 import { testAccount } from '../../src/diagnose/checks';
+import type { TestResult } from '../../src/ipc/protocol';
 import { MemoryStore } from '../../src/store/memory-store';
 import { capturingLog, until } from './helpers';
 
@@ -80,7 +81,7 @@ const account = (tlsOpts?: object) =>
     auth: { type: 'basic', secret: { env: 'TIDINGS_PW' } },
     ...(tlsOpts ? { tls: tlsOpts } : {}),
   });
-const step = (r: { steps: { name: string }[] }, name: string) => r.steps.find((s) => s.name === name);
+const step = (r: TestResult, name: string) => r.steps.find((s) => s.name === name);
 
 describe('doctor / account test: TLS as the daemon connects', () => {
   it('a correct tls.ca file passes and the checks go on to Ping', async () => {
