@@ -1,4 +1,5 @@
 import type { ImapFlow } from 'imapflow';
+import { decodePath, encodePath } from 'imapflow/lib/tools.js';
 import { type Clock, systemClock } from '../clock';
 import type { ImapAccount } from '../config/account';
 import type { TokenProvider } from '../eas/oauth';
@@ -302,9 +303,11 @@ export function createImapWatcher(
     if (f.notify) {
       const r = raw(c);
       onNotifications(r, {
-        status: (name) => {
+        status: (sent) => {
+          // Names come as sent: modified UTF-7 (RFC 3501 §5.1.3) unless UTF8=ACCEPT is enabled.
+          const name = sent === undefined ? undefined : decodePath(c, sent);
           const m = name === undefined ? undefined : watched.find((w) => sameMailbox(w, name));
-          // A name we cannot match (modified UTF-7 of a non-ASCII name): check them all.
+          // A name we cannot match: check them all.
           if (m) request(m);
           else for (const w of watched) request(w);
         },
@@ -313,7 +316,10 @@ export function createImapWatcher(
         },
       });
       try {
-        await notifySet(r, watched);
+        // Non-ASCII names go in both spellings: modified UTF-7 as RFC 3501 §5.1.3 wants, and UTF-8,
+        // which Dovecot 2.3's NOTIFY matches (and answers in) instead; a name that matches nothing
+        // is ignored.
+        await notifySet(r, [...new Set(watched.flatMap((m) => [encodePath(c, m), m]))]);
       } catch (err) {
         if (!notifyRefused(err)) throw err;
         // Offered but refused (NOTIFICATIONOVERFLOW, a proxy in front): IDLE + STATUS instead.

@@ -269,6 +269,20 @@ describe.skipIf(unavailable !== undefined && !inCi)('IMAP watcher against Doveco
         expect(addedTitles(h.published)).toEqual(['Still here', 'Later in Lists']);
       });
 
+      it('a mailbox with a non-ASCII name (modified UTF-7 on the wire) is watched like any other', async () => {
+        other = await otherClient(user, config);
+        await resetUser(other);
+        await other.mailboxCreate('Réunions');
+        const h = harness(config, user, undefined, { mailboxes: ['INBOX', 'Réunions'], statusInterval: 1 });
+        watcher = h.watcher;
+        watcher.start();
+        await waitFor('waiting', () => (h.watcher.status().state === 'waiting' ? true : undefined));
+        await other.append('Réunions', mail({ subject: 'Ordre du jour' }));
+        await waitFor('the mail', () => (addedTitles(h.published).includes('Ordre du jour') ? true : undefined));
+        await watcher.checkNow();
+        expect(h.published.map((s) => s.folder)).toEqual([{ id: 'Réunions', name: 'Réunions' }]);
+      });
+
       it('a re-created mailbox (new UIDVALIDITY) re-baselines: old mail is not announced, newer unread mail is', async () => {
         other = await otherClient(user, config);
         await resetUser(other);
