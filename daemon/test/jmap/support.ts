@@ -52,6 +52,8 @@ export function harness(
     watcher,
     async close() {
       await watcher.stop();
+      // STYLE.md, daemon/watch: stop leaves no timer armed (sync, push reconnect, stall, keep-alive).
+      if (clock.timers.size > 0) throw new Error(`${clock.timers.size} timer(s) left armed after stop()`);
       if (!dispatcher.destroyed && !dispatcher.closed) await dispatcher.close();
     },
   };

@@ -124,6 +124,7 @@ export function openEventSource(
     on.onOpen();
     const decoder = new TextDecoder();
     const arm = () => {
+      if (closed) return;
       if (timer !== undefined) opts.clock.clearTimeout(timer);
       timer = opts.clock.setTimeout(() => {
         timer = undefined;
@@ -179,6 +180,9 @@ export function openEventSource(
     close() {
       if (closed) return;
       closed = true;
+      // Cleared now, not when the aborted body loop unwinds: a stopped watcher leaves no timer.
+      if (timer !== undefined) opts.clock.clearTimeout(timer);
+      timer = undefined;
       controller.abort();
     },
   };
