@@ -56,7 +56,10 @@ export function openWebSocket(opts: WebSocketPushOptions, on: PushHandlers): Pus
   const stallMs = opts.pingSeconds * 2000 + opts.graceMs;
   const max = opts.maxMessageBytes ?? 1024 * 1024;
 
+  /** Set once the channel ended: no timer is armed after that (a late message, a late open). */
+  let done = false;
   const finish = (error?: unknown) => {
+    done = true;
     if (timer !== undefined) opts.clock.clearTimeout(timer);
     if (keepAlive !== undefined) opts.clock.clearTimeout(keepAlive);
     timer = keepAlive = undefined;
@@ -71,10 +74,12 @@ export function openWebSocket(opts: WebSocketPushOptions, on: PushHandlers): Pus
     finish(new JmapError(code, message, { request: 'WebSocket', url: safeUrl(url) }));
 
   const armStall = (ms: number, why: string) => {
+    if (done) return;
     if (timer !== undefined) opts.clock.clearTimeout(timer);
     timer = opts.clock.setTimeout(() => fail(why), ms);
   };
   const ping = () => {
+    if (done) return;
     keepAlive = opts.clock.setTimeout(() => {
       if (ws?.readyState !== OPEN) return;
       ws.send(
@@ -112,6 +117,7 @@ export function openWebSocket(opts: WebSocketPushOptions, on: PushHandlers): Pus
     }
     armStall(opts.connectMs, `no WebSocket handshake within ${Math.round(opts.connectMs / 1000)} s`);
     ws.addEventListener('open', () => {
+      if (done) return;
       if (ws?.protocol !== 'jmap')
         return fail(`the server did not accept the "jmap" subprotocol (RFC 8887 §4.2)`);
       ws.send(JSON.stringify({ '@type': 'WebSocketPushEnable', dataTypes: [...PUSH_TYPES] }));
@@ -120,6 +126,7 @@ export function openWebSocket(opts: WebSocketPushOptions, on: PushHandlers): Pus
       on.onOpen();
     });
     ws.addEventListener('message', (ev) => {
+      if (done) return;
       const data = typeof ev.data === 'string' ? ev.data : '';
       if (data.length > max)
         return fail(`a WebSocket message is larger than ${max} bytes`, 'JMAP_ERR_TOO_LARGE');
