@@ -98,6 +98,8 @@ export function createJmapWatcher(
   let webSocketFailures = 0;
   /** Set while push is given up for now: the reason, shown in status. */
   let polling: string | undefined;
+  /** The last reason for polling told to the user (notice), so an hourly retry is not told again. */
+  let told: string | undefined;
   /** A redirect to another origin waiting for the user (needs-confirmation). */
   let pendingMove: { from: string; to: string } | undefined;
 
@@ -412,13 +414,16 @@ export function createJmapWatcher(
   }
 
   function giveUpPush(why: string): void {
+    // Told once per reason, not at every hourly retry of push (Debian's Cyrus answers 204 forever).
+    if (polling === undefined && told !== why) {
+      told = why;
+      ctx.notice?.({
+        level: 'info',
+        code: 'JMAP_ERR_PUSH',
+        text: `${why}; checking with Email/changes every ${account.interval} s instead`,
+      });
+    } else ctx.log.debug({ accountId }, `jmap: ${why}; polling Email/changes every ${account.interval} s`);
     polling = why;
-    ctx.log.info({ accountId }, `jmap: ${why}; polling Email/changes every ${account.interval} s`);
-    ctx.notice?.({
-      level: 'info',
-      code: 'JMAP_ERR_PUSH',
-      text: `${why}; checking every ${account.interval} s instead`,
-    });
     if (status.state === 'waiting') setStatus('waiting', { detail: waitingDetail() });
     if (syncTimer === undefined) armSync(account.interval * 1000);
     pushTimer = clock.setTimeout(() => {

@@ -204,6 +204,28 @@ describe('JMAP watcher on the fixture server', () => {
     expect(h.t.published[1]!.added[0]!.title).toBe('polled on the interval');
   });
 
+  it('while polling for want of push, push is tried again every hour, and the user is told once', async () => {
+    const f = await fixture({ eventSource: 'no-content' });
+    const ctx = testContext('acct');
+    const notices: string[] = [];
+    ctx.ctx.notice = (n) => notices.push(`${n.code}: ${n.text}`);
+    const h = watch(f.url, { interval: 60 }, { ctx });
+    await until('polling', () => waiting(h) && h.watcher.pushMode() === 'poll');
+    expect(f.eventSourceConnects).toBe(1);
+    for (let minute = 1; minute <= 60; minute++) {
+      h.clock.advance(60_000);
+      await h.watcher.checkNow();
+    }
+    await until('push tried again', () => f.eventSourceConnects === 2 && h.watcher.pushMode() === 'poll');
+    expect(notices).toEqual([
+      'JMAP_ERR_PUSH: the EventSource endpoint answers 204 No Content (no push); checking with Email/changes every 60 s instead',
+    ]);
+    // A server that starts pushing is used: the next hourly try opens the stream.
+    f.setEventSource('push');
+    h.clock.advance(3600_000);
+    await until('push', () => h.watcher.pushMode() === 'eventsource' && f.openStreams === 1);
+  });
+
   it('an endpoint that closes at once three times in a row counts as not pushing', async () => {
     const f = await fixture({ eventSource: 'close-at-once' });
     const h = watch(f.url);
