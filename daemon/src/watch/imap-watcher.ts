@@ -61,6 +61,12 @@ const BODY_PREVIEW_LIMIT = 20;
 /** A session that lasted this long ended normally (an idle limit, a restart): back-off starts over. */
 const HEALTHY_SESSION_MS = 60_000;
 const DEFAULT_STATUS_INTERVAL_S = 120;
+/**
+ * Deadline of one step (connect + login, one mailbox's check): imapflow's own socket timeout is
+ * above the IDLE renewal (31 min), so a server that accepts a command and never answers would
+ * otherwise hold the account that long.
+ */
+export const STEP_DEADLINE_MS = 120_000;
 
 const sameMailbox = (a: string, b: string) =>
   a === b || (a.toUpperCase() === 'INBOX' && b.toUpperCase() === 'INBOX');
@@ -107,6 +113,8 @@ export function createImapWatcher(
   let forceTokenRefresh = false;
   /** The one forced refresh after a refused token was spent; reset by a session that logs in. */
   let refreshedForAuth = false;
+  /** Why we closed the connection ourselves (a failed check), so status names it rather than BYE. */
+  let endedBy: ImapError | undefined;
 
   function setStatus(
     state: WatcherState,
@@ -128,6 +136,33 @@ export function createImapWatcher(
     const sync = f ? (f.qresync ? 'QRESYNC' : f.condstore ? 'CONDSTORE' : 'UID diff') : '';
     const mode = f ? `${listenMode(f, live.length)}; ${sync}` : 'connected';
     return missing.size ? `${mode}; missing on the server: ${[...missing].join(', ')}` : mode;
+  }
+
+  /**
+   * `p`, or IMAP_ERR_TIMEOUT after STEP_DEADLINE_MS — then the connection is closed, so the
+   * command still waiting is abandoned and the session starts over from the stored state.
+   */
+  function deadline<T>(p: Promise<T>, what: string, c?: ImapFlow): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const t = clock.setTimeout(() => {
+        c?.close();
+        reject(
+          new ImapError('IMAP_ERR_TIMEOUT', `${what}: no answer within ${STEP_DEADLINE_MS / 1000} s`, {
+            host: account.host,
+          }),
+        );
+      }, STEP_DEADLINE_MS);
+      p.then(
+        (v) => {
+          clock.clearTimeout(t);
+          resolve(v);
+        },
+        (err: unknown) => {
+          clock.clearTimeout(t);
+          reject(err);
+        },
+      );
+    });
   }
 
   /** Sleeps `ms` unless woken or stopped. */
@@ -194,9 +229,12 @@ export function createImapWatcher(
     while (!stopped) {
       const began = clock.now();
       try {
+        endedBy = undefined;
         await session();
         if (stopped) break;
-        throw new ImapError('IMAP_ERR_BYE', 'The server closed the connection', { host: account.host });
+        throw (
+          endedBy ?? new ImapError('IMAP_ERR_BYE', 'The server closed the connection', { host: account.host })
+        );
       } catch (err) {
         cleanupSession();
         if (stopped) break;
@@ -271,7 +309,15 @@ export function createImapWatcher(
   async function session(): Promise<void> {
     setStatus('connecting', { detail: `Connecting to ${account.host}:${defaultPort(account)}` });
     const cred = await credential();
-    const c = await connectTo({ account, credential: cred, log: ctx.log });
+    const connecting = connectTo({ account, credential: cred, log: ctx.log });
+    // A connection that comes after the deadline is closed at once, not leaked.
+    const c = await deadline(connecting, 'Connect and login').catch((err: unknown) => {
+      void connecting.then(
+        (late) => late.close(),
+        () => undefined,
+      );
+      throw err;
+    });
     if (stopped) {
       c.close();
       return;
@@ -283,7 +329,7 @@ export function createImapWatcher(
     features = f;
     setStatus('syncing', { detail: `Checking ${watched.length} mailbox${watched.length === 1 ? '' : 'es'}` });
 
-    for (const m of watched) await checkOrMiss(c, m);
+    for (const m of watched) await deadline(checkOrMiss(c, m), `Checking ${m}`, c);
     forgetUnwatched();
     idleTarget =
       watched.find((m) => !missing.has(m) && m.toUpperCase() === 'INBOX') ??
@@ -296,7 +342,7 @@ export function createImapWatcher(
           host: account.host,
         },
       );
-    await examine(c, idleTarget);
+    await deadline(examine(c, idleTarget), `EXAMINE ${idleTarget}`, c);
     // Pushes for the selected mailbox (IDLE, or NOTIFY's SELECTED events): only a trigger.
     c.on('exists', (e: { path?: string }) => request(e.path ?? idleTarget ?? 'INBOX'));
     c.on('expunge', (e: { path?: string }) => request(e.path ?? idleTarget ?? 'INBOX'));
@@ -319,7 +365,11 @@ export function createImapWatcher(
         // Non-ASCII names go in both spellings: modified UTF-7 as RFC 3501 §5.1.3 wants, and UTF-8,
         // which Dovecot 2.3's NOTIFY matches (and answers in) instead; a name that matches nothing
         // is ignored.
-        await notifySet(r, [...new Set(watched.flatMap((m) => [encodePath(c, m), m]))]);
+        await deadline(
+          notifySet(r, [...new Set(watched.flatMap((m) => [encodePath(c, m), m]))]),
+          'NOTIFY SET',
+          c,
+        );
       } catch (err) {
         if (!notifyRefused(err)) throw err;
         // Offered but refused (NOTIFICATIONOVERFLOW, a proxy in front): IDLE + STATUS instead.
@@ -366,7 +416,7 @@ export function createImapWatcher(
       while (queue.size > 0 && !stopped && client === c) {
         const m = queue.values().next().value as string;
         queue.delete(m);
-        await checkOrMiss(c, m);
+        await deadline(checkOrMiss(c, m), `Checking ${m}`, c);
       }
       // Back to the mailbox that IDLEs; a check of it covers what happened while it was not selected.
       if (
@@ -376,8 +426,8 @@ export function createImapWatcher(
         c.mailbox &&
         c.mailbox.path !== idleTarget
       ) {
-        await examine(c, idleTarget);
-        await checkOrMiss(c, idleTarget);
+        await deadline(examine(c, idleTarget), `EXAMINE ${idleTarget}`, c);
+        await deadline(checkOrMiss(c, idleTarget), `Checking ${idleTarget}`, c);
       }
       if (!stopped && client === c && status.state !== 'waiting')
         setStatus('waiting', { detail: waitingDetail() });
@@ -385,7 +435,11 @@ export function createImapWatcher(
       if (stopped || client !== c) return;
       // A failed check ends the session: the loop reconnects with back-off and checks again
       // from the stored state, so nothing is lost.
-      ctx.log.warn({ accountId, err: (err as Error).message }, 'imap check failed; reconnecting');
+      endedBy = toImapError(err, { host: account.host });
+      ctx.log.warn(
+        { accountId, code: endedBy.code, err: endedBy.message },
+        'imap check failed; reconnecting',
+      );
       c.close();
     }
   }

@@ -15,6 +15,8 @@ interface Box {
 export class FakeServer {
   readonly boxes = new Map<string, Box>([['INBOX', { uidValidity: 1, uidNext: 1, msgs: new Map() }]]);
   capabilities = ['IMAP4rev1', 'IDLE'];
+  /** STATUS never answers while set. */
+  stall = false;
   /** Commands seen, for assertions ("STATUS INBOX", "SEARCH", …). */
   readonly log: string[] = [];
   readonly clients: FakeClient[] = [];
@@ -55,6 +57,8 @@ export class FakeClient extends EventEmitter {
 
   async status(path: string) {
     this.server.log.push(`STATUS ${path}`);
+    // A server that takes the command and never answers (until the socket closes).
+    if (this.server.stall) await new Promise<void>((resolve) => this.once('close', () => resolve()));
     const b = this.#box(path);
     return { path, messages: b.msgs.size, uidNext: b.uidNext, uidValidity: BigInt(b.uidValidity) };
   }

@@ -278,7 +278,9 @@ describe.skipIf(unavailable !== undefined && !inCi)('IMAP watcher against Doveco
         watcher.start();
         await waitFor('waiting', () => (h.watcher.status().state === 'waiting' ? true : undefined));
         await other.append('Réunions', mail({ subject: 'Ordre du jour' }));
-        await waitFor('the mail', () => (addedTitles(h.published).includes('Ordre du jour') ? true : undefined));
+        await waitFor('the mail', () =>
+          addedTitles(h.published).includes('Ordre du jour') ? true : undefined,
+        );
         await watcher.checkNow();
         expect(h.published.map((s) => s.folder)).toEqual([{ id: 'Réunions', name: 'Réunions' }]);
       });

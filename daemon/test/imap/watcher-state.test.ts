@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ImapAccount } from '../../src/config/account';
 import { ImapError } from '../../src/imap/errors';
-import { createImapWatcher } from '../../src/watch/imap-watcher';
+import { createImapWatcher, STEP_DEADLINE_MS } from '../../src/watch/imap-watcher';
 import { FakeClock, testContext } from '../dav/support';
 import { FakeServer } from './fake-imap';
 
@@ -190,6 +190,35 @@ describe('IMAP watcher state machine', () => {
     expect(w.status().state).toBe('waiting');
     await w.checkNow();
     expect(published.flatMap((s) => s.added.map((a) => a.title))).toEqual(['before the drop', 'in the gap']);
+    await w.stop();
+    expect(clock.timers.size).toBe(0);
+  });
+
+  it('a command the server never answers ends the session at the step deadline, and the next one resumes', async () => {
+    const server = new FakeServer();
+    const clock = new FakeClock();
+    const { ctx, published } = testContext();
+    const w = createImapWatcher(account(), ctx, {
+      clock,
+      random: () => 0,
+      connect: async () => server.connect().asFlow(),
+    });
+    w.start();
+    await settle();
+    expect(w.status().state).toBe('waiting');
+    server.stall = true;
+    server.append('INBOX', 'stuck behind a stall');
+    await settle();
+    expect(clock.armedDelay()).toBe(STEP_DEADLINE_MS);
+    clock.advance(STEP_DEADLINE_MS);
+    await settle();
+    expect(server.clients[0]!.closed).toBe(true);
+    expect(w.status()).toMatchObject({ state: 'backing-off', lastError: { code: 'IMAP_ERR_TIMEOUT' } });
+    server.stall = false;
+    clock.advance(clock.armedDelay()!);
+    await settle();
+    await w.checkNow();
+    expect(published.flatMap((s) => s.added.map((a) => a.title))).toEqual(['stuck behind a stall']);
     await w.stop();
     expect(clock.timers.size).toBe(0);
   });
