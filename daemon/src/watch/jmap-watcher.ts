@@ -15,6 +15,7 @@ import {
 } from '../jmap/mail-sync';
 import type { PushChannel, PushEnd } from '../jmap/push/channel';
 import { openEventSource } from '../jmap/push/eventsource';
+import { afterPushEnd, choosePush, NO_HISTORY, type PushHistory, type PushKind } from '../jmap/push/policy';
 import type { AccountStates } from '../jmap/push/statechange';
 import { openWebSocket } from '../jmap/push/websocket';
 import { fetchSession, type JmapSession } from '../jmap/session';
@@ -46,10 +47,6 @@ export interface JmapWatcher extends Watcher {
 export const KEY_MAIL = 'jmap:mail';
 /** A server move the user accepted (`account accept-move`): used while `url` in the config is unchanged. */
 export const KEY_MOVED = 'jmap:moved';
-/** A push stream that ends this soon without a single event counts as "does not push". */
-const QUIET_END_MS = 5_000;
-/** Quiet ends in a row before the watcher falls back to Email/changes on an interval. */
-const QUIET_ENDS_TO_POLL = 3;
 /** While polling for want of push, push is tried again this often (a server upgrade). */
 const PUSH_RETRY_MS = 3600_000;
 
@@ -93,9 +90,7 @@ export function createJmapWatcher(
   let channelUp = false;
   let lastEventId: string | undefined;
   let pushAttempt = 0;
-  let quietEnds = 0;
-  /** WebSocket channels in a row that ended without ever opening. */
-  let webSocketFailures = 0;
+  let history: PushHistory = NO_HISTORY;
   /** Set while push is given up for now: the reason, shown in status. */
   let polling: string | undefined;
   /** The last reason for polling told to the user (notice), so an hourly retry is not told again. */
@@ -349,21 +344,17 @@ export function createJmapWatcher(
       return;
     const s = session;
     if (!s) return;
-    // A WebSocket that keeps failing before it opens (a proxy without upgrades) yields to
-    // EventSource where the session offers both.
-    const wsBroken = webSocketFailures >= QUIET_ENDS_TO_POLL && s.eventSourceUrl !== undefined;
-    const ws = account.push !== 'eventsource' && s.webSocketUrl !== undefined && s.webSocketPush && !wsBroken;
-    const es = account.push !== 'websocket' && s.eventSourceUrl !== undefined;
-    if (!ws && !es) {
+    const kind = choosePush(s, account.push, history);
+    if (!kind) {
       giveUpPush('the server offers no push (no eventSourceUrl, no WebSocket push)');
       return;
     }
+    const ws = kind === 'websocket';
     const handlers = {
       onOpen: () => {
         // Whatever changed while no channel was open is caught up from the stored state.
         pushAttempt = 0;
         channelUp = true;
-        if (ws) webSocketFailures = 0;
         void enqueue();
       },
       onChange: (states: AccountStates) => onPush(states),
@@ -390,11 +381,11 @@ export function createJmapWatcher(
       if ('lastEventId' in c && typeof c.lastEventId === 'function')
         lastEventId = (c.lastEventId as () => string)() || lastEventId;
       if (channel !== c) return;
+      const opened = channelUp;
       channel = undefined;
       channelKind = undefined;
       channelUp = false;
-      if (ws && end.error !== undefined && end.events === 0) webSocketFailures++;
-      onPushEnd(end, ws ? 'WebSocket' : 'EventSource');
+      onPushEnd(end, kind, opened);
     });
   }
 
@@ -429,24 +420,19 @@ export function createJmapWatcher(
     pushTimer = clock.setTimeout(() => {
       pushTimer = undefined;
       polling = undefined;
-      quietEnds = 0;
+      history = NO_HISTORY;
       ensurePush();
     }, PUSH_RETRY_MS);
   }
 
-  function onPushEnd(end: PushEnd, kind: string): void {
+  function onPushEnd(end: PushEnd, kind: PushKind, opened: boolean): void {
     if (stopped) return;
-    const quiet = end.noContent || (end.events === 0 && end.openMs < QUIET_END_MS && end.error === undefined);
-    if (end.noContent) {
-      // HTML's EventSource: 204 means "do not reconnect" — a push endpoint that will not push.
-      giveUpPush(`the ${kind} endpoint answers 204 No Content (no push)`);
+    const after = afterPushEnd(end, kind, opened, history);
+    history = after.history;
+    if (after.decision.next === 'poll') {
+      giveUpPush(after.decision.why);
       return;
     }
-    if (quiet && ++quietEnds >= QUIET_ENDS_TO_POLL) {
-      giveUpPush(`the ${kind} endpoint closes at once without pushing (${quietEnds} times)`);
-      return;
-    }
-    if (!quiet) quietEnds = 0;
     const e = end.error;
     // A refused credential: an OAuth token is refreshed for the next attempt (a password is not
     // retried by the sync path, which goes to needs-credentials on its own 401).
@@ -462,7 +448,7 @@ export function createJmapWatcher(
     if (status.state === 'waiting') {
       const boxes = status.folders?.length ?? 0;
       setStatus('waiting', {
-        detail: `${boxes} mailbox${boxes === 1 ? '' : 'es'}; ${kind} push ended${e instanceof Error ? ` (${e.message})` : ''}, reconnecting in ${Math.round(delay / 1000)} s; Email/changes every ${account.interval} s meanwhile`,
+        detail: `${boxes} mailbox${boxes === 1 ? '' : 'es'}; ${kind === 'websocket' ? 'WebSocket' : 'EventSource'} push ended${e instanceof Error ? ` (${e.message})` : ''}, reconnecting in ${Math.round(delay / 1000)} s; Email/changes every ${account.interval} s meanwhile`,
         ...(e instanceof JmapError ? { lastError: { code: e.code, message: e.message } } : {}),
       });
     }
@@ -496,7 +482,7 @@ export function createJmapWatcher(
       session = undefined;
       http = undefined;
       polling = undefined;
-      quietEnds = 0;
+      history = NO_HISTORY;
       setStatus('stopped');
     },
     status: () => status,
