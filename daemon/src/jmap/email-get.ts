@@ -1,4 +1,5 @@
 import { ids, list, type MethodCall, str } from './api';
+import type { ResultReference } from './types';
 
 /** The small property list the daemon reads (issue 17): enough for a notification, no body. */
 export const EMAIL_PROPERTIES = [
@@ -87,4 +88,12 @@ export function emailGet(accountId: string, emailIds: readonly string[]): Method
       notFound: ids(a, 'notFound'),
     }),
   };
+}
+
+/**
+ * Email/get of the ids an earlier call of the same request answered (RFC 8620 §3.7 result
+ * reference): Email/changes and the Email/get of what it names go in one round trip.
+ */
+export function emailGetRef(accountId: string, ref: ResultReference): MethodCall<EmailGetResponse> {
+  return { ...emailGet(accountId, []), args: { accountId, '#ids': ref, properties: EMAIL_PROPERTIES } };
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ChangeSignal, ItemSummary } from '../signal';
 import type { MethodCall } from './api';
-import { type JmapEmail, emailGet } from './email-get';
+import { type JmapEmail, emailGet, emailGetRef } from './email-get';
 import { emailChanges } from './email-changes';
 import { emailQuery } from './email-query';
 import { mailboxChanges } from './mailbox-changes';
@@ -226,20 +226,34 @@ export async function followMailboxes(
  * - created or updated, now in a watched mailbox, not known there → added (a new or moved-in mail);
  * - updated, known there and still there → changed (keywords: read, flagged);
  * - destroyed, or no longer there while known there → removed.
- * Returns undefined when the server has nothing newer. Throws JMAP_ERR_CANNOT_CALCULATE when the
- * state is too old (the caller reconciles).
+ *
+ * One request per round (an idle poll costs one request): Email/changes, the Email/get of what it
+ * created and updated by result reference (RFC 8620 §3.7), and Mailbox/changes. Returns undefined
+ * when nothing is newer, or 'mailboxes' when the mailboxes changed — the caller follows them
+ * (followMailboxes) and asks again, so the page is read against the mailboxes as they are now.
+ * Throws JMAP_ERR_CANNOT_CALCULATE (context.request names Email/changes or Mailbox/changes).
  */
 export async function changesPage(
   conn: JmapConn,
   state: MailState,
   opts: SyncOptions,
-): Promise<(SyncStep & { more: boolean }) | undefined> {
+): Promise<(SyncStep & { more: boolean }) | 'mailboxes' | undefined> {
   const max = Math.max(1, Math.min(conn.maxObjectsInGet, 256));
-  const [ch] = await conn.call([emailChanges(conn.accountId, state.emailState, max)]);
+  const ref = (path: string) => ({ resultOf: '0', name: 'Email/changes', path });
+  const [ch, gotCreated, gotUpdated, mb] = await conn.call([
+    emailChanges(conn.accountId, state.emailState, max),
+    emailGetRef(conn.accountId, ref('/created')),
+    emailGetRef(conn.accountId, ref('/updated')),
+    mailboxChanges(conn.accountId, state.mailboxState),
+  ]);
+  if (mb.created.length + mb.updated.length + mb.destroyed.length > 0 || mb.hasMoreChanges)
+    return 'mailboxes';
+  if (mb.newState !== state.mailboxState) state = { ...state, mailboxState: mb.newState };
   if (ch.newState === state.emailState && ch.created.length + ch.updated.length + ch.destroyed.length === 0)
     return undefined;
   const touched = [...new Set([...ch.created, ...ch.updated])];
-  const emails = await getEmails(conn, touched);
+  const emails = new Map<string, JmapEmail>();
+  for (const e of [...gotCreated.list, ...gotUpdated.list]) emails.set(e.id, e);
   const created = new Set(ch.created);
   const destroyed = new Set(ch.destroyed);
   const signals: ChangeSignal[] = [];

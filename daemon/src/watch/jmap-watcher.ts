@@ -243,22 +243,32 @@ export function createJmapWatcher(
       return;
     }
     showFolders(state);
-    const followed = await followMailboxes(conn, state, syncOpts);
-    if (followed !== state) {
-      commit({ state: followed, signals: [] });
-      state = followed;
-    }
-    for (let pages = 0; pages < 1000 && !stopped; pages++) {
+    /** Follows Mailbox/changes (renames, a configured mailbox appearing, one deleted). */
+    const follow = async (from: MailState): Promise<MailState> => {
+      const followed = await followMailboxes(conn, from, syncOpts);
+      if (followed !== from) commit({ state: followed, signals: [] });
+      return followed;
+    };
+    for (let rounds = 0; rounds < 1000 && !stopped; rounds++) {
       let page: Awaited<ReturnType<typeof changesPage>>;
       try {
         page = await changesPage(conn, state, syncOpts);
       } catch (err) {
         if (!(err instanceof JmapError && err.code === 'JMAP_ERR_CANNOT_CALCULATE')) throw err;
+        if (err.context.request === 'Mailbox/changes') {
+          // A mailbox state too old: followMailboxes reads the whole (small) list again.
+          state = await follow(state);
+          continue;
+        }
         ctx.log.info({ accountId }, 'jmap: cannotCalculateChanges; re-baselining with reconcile');
         commit(await reconcile(conn, state, syncOpts));
         return;
       }
-      if (!page) return;
+      if (page === undefined) return;
+      if (page === 'mailboxes') {
+        state = await follow(state);
+        continue;
+      }
       commit(page);
       state = page.state;
       if (!page.more) return;
