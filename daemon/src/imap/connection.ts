@@ -98,13 +98,24 @@ export function flowOptions(o: ConnectOptions): ImapFlowOptions {
   };
 }
 
+const connectionErrors = new WeakMap<ImapFlow, ImapError>();
+
+/** The last fault imapflow reported on the connection itself ('error' event), if any. */
+export function connectionError(client: ImapFlow): ImapError | undefined {
+  return connectionErrors.get(client);
+}
+
 /** Connects and logs in; every failure is an ImapError. The caller owns the client. */
 export async function connect(o: ConnectOptions): Promise<ImapFlow> {
   const client = new ImapFlow(flowOptions(o));
-  // imapflow emits 'error' for socket faults; without a listener Node would throw it.
-  client.on('error', (err: unknown) =>
-    o.log.debug({ err: toImapError(err).message }, 'imap connection error'),
-  );
+  // imapflow emits 'error' for socket and parser faults (a literal over the cap, a TLS failure);
+  // without a listener Node would throw it. Kept: the command that fails with it only says
+  // the connection went, and the watcher shows the cause.
+  client.on('error', (err: unknown) => {
+    const e = toImapError(err, { host: o.account.host });
+    connectionErrors.set(client, e);
+    o.log.debug({ code: e.code, err: e.message }, 'imap connection error');
+  });
   try {
     await client.connect();
   } catch (err) {

@@ -13,6 +13,7 @@ import { searchAll, searchUnseen } from '../imap/commands/search-all';
 import { mailboxStatus } from '../imap/commands/status';
 import {
   type ConnectOptions,
+  connectionError,
   connect as defaultConnect,
   defaultPort,
   type ImapCredential,
@@ -324,7 +325,12 @@ export function createImapWatcher(
     }
     client = c;
     refreshedForAuth = false;
-    const closed = new Promise<void>((resolve) => c.once('close', () => resolve()));
+    const closed = new Promise<void>((resolve) =>
+      c.once('close', () => {
+        endedBy ??= connectionError(c);
+        resolve();
+      }),
+    );
     const f = featuresOf(c.capabilities.keys());
     features = f;
     setStatus('syncing', { detail: `Checking ${watched.length} mailbox${watched.length === 1 ? '' : 'es'}` });
@@ -435,7 +441,8 @@ export function createImapWatcher(
       if (stopped || client !== c) return;
       // A failed check ends the session: the loop reconnects with back-off and checks again
       // from the stored state, so nothing is lost.
-      endedBy = toImapError(err, { host: account.host });
+      // The connection's own fault (a literal over the cap, TLS) is the cause; the command only saw the close.
+      endedBy = connectionError(c) ?? toImapError(err, { host: account.host });
       ctx.log.warn(
         { accountId, code: endedBy.code, err: endedBy.message },
         'imap check failed; reconnecting',
