@@ -2,27 +2,35 @@ import type { EasAccount } from '../../config/account';
 import { loadConfig } from '../../config/load';
 import { authorityFor, signInInteractive, signInWithDeviceCode, type TokenSet } from '../../eas/oauth';
 import { IpcError } from '../../ipc/errors';
-import { osKeyring, secretForAccount } from '../../secrets';
+import { keyringSecret, osKeyring } from '../../secrets';
 import type { Command, CommandContext } from '../command';
 import { withDaemon } from '../client';
 import { CliError, EXIT } from '../errors';
 import { requireKeyring } from '../keyring-check';
 import { configPathOf } from '../paths';
 
-/** The OAuth2 settings of an exchange account, or a CliError saying why there are none. */
-async function oauthAccount(
-  ctx: CommandContext,
-  id: string,
-): Promise<EasAccount & { auth: { type: 'oauth2' } }> {
+/** The OAuth2 settings of an account (exchange with auth.type oauth2, or imap with oauth2). */
+interface OAuthSettings {
+  id: string;
+  email: string | undefined;
+  auth: { clientId: string; tenant: string; authority?: string | undefined; scope: string };
+}
+
+/** The OAuth2 settings of an account, or a CliError saying why there are none. */
+async function oauthAccount(ctx: CommandContext, id: string): Promise<OAuthSettings> {
   const account = (await loadConfig(configPathOf(ctx))).accounts.find((a) => a.id === id);
   if (!account) throw new CliError('CLI_ERR_FAILED', `no account "${id}" in ${configPathOf(ctx)}`);
+  // IMAP (issue 17): XOAUTH2/OAUTHBEARER with the same sign-in and token store as Exchange.
+  if (account.kind === 'imap' && account.oauth2)
+    return { id: account.id, email: account.email ?? account.username, auth: account.oauth2 };
   if (account.kind !== 'exchange' || account.auth.type !== 'oauth2')
     throw new CliError(
       'CLI_ERR_BAD_VALUE',
       `account "${id}" does not use OAuth2 (auth.type "oauth2"); its password is set with \`tidings account add\``,
       { command: 'account login' },
     );
-  return account as EasAccount & { auth: { type: 'oauth2' } };
+  const easAccount = account as EasAccount & { auth: { type: 'oauth2' } };
+  return { id: easAccount.id, email: easAccount.email, auth: easAccount.auth };
 }
 
 /**
@@ -80,7 +88,8 @@ export const accountLogin: Command = {
         'the identity provider returned no refresh token: the scope must include offline_access',
         { command: 'account login' },
       );
-    const secret = secretForAccount(account, { keyring: ctx.hooks?.keyring ?? osKeyring });
+    // Where secretForAccount keeps an OAuth2 account's refresh token, for either kind.
+    const secret = keyringSecret(account.id, 'oauth-refresh', ctx.hooks?.keyring ?? osKeyring);
     await secret.set!(tokens.refreshToken);
     let daemon = 'not running: the account signs in when it starts';
     try {
