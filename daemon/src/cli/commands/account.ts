@@ -255,7 +255,7 @@ export const accountAdd: Command = {
     {
       name: 'oauth',
       type: 'boolean',
-      description: 'exchange: sign in with OAuth2 (Microsoft 365) instead of a password',
+      description: 'exchange, imap: sign in with OAuth2 (Microsoft 365) instead of a password',
     },
     {
       name: 'client-id',
@@ -304,8 +304,10 @@ export const accountAdd: Command = {
     const secretRef =
       cmd !== undefined ? { command: cmd } : env !== undefined ? { env } : { keyring: true as const };
     const oauth = ctx.flags.oauth === true;
-    if (oauth && kind !== 'exchange')
-      throw new CliError('CLI_ERR_BAD_VALUE', '--oauth is for exchange accounts', { command: 'account add' });
+    if (oauth && kind !== 'exchange' && kind !== 'imap')
+      throw new CliError('CLI_ERR_BAD_VALUE', '--oauth is for exchange and imap accounts', {
+        command: 'account add',
+      });
     if (oauth && (cmd !== undefined || env !== undefined || ctx.flags['password-stdin']))
       throw new CliError(
         'CLI_ERR_BAD_VALUE',
@@ -343,6 +345,12 @@ export const accountAdd: Command = {
       };
     } else if (kind === 'imap') {
       raw = await imapAccountFields(ctx, secretRef);
+      if (oauth) {
+        // XOAUTH2/OAUTHBEARER (Microsoft 365 IMAP): the token comes from `account login`.
+        const tenant = ctx.flags.tenant as string | undefined;
+        raw.oauth2 = { clientId: await oauthClientId(ctx), ...(tenant ? { tenant } : {}) };
+        delete raw.secret;
+      }
     } else if (kind === 'jmap') {
       raw = await jmapAccountFields(ctx, secretRef);
     } else {
