@@ -269,6 +269,29 @@ describe.skipIf(unavailable !== undefined && !inCi)('IMAP watcher against Doveco
         expect(addedTitles(h.published)).toEqual(['Still here', 'Later in Lists']);
       });
 
+      it('the selected mailbox deleted: the session moves its IDLE to the next watched mailbox', async () => {
+        other = await otherClient(user, config);
+        await resetUser(other);
+        await other.mailboxCreate('Lists');
+        await other.mailboxCreate('Other');
+        const h = harness(config, user, undefined, { mailboxes: ['Lists', 'Other'], statusInterval: 1 });
+        watcher = h.watcher;
+        watcher.start();
+        await waitFor('waiting', () => (h.watcher.status().state === 'waiting' ? true : undefined));
+        await other.mailboxDelete('Lists');
+        await waitFor('Lists missing', () =>
+          h.watcher.status().state === 'waiting' &&
+          h.watcher.status().detail?.includes('missing on the server: Lists')
+            ? true
+            : undefined,
+        );
+        await other.append('Other', mail({ subject: 'In Other' }));
+        await waitFor('the mail', () => (addedTitles(h.published).includes('In Other') ? true : undefined));
+        await watcher.checkNow();
+        expect(addedTitles(h.published)).toEqual(['In Other']);
+        expect(h.notices).toContain('IMAP_ERR_NO_MAILBOX');
+      });
+
       it('a mailbox with a non-ASCII name (modified UTF-7 on the wire) is watched like any other', async () => {
         other = await otherClient(user, config);
         await resetUser(other);
