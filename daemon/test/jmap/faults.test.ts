@@ -151,6 +151,25 @@ describe('JMAP watcher faults', () => {
     expect(f.requests.filter((r) => r.calls?.includes('Email/changes')).length).toBeGreaterThanOrEqual(3);
   });
 
+  it('an idle round costs one request; a change one more round trip at most', async () => {
+    const f = await fixture();
+    const h = watch(f.url, { push: 'off' });
+    await until('waiting', () => waiting(h));
+    const api = () => f.requests.filter((r) => r.path === '/jmap/api/');
+    let before = api().length;
+    await h.watcher.checkNow();
+    expect(
+      api()
+        .slice(before)
+        .map((r) => r.calls),
+    ).toEqual([['Email/changes', 'Email/get', 'Email/get', 'Mailbox/changes']]);
+    f.data.add({ subject: 'one round trip' });
+    before = api().length;
+    await h.watcher.checkNow();
+    expect(h.t.published).toHaveLength(1);
+    expect(api().length - before).toBe(1);
+  });
+
   it('Bearer tokens (Fastmail API tokens) go in the Authorization header', async () => {
     const f = await fixture({ bearer: 'tok-123' });
     const t = testContext('acct');
