@@ -9,37 +9,46 @@ export function mailboxLabel(path: string, delimiter = '/'): string {
   return parts[parts.length - 1] || path;
 }
 
+/** What one check found, as summaries. */
+export interface MailboxChanges {
+  added: ItemSummary[];
+  /** Known mail whose flags changed (read or flagged elsewhere), with `unread` as it is now. */
+  changed?: ItemSummary[];
+  removed: ItemSummary[];
+}
+
 /**
  * The signal of one mailbox check, or undefined when it brought nothing to announce. The id is a
  * hash of account, mailbox and the stored state the check started from (UIDVALIDITY, UIDNEXT,
- * count) plus the UIDs it touched: a replay after kill -9 (same stored state, same changes)
- * gives the same id and the store drops it.
+ * count, HIGHESTMODSEQ) plus the UIDs it touched: a replay after kill -9 (same stored state,
+ * same changes) gives the same id and the store drops it.
  */
 export function mailboxSignal(
   accountId: string,
   mailbox: string,
-  from: Pick<MailboxState, 'uidValidity' | 'uidNext' | 'messages'>,
-  added: ItemSummary[],
-  removed: ItemSummary[],
+  from: Pick<MailboxState, 'uidValidity' | 'uidNext' | 'messages' | 'modseq'>,
+  items: MailboxChanges,
   observedAt: Date,
   fromTag = '',
 ): ChangeSignal | undefined {
-  if (added.length + removed.length === 0) return undefined;
+  const changed = items.changed ?? [];
+  if (items.added.length + changed.length + items.removed.length === 0) return undefined;
   const h = createHash('sha256');
   h.update(
-    `imap\u0000${accountId}\u0000${mailbox}\u0000${from.uidValidity}.${from.uidNext}.${from.messages}${fromTag}`,
+    `imap\u0000${accountId}\u0000${mailbox}\u0000${from.uidValidity}.${from.uidNext}.${from.messages}.${from.modseq ?? ''}${fromTag}`,
   );
-  for (const i of added) h.update(`\u0000a${i.id}`);
-  for (const i of removed) h.update(`\u0000r${i.id}`);
+  for (const i of items.added) h.update(`\u0000a${i.id}`);
+  for (const i of changed) h.update(`\u0000c${i.id}`);
+  for (const i of items.removed) h.update(`\u0000r${i.id}`);
   return {
     id: h.digest('hex').slice(0, 32),
     accountId,
     source: 'imap',
     collection: 'mail',
     folder: { id: mailbox, name: mailboxLabel(mailbox) },
-    added,
-    changed: [],
-    removed,
+    added: items.added,
+    changed,
+    removed: items.removed,
     observedAt: observedAt.toISOString(),
   };
 }

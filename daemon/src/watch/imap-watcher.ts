@@ -9,6 +9,7 @@ import { type DetailedMessage, fetchDetails, fetchFlagsFrom, fetchPartPrefix } f
 import { notifyRefused, notifySet, onNotifications } from '../imap/commands/notify';
 import { fetchServerPreviews } from '../imap/commands/preview';
 import { fetchVanished } from '../imap/commands/vanished';
+import { fetchFlagChanges } from '../imap/commands/flag-changes';
 import { searchAll, searchUnseen } from '../imap/commands/search-all';
 import { mailboxStatus } from '../imap/commands/status';
 import {
@@ -30,8 +31,8 @@ import {
 import { firstTextPart, PREVIEW_FETCH_BYTES, previewFromPart } from '../imap/preview';
 import { raw } from '../imap/raw';
 import { mailboxLabel, mailboxSignal } from '../imap/signals';
-import { decodeUids } from '../imap/uid-set';
-import { announceable, summarize } from '../imap/summary';
+import { decodeUids, encodeUids } from '../imap/uid-set';
+import { announceable, hasFlag, summarize } from '../imap/summary';
 import type { ItemSummary } from '../signal';
 import { backoffDelay } from './backoff';
 import type { Watcher, WatcherContext, WatcherState, WatcherStatus } from './types';
@@ -302,6 +303,7 @@ export function createImapWatcher(
     if (c) {
       c.removeAllListeners('exists');
       c.removeAllListeners('expunge');
+      c.removeAllListeners('flags');
       c.close();
     }
   }
@@ -352,6 +354,8 @@ export function createImapWatcher(
     // Pushes for the selected mailbox (IDLE, or NOTIFY's SELECTED events): only a trigger.
     c.on('exists', (e: { path?: string }) => request(e.path ?? idleTarget ?? 'INBOX'));
     c.on('expunge', (e: { path?: string }) => request(e.path ?? idleTarget ?? 'INBOX'));
+    // Flags of the selected mailbox (read elsewhere): worth a check only where CONDSTORE can say which.
+    if (f.condstore) c.on('flags', (e: { path?: string }) => request(e.path ?? idleTarget ?? 'INBOX'));
     if (f.notify) {
       const r = raw(c);
       onNotifications(r, {
@@ -486,9 +490,23 @@ export function createImapWatcher(
     switch (plan.kind) {
       case 'unchanged':
         return;
-      case 'modseq':
-        ctx.store.commit(accountId, { set: { [key]: { ...stored, modseq: st.highestModseq } } });
+      case 'modseq': {
+        // Only flags moved: which known mail was read or flagged elsewhere (CHANGEDSINCE).
+        const changed = await flagChanges(c, m, stored!, decodeUids(stored!.uids));
+        const signal = mailboxSignal(
+          accountId,
+          m,
+          stored!,
+          { added: [], changed, removed: [] },
+          new Date(clock.now()),
+        );
+        commitState(
+          key,
+          { ...stored!, ...(st.highestModseq !== undefined ? { modseq: st.highestModseq } : {}) },
+          signal,
+        );
         return;
+      }
       case 'baseline': {
         await examine(c, m);
         const all = await searchAll(c, m);
@@ -523,11 +541,40 @@ export function createImapWatcher(
         });
         const added = await summaries(c, m, fresh);
         const removed: ItemSummary[] = r.removed.map((u) => ({ id: String(u) }));
-        const signal = mailboxSignal(accountId, m, stored!, added, removed, new Date(now));
+        const gone = new Set(r.removed);
+        const changed =
+          stored!.modseq !== undefined && st.highestModseq !== stored!.modseq
+            ? await flagChanges(
+                c,
+                m,
+                stored!,
+                decodeUids(stored!.uids).filter((u) => !gone.has(u)),
+              )
+            : [];
+        const signal = mailboxSignal(accountId, m, stored!, { added, changed, removed }, new Date(now));
         commitState(key, r.state, signal);
         return;
       }
     }
+  }
+
+  /**
+   * Known mail whose flags changed since the stored HIGHESTMODSEQ (CONDSTORE), as `changed` items
+   * with `unread` as it is now — a mail read in another client, which the tray uses to take its
+   * notification back. Needs the mailbox selected; [] without CONDSTORE or a stored HIGHESTMODSEQ.
+   */
+  async function flagChanges(
+    c: ImapFlow,
+    m: string,
+    stored: MailboxState,
+    known: number[],
+  ): Promise<ItemSummary[]> {
+    if (!features?.condstore || stored.modseq === undefined || known.length === 0) return [];
+    await examine(c, m);
+    const list = await fetchFlagChanges(raw(c), m, encodeUids(known), stored.modseq);
+    return list
+      .sort((a, b) => a.uid - b.uid)
+      .map((x) => ({ id: String(x.uid), unread: !hasFlag({ uid: x.uid, flags: x.flags }, '\\Seen') }));
   }
 
   /**
@@ -566,7 +613,14 @@ export function createImapWatcher(
     });
     const now = clock.now();
     const added = await summariesOf(c, m, newer);
-    const signal = mailboxSignal(accountId, m, stored, added, [], new Date(now), `>${st.uidValidity}`);
+    const signal = mailboxSignal(
+      accountId,
+      m,
+      stored,
+      { added, removed: [] },
+      new Date(now),
+      `>${st.uidValidity}`,
+    );
     ctx.notice?.({
       level: 'info',
       code: 'IMAP_UIDVALIDITY',

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { featuresOf, listenMode } from '../../src/imap/capabilities';
 import { notifySetArgs, statusMailbox } from '../../src/imap/commands/notify';
 import { parseVanished } from '../../src/imap/commands/vanished';
+import { parseFlagsFetch } from '../../src/imap/commands/flag-changes';
 import { ImapError, toImapError } from '../../src/imap/errors';
 
 describe('toImapError: imapflow and node failures get a stable code and the server text', () => {
@@ -99,7 +100,7 @@ describe('NOTIFY SET (RFC 5465)', () => {
 
   it('selected mailbox with flags, every watched one with new/expunged mail and renames', () => {
     expect(notifySetArgs(['INBOX', 'Lists/dev']).map(text).join(' ')).toBe(
-      'SET (SELECTED (MessageNew MessageExpunge FlagChange)) (MAILBOXES ("INBOX" "Lists/dev") (MessageNew MessageExpunge MailboxName))',
+      'SET (SELECTED (MessageNew MessageExpunge FlagChange)) (MAILBOXES ("INBOX" "Lists/dev") (MessageNew MessageExpunge FlagChange MailboxName))',
     );
     expect(notifySetArgs([]).map(text).join(' ')).toBe(
       'SET (SELECTED (MessageNew MessageExpunge FlagChange))',
@@ -124,5 +125,30 @@ describe('VANISHED (RFC 7162)', () => {
     expect(() =>
       parseVanished({ command: 'VANISHED', attributes: [{ type: 'ATOM', value: '1:4294967295' }] }, 1000),
     ).toThrow(RangeError);
+  });
+});
+
+describe('CHANGEDSINCE flags (RFC 7162 §3.1.4)', () => {
+  it('reads UID and FLAGS of a FETCH answer; one without them is skipped', () => {
+    const atom = (value: string) => ({ type: 'ATOM', value });
+    expect(
+      parseFlagsFetch({
+        command: '4',
+        attributes: [
+          atom('FETCH'),
+          [
+            atom('UID'),
+            atom('21'),
+            atom('FLAGS'),
+            [atom('\\Seen'), atom('$Label1')],
+            atom('MODSEQ'),
+            [atom('9')],
+          ],
+        ],
+      }),
+    ).toEqual({ uid: 21, flags: new Set(['\\Seen', '$Label1']) });
+    expect(
+      parseFlagsFetch({ command: '4', attributes: [atom('FETCH'), [atom('UID'), atom('21')]] }),
+    ).toBeUndefined();
   });
 });

@@ -292,6 +292,42 @@ describe.skipIf(unavailable !== undefined && !inCi)('IMAP watcher against Doveco
         expect(h.notices).toContain('IMAP_ERR_NO_MAILBOX');
       });
 
+      it('mail read in another client is a `changed` item with unread: false (CONDSTORE), and nothing more', async () => {
+        other = await otherClient(user, config);
+        await resetUser(other);
+        await other.mailboxCreate('Lists');
+        const h = harness(config, user, undefined, { statusInterval: 1 });
+        watcher = h.watcher;
+        watcher.start();
+        await waitFor('waiting', () => (h.watcher.status().state === 'waiting' ? true : undefined));
+        const uid = uidOf(await other.append('INBOX', mail({ subject: 'Read me' })));
+        const listUid = uidOf(await other.append('Lists', mail({ subject: 'Read me too' })));
+        await waitFor('both mails', () => (addedTitles(h.published).length === 2 ? true : undefined));
+        for (const [box, u] of [
+          ['INBOX', uid],
+          ['Lists', listUid],
+        ] as const) {
+          const lock = await other.getMailboxLock(box);
+          try {
+            await other.messageFlagsAdd(String(u), ['\\Seen'], { uid: true });
+          } finally {
+            lock.release();
+          }
+        }
+        const changed = () =>
+          h.published.flatMap((s) => s.changed.map((c) => `${s.folder.id}/${c.id}/${c.unread}`));
+        if (config === 'plain') {
+          // No CONDSTORE: flags are not tracked; one more round of checks finds nothing.
+          await watcher.checkNow();
+          expect(changed()).toEqual([]);
+          return;
+        }
+        await waitFor('both flag changes', () => (changed().length === 2 ? true : undefined));
+        await watcher.checkNow();
+        expect(changed().sort()).toEqual([`INBOX/${uid}/false`, `Lists/${listUid}/false`]);
+        expect(addedTitles(h.published)).toHaveLength(2);
+      });
+
       it('a mailbox with a non-ASCII name (modified UTF-7 on the wire) is watched like any other', async () => {
         other = await otherClient(user, config);
         await resetUser(other);

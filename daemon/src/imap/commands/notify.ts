@@ -20,8 +20,9 @@ export function notifySetArgs(mailboxes: readonly string[]): RawToken[] {
     args.push([
       atom('MAILBOXES'),
       mailboxes.map(str),
-      // MailboxName: a watched mailbox deleted or renamed arrives as LIST (§5.4), so it is noticed at once.
-      [atom('MessageNew'), atom('MessageExpunge'), atom('MailboxName')],
+      // FlagChange: read elsewhere (a STATUS with the new HIGHESTMODSEQ). MailboxName: a watched
+      // mailbox deleted or renamed arrives as LIST (§5.4), so it is noticed at once.
+      [atom('MessageNew'), atom('MessageExpunge'), atom('FlagChange'), atom('MailboxName')],
     ]);
   return args;
 }
