@@ -117,6 +117,8 @@ export function createImapWatcher(
   let refreshedForAuth = false;
   /** Why we closed the connection ourselves (a failed check), so status names it rather than BYE. */
   let endedBy: ImapError | undefined;
+  /** Set by wake(network|resume) when it closes the connection on purpose. */
+  let reconnectNow = false;
 
   function setStatus(
     state: WatcherState,
@@ -232,6 +234,7 @@ export function createImapWatcher(
       const began = clock.now();
       try {
         endedBy = undefined;
+        reconnectNow = false;
         await session();
         if (stopped) break;
         throw (
@@ -240,6 +243,11 @@ export function createImapWatcher(
       } catch (err) {
         cleanupSession();
         if (stopped) break;
+        // wake(network|resume) closed a working connection: connect again at once, no back-off.
+        if (reconnectNow) {
+          reconnectNow = false;
+          continue;
+        }
         const e = toImapError(err, { host: account.host });
         if (clock.now() - began >= HEALTHY_SESSION_MS) attempt = 0;
         await onError(e);
@@ -725,6 +733,7 @@ export function createImapWatcher(
         // The socket most likely died with the old network: reconnect now rather than at the
         // socket timeout; the next session checks everything from the stored state.
         if (client) {
+          reconnectNow = true;
           client.close();
           return;
         }

@@ -223,6 +223,24 @@ describe('IMAP watcher state machine', () => {
     expect(clock.timers.size).toBe(0);
   });
 
+  it('wake("network") drops the connection and connects again at once, without back-off', async () => {
+    const server = new FakeServer();
+    const clock = new FakeClock();
+    const { ctx, statuses } = testContext();
+    const w = createImapWatcher(account(), ctx, { clock, connect: async () => server.connect().asFlow() });
+    w.start();
+    await settle();
+    expect(w.status().state).toBe('waiting');
+    w.wake?.('network');
+    await settle();
+    expect(server.clients).toHaveLength(2);
+    expect(server.clients[0]!.closed).toBe(true);
+    expect(w.status().state).toBe('waiting');
+    expect(statuses.some((s) => s.state === 'backing-off')).toBe(false);
+    await w.stop();
+    expect(clock.timers.size).toBe(0);
+  });
+
   it('without NOTIFY the other mailboxes are asked with STATUS every statusInterval', async () => {
     const server = new FakeServer();
     server.boxes.set('Lists', { uidValidity: 5, uidNext: 1, msgs: new Map() });
