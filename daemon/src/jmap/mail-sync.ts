@@ -223,7 +223,8 @@ export async function followMailboxes(
 
 /**
  * One page of Email/changes from the stored state, turned into per-mailbox signals:
- * - created or updated, now in a watched mailbox, not known there → added (a new or moved-in mail);
+ * - created or updated, now in a watched mailbox, not known there → added (a new or moved-in mail),
+ *   unless it is already read ($seen);
  * - updated, known there and still there → changed (keywords: read, flagged);
  * - destroyed, or no longer there while known there → removed.
  *
@@ -287,6 +288,9 @@ export async function changesPage(
       ids.push(eid);
       // An incomplete set cannot tell a moved-in mail from an old one it no longer tracks.
       const receivedAt = e.receivedAt ? Date.parse(e.receivedAt) : Number.NaN;
+      // Mail that arrives already read (sent by the user, read elsewhere first, filed read by a
+      // rule) is no news: tracked, not announced — as the IMAP accounts do (issue 17).
+      if (e.seen) continue;
       if (box.complete || created.has(eid) || !(receivedAt < recent)) added.push(summary(e));
     }
     mailboxes[id] = trim({ ...box, ids });
@@ -350,7 +354,7 @@ export async function reconcile(conn: JmapConn, state: MailState, opts: SyncOpti
       const e = emails.get(x);
       if (!e) continue;
       const receivedAt = e.receivedAt ? Date.parse(e.receivedAt) : Number.NaN;
-      if (before.complete || !(receivedAt < recent)) added.push(summary(e));
+      if (!e.seen && (before.complete || !(receivedAt < recent))) added.push(summary(e));
     }
     for (const x of before.ids) {
       if (listed.has(x)) continue;

@@ -102,6 +102,20 @@ describe('JMAP watcher on the fixture server', () => {
     expect(h.t.published).toHaveLength(4);
   });
 
+  it('mail that arrives already read is tracked, not announced; marked unread later it is a change', async () => {
+    const f = await fixture();
+    const h = watch(f.url);
+    await until('waiting', () => waiting(h) && f.openStreams === 1);
+    const read = f.data.add({ subject: 'sent by me', seen: true });
+    const unread = f.data.add({ subject: 'news' });
+    await until('news', () => h.t.published.length === 1);
+    await h.watcher.checkNow();
+    expect(h.t.published.map((s) => s.added.map((i) => i.id))).toEqual([[unread]]);
+    f.data.setSeen(read, false);
+    await until('changed', () => h.t.published.length === 2);
+    expect(h.t.published[1]).toMatchObject({ added: [], changed: [{ id: read, unread: true }] });
+  });
+
   it('a restart resumes from the stored state: what arrived while stopped is announced once, nothing earlier again', async () => {
     const f = await fixture();
     const ctx = testContext('acct');
