@@ -7,7 +7,8 @@ import { NAMESPACES, TAG_NAMES } from './codepage-index';
 import { createError, type WbxmlErrorCode } from './errors';
 import { type DecodeLimits, resolveLimits } from './limits';
 import * as tokens from './tokens';
-import type { WbxmlElement, WbxmlNode } from './tree';
+import { isUtf8 } from 'node:buffer';
+import { type WbxmlElement, type WbxmlNode, WbxmlText } from './tree';
 import * as utf8 from './utf8';
 
 // Module-local copies, read once at load: the hot loop must not pay for live-binding access to
@@ -50,15 +51,37 @@ export interface DecodedDocument {
   readonly root: WbxmlElement;
 }
 
+/** How the tree is built (not a limit: every option keeps every cap). */
+export interface DecodeOptions {
+  /**
+   * An inline string (STR_I) of at least this many UTF-8 bytes becomes a `WbxmlText` that views
+   * the input and decodes on first read, instead of a string; its UTF-8 is still validated here.
+   * Off by default (every text child is a string). With it the input must stay unmodified while
+   * the tree is in use, and stays in memory as long as an undecoded node does. The daemon uses
+   * 1024: mail bodies it never reads then cost no strings.
+   */
+  readonly lazyTextFrom?: number;
+}
+
 /** Decodes a WBXML document into its root element. Throws WbxmlError on bad input. */
-export function decode(bytes: Uint8Array, limits?: Partial<DecodeLimits>): WbxmlElement {
-  return decodeDocument(bytes, limits).root;
+export function decode(
+  bytes: Uint8Array,
+  limits?: Partial<DecodeLimits>,
+  options?: DecodeOptions,
+): WbxmlElement {
+  return decodeDocument(bytes, limits, options).root;
 }
 
 /** Decodes a WBXML document and returns its header along with the root element. */
-export function decodeDocument(bytes: Uint8Array, limits?: Partial<DecodeLimits>): DecodedDocument {
+export function decodeDocument(
+  bytes: Uint8Array,
+  limits?: Partial<DecodeLimits>,
+  options?: DecodeOptions,
+): DecodedDocument {
   if (!(bytes instanceof Uint8Array)) throw new TypeError('decode expects a Uint8Array');
-  return new Decoder(bytes, resolveLimits(limits)).run();
+  const lazyFrom = options?.lazyTextFrom ?? Number.POSITIVE_INFINITY;
+  if (!(lazyFrom >= 1)) throw new TypeError(`lazyTextFrom must be >= 1, got ${String(lazyFrom)}`);
+  return new Decoder(bytes, resolveLimits(limits), lazyFrom).run();
 }
 
 function fail(code: WbxmlErrorCode, detail: string, offset: number): never {
@@ -83,11 +106,13 @@ class Decoder {
   #tableUnits: Uint32Array | undefined;
   /** UTF-8 bytes of text decoded so far (maxTextBytes). */
   #textBytes = 0;
+  readonly #lazyFrom: number;
 
-  constructor(bytes: Uint8Array, limits: DecodeLimits) {
+  constructor(bytes: Uint8Array, limits: DecodeLimits, lazyFrom: number) {
     this.#b = bytes;
     this.#end = bytes.length;
     this.#limits = limits;
+    this.#lazyFrom = lazyFrom;
   }
 
   run(): DecodedDocument {
@@ -158,6 +183,13 @@ class Decoder {
     const maxDepth = this.#limits.maxDepth;
     const maxElements = this.#limits.maxElements;
     const stack: WbxmlElement[] = [];
+    // The children of the open elements, in one array: an element's own array is made at its
+    // END, exactly sized (a push-grown array keeps up to 2x its length in spare slots; 1.2 MB of
+    // the 5 MB text Sync's tree) and in one copy instead of repeated growth.
+    const kids: WbxmlNode[] = [];
+    const starts: number[] = [];
+    let top = 0;
+    let curStart = 0;
     let cur: WbxmlElement | undefined;
     let root: WbxmlElement | undefined;
     let page = 0;
@@ -187,12 +219,19 @@ class Decoder {
         if (stack.length >= maxDepth) {
           fail('WBXML_ERR_DEPTH_EXCEEDED', `element nesting deeper than maxDepth ${maxDepth}`, pos);
         }
-        const node: WbxmlElement = { ns, tag, children: [] };
-        if (cur === undefined) root = node;
-        else addChild(cur, node);
         if ((t & TAG_CONTENT) !== 0) {
+          // Its children array is made at its END.
+          const node: WbxmlElement = { ns, tag, children: PENDING };
+          if (cur === undefined) root = node;
+          else kids[top++] = node;
           stack.push(node);
+          starts.push(top);
+          curStart = top;
           cur = node;
+        } else {
+          const node: WbxmlElement = { ns, tag, children: [] };
+          if (cur === undefined) root = node;
+          else kids[top++] = node;
         }
         pos++;
         continue;
@@ -212,8 +251,14 @@ class Decoder {
         }
         case END: {
           if (cur === undefined) fail('WBXML_ERR_UNEXPECTED_TOKEN', 'END with no open element', pos);
+          const n = top - curStart;
+          (cur as { children: WbxmlNode[] }).children =
+            n === 0 ? [] : n === 1 ? [kids[curStart]!] : kids.slice(curStart, top);
+          top = curStart;
           stack.pop();
+          starts.pop();
           cur = stack[stack.length - 1];
+          curStart = starts.length === 0 ? 0 : starts[starts.length - 1]!;
           pos++;
           break;
         }
@@ -222,9 +267,15 @@ class Decoder {
           const nul = b.indexOf(0, pos + 1);
           if (nul < 0) fail('WBXML_ERR_TRUNCATED', 'inline string has no terminating NUL', pos);
           this.#countText(nul - pos - 1, pos);
-          const s = decodeUtf8(b, pos + 1, nul);
-          if (s === undefined) this.#badUtf8(pos + 1, nul);
-          appendText(cur, s, pos);
+          if (nul - pos - 1 >= this.#lazyFrom) {
+            // Validated now (simdutf, GB/s), decoded when read: bad input still fails here.
+            if (!isUtf8(b.subarray(pos + 1, nul))) this.#badUtf8(pos + 1, nul);
+            top = appendText(kids, curStart, top, new WbxmlText(b, pos + 1, nul), pos);
+          } else {
+            const s = decodeUtf8(b, pos + 1, nul);
+            if (s === undefined) this.#badUtf8(pos + 1, nul);
+            top = appendText(kids, curStart, top, s, pos);
+          }
           pos = nul + 1;
           break;
         }
@@ -232,7 +283,7 @@ class Decoder {
           if (cur === undefined) this.#outside('STR_T', pos);
           this.#pos = pos + 1;
           const index = this.#mbUint('STR_T index');
-          appendText(cur, this.#tableString(index, pos), pos);
+          top = appendText(kids, curStart, top, this.#tableString(index, pos), pos);
           pos = this.#pos;
           break;
         }
@@ -260,7 +311,7 @@ class Decoder {
           // on a Node Buffer that returns a view into the input.
           const data = new Uint8Array(len);
           data.set(b.subarray(start, start + len));
-          addChild(cur, data);
+          kids[top++] = data;
           pos = start + len;
           break;
         }
@@ -272,7 +323,7 @@ class Decoder {
             fail('WBXML_ERR_INVALID_ENTITY', `ENTITY ${cp} is not a Unicode scalar value`, pos);
           }
           this.#countText(cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4, pos);
-          appendText(cur, String.fromCodePoint(cp), pos);
+          top = appendText(kids, curStart, top, String.fromCodePoint(cp), pos);
           pos = this.#pos;
           break;
         }
@@ -414,25 +465,26 @@ class Decoder {
 /** V8's String::kMaxLength on 64-bit: a longer concatenation throws a plain RangeError. */
 const MAX_STRING_LENGTH = 2 ** 29 - 24;
 
-/** Adjacent text pieces (STR_I, STR_T, ENTITY) join into one string child; empty strings vanish. */
-function appendText(el: WbxmlElement, s: string, at: number): void {
-  if (s.length === 0) return;
-  const c: WbxmlNode[] = el.children;
-  const last = c.length - 1;
-  if (last >= 0 && typeof c[last] === 'string') {
-    const prev = c[last] as string;
-    if (prev.length + s.length > MAX_STRING_LENGTH) {
-      fail('WBXML_ERR_TEXT_TOO_LARGE', `text of one element exceeds ${MAX_STRING_LENGTH} characters`, at);
-    }
-    c[last] = prev + s;
-  } else addChild(el, s);
-}
+/** The children array of an element whose END has not been read yet (never seen outside). */
+const PENDING: WbxmlNode[] = [];
 
 /**
- * A first child gets an array of one slot: V8 gives an empty array 17 slots on its first push,
- * and most elements of an EAS answer hold a single text.
+ * Adjacent text pieces (STR_I, STR_T, ENTITY) join into one string child; empty strings vanish.
+ * A lazy piece stays lazy only when it is the whole text run: joined, it is decoded. `kids[from,
+ * top)` are the open element's children so far; returns the new top.
  */
-function addChild(el: WbxmlElement, node: WbxmlNode): void {
-  if (el.children.length === 0) (el as { children: WbxmlNode[] }).children = [node];
-  else el.children.push(node);
+function appendText(kids: WbxmlNode[], from: number, top: number, s: string | WbxmlText, at: number): number {
+  if (typeof s === 'string' && s.length === 0) return top;
+  const prev = top > from ? kids[top - 1] : undefined;
+  if (typeof prev === 'string' || prev instanceof WbxmlText) {
+    const a = typeof prev === 'string' ? prev : prev.value;
+    const b = typeof s === 'string' ? s : s.value;
+    if (a.length + b.length > MAX_STRING_LENGTH) {
+      fail('WBXML_ERR_TEXT_TOO_LARGE', `text of one element exceeds ${MAX_STRING_LENGTH} characters`, at);
+    }
+    kids[top - 1] = a + b;
+    return top;
+  }
+  kids[top] = s;
+  return top + 1;
 }

@@ -16,7 +16,7 @@ import * as codepages from './codepage-index';
 import type { PageTokens } from './codepage-index';
 import { createError, elementPath, type WbxmlErrorCode } from './errors';
 import * as tokens from './tokens';
-import type { WbxmlElement, WbxmlNode } from './tree';
+import { type WbxmlElement, type WbxmlNode, WbxmlText } from './tree';
 
 /** Encoder options. */
 export interface EncodeOptions {
@@ -204,7 +204,7 @@ const utf8Write = (Buffer.prototype as unknown as { utf8Write: (s: string, offse
 const bufferIndexOf = Buffer.prototype.indexOf as (this: Uint8Array, value: number, from: number) => number;
 
 const NUL_TEXT = 'text contains U+0000, which STR_I cannot carry (WAP-192 §5.8.4.1)';
-const BAD_CHILD = 'is neither an element, a string nor a Uint8Array';
+const BAD_CHILD = 'is neither an element, a string, a WbxmlText nor a Uint8Array';
 
 /**
  * One pass into a kept buffer that grows as needed. In chunk mode (`chunks` given) an OPAQUE
@@ -330,6 +330,8 @@ class ScratchWriter {
         this.#open(c as WbxmlElement);
       } else if (c instanceof Uint8Array) {
         this.#opaque(c);
+      } else if (c instanceof WbxmlText) {
+        this.#lazyText(c);
       } else {
         this.fail('WBXML_ERR_INVALID_TREE', `child ${i} ${BAD_CHILD}`, this.pos + this.#external);
       }
@@ -387,6 +389,19 @@ class ScratchWriter {
     }
     buf[start + n] = 0;
     this.pos = start + n + 1;
+  }
+
+  /** Text left as UTF-8 by the decoder: copied as is (validated there, and NUL-free). */
+  #lazyText(t: WbxmlText): void {
+    const u = t.utf8;
+    const len = u.length;
+    if (len === 0) return;
+    this.#ensure(len + 2);
+    const buf = this.buf;
+    buf[this.pos] = STR_I;
+    buf.set(u, this.pos + 1);
+    buf[this.pos + 1 + len] = 0;
+    this.pos += len + 2;
   }
 
   #opaque(bytes: Uint8Array): void {
@@ -447,7 +462,7 @@ function mbUintLength(n: number): number {
 function hasContent(children: readonly WbxmlNode[]): boolean {
   for (let i = 0; i < children.length; i++) {
     const c = children[i];
-    if (typeof c !== 'string' || c.length > 0) return true;
+    if (typeof c === 'string' ? c.length > 0 : !(c instanceof WbxmlText) || c.byteLength > 0) return true;
   }
   return false;
 }
@@ -457,6 +472,7 @@ function isElementNode(n: unknown): n is WbxmlElement {
     typeof n === 'object' &&
     n !== null &&
     !(n instanceof Uint8Array) &&
+    !(n instanceof WbxmlText) &&
     typeof (n as WbxmlElement).tag === 'string'
   );
 }

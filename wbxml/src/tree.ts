@@ -12,14 +12,69 @@ export interface WbxmlElement {
   readonly children: WbxmlNode[];
 }
 
-export type WbxmlNode = WbxmlElement | string | Uint8Array;
-
-export function isElement(node: WbxmlNode | undefined): node is WbxmlElement {
-  return typeof node === 'object' && node !== null && !(node instanceof Uint8Array);
-}
+export type WbxmlNode = WbxmlElement | string | Uint8Array | WbxmlText;
 
 const UTF8_DECODER = new TextDecoder();
 const UTF8_ENCODER = new TextEncoder();
+
+/**
+ * Text left as UTF-8: what `decode(bytes, limits, { lazyTextFrom })` makes of a long inline
+ * string. It holds the (already validated) bytes as a range of the decoder's input and makes a
+ * string only when read, **each time** `value` is read, keeping none: V8 stores a string with any
+ * character above U+00FF at 2 bytes per character (2x the UTF-8 of mostly-ASCII mail), and a
+ * consumer that reads a body once for a preview should not leave the whole body behind in the
+ * tree. Read it through the tree helpers (`textOf`, `text`, `bytes`) or `value`; the encoder
+ * copies its bytes as they are.
+ *
+ * It views the input: the input stays in memory as long as the node does, and must not be
+ * overwritten while the tree is in use.
+ */
+export class WbxmlText {
+  readonly #src: Uint8Array;
+  readonly #start: number;
+  readonly #end: number;
+
+  /** `src[start, end)` must be valid UTF-8 without U+0000 (the decoder checks it). */
+  constructor(src: Uint8Array, start: number, end: number) {
+    this.#src = src;
+    this.#start = start;
+    this.#end = end;
+  }
+
+  /** The text, decoded from the bytes on every read (read it once and keep what you need). */
+  get value(): string {
+    return UTF8_DECODER.decode(this.utf8);
+  }
+
+  /** The UTF-8 bytes: a view of the decoder's input (do not modify). */
+  get utf8(): Uint8Array {
+    return this.#src.subarray(this.#start, this.#end);
+  }
+
+  /** Length of the UTF-8 in bytes. */
+  get byteLength(): number {
+    return this.#end - this.#start;
+  }
+
+  toString(): string {
+    return this.value;
+  }
+
+  toJSON(): string {
+    return this.value;
+  }
+}
+
+export function isElement(node: WbxmlNode | undefined): node is WbxmlElement {
+  return (
+    typeof node === 'object' && node !== null && !(node instanceof Uint8Array) && !(node instanceof WbxmlText)
+  );
+}
+
+/** True for text children: strings and undecoded `WbxmlText`. */
+export function isText(node: WbxmlNode | undefined): node is string | WbxmlText {
+  return typeof node === 'string' || node instanceof WbxmlText;
+}
 
 type Child = WbxmlNode | number | bigint | null | undefined | false | readonly Child[];
 
@@ -92,12 +147,16 @@ export function path(parent: WbxmlElement | undefined, ...tags: string[]): Wbxml
   return cur;
 }
 
-/** The element's text content: concatenated string children; opaque bytes decode as UTF-8. */
+/**
+ * The element's text content: concatenated string children (a `WbxmlText` decoded); opaque bytes
+ * decode as UTF-8.
+ */
 export function textOf(element: WbxmlElement | undefined): string | undefined {
   if (!element) return undefined;
   let s = '';
   for (const c of element.children) {
     if (typeof c === 'string') s += c;
+    else if (c instanceof WbxmlText) s += c.value;
     else if (c instanceof Uint8Array) s += UTF8_DECODER.decode(c);
   }
   return s;
@@ -124,7 +183,13 @@ export function bytes(
   const c = child(parent, tag, namespace);
   if (!c) return undefined;
   const parts = c.children.map((x) =>
-    x instanceof Uint8Array ? x : typeof x === 'string' ? UTF8_ENCODER.encode(x) : new Uint8Array(0),
+    x instanceof Uint8Array
+      ? x
+      : typeof x === 'string'
+        ? UTF8_ENCODER.encode(x)
+        : x instanceof WbxmlText
+          ? lazyBytes(x)
+          : new Uint8Array(0),
   );
   if (parts.length === 1) return parts[0];
   const len = parts.reduce((n, p) => n + p.length, 0);
@@ -135,6 +200,11 @@ export function bytes(
     o += p.length;
   }
   return out;
+}
+
+/** A copy of a WbxmlText's UTF-8 (the caller must not alias the decoder's input). */
+function lazyBytes(t: WbxmlText): Uint8Array {
+  return new Uint8Array(t.utf8);
 }
 
 /** True when a child named `tag` is present (EAS uses empty elements as flags, e.g. MoreAvailable). */

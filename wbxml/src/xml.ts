@@ -14,7 +14,7 @@
 import { Buffer } from 'node:buffer';
 import { CODE_PAGES, pageTokens } from './codepage-index';
 import { createError, elementPath, type WbxmlErrorCode } from './errors';
-import type { WbxmlElement, WbxmlNode } from './tree';
+import { isElement, type WbxmlElement, type WbxmlNode, WbxmlText } from './tree';
 
 /** toXml options. */
 export interface ToXmlOptions {
@@ -58,8 +58,7 @@ function collectNamespaces(el: WbxmlElement, prefixes: Map<string, string>, dept
   if (depth > 1024) throw createError('WBXML_ERR_DEPTH_EXCEEDED', 'tree nesting deeper than 1024', -1);
   if (!prefixes.has(el.ns)) prefixes.set(el.ns, el.ns.toLowerCase());
   for (const c of el.children) {
-    if (typeof c === 'object' && c !== null && !(c instanceof Uint8Array))
-      collectNamespaces(c, prefixes, depth + 1);
+    if (isElement(c)) collectNamespaces(c, prefixes, depth + 1);
   }
 }
 
@@ -90,6 +89,9 @@ function writeElement(
     const c = children[i];
     if (typeof c === 'string') {
       if (c.length === 0) continue;
+      elementOnly = false;
+    } else if (c instanceof WbxmlText) {
+      if (c.byteLength === 0) continue;
       elementOnly = false;
     } else if (c instanceof Uint8Array) {
       opaque = c;
@@ -123,6 +125,8 @@ function writeElement(
     const c = children[i];
     if (typeof c === 'string') {
       if (c.length !== 0) out.push(escapeXml(c));
+    } else if (c instanceof WbxmlText) {
+      if (c.byteLength !== 0) out.push(escapeXml(c.value));
     } else if (typeof c === 'object' && c !== null && !(c instanceof Uint8Array)) {
       if (layout) out.push('\n', indentOf(indent + 1));
       writeElement(c, prefixes, '', layout ? indent + 1 : -1, out, path);

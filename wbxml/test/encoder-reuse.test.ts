@@ -6,6 +6,7 @@ import {
   createEncoder,
   el,
   encode,
+  isElement,
   WbxmlError,
   type WbxmlElement,
   type WbxmlNode,
@@ -43,7 +44,7 @@ const same = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from
 function* opaques(n: WbxmlElement): Generator<Uint8Array> {
   for (const c of n.children) {
     if (c instanceof Uint8Array) yield c;
-    else if (typeof c === 'object') yield* opaques(c);
+    else if (isElement(c)) yield* opaques(c);
   }
 }
 

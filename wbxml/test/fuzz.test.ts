@@ -83,4 +83,26 @@ describe('fuzz: mutated real documents (fixed seed)', () => {
       expect(seen.get(code) ?? 0, `${code} never reached: ${JSON.stringify([...seen])}`).toBeGreaterThan(0);
     }
   });
+
+  it('decodes lazily (lazyTextFrom) to the same bytes or the same error as eagerly', () => {
+    const r = rng(0x1a2f);
+    const outcome = (f: () => Uint8Array): string => {
+      try {
+        return Buffer.from(f()).toString('hex');
+      } catch (err) {
+        if (!(err instanceof WbxmlError)) throw err;
+        return `${err.code}@${err.offset}`;
+      }
+    };
+    let ok = 0;
+    for (let i = 0; i < 2000; i++) {
+      const src = corpus[i % corpus.length]!;
+      const input = mutate(src.bytes, r);
+      const eager = outcome(() => encode(decode(input)));
+      const lazy = outcome(() => encode(decode(input, undefined, { lazyTextFrom: 4 })));
+      expect(lazy, `run ${i} (${src.name})`).toBe(eager);
+      if (!eager.startsWith('WBXML_ERR')) ok++;
+    }
+    expect(ok).toBeGreaterThan(0);
+  });
 });

@@ -113,7 +113,9 @@ export class EasClient implements EasConnection {
     if (bytes.length === 0) return undefined;
     let tree: WbxmlElement;
     try {
-      tree = decode(bytes);
+      // Mail bodies of 1 KiB and more stay UTF-8 until read (docs/wbxml.md, lazy text): the
+      // preview reads each once, and a tree of strings would hold ~2x the body bytes.
+      tree = decode(bytes, undefined, { lazyTextFrom: 1024 });
     } catch (err) {
       const why = err instanceof WbxmlError ? err.code : 'not WBXML';
       throw new EasError(

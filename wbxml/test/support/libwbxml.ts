@@ -7,7 +7,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { tagInfo, type WbxmlElement } from '../../src/index';
+import { isElement, tagInfo, type WbxmlElement } from '../../src/index';
 
 /** Why libwbxml cannot be used here, or undefined when both tools run. */
 export function libwbxmlMissing(): string | undefined {
@@ -50,7 +50,8 @@ function elementXml(el: WbxmlElement, parentNs?: string): string {
       if (!tagInfo(el.ns, el.tag)?.libwbxmlBinary)
         throw new Error(`libwbxml cannot write OPAQUE in ${el.tag}`);
       inner += Buffer.from(c).toString('base64');
-    } else inner += elementXml(c, el.ns);
+    } else if (isElement(c)) inner += elementXml(c, el.ns);
+    else inner += esc(c.value);
   }
   return `<${name}${attr}>${inner}</${name}>`;
 }

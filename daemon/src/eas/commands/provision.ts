@@ -1,4 +1,4 @@
-import { all, child, int, ns, path, text, type WbxmlElement } from '@tidings/wbxml';
+import { all, child, int, isElement, ns, path, text, type WbxmlElement } from '@tidings/wbxml';
 import type { EasConnection } from '../connection';
 import { commonStatusError, EasError, EasStatusError } from '../errors';
 import { atLeast } from '../versions';
@@ -38,7 +38,7 @@ export function unmetPolicies(doc: WbxmlElement | undefined): string[] {
   if (!doc) return [];
   const out: string[] = [];
   for (const c of doc.children) {
-    if (typeof c !== 'object' || c instanceof Uint8Array) continue;
+    if (!isElement(c)) continue;
     const demands = DEMANDS[c.tag];
     if (demands?.(text(doc, c.tag)?.trim() ?? '')) out.push(c.tag);
   }
