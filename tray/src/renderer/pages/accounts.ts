@@ -10,6 +10,7 @@ const KIND_LABEL: Partial<Record<string, string>> = {
   caldav: 'CalDAV',
   carddav: 'CardDAV',
   imap: 'IMAP',
+  jmap: 'JMAP',
 };
 
 function formValues(form: HTMLFormElement): AccountFormValues {
