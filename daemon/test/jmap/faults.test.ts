@@ -133,6 +133,22 @@ describe('JMAP watcher faults', () => {
     await until('signal', () => h.t.published.length === 1);
   });
 
+  it('a WebSocket frame beyond the 1 MiB cap ends the socket before it is buffered; push reconnects', async () => {
+    const f = await fixture({ webSocket: true });
+    const h = watch(f.url);
+    await until(
+      'websocket push',
+      () => waiting(h) && h.watcher.pushMode() === 'websocket' && f.webSocketPushes === 1,
+    );
+    f.sendToWebSockets(' '.repeat(2 * 1024 * 1024));
+    await until('ended', () => h.watcher.pushMode() === 'none');
+    // undici refused the frame by its announced length (our cap on the dispatcher it reads), so
+    // the message never reached our own size check (which would say JMAP_ERR_TOO_LARGE).
+    expect(h.watcher.status().lastError).toMatchObject({ code: 'JMAP_ERR_PUSH' });
+    h.clock.advance(60_000);
+    await until('reopened', () => f.webSocketPushes === 2);
+  });
+
   it('pages through Email/changes (maxObjectsInGet 2): each page committed with its signal, every mail once', async () => {
     const f = await fixture({ maxObjectsInGet: 2 });
     const ctx = testContext('acct');

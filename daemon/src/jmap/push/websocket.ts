@@ -1,4 +1,4 @@
-import type { Dispatcher, WebSocket } from 'undici';
+import { Dispatcher, type WebSocket } from 'undici';
 import type { Clock } from '../../clock';
 import { JmapError, safeUrl } from '../errors';
 import type { PushChannel, PushEnd, PushHandlers } from './channel';
@@ -14,6 +14,48 @@ const OPEN = 1;
 async function loadWebSocket(): Promise<typeof WebSocket> {
   const mod = await import('undici/lib/web/websocket/websocket.js');
   return mod.WebSocket ?? mod.default.WebSocket;
+}
+
+/**
+ * The account's dispatcher as undici's WebSocket sees it, with our frame caps: undici reads
+ * `webSocketOptions` from the dispatcher (128 MiB by default) and checks a frame's announced
+ * length against it before buffering — so a hostile frame stops at our cap, not at the heap.
+ * Requests go to the shared dispatcher; closing this view leaves it open (it is not ours).
+ */
+class CappedDispatcher extends Dispatcher {
+  readonly #inner: Dispatcher;
+  readonly #max: number;
+
+  constructor(inner: Dispatcher, max: number) {
+    super();
+    this.#inner = inner;
+    this.#max = max;
+  }
+
+  get webSocketOptions(): { maxFragments: number; maxPayloadSize: number } {
+    return { maxFragments: 1024, maxPayloadSize: this.#max };
+  }
+
+  override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+    return this.#inner.dispatch(options, handler);
+  }
+
+  override close(): Promise<void>;
+  override close(callback: () => void): void;
+  override close(callback?: () => void): Promise<void> | void {
+    if (callback) return callback();
+    return Promise.resolve();
+  }
+
+  override destroy(): Promise<void>;
+  override destroy(err: Error | null): Promise<void>;
+  override destroy(callback: () => void): void;
+  override destroy(err: Error | null, callback: () => void): void;
+  override destroy(a?: unknown, b?: unknown): Promise<void> | void {
+    const callback = typeof a === 'function' ? a : typeof b === 'function' ? b : undefined;
+    if (callback) return (callback as () => void)();
+    return Promise.resolve();
+  }
 }
 
 export interface WebSocketPushOptions {
@@ -108,7 +150,7 @@ export function openWebSocket(opts: WebSocketPushOptions, on: PushHandlers): Pus
       if (closed) return finish();
       ws = new WebSocketClass(url, {
         protocols: 'jmap',
-        dispatcher: opts.dispatcher,
+        dispatcher: new CappedDispatcher(opts.dispatcher, max),
         headers: { authorization },
       });
     } catch (err) {
@@ -142,8 +184,14 @@ export function openWebSocket(opts: WebSocketPushOptions, on: PushHandlers): Pus
       if (states) on.onChange(states);
     });
     ws.addEventListener('error', (ev) => {
-      const e = (ev as { error?: unknown }).error;
-      fail(`WebSocket error: ${e instanceof Error ? e.message : 'connection failed'}`);
+      const e = ev as { error?: unknown; message?: unknown };
+      const why =
+        e.error instanceof Error && e.error.message
+          ? e.error.message
+          : typeof e.message === 'string' && e.message
+            ? e.message
+            : `connection failed (frames are capped at ${max} bytes)`;
+      fail(`WebSocket error: ${why}`);
     });
     ws.addEventListener('close', (ev) => {
       if (ev.code === 1000 || closed) finish();
