@@ -149,6 +149,27 @@ describe('JMAP watcher faults', () => {
     await until('reopened', () => f.webSocketPushes === 2);
   });
 
+  it('an endless EventSource line stops at the 256 KiB event cap (JMAP_ERR_TOO_LARGE), then push reconnects', async () => {
+    const f = await fixture();
+    let hostile = true;
+    f.faults.push((_req, res, seen) => {
+      if (seen.path !== '/jmap/eventsource/' || !hostile) return false;
+      hostile = false;
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      const chunk = `data: ${'x'.repeat(64 * 1024)}`;
+      // No line end, ever: the parser must stop at its cap.
+      const t = setInterval(() => res.write(chunk.slice(6)), 5);
+      res.write(chunk);
+      res.on('close', () => clearInterval(t));
+      return true;
+    });
+    const h = watch(f.url);
+    await until('too large', () => h.watcher.status().lastError?.code === 'JMAP_ERR_TOO_LARGE');
+    expect(h.watcher.pushMode()).toBe('none');
+    h.clock.advance(60_000);
+    await until('reopened', () => f.openStreams === 1 && h.watcher.pushMode() === 'eventsource');
+  });
+
   it('pages through Email/changes (maxObjectsInGet 2): each page committed with its signal, every mail once', async () => {
     const f = await fixture({ maxObjectsInGet: 2 });
     const ctx = testContext('acct');
