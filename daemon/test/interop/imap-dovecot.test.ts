@@ -4,8 +4,9 @@
  * its config file — one on the NOTIFY configuration (INBOX and Lists on one connection), one on
  * the configuration whose imap_capability leaves NOTIFY out (IDLE on INBOX, STATUS of Lists) —
  * over IMAPS verified against the script's CA, passwords from environment variables, signals
- * read from a `tidings watch --json` process. APPEND gives exactly one signal, EXPUNGE a
- * removal, and a clean restart or a kill -9 neither loses nor repeats mail.
+ * read from a `tidings watch --json` process. `account test` and `doctor` pass; APPEND gives
+ * exactly one signal, reading a mail elsewhere one `changed` item, EXPUNGE a removal, and a clean
+ * restart or a kill -9 neither loses nor repeats mail.
  */
 import { randomUUID } from 'node:crypto';
 import type { ImapFlow } from 'imapflow';
@@ -105,6 +106,18 @@ describe.skipIf(unavailable !== undefined && !inCi)('the shipped daemon against 
     expect(detail('dovecot-notify')).toContain('NOTIFY on 2 mailboxes');
     expect(detail('dovecot-idle')).toContain('IDLE on INBOX, STATUS of 1 more');
     expect(home.signals).toEqual([]);
+    // account test and doctor through the running daemon: its secrets, its way of connecting.
+    for (const a of ACCOUNTS) {
+      const r = await home.run(['account', 'test', a.id, '--json']);
+      const result = JSON.parse(r.stdout || '{}') as { ok: boolean; steps: { name: string; ok: boolean }[] };
+      expect(
+        result.steps?.map((x) => x.name),
+        r.stdout + r.stderr,
+      ).toEqual(['dns', 'login', 'mailboxes', 'push']);
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+    }
+    const doctor = await home.run(['doctor', '--json']);
+    expect(doctor.code, doctor.stdout + doctor.stderr).toBe(0);
   });
 
   it('APPEND to INBOX and to Lists: exactly one signal each, with from, subject and preview', async () => {
@@ -137,6 +150,29 @@ describe.skipIf(unavailable !== undefined && !inCi)('the shipped daemon against 
     }
     expect(titles().filter((t) => t?.startsWith('Was there'))).toEqual([]);
   }, 240_000);
+
+  it('mail read in another client is one `changed` item with unread: false', async () => {
+    const a = ACCOUNTS[0]!;
+    const c = client(a.id);
+    const appended = await c.append('INBOX', mail({ subject: `To be read ${tag}` }));
+    await announced(`To be read ${tag}`);
+    const uid = appended && appended.uid;
+    const lock = await c.getMailboxLock('INBOX');
+    try {
+      await c.messageFlagsAdd(String(uid), ['\\Seen'], { uid: true });
+    } finally {
+      lock.release();
+    }
+    const reads = () =>
+      home.signals.filter(
+        (s) =>
+          s.signal.accountId === a.id &&
+          s.signal.changed.some((x) => x.id === String(uid) && x.unread === false),
+      );
+    await waitFor('the read mail', SIGNAL_WITHIN_MS, () => (reads().length > 0 ? true : undefined));
+    await sleep(5_000);
+    expect(reads()).toHaveLength(1);
+  }, 180_000);
 
   it('EXPUNGE gives one removal', async () => {
     const a = ACCOUNTS[0]!;
