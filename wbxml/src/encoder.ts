@@ -265,33 +265,6 @@ class ScratchWriter {
     throw createError(code, detail, at, { path: elementPath(this.#path.map((e) => e.tag)) });
   }
 
-  /** Enters an element: returns `page << 8 | token`; `at` is the output offset, for errors. */
-  #enter(el: WbxmlElement, at: number): number {
-    const path = this.#path;
-    path.push(el);
-    if (path.length > this.#maxDepth) {
-      this.fail('WBXML_ERR_DEPTH_EXCEEDED', `element nesting deeper than maxDepth ${this.#maxDepth}`, at);
-    }
-    let pt = this.#lastPage;
-    if (el.ns !== this.#lastNs || pt === undefined) {
-      pt = pageTokens(el.ns);
-      if (pt === undefined)
-        this.fail('WBXML_ERR_UNKNOWN_NAMESPACE', `namespace "${el.ns}" is no EAS code page`, at);
-      this.#lastNs = el.ns;
-      this.#lastPage = pt;
-    }
-    const token = pt.tokens.get(el.tag);
-    if (token === undefined) {
-      this.fail(
-        'WBXML_ERR_UNKNOWN_TAG',
-        `tag "${el.tag}" is not defined on code page ${pt.page} (${pt.namespace})`,
-        at,
-      );
-    }
-    if (!Array.isArray(el.children)) this.fail('WBXML_ERR_INVALID_TREE', 'element has no children array', at);
-    return (pt.page << 8) | token;
-  }
-
   /** Chunk mode: pushes the structural bytes after the last payload; returns the chunks. */
   finish(chunks: Uint8Array[]): Uint8Array[] {
     if (this.pos > this.#flushed) chunks.push(this.#view(this.#flushed, this.pos));
@@ -312,28 +285,36 @@ class ScratchWriter {
     const path = this.#path;
     const index = this.#index;
     if (!this.#open(root)) return;
-    while (path.length > 0) {
-      const top = path.length - 1;
-      const children = path[top]!.children;
-      const i = index[top]!;
+    // The open element's children and next index live in locals; #index keeps a parent's only
+    // while a child is open (one write per element, not one per child).
+    let children = root.children;
+    let i = 0;
+    for (;;) {
       if (i === children.length) {
-        this.#ensure(1);
+        if (this.pos === this.buf.length) this.#ensure(1);
         this.buf[this.pos++] = END;
         path.pop();
+        const depth = path.length;
+        if (depth === 0) return;
+        children = path[depth - 1]!.children;
+        i = index[depth - 1]!;
         continue;
       }
-      index[top] = i + 1;
-      const c: WbxmlNode = children[i]!;
+      const c: WbxmlNode = children[i++]!;
       if (typeof c === 'string') {
         if (c.length !== 0) this.#string(c);
       } else if (typeof c === 'object' && c !== null && typeof (c as WbxmlElement).tag === 'string') {
-        this.#open(c as WbxmlElement);
+        index[path.length - 1] = i;
+        if (this.#open(c as WbxmlElement)) {
+          children = (c as WbxmlElement).children;
+          i = 0;
+        }
       } else if (c instanceof Uint8Array) {
         this.#opaque(c);
       } else if (c instanceof WbxmlText) {
         this.#lazyText(c);
       } else {
-        this.fail('WBXML_ERR_INVALID_TREE', `child ${i} ${BAD_CHILD}`, this.pos + this.#external);
+        this.fail('WBXML_ERR_INVALID_TREE', `child ${i - 1} ${BAD_CHILD}`, this.pos + this.#external);
       }
     }
   }
@@ -343,22 +324,45 @@ class ScratchWriter {
    * element left open on the path, when it has content; an empty one is finished here.
    */
   #open(el: WbxmlElement): boolean {
-    const v = this.#enter(el, this.pos + this.#external);
-    const page = v >> 8;
-    this.#ensure(3);
+    const at = this.pos + this.#external;
+    const path = this.#path;
+    path.push(el);
+    if (path.length > this.#maxDepth) {
+      this.fail('WBXML_ERR_DEPTH_EXCEEDED', `element nesting deeper than maxDepth ${this.#maxDepth}`, at);
+    }
+    let pt = this.#lastPage;
+    const ns = el.ns;
+    if (ns !== this.#lastNs || pt === undefined) {
+      pt = pageTokens(ns);
+      if (pt === undefined)
+        this.fail('WBXML_ERR_UNKNOWN_NAMESPACE', `namespace "${ns}" is no EAS code page`, at);
+      this.#lastNs = ns;
+      this.#lastPage = pt;
+    }
+    const token = pt.tokens.get(el.tag);
+    if (token === undefined) {
+      this.fail(
+        'WBXML_ERR_UNKNOWN_TAG',
+        `tag "${el.tag}" is not defined on code page ${pt.page} (${pt.namespace})`,
+        at,
+      );
+    }
+    const children = el.children;
+    if (!Array.isArray(children)) this.fail('WBXML_ERR_INVALID_TREE', 'element has no children array', at);
+    if (this.pos + 3 > this.buf.length) this.#ensure(3);
     const buf = this.buf;
+    const page = pt.page;
     if (page !== this.#page) {
       buf[this.pos++] = SWITCH_PAGE;
       buf[this.pos++] = page;
       this.#page = page;
     }
-    if (!hasContent(el.children)) {
-      buf[this.pos++] = v & 0xff;
-      this.#path.pop();
+    if (!hasContent(children)) {
+      buf[this.pos++] = token;
+      path.pop();
       return false;
     }
-    buf[this.pos++] = (v & 0xff) | TAG_CONTENT;
-    this.#index[this.#path.length - 1] = 0;
+    buf[this.pos++] = token | TAG_CONTENT;
     return true;
   }
 
