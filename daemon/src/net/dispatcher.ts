@@ -5,6 +5,7 @@ import type { TlsOptions } from '../config/account';
 import buildConnector from 'undici/lib/core/connect.js';
 import type { OwnConnectionOptions } from './account-dispatcher';
 import { NetError } from './errors';
+import { markReusedSockets } from './reuse-mark';
 
 /** Options for {@link createDispatcher}. */
 export interface DispatcherOptions {
@@ -109,9 +110,10 @@ export function createDispatcher(opts: DispatcherOptions = {}): Dispatcher {
       keepAliveTimeout,
     });
   }
-  const agent = new Agent({ connect: tls, connections, keepAliveTimeout });
-  // undici's Client default: a 10 s connect timeout.
-  if (opts.shared)
-    sharedDispatchers.set(agent, { connect: buildConnector({ ...tls, timeout: 10_000 }), keepAliveTimeout });
+  // undici's Client default: a 10 s connect timeout. One connector for the pool and the accounts'
+  // own connections: one TLS session cache, and every socket marked for net/resend.ts.
+  const connect = markReusedSockets(buildConnector({ ...tls, timeout: 10_000 }));
+  const agent = new Agent({ connect, connections, keepAliveTimeout });
+  if (opts.shared) sharedDispatchers.set(agent, { connect, keepAliveTimeout });
   return agent;
 }

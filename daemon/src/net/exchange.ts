@@ -58,6 +58,7 @@ class BufferingHandler implements Dispatcher.DispatchHandler {
   #onResend: (() => void) | undefined;
   responded = false;
   resent = false;
+  sentAt = 0;
 
   constructor(
     dispatcher: Dispatcher,
@@ -91,6 +92,7 @@ class BufferingHandler implements Dispatcher.DispatchHandler {
   }
 
   onConnect(abort: Abort): void {
+    this.sentAt = Date.now();
     if (this.#signal?.aborted) abort(this.#signal.reason);
     else this.#abort = abort;
   }

@@ -1,3 +1,5 @@
+import { REUSED_SOCKET } from './reuse-mark';
+
 /**
  * When a request may go out a second time: the rule of HTTP clients that keep connections
  * alive (RFC 9112 §9.3.1: "a client MAY open a new connection and automatically retransmit an
@@ -31,19 +33,37 @@ export interface FailedAttempt {
   responded: boolean;
   /** The request was already sent again once. */
   resent: boolean;
+  /** When undici handed the request to a socket (ms since the epoch); 0 before that. */
+  sentAt: number;
 }
 
 /**
+ * A reset counts only this soon after the request went out: the close race resets our write at
+ * once, while a NAT or firewall cutting a held Ping resets it minutes later — that one must fail
+ * and be learnt as a cut (eas/heartbeat.ts), not be hidden by a resend.
+ */
+export const RESET_RACE_MS = 3_000;
+
+/**
  * True when `err` says a socket that had carried earlier answers died before this request got a
- * byte back: undici's `SocketError` ("other side closed", "closed") carries the socket's
+ * byte back. Our connector marks every socket's error (net/reuse-mark.ts); for a socket it did
+ * not make, undici's `SocketError` ("other side closed", "closed") carries the socket's
  * counters, and `bytesRead > 0` with no byte for this request means the bytes were earlier
  * answers, so the socket was reused. EPIPE means our write hit a socket the server had already
  * closed: the request never arrived whole.
  */
-export function reusedSocketDied(err: unknown, attempt: FailedAttempt): boolean {
+export function reusedSocketDied(err: unknown, attempt: FailedAttempt, now = Date.now()): boolean {
   if (attempt.responded || attempt.resent || !err || typeof err !== 'object') return false;
-  const e = err as { code?: unknown; socket?: { bytesRead?: unknown } };
+  const e = err as { code?: unknown; socket?: { bytesRead?: unknown }; [REUSED_SOCKET]?: boolean };
   if (e.code === 'EPIPE') return true;
+  // Marked by our connector (net/reuse-mark.ts): exact, and the only witness of a reset, which
+  // SOGo's close also shows up as when the server's kernel answers our write (ECONNRESET).
+  if (REUSED_SOCKET in e && e[REUSED_SOCKET] === true) {
+    if (e.code === 'UND_ERR_SOCKET') return true;
+    if (e.code === 'ECONNRESET') return attempt.sentAt !== 0 && now - attempt.sentAt < RESET_RACE_MS;
+    return false;
+  }
+  if (REUSED_SOCKET in e) return false;
   if (e.code !== 'UND_ERR_SOCKET') return false;
   const read = e.socket?.bytesRead;
   return typeof read === 'number' && read > 0;

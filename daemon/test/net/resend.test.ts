@@ -4,11 +4,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AccountDispatcher } from '../../src/net/account-dispatcher';
 import { createDispatcher, ownConnectionOptions } from '../../src/net/dispatcher';
 import { exchange } from '../../src/net/exchange';
-import { reusedSocketDied } from '../../src/net/resend';
+import { RESET_RACE_MS, reusedSocketDied } from '../../src/net/resend';
+import { REUSED_SOCKET } from '../../src/net/reuse-mark';
 import type { HeartbeatState } from '../../src/eas/heartbeat';
 import { failTimes, type Harness, harness, pingParked, sent, waitFor } from '../eas/harness';
 
-const fresh = { responded: false, resent: false };
+const fresh = { responded: false, resent: false, sentAt: 0 };
 
 describe('reusedSocketDied (net/resend.ts)', () => {
   it('a socket closed by the server after earlier answers, before this one: resend', () => {
@@ -26,14 +27,39 @@ describe('reusedSocketDied (net/resend.ts)', () => {
   it('never twice, never after an answer byte, never for a fresh socket or a reset or a timeout', () => {
     const closed = (bytesRead: number) =>
       Object.assign(new Error('closed'), { code: 'UND_ERR_SOCKET', socket: { bytesRead } });
-    expect(reusedSocketDied(closed(170), { responded: false, resent: true })).toBe(false);
-    expect(reusedSocketDied(closed(170), { responded: true, resent: false })).toBe(false);
+    expect(reusedSocketDied(closed(170), { ...fresh, resent: true })).toBe(false);
+    expect(reusedSocketDied(closed(170), { ...fresh, responded: true })).toBe(false);
     expect(reusedSocketDied(closed(0), fresh)).toBe(false);
     expect(reusedSocketDied(Object.assign(new Error('reset'), { code: 'ECONNRESET' }), fresh)).toBe(false);
     expect(reusedSocketDied(Object.assign(new Error('t'), { code: 'UND_ERR_HEADERS_TIMEOUT' }), fresh)).toBe(
       false,
     );
     expect(reusedSocketDied(undefined, fresh)).toBe(false);
+  });
+
+  // sogo-eas interop (issue 13): SOGo's close also reached us as a reset, which carries no counters.
+  it('a reset of a socket our connector marked as reused, right after the write: resend; a late reset (a cut Ping) or a fresh socket: no', () => {
+    const reset = (reused: boolean) =>
+      Object.defineProperty(
+        Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }),
+        REUSED_SOCKET,
+        {
+          value: reused,
+        },
+      );
+    const sentAt = 1_000_000;
+    expect(reusedSocketDied(reset(true), { ...fresh, sentAt }, sentAt + 5)).toBe(true);
+    expect(reusedSocketDied(reset(true), { ...fresh, sentAt }, sentAt + RESET_RACE_MS)).toBe(false);
+    expect(reusedSocketDied(reset(false), { ...fresh, sentAt }, sentAt + 5)).toBe(false);
+    expect(reusedSocketDied(reset(true), { ...fresh, sentAt: 0 }, sentAt + 5)).toBe(false);
+    expect(reusedSocketDied(reset(true), { ...fresh, sentAt, responded: true }, sentAt + 5)).toBe(false);
+    // The mark wins over undici's counters, which include a TLS handshake.
+    const closedFresh = Object.defineProperty(
+      Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET', socket: { bytesRead: 3000 } }),
+      REUSED_SOCKET,
+      { value: false },
+    );
+    expect(reusedSocketDied(closedFresh, fresh)).toBe(false);
   });
 });
 
@@ -54,7 +80,9 @@ function production(home: string): { d: AccountDispatcher; shared: Dispatcher } 
   return { d, shared };
 }
 
-async function server(mode: 'after-answer' | 'on-next-request'): Promise<EasFixtureServer> {
+async function server(
+  mode: 'after-answer' | 'on-next-request' | 'reset-on-next-request',
+): Promise<EasFixtureServer> {
   const s = await startEasServer({ closeReused: mode });
   closers.push(() => s.close());
   return s;
@@ -110,7 +138,7 @@ describe('the watcher through the production dispatcher against such a server', 
     expect(h.store.get<HeartbeatState>('work', 'eas.heartbeat.default')?.bad).toBeUndefined();
   });
 
-  for (const mode of ['on-next-request', 'after-answer'] as const) {
+  for (const mode of ['on-next-request', 'reset-on-next-request', 'after-answer'] as const) {
     it(`closeReused ${mode}: OPTIONS, Provision, FolderSync, Sync and Ping all get through; no back-off`, async () => {
       const shared = createDispatcher({ shared: true });
       closers.push(() => shared.close());
@@ -122,7 +150,7 @@ describe('the watcher through the production dispatcher against such a server', 
       expect(h.statuses.some((st) => st.state === 'backing-off')).toBe(false);
       expect(sent(h, 'Provision').length).toBeGreaterThanOrEqual(2);
       expect(h.store.get('work', 'eas.policyKey')).toBeDefined();
-      if (mode === 'on-next-request') expect(h.server.droppedOnReuse).toBeGreaterThan(0);
+      if (mode !== 'after-answer') expect(h.server.droppedOnReuse).toBeGreaterThan(0);
       h.server.addMail('alice', { subject: 'after the closes', from: 'a@b' });
       await pingParked(h);
       const signal = await waitFor(() => h?.signals[0], 'a signal');
