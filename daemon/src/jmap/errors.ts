@@ -18,6 +18,8 @@
  * | `JMAP_ERR_PROTOCOL` | an API answer that is not the JSON the request asks for (RFC 8620 §3.4) | report the server; retried with back-off |
  * | `JMAP_ERR_METHOD` | a method-level error other than the ones above (RFC 8620 §3.6.2), e.g. `unknownMethod`, `invalidArguments` | report the server |
  * | `JMAP_ERR_CANNOT_CALCULATE` | `cannotCalculateChanges` (RFC 8620 §5.2): the stored state is too old | nothing; the account is re-baselined with reconcile |
+ * | `JMAP_ERR_NOT_CONNECTED` | mark-read asked of an account that is not connected (stopped, backing off, waiting for the user) | try again once the account is waiting |
+ * | `JMAP_ERR_NO_SUCH_ITEM` | mark-read of a mailbox the account does not watch, or of mail the server does not have (any more) | use the folder and item ids a signal carried |
  * | `JMAP_ERR_PUSH` | the push stream failed, stalled, or does not push (an EventSource that ends at once) | nothing; reconnected with back-off, or `Email/changes` on an interval |
  */
 export type JmapErrorCode =
@@ -36,6 +38,8 @@ export type JmapErrorCode =
   | 'JMAP_ERR_PROTOCOL'
   | 'JMAP_ERR_METHOD'
   | 'JMAP_ERR_CANNOT_CALCULATE'
+  | 'JMAP_ERR_NOT_CONNECTED'
+  | 'JMAP_ERR_NO_SUCH_ITEM'
   | 'JMAP_ERR_PUSH';
 
 /** What a person needs to act: which request, where, what the server said. Never a secret. */

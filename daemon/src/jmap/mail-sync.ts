@@ -62,6 +62,11 @@ export interface SyncOptions {
   accountId: string;
   /** Configured mailbox names / roles / ids. */
   mailboxes?: readonly string[];
+  /**
+   * Ids this client itself marked read (mark-read): their next update is our own echo, not a
+   * change to announce. changesPage removes the ids it met.
+   */
+  ownUpdates?: Set<string>;
   now: () => number;
 }
 
@@ -281,7 +286,7 @@ export async function changesPage(
           removed.push(e ? summary(e) : { id: eid });
           const at = ids.indexOf(eid);
           if (at >= 0) ids.splice(at, 1);
-        } else if (!created.has(eid)) changed.push(summary(e));
+        } else if (!created.has(eid) && !opts.ownUpdates?.has(eid)) changed.push(summary(e));
         continue;
       }
       if (!inside) continue;
@@ -305,6 +310,7 @@ export async function changesPage(
     );
     if (s) signals.push(s);
   }
+  for (const eid of ch.updated) opts.ownUpdates?.delete(eid);
   return {
     state: { ...state, emailState: ch.newState, syncedAt: opts.now(), mailboxes },
     signals,

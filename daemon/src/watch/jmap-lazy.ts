@@ -2,6 +2,7 @@ import type { Dispatcher } from 'undici';
 import { systemClock } from '../clock';
 import type { JmapAccount } from '../config/account';
 import type { TokenProvider } from '../eas/oauth/token-provider';
+import { JmapError } from '../jmap/errors';
 import type { Watcher, WatcherContext, WatcherStatus } from './types';
 
 /**
@@ -35,6 +36,12 @@ export function lazyJmapWatcher(
     wake: (reason) => watcher?.wake?.(reason),
     // A redirect to another origin waits for `tidings account accept-move` (issue 13 §2).
     acceptMove: () => watcher?.acceptMove?.(),
+    markRead: (folderId, itemIds) =>
+      watcher?.markRead
+        ? watcher.markRead(folderId, itemIds)
+        : Promise.reject(
+            new JmapError('JMAP_ERR_NOT_CONNECTED', `account ${ctx.accountId} is still starting; try again`),
+          ),
     async stop() {
       stopped = true;
       await loading;

@@ -4,6 +4,7 @@ import type { JmapAccount } from '../config/account';
 import type { TokenProvider } from '../eas/oauth/token-provider';
 import { basicAuth, bearerAuth, type JmapAuth, oauthAuth } from '../jmap/auth';
 import { sessionConn } from '../jmap/connection';
+import { emailSetKeyword } from '../jmap/email-set';
 import { JmapError } from '../jmap/errors';
 import {
   baseline,
@@ -21,7 +22,7 @@ import { openWebSocket } from '../jmap/push/websocket';
 import { fetchSession, type JmapSession } from '../jmap/session';
 import { createTransport, type JmapHttp, type JmapLimits } from '../jmap/transport';
 import { backoffDelay } from './backoff';
-import type { Watcher, WatcherContext, WatcherState, WatcherStatus } from './types';
+import type { MarkReadResult, Watcher, WatcherContext, WatcherState, WatcherStatus } from './types';
 
 /** Collaborators, injectable from tests. */
 export interface JmapWatcherDeps {
@@ -66,10 +67,13 @@ export function createJmapWatcher(
 ): JmapWatcher {
   const clock = deps.clock ?? systemClock;
   const accountId = ctx.accountId;
+  /** Ids marked read by markRead, so their echo in Email/changes is not announced as a change. */
+  const ownUpdates = new Set<string>();
   const syncOpts = {
     accountId,
     ...(account.mailboxes ? { mailboxes: account.mailboxes } : {}),
     now: () => clock.now(),
+    ownUpdates,
   };
   const grace = deps.pushGraceMs ?? 15_000;
 
@@ -511,6 +515,66 @@ export function createJmapWatcher(
     checkNow() {
       if (stopped) return Promise.resolve();
       return enqueue();
+    },
+    markRead(folderId, itemIds): Promise<MarkReadResult> {
+      const s = session;
+      if (stopped || !s || status.state !== 'waiting')
+        return Promise.reject(
+          new JmapError(
+            'JMAP_ERR_NOT_CONNECTED',
+            `account ${accountId} is not connected (${status.state}); try again once it is`,
+            { request: 'Email/set' },
+          ),
+        );
+      if (!status.folders?.some((f) => f.id === folderId))
+        return Promise.reject(
+          new JmapError('JMAP_ERR_NO_SUCH_ITEM', `account ${accountId} watches no mailbox ${folderId}`, {
+            request: 'Email/set',
+          }),
+        );
+      const ids = [...new Set(itemIds)];
+      // In the sync chain: the echo of our own change comes back through Email/changes and must
+      // meet ownUpdates, not race a round already running.
+      const run = chain.then(async (): Promise<MarkReadResult> => {
+        for (const id of ids) ownUpdates.add(id);
+        const conn = sessionConn(transport(), s, () => {
+          sessionStale = true;
+        });
+        let answer: Awaited<ReturnType<typeof conn.call<[ReturnType<typeof emailSetKeyword>]>>>[0];
+        try {
+          [answer] = await conn.call([emailSetKeyword(s.accountId, ids, '$seen')]);
+        } catch (err) {
+          for (const id of ids) ownUpdates.delete(id);
+          throw err;
+        }
+        for (const f of answer.notUpdated) ownUpdates.delete(f.id);
+        const failed = answer.notUpdated.map((f) => ({
+          id: f.id,
+          status: f.type === 'notFound' ? 404 : 400,
+        }));
+        const marked = ids.filter((id) => !failed.some((f) => f.id === id));
+        ctx.log.info(
+          { accountId, folder: folderId, marked: marked.length, failed: failed.length },
+          'marked read',
+        );
+        if (marked.length === 0 && failed.length > 0)
+          throw new JmapError(
+            failed[0]!.status === 404 ? 'JMAP_ERR_NO_SUCH_ITEM' : 'JMAP_ERR_METHOD',
+            `the server marked none of the ${ids.length} mail(s) read (${answer.notUpdated[0]!.type})`,
+            { request: 'Email/set', type: answer.notUpdated[0]!.type },
+          );
+        return { marked, failed };
+      });
+      chain = run.then(
+        () => undefined,
+        () => undefined,
+      );
+      // The state moved: a round now takes in the echo (and anything else), announced as usual.
+      void run.then(
+        () => enqueue(),
+        () => undefined,
+      );
+      return run;
     },
     acceptMove() {
       const move = pendingMove;

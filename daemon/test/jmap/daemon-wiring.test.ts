@@ -80,6 +80,13 @@ describe('the daemon with a kind: jmap account', () => {
       collection: 'mail',
       added: [{ title: 'through the hub', from: 'bob@example.org' }],
     });
+    // items.markRead (the tray's and `tidings mark-read`'s call) reaches the server.
+    const id = signals[0]!.added[0]!.id;
+    expect(await c.call('items.markRead', { accountId: 'fm', folderId: 'mb-inbox', itemIds: [id] })).toEqual({
+      marked: [id],
+      failed: [],
+    });
+    expect(fx.data.emails.get(id)?.keywords.has('$seen')).toBe(true);
   });
 
   it('a redirect to another origin waits in needs-confirmation until accounts.acceptMove', async () => {

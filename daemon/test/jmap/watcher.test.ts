@@ -312,6 +312,33 @@ describe('JMAP watcher on the fixture server', () => {
     expect(h.t.published).toHaveLength(1);
   });
 
+  it('mark-read sets $seen with Email/set; its own echo is not announced as a change, other changes are', async () => {
+    const f = await fixture();
+    const h = watch(f.url);
+    await until('waiting', () => waiting(h) && f.openStreams === 1);
+    const a = f.data.add({ subject: 'a' });
+    const b = f.data.add({ subject: 'b' });
+    await until('added', () => h.t.published.flatMap((s) => s.added).length === 2);
+    const before = h.t.published.length;
+    expect(await h.watcher.markRead?.('mb-inbox', [a, 'M999'])).toEqual({
+      marked: [a],
+      failed: [{ id: 'M999', status: 404 }],
+    });
+    expect(f.data.emails.get(a)?.keywords.has('$seen')).toBe(true);
+    await h.watcher.checkNow();
+    expect(h.t.published).toHaveLength(before);
+    // Someone else marking b read is a change.
+    f.data.setSeen(b, true);
+    await until('changed', () => h.t.published.length === before + 1);
+    expect(h.t.published.at(-1)).toMatchObject({ changed: [{ id: b, unread: false }] });
+    await expect(h.watcher.markRead?.('mb-archive', [b])).rejects.toMatchObject({
+      code: 'JMAP_ERR_NO_SUCH_ITEM',
+    });
+    await expect(h.watcher.markRead?.('mb-inbox', ['M998'])).rejects.toMatchObject({
+      code: 'JMAP_ERR_NO_SUCH_ITEM',
+    });
+  });
+
   it('a 401 waits for the user (needs-credentials), without retries', async () => {
     const f = await fixture({ users: { alice: 'other' } });
     const h = watch(f.url);
