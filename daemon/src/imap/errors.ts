@@ -15,6 +15,8 @@
  * | `IMAP_ERR_COMMAND` | the server answered a command with NO or BAD | report it with the server text; retried with back-off |
  * | `IMAP_ERR_TOO_LARGE` | an answer beyond the literal / line / response caps (`maxLiteralBytes`) | raise `maxLiteralBytes` if the server is trusted |
  * | `IMAP_ERR_PROTOCOL` | an answer that is not IMAP or lacks what the command requires (no UIDVALIDITY) | report the server |
+ * | `IMAP_ERR_NOT_CONNECTED` | mark-read asked of an account that is not connected (backing off, waiting for the user) | try again once it is |
+ * | `IMAP_ERR_NO_SUCH_ITEM` | mark-read of a mailbox the account does not watch, or of ids that are not UIDs | give a watched mailbox and the UIDs a signal named |
  * | `IMAP_ERR_DISCOVERY` | no IMAP server found for an e-mail address (RFC 6186 SRV, imap./mail. host names) | give `--host` |
  */
 export type ImapErrorCode =
@@ -29,6 +31,8 @@ export type ImapErrorCode =
   | 'IMAP_ERR_COMMAND'
   | 'IMAP_ERR_TOO_LARGE'
   | 'IMAP_ERR_PROTOCOL'
+  | 'IMAP_ERR_NOT_CONNECTED'
+  | 'IMAP_ERR_NO_SUCH_ITEM'
   | 'IMAP_ERR_DISCOVERY';
 
 /** What a person needs to act: which command, which mailbox, what the server said. Never a secret. */

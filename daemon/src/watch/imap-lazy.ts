@@ -1,6 +1,7 @@
 import type { Dispatcher } from 'undici';
 import { systemClock } from '../clock';
 import type { ImapAccount } from '../config/account';
+import { ImapError } from '../imap/errors';
 import { imapTokenProvider } from '../imap/oauth';
 import type { Watcher, WatcherContext, WatcherStatus } from './types';
 
@@ -30,6 +31,12 @@ export function lazyImapWatcher(account: ImapAccount, ctx: WatcherContext, dispa
     },
     status: () => watcher?.status() ?? idle,
     wake: (reason) => watcher?.wake?.(reason),
+    markRead: (folderId, itemIds) =>
+      watcher?.markRead
+        ? watcher.markRead(folderId, itemIds)
+        : Promise.reject(
+            new ImapError('IMAP_ERR_NOT_CONNECTED', `account ${ctx.accountId} is still starting; try again`),
+          ),
     async stop() {
       stopped = true;
       await loading;

@@ -117,6 +117,8 @@ export function createImapWatcher(
   let refreshedForAuth = false;
   /** Why we closed the connection ourselves (a failed check), so status names it rather than BYE. */
   let endedBy: ImapError | undefined;
+  /** `<mailbox>\0<uid>` marked read by markRead, whose flag change is not announced back. */
+  const selfMarked = new Set<string>();
   /** Set by wake(network|resume) when it closes the connection on purpose. */
   let reconnectNow = false;
 
@@ -422,9 +424,30 @@ export function createImapWatcher(
   function request(m: string): void {
     if (stopped || !client) return;
     queue.add(m);
+    kick();
+  }
+
+  function kick(): void {
     draining ??= drain().finally(() => {
       draining = undefined;
+      // A mailbox asked for while a markRead held the connection.
+      if (queue.size > 0 && client && !stopped) kick();
     });
+  }
+
+  /** Runs `fn` alone on the connection: after the checks under way, before the next ones. */
+  async function exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    while (draining) await draining.catch(() => undefined);
+    const op = fn();
+    draining = op.then(
+      () => undefined,
+      () => undefined,
+    );
+    void draining.finally(() => {
+      draining = undefined;
+      if (queue.size > 0 && client && !stopped) kick();
+    });
+    return op;
   }
 
   async function drain(): Promise<void> {
@@ -580,9 +603,13 @@ export function createImapWatcher(
     if (!features?.condstore || stored.modseq === undefined || known.length === 0) return [];
     await examine(c, m);
     const list = await fetchFlagChanges(raw(c), m, encodeUids(known), stored.modseq);
-    return list
-      .sort((a, b) => a.uid - b.uid)
-      .map((x) => ({ id: String(x.uid), unread: !hasFlag({ uid: x.uid, flags: x.flags }, '\\Seen') }));
+    return (
+      list
+        .sort((a, b) => a.uid - b.uid)
+        .map((x) => ({ id: String(x.uid), unread: !hasFlag({ uid: x.uid, flags: x.flags }, '\\Seen') }))
+        // Our own markRead coming back is not news (the tray already knows); said once, then forgotten.
+        .filter((i) => !(i.unread === false && selfMarked.delete(`${m}\u0000${i.id}`)))
+    );
   }
 
   /**
@@ -743,6 +770,60 @@ export function createImapWatcher(
         return;
       }
       for (const m of watched) request(m);
+    },
+    /**
+     * Marks mail read on the server (issue 16's items.markRead): SELECT the mailbox read-write,
+     * UID STORE +FLAGS.SILENT (\\Seen), back to EXAMINE of the IDLE mailbox — alone on the
+     * connection, between checks. The change coming back (CHANGEDSINCE) is not announced.
+     */
+    async markRead(folderId, itemIds) {
+      const c = client;
+      if (stopped || !c || (status.state !== 'waiting' && status.state !== 'syncing'))
+        throw new ImapError(
+          'IMAP_ERR_NOT_CONNECTED',
+          `account ${accountId} is not connected (${status.state}); try again once it is`,
+          { command: 'UID STORE' },
+        );
+      if (!watched.includes(folderId) || missing.has(folderId))
+        throw new ImapError('IMAP_ERR_NO_SUCH_ITEM', `account ${accountId} watches no mailbox ${folderId}`, {
+          command: 'UID STORE',
+          mailbox: folderId,
+        });
+      const ids = [...new Set(itemIds)];
+      const uids = ids.filter((id) => /^[1-9]\d{0,9}$/.test(id)).map(Number);
+      if (uids.length === 0)
+        throw new ImapError('IMAP_ERR_NO_SUCH_ITEM', `no message ${ids.join(', ')} in ${folderId}`, {
+          command: 'UID STORE',
+          mailbox: folderId,
+        });
+      return exclusive(async () => {
+        try {
+          await c.mailboxOpen(folderId);
+          // Only CONDSTORE reports the echo; an entry it never reports (mail already read) is
+          // dropped with the rest when the set grows past 10 000.
+          if (features?.condstore) {
+            if (selfMarked.size > 10_000) selfMarked.clear();
+            for (const u of uids) selfMarked.add(`${folderId}\u0000${u}`);
+          }
+          const ok = await c.messageFlagsAdd(uids.join(','), ['\\Seen'], { uid: true, silent: true });
+          if (!ok)
+            throw new ImapError('IMAP_ERR_COMMAND', `UID STORE in ${folderId} was refused`, {
+              mailbox: folderId,
+            });
+        } catch (err) {
+          for (const u of uids) selfMarked.delete(`${folderId}\u0000${u}`);
+          throw toImapError(err, { command: 'UID STORE', mailbox: folderId });
+        } finally {
+          if (idleTarget !== undefined && client === c) {
+            // Read-only again, so nothing the watcher does can change the mailbox.
+            await c.mailboxOpen(idleTarget, { readOnly: true }).catch(() => c.close());
+          }
+        }
+        return {
+          marked: uids.map(String),
+          failed: ids.filter((id) => !/^[1-9]\d{0,9}$/.test(id)).map((id) => ({ id, status: 0 })),
+        };
+      });
     },
     async checkNow() {
       if (stopped || !client) return;

@@ -328,6 +328,38 @@ describe.skipIf(unavailable !== undefined && !inCi)('IMAP watcher against Doveco
         expect(addedTitles(h.published)).toHaveLength(2);
       });
 
+      it('markRead stores \\Seen on the server and its echo is not announced', async () => {
+        other = await otherClient(user, config);
+        await resetUser(other);
+        await other.mailboxCreate('Lists');
+        const h = harness(config, user, undefined, { statusInterval: 1 });
+        watcher = h.watcher;
+        watcher.start();
+        await waitFor('waiting', () => (h.watcher.status().state === 'waiting' ? true : undefined));
+        const uid = uidOf(await other.append('Lists', mail({ subject: 'Mark me' })));
+        await waitFor('the mail', () => (addedTitles(h.published).includes('Mark me') ? true : undefined));
+        const r = await watcher.markRead!('Lists', [String(uid), 'not-a-uid']);
+        expect(r).toEqual({ marked: [String(uid)], failed: [{ id: 'not-a-uid', status: 0 }] });
+        const lock = await other.getMailboxLock('Lists');
+        try {
+          const m = await other.fetchOne(String(uid), { flags: true }, { uid: true });
+          expect(m && [...(m.flags ?? [])]).toContain('\\Seen');
+        } finally {
+          lock.release();
+        }
+        await watcher.checkNow();
+        await watcher.checkNow();
+        expect(h.published.flatMap((s) => s.changed)).toEqual([]);
+        // Still watching read-only from INBOX: new mail there is announced.
+        await other.append('INBOX', mail({ subject: 'After the mark' }));
+        await waitFor('later mail', () =>
+          addedTitles(h.published).includes('After the mark') ? true : undefined,
+        );
+        await expect(watcher.markRead!('Nope', ['1'])).rejects.toMatchObject({
+          code: 'IMAP_ERR_NO_SUCH_ITEM',
+        });
+      });
+
       it('a mailbox with a non-ASCII name (modified UTF-7 on the wire) is watched like any other', async () => {
         other = await otherClient(user, config);
         await resetUser(other);
