@@ -416,3 +416,22 @@ export function contactVcf(c: ContactSpec): string {
     '',
   ].join('\r\n');
 }
+
+/**
+ * The IMAP flags of every message of `mailbox` whose subject contains `subject`, as another mail
+ * client sees them (UID FETCH FLAGS): one entry per message, e.g. [['\\Seen']]. `\Recent` is
+ * left out: it says which session saw the message first, not what anyone did to it.
+ */
+export async function imapFlags(u: SogoUser, subject: string, mailbox = 'INBOX'): Promise<string[][]> {
+  return withImap(u, async (s) => {
+    await s.command(`EXAMINE ${quote(mailbox)}`);
+    const found = (await s.command(`UID SEARCH SUBJECT ${quote(subject)}`))
+      .filter((l) => l.startsWith('* SEARCH'))
+      .flatMap((l) => l.slice('* SEARCH'.length).trim().split(/\s+/).filter(Boolean));
+    if (found.length === 0) return [];
+    return (await s.command(`UID FETCH ${found.join(',')} (FLAGS)`))
+      .map((l) => /FLAGS \(([^)]*)\)/.exec(l)?.[1])
+      .filter((f): f is string => f !== undefined)
+      .map((f) => f.split(/\s+/).filter((x) => x !== '' && x !== '\\Recent'));
+  });
+}

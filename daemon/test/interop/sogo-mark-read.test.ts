@@ -1,0 +1,111 @@
+/**
+ * "Mark as read" (issue 16) against a real ActiveSync server: the shipped daemon (the bundle as a
+ * process, DaemonHome) watching carol's SOGo account, a mail APPENDed unseen over IMAP, its
+ * signal read from `tidings watch --json`, then `tidings mark-read <account> <folder> <item>`
+ * through the bundle with the ids that signal carries. Another mail client (IMAP FETCH FLAGS)
+ * must then see \Seen on the message, and the daemon must not announce its own change: no signal
+ * names the item again.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DaemonHome, waitFor } from './support/daemon-process';
+import {
+  buildMail,
+  imapAppend,
+  imapExpunge,
+  imapFlags,
+  imapPrimeCondstore,
+  SOGO,
+  sogoUnreachableReason,
+  user,
+} from './support/sogo';
+
+// carol belongs to the suites that run the shipped daemon (scripts/sogo/users.tsv); the files
+// run one after another (vitest.interop.config.ts), and this one counts only its own mail.
+const carol = user('carol');
+const unreachable = await sogoUnreachableReason(carol);
+const inCi = process.env.CI === 'true';
+if (unreachable && !inCi) console.warn(`sogo-mark-read: skipped — ${unreachable}`);
+
+const ID = 'sogo-carol-read';
+/** SOGo's Ping looks every SOGoInternalSyncInterval seconds: a change shows within a few. */
+const SIGNAL_WITHIN_MS = (SOGO.internalSyncInterval * 3 + 10) * 1000;
+/** Two of SOGo's change checks: an echo of our own change would have been reported by then. */
+const QUIET_MS = (SOGO.internalSyncInterval * 2 + 2) * 1000;
+const READY_WITHIN_MS = 90_000;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe.skipIf(unreachable !== undefined && !inCi)('Mark as read on SOGo through the shipped daemon', () => {
+  const tag = randomUUID().slice(0, 8);
+  const subject = `Please read me ${tag}`;
+  let home: DaemonHome;
+
+  beforeAll(async () => {
+    if (unreachable) throw new Error(`CI=true and ${unreachable}`);
+    await imapPrimeCondstore(carol);
+    home = new DaemonHome({
+      name: 'sogo-read',
+      config: {
+        accounts: [
+          {
+            id: ID,
+            kind: 'exchange',
+            email: carol.email,
+            username: carol.uid,
+            url: SOGO.easUrl,
+            auth: { type: 'basic', secret: { env: 'TIDINGS_INTEROP_SOGO_PASSWORD' } },
+            // The shortest heartbeat Exchange allows (see sogo-eas.test.ts).
+            heartbeat: { initial: 60, min: 60, max: 3540 },
+          },
+        ],
+      },
+      secrets: { TIDINGS_INTEROP_SOGO_PASSWORD: carol.password },
+    });
+    await home.startDaemon();
+    await home.accountState(ID, 'waiting', READY_WITHIN_MS);
+  });
+
+  afterAll(async () => {
+    await home?.close();
+    if (!unreachable) await imapExpunge(carol, subject).catch(() => 0);
+  });
+
+  it('tidings mark-read sets \\Seen on the server, and the daemon does not announce its own change', async () => {
+    await imapAppend(
+      carol,
+      buildMail({ from: { name: 'Dana Scully', email: 'dana@example.org' }, to: carol, subject, body: 'Hi' }),
+    );
+    expect(await imapFlags(carol, subject)).toEqual([[]]);
+    const mine = () =>
+      home.signals.filter((s) =>
+        [...s.signal.added, ...s.signal.changed, ...s.signal.removed].some((i) => i.title === subject),
+      );
+    const got = await waitFor('the mail signal', SIGNAL_WITHIN_MS, () => mine()[0]).catch((err: Error) => {
+      throw new Error(`${err.message}\n--- daemon log:\n${home.logTail()}`);
+    });
+    const s = got.signal;
+    expect(s).toMatchObject({ accountId: ID, source: 'eas', collection: 'mail', changed: [], removed: [] });
+    expect(s.added.map((i) => i.title)).toEqual([subject]);
+    const item = s.added[0]!;
+    expect(item.unread).not.toBe(false);
+
+    const before = home.signals.length;
+    const r = await home.run(['mark-read', ID, s.folder.id, item.id]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain('marked 1 read');
+
+    // Another client sees it read: the change reached the IMAP store behind SOGo.
+    await waitFor('\\Seen over IMAP', 30_000, async () =>
+      (await imapFlags(carol, subject))[0]?.includes('\\Seen') ? true : undefined,
+    );
+    expect(await imapFlags(carol, subject)).toEqual([['\\Seen']]);
+
+    // Our own change is not news: nothing about this item (and no mail at all, since this file
+    // alone writes to carol's mailbox while it runs) within two of SOGo's change checks.
+    await sleep(QUIET_MS);
+    const after = home.signals.slice(before);
+    expect(after.filter((x) => x.signal.collection === 'mail')).toEqual([]);
+    expect(mine()).toHaveLength(1);
+    expect(home.log()).not.toMatch(/network error/);
+  });
+});
