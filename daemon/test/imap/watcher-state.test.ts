@@ -39,6 +39,8 @@ describe('IMAP watcher state machine', () => {
     expect(w.status().state).toBe('waiting');
     expect(w.status().detail).toBe('IDLE on INBOX; UID diff');
     expect(published).toEqual([]);
+    // Waiting on one mailbox costs no timer of ours: IDLE (renewed by imapflow) is all there is.
+    expect(clock.timers.size).toBe(0);
     server.append('INBOX', 'new');
     await settle();
     await w.checkNow();
