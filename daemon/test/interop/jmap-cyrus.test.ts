@@ -5,7 +5,8 @@
  * /.well-known/jmap), the password from an environment variable, signals read from a
  * `tidings watch --json` process. Debian's Cyrus is built without push: its eventSourceUrl
  * answers 204 at once, so the account must say so and check with Email/changes on its interval.
- * Email/import gives exactly one signal, Email/set destroy and a move out give removals, and a
+ * Email/import gives exactly one signal, `tidings mark-read` sets $seen (its echo not announced),
+ * Email/set destroy and a move out give removals, and a
  * clean restart or a kill -9 neither loses nor repeats mail. JMAP push itself is verified on the
  * project's fixture server (jmap-fixture-daemon.test.ts, daemon/test/jmap/).
  */
@@ -101,6 +102,24 @@ describe.skipIf(unavailable !== undefined && !inCi)('the shipped daemon against 
     });
     expect(mine[0]!.added[0]!.preview).toContain('See you at nine.');
     expect(added()).not.toContain(`Was there ${tag}`);
+  });
+
+  it('tidings mark-read sets $seen on the server, and its own echo is not announced as a change', async () => {
+    const subject = `To mark read ${tag}`;
+    const id = await alice.importMail(inbox, { subject });
+    await announced(subject);
+    const before = signals().length;
+    await home.cli(['mark-read', ID, inbox, id]);
+    const [got] = await alice.call([['Email/get', { ids: [id], properties: ['keywords'] }]]);
+    expect((got!.list as { keywords: Record<string, boolean> }[])[0]!.keywords).toMatchObject({
+      $seen: true,
+    });
+    await sleep(QUIET_MS);
+    expect(
+      signals()
+        .slice(before)
+        .filter((s) => s.changed.some((i) => i.id === id)),
+    ).toEqual([]);
   });
 
   it('a destroyed mail and a mail moved to Archive are announced as removed, once', async () => {
