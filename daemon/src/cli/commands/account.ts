@@ -1,8 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { accountSchema } from '../../config/account';
 import { loadConfig, toIssues } from '../../config/load';
 import { addAccountToFile, removeAccountFromFile } from '../../config/write';
-import { testAccount } from '../../diagnose/checks';
 import { davUrlProblem } from '../../diagnose/dav-setup';
 import { testAccountHere } from '../../diagnose/local';
 import { IpcError } from '../../ipc/errors';
@@ -133,6 +133,7 @@ async function jmapAccountFields(
     ...(ctx.flags.bearer === true ? { auth: { type: 'bearer' } } : {}),
     secret,
     ...(mailboxes?.length ? { mailboxes } : {}),
+    ...(ctx.flags.ca ? { tls: { ca: ctx.flags.ca } } : {}),
   };
 }
 
@@ -158,7 +159,8 @@ async function imapAccountFields(
     const { probeImap } = await import('../../imap/probe');
     ctx.out.info(`looking for the IMAP server of ${email} …`);
     try {
-      const found = await discoverImap(email!, (e) => probeImap(e));
+      const ca = ctx.flags.ca ? readFileSync(ctx.flags.ca as string) : undefined;
+      const found = await discoverImap(email!, (e) => probeImap(e, ca ? { ca } : {}));
       ctx.out.info(`found ${found.host}:${found.port} (${found.security}) by ${found.via}`);
       host = found.host;
       security = found.security;
@@ -212,6 +214,12 @@ export const accountAdd: Command = {
       description: 'imap: port (default 993, or 143 with STARTTLS)',
     },
     { name: 'starttls', type: 'boolean', description: 'imap: STARTTLS on port 143 instead of TLS on 993' },
+    {
+      name: 'ca',
+      type: 'string',
+      placeholder: 'file',
+      description: 'imap: PEM file with the CA that signed the server certificate (a self-hosted server)',
+    },
     {
       name: 'mailboxes',
       type: 'string',
@@ -402,7 +410,19 @@ export const accountAdd: Command = {
     let test: TestResult | undefined;
     if (!ctx.flags['no-test']) {
       ctx.out.info(`testing ${account.id} …`);
-      const result: TestResult = await testAccount(account, secret, cliLog(ctx), checkOptionsOf(ctx));
+      // On the daemon's path and with its state store (issue 13 §1): the test makes the account's
+      // DeviceId once and stores it under the account's id, so the watcher started by the add
+      // speaks as that same device. A test with a store of its own registered a throwaway device
+      // on the server on every add. (A failed add leaves the id stored: a retry reuses it.)
+      const result: TestResult = await daemonOr(
+        ctx,
+        (c) => c.call('accounts.test', { account, ...(password !== undefined ? { secret: password } : {}) }),
+        () =>
+          testAccountHere(account, secret, cliLog(ctx), {
+            ...checkOptionsOf(ctx),
+            stateDir: stateDirOf(ctx),
+          }),
+      );
       test = result;
       ctx.out.info(formatSteps(`${account.id}:`, result));
       if (!result.ok && !ctx.flags.force) {
