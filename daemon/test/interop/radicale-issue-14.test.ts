@@ -1,16 +1,25 @@
 /**
- * Issue 14 on a real Radicale (Debian package, scripts/radicale.sh). Radicale keeps calendars
- * and address books under one principal home (both home sets are /<user>/): the fixture's
- * `sharedHome` mode, and this test fails without the kind filter in select.ts. PUT, DELETE, PUT
- * of the same bytes must give three signals here too; Radicale 3.1.8's tokens did not come back
- * to an earlier value in that sequence (the test passes with or without the signal-id position),
- * so the token-comes-back case itself is held by the fixture's `contentTags` mode.
+ * Issue 14 on a real Radicale (Debian package, scripts/radicale.sh) through the shipped daemon:
+ * the bundle as a process (DaemonHome) with a caldav and a carddav account for the same user,
+ * signals read from `tidings watch --json`. Radicale keeps calendars and address books under one
+ * principal home (both home sets are /<user>/), so this fails without the kind filter in
+ * select.ts.
+ *
+ * The accounts poll once an hour (`interval.min: 3600`): after the start-up check, every signal
+ * here comes from a `tidings check` the test runs, so the tests are exact without waiting for a
+ * poll, and a signal seen after a check *is* that check's (case d). "Nothing else" is shown the
+ * same way: a sentinel item PUT into each collection and one more check — a repeat of anything
+ * earlier is published before the sentinel's signal (one folder's signals go out in order).
+ *
+ * dave is this file's own user (scripts/radicale/users): no other suite writes to his home.
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChangeSignal } from '../../src/signal';
-import { createDavWatcher, type DavWatcher } from '../../src/watch/dav-watcher';
-import { davAccount, FakeClock, testContext, vcard, vevent } from '../dav/support';
+import { vcard, vevent } from '../dav/support';
+import { DaemonHome, waitFor } from './support/daemon-process';
 import {
   ensureRadicale,
   RADICALE_URL,
@@ -20,91 +29,276 @@ import {
 } from './support/radicale';
 
 const server = await ensureRadicale();
-const unavailable = 'reason' in server ? server.reason : undefined;
-if (unavailable !== undefined) {
-  if (process.env.CI === 'true') throw new Error(`Radicale interop suite cannot run in CI: ${unavailable}`);
-  console.warn(`radicale-issue-14: skipped — ${unavailable}`);
+let unavailable = 'reason' in server ? server.reason : undefined;
+const USER = 'dave';
+if (unavailable === undefined) {
+  const res = await fetch(`${RADICALE_URL}/${USER}/`, {
+    method: 'PROPFIND',
+    headers: {
+      authorization: `Basic ${Buffer.from(`${USER}:${RADICALE_USERS.get(USER)}`).toString('base64')}`,
+      depth: '0',
+    },
+    signal: AbortSignal.timeout(5000),
+  }).catch((err: Error) => ({ status: 0, statusText: err.message }));
+  if (res.status !== 207)
+    unavailable = `Radicale does not let ${USER} in (HTTP ${res.status}): restart it with scripts/radicale.sh stop && start, which installs scripts/radicale/users`;
 }
+const inCi = process.env.CI === 'true';
+if (unavailable !== undefined && !inCi) console.warn(`radicale-issue-14: skipped — ${unavailable}`);
 
-const USER = 'bob';
-const client = unavailable === undefined ? new RadicaleClient(USER) : undefined;
-const watchers: DavWatcher[] = [];
+/** Radicale's storage (scripts/radicale.sh: $TIDINGS_RADICALE_ROOT/collections, config `filesystem_folder`). */
+const STORAGE = join(process.env.TIDINGS_RADICALE_ROOT ?? '/tmp/tidings-radicale', 'collections');
+/** One check of a few small collections; generous for a loaded 2-core machine. */
+const CHECK_WITHIN_MS = 30_000;
 
-function watch(kind: 'caldav' | 'carddav') {
-  const t = testContext(kind);
-  const password = RADICALE_USERS.get(USER) ?? '';
-  t.ctx.secret = { get: async () => password };
-  const w = createDavWatcher(davAccount(`${RADICALE_URL}/`, { id: kind, kind, username: USER }), t.ctx, {
-    clock: new FakeClock(),
-    timeZone: 'UTC',
-  });
-  watchers.push(w);
-  w.start();
-  return { w, t };
-}
+const CAL = 'dave-caldav';
+const CARD = 'dave-carddav';
 
-const titles = (s: ChangeSignal) => ({
+/** A signal as the assertions compare it: who said it, about what, which titles. */
+const brief = (s: ChangeSignal) => ({
+  account: s.accountId,
+  collection: s.collection,
   added: s.added.map((i) => i.title),
   changed: s.changed.map((i) => i.title),
   removed: s.removed.map((i) => i.title),
 });
 
-afterEach(async () => {
-  for (const w of watchers.splice(0)) await w.stop();
-});
-afterAll(async () => {
-  await client?.clearHome();
-  await releaseRadicale(server);
-});
+describe.skipIf(unavailable !== undefined && !inCi)('Radicale, issue 14, through the shipped daemon', () => {
+  const tag = randomUUID().slice(0, 8);
+  const dav = new RadicaleClient(USER);
+  const calName = `work-${tag}`;
+  const bookName = `friends-${tag}`;
+  const cal = `/${USER}/${calName}/`;
+  const book = `/${USER}/${bookName}/`;
+  let home: DaemonHome;
+  let sentinels = 0;
 
-describe.skipIf(unavailable !== undefined)('Radicale: issue 14', () => {
-  it('one home for calendars and address books: each account announces its own kind, once', async () => {
-    await client?.clearHome();
-    const cal = `/${USER}/cal-${randomUUID().slice(0, 8)}/`;
-    const book = `/${USER}/book-${randomUUID().slice(0, 8)}/`;
-    await client?.mkcalendar(cal, 'Work');
-    await client?.mkaddressbook(book, 'Friends');
-    const c = watch('caldav');
-    const d = watch('carddav');
-    await c.w.checkNow();
-    await d.w.checkNow();
-    expect(c.w.status().folders).toEqual([{ id: cal, name: 'Work', collection: 'calendar' }]);
-    expect(d.w.status().folders).toEqual([{ id: book, name: 'Friends', collection: 'contacts' }]);
-
-    await client?.put(
-      `${cal}lunch.ics`,
-      vevent({ uid: 'lunch', summary: 'Lunch', start: '20260302T120000Z', end: '20260302T130000Z' }),
-      'text/calendar',
+  const event = (uid: string, summary: string, start = '20261203T140000Z', end = '20261203T150000Z') =>
+    vevent({ uid, summary, start, end });
+  const after = (n: number, account?: string) =>
+    home.signals
+      .slice(n)
+      .map((s) => brief(s.signal))
+      .filter((b) => account === undefined || b.account === account);
+  const fail = (err: Error) => {
+    throw new Error(
+      `${err.message}; seen ${JSON.stringify(home.signals.map((s) => brief(s.signal)))}\n${home.logTail()}`,
     );
-    await client?.put(`${book}ann.vcf`, vcard('ann', 'Ann Example'), 'text/vcard');
-    await c.w.checkNow();
-    await d.w.checkNow();
-    expect(c.t.published.map((s) => [s.source, s.collection, titles(s).added])).toEqual([
-      ['caldav', 'calendar', ['Lunch']],
-    ]);
-    expect(d.t.published.map((s) => [s.source, s.collection, titles(s).added])).toEqual([
-      ['carddav', 'contacts', ['Ann Example']],
-    ]);
+  };
+  /** `tidings check [account]`, then waits for a signal after it that `match` accepts. */
+  const checkFor = async (account: string | undefined, what: string, match: (s: ChangeSignal) => boolean) => {
+    const n = home.signals.length;
+    await home.cli(['check', ...(account ? [account] : [])]);
+    return waitFor(what, CHECK_WITHIN_MS, () => home.signals.slice(n).find((s) => match(s.signal))).catch(
+      fail,
+    );
+  };
+  const has =
+    (account: string, title: string, key: 'added' | 'changed' | 'removed' = 'added') =>
+    (s: ChangeSignal) =>
+      s.accountId === account && s[key].some((i) => i.title === title);
+  /**
+   * A sentinel event and contact, and one more check of both accounts: once both are announced,
+   * anything the earlier checks would repeat has been published.
+   */
+  const settle = async () => {
+    const n = ++sentinels;
+    const ev = `Sentinel ${n} ${tag}`;
+    const ct = `Sentinel Contact${n}${tag}`;
+    await dav.put(`${cal}sentinel-${n}.ics`, event(`sentinel-${n}-${tag}`, ev), 'text/calendar');
+    await dav.put(`${book}sentinel-${n}.vcf`, vcard(`sentinel-${n}-${tag}`, ct), 'text/vcard');
+    const k = home.signals.length;
+    await home.cli(['check']);
+    await waitFor(`sentinel ${n} announced by both accounts`, CHECK_WITHIN_MS, () =>
+      home.signals.slice(k).some((s) => has(CAL, ev)(s.signal)) &&
+      home.signals.slice(k).some((s) => has(CARD, ct)(s.signal))
+        ? true
+        : undefined,
+    ).catch(fail);
+    return {
+      cal: { account: CAL, collection: 'calendar', added: [ev], changed: [], removed: [] },
+      card: { account: CARD, collection: 'contacts', added: [ct], changed: [], removed: [] },
+    };
+  };
+
+  beforeAll(async () => {
+    if (unavailable) throw new Error(`CI=true and ${unavailable}`);
+    await dav.clearHome();
+    await dav.mkcalendar(cal, 'Work');
+    await dav.mkaddressbook(book, 'Friends');
+    await dav.put(`${cal}old.ics`, event(`old-${tag}`, 'Already there'), 'text/calendar');
+    await dav.put(`${book}old.vcf`, vcard(`old-${tag}`, 'Old Friend'), 'text/vcard');
+    const account = (id: string, kind: 'caldav' | 'carddav') => ({
+      id,
+      kind,
+      url: `${RADICALE_URL}/`,
+      username: USER,
+      secret: { env: 'TIDINGS_INTEROP_RADICALE_PASSWORD' },
+      // Once an hour: every later signal comes from a check the test asks for.
+      interval: { min: 3600 },
+    });
+    home = new DaemonHome({
+      name: 'radicale-14',
+      config: { accounts: [account(CAL, 'caldav'), account(CARD, 'carddav')] },
+      secrets: { TIDINGS_INTEROP_RADICALE_PASSWORD: RADICALE_USERS.get(USER) ?? '' },
+    });
+    await home.startDaemon();
+    await home.accountState(CAL, 'waiting');
+    await home.accountState(CARD, 'waiting');
+  }, 180_000);
+
+  afterAll(async () => {
+    await home?.close();
+    if (!unavailable) await dav.clearHome().catch(() => {});
+    await releaseRadicale(server);
   });
 
-  it('PUT, DELETE, PUT of the same bytes (the token comes back): three signals, three ids', async () => {
-    await client?.clearHome();
-    const book = `/${USER}/book-${randomUUID().slice(0, 8)}/`;
-    await client?.mkaddressbook(book, 'Friends');
-    const { w, t } = watch('carddav');
-    await w.checkNow();
-    const ann = vcard('ann', 'Ann Example', 'ann@example.org');
-    await client?.put(`${book}ann.vcf`, ann, 'text/vcard');
-    await w.checkNow();
-    await client?.delete(`${book}ann.vcf`);
-    await w.checkNow();
-    await client?.put(`${book}ann.vcf`, ann, 'text/vcard');
-    await w.checkNow();
-    expect(t.published.map(titles)).toEqual([
-      { added: ['Ann Example'], changed: [], removed: [] },
-      { added: [], changed: [], removed: ['Ann Example'] },
-      { added: ['Ann Example'], changed: [], removed: [] },
+  it('one home for calendars and address books: each account watches its own kind and announces each change once; tidings check announces at once', async () => {
+    const status = await home.status();
+    const folders = (id: string) => status.accounts.find((a) => a.id === id)?.status.folders;
+    expect(folders(CAL)).toEqual([expect.objectContaining({ id: cal, collection: 'calendar' })]);
+    expect(folders(CARD)).toEqual([expect.objectContaining({ id: book, collection: 'contacts' })]);
+    expect(home.signals).toEqual([]);
+
+    await dav.put(`${cal}lunch.ics`, event(`lunch-${tag}`, `Lunch ${tag}`), 'text/calendar');
+    await dav.put(`${book}ann.vcf`, vcard(`ann-${tag}`, `Ann Example${tag}`), 'text/vcard');
+    // (d) The accounts poll hourly and their start-up check is done: only the check can
+    // announce these, and the signals come after it.
+    const n = home.signals.length;
+    const t = Date.now();
+    await home.cli(['check']);
+    await waitFor('both changes announced', CHECK_WITHIN_MS, () =>
+      after(n).length >= 2 ? true : undefined,
+    ).catch(fail);
+    for (const s of home.signals.slice(n)) expect(s.at).toBeGreaterThanOrEqual(t);
+    const s = await settle();
+    expect(after(n, CAL)).toEqual([
+      { account: CAL, collection: 'calendar', added: [`Lunch ${tag}`], changed: [], removed: [] },
+      s.cal,
     ]);
-    expect(new Set(t.published.map((s) => s.id)).size).toBe(3);
+    expect(after(n, CARD)).toEqual([
+      { account: CARD, collection: 'contacts', added: [`Ann Example${tag}`], changed: [], removed: [] },
+      s.card,
+    ]);
+    expect(after(n)).toHaveLength(4);
   });
+
+  it('tidings check <account> checks that account: a contact PUT is announced after the check', async () => {
+    await dav.put(`${book}ben.vcf`, vcard(`ben-${tag}`, `Ben Example${tag}`), 'text/vcard');
+    const n = home.signals.length;
+    const t = Date.now();
+    const got = await checkFor(CARD, 'the contact', has(CARD, `Ben Example${tag}`));
+    expect(got.at).toBeGreaterThanOrEqual(t);
+    const s = await settle();
+    expect(after(n)).toEqual(
+      expect.arrayContaining([
+        { account: CARD, collection: 'contacts', added: [`Ben Example${tag}`], changed: [], removed: [] },
+        s.cal,
+        s.card,
+      ]),
+    );
+    expect(after(n)).toHaveLength(3);
+  });
+
+  it('PUT, DELETE, PUT of the same vCard gives three signals; an event edited back and forth announces every edit', async () => {
+    const n = home.signals.length;
+    const bea = vcard(`bea-${tag}`, `Bea Example${tag}`, 'bea@example.org');
+    const name = `Bea Example${tag}`;
+    await dav.put(`${book}bea.vcf`, bea, 'text/vcard');
+    await checkFor(CARD, 'Bea added', has(CARD, name));
+    await dav.delete(`${book}bea.vcf`);
+    await checkFor(CARD, 'Bea removed', has(CARD, name, 'removed'));
+    await dav.put(`${book}bea.vcf`, bea, 'text/vcard');
+    const k = home.signals.length;
+    await checkFor(CARD, 'Bea added again', has(CARD, name));
+    expect(home.signals.length).toBe(k + 1);
+
+    const title = `Standup ${tag}`;
+    const early = event(`standup-${tag}`, title, '20261204T090000Z', '20261204T091500Z');
+    const late = event(`standup-${tag}`, title, '20261204T100000Z', '20261204T101500Z');
+    await dav.put(`${cal}standup.ics`, early, 'text/calendar');
+    await checkFor(CAL, 'the event added', has(CAL, title));
+    for (const [i, body] of [late, early, late].entries()) {
+      const m = home.signals.length;
+      await dav.put(`${cal}standup.ics`, body, 'text/calendar');
+      await checkFor(CAL, `edit ${i + 1}`, (s) => s.accountId === CAL && home.signals.length > m);
+    }
+    const s = await settle();
+    const bea1 = { account: CARD, collection: 'contacts', changed: [], removed: [] };
+    expect(after(n, CARD)).toEqual([
+      { ...bea1, added: [name] },
+      { account: CARD, collection: 'contacts', added: [], changed: [], removed: [name] },
+      { ...bea1, added: [name] },
+      s.card,
+    ]);
+    const edit = { account: CAL, collection: 'calendar', added: [], changed: [title], removed: [] };
+    expect(after(n, CAL)).toEqual([
+      { account: CAL, collection: 'calendar', added: [title], changed: [], removed: [] },
+      edit,
+      edit,
+      edit,
+      s.cal,
+    ]);
+    const ids = home.signals.slice(n).map((x) => x.signal.id);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it('sync tokens lost on the server while the daemon is stopped, and an item deleted meanwhile: the deletion is announced once, nothing else again', async () => {
+    const announced = new Set(home.signals.map((s) => s.signal.id));
+    expect(await home.stopDaemon()).toBe(0);
+    // Radicale 3 keeps each collection's tokens under .Radicale.cache/sync-token; without them
+    // the daemon's stored token is unknown (Radicale answers 409 valid-sync-token once the
+    // collection has changed), as after a restore from backup or a token purge.
+    for (const name of [calName, bookName]) {
+      const tokens = join(STORAGE, 'collection-root', USER, name, '.Radicale.cache', 'sync-token');
+      expect(existsSync(tokens), tokens).toBe(true);
+      rmSync(tokens, { recursive: true });
+    }
+    await dav.delete(`${book}ann.vcf`);
+    await dav.delete(`${cal}lunch.ics`);
+    const n = home.signals.length;
+    await home.startDaemon();
+    // The start-up check finds the removals (re-baseline and reconcile against stored state).
+    await waitFor('both removals announced', CHECK_WITHIN_MS * 2, () =>
+      after(n).filter((b) => b.removed.length > 0).length >= 2 ? true : undefined,
+    ).catch(fail);
+    await home.accountState(CAL, 'waiting');
+    await home.accountState(CARD, 'waiting');
+    const s = await settle();
+    expect(after(n, CAL)).toEqual([
+      { account: CAL, collection: 'calendar', added: [], changed: [], removed: [`Lunch ${tag}`] },
+      s.cal,
+    ]);
+    expect(after(n, CARD)).toEqual([
+      { account: CARD, collection: 'contacts', added: [], changed: [], removed: [`Ann Example${tag}`] },
+      s.card,
+    ]);
+    for (const x of home.signals.slice(n)) expect(announced.has(x.signal.id)).toBe(false);
+  }, 180_000);
+
+  it('kill -9 while items are PUT and checked: every item announced exactly once, nothing lost or repeated', async () => {
+    const n = home.signals.length;
+    const titles: string[] = [];
+    for (let i = 1; i <= 12; i++) {
+      const title = `Through a kill ${i} ${tag}`;
+      titles.push(title);
+      await dav.put(`${cal}kill-${i}.ics`, event(`kill-${i}-${tag}`, title), 'text/calendar');
+      // Checks run while items keep coming; the kill lands in or between them.
+      if (i === 7) await home.killDaemon();
+      if (i === 9) await home.startDaemon();
+      if (i % 3 === 0 && i !== 9) await home.cli(['check', CAL]);
+    }
+    await home.accountState(CAL, 'waiting');
+    await home.cli(['check', CAL]);
+    await waitFor('every item announced', CHECK_WITHIN_MS * 2, () =>
+      titles.every((t) => after(n).some((b) => b.added.includes(t))) ? true : undefined,
+    ).catch(fail);
+    const s = await settle();
+    const added = after(n).flatMap((b) => b.added);
+    for (const t of titles) expect(added.filter((x) => x === t)).toEqual([t]);
+    expect(added.sort()).toEqual([...titles, ...s.cal.added, ...s.card.added].sort());
+    expect(after(n).flatMap((b) => [...b.changed, ...b.removed])).toEqual([]);
+    const ids = home.signals.map((x) => x.signal.id);
+    expect(new Set(ids).size).toBe(ids.length);
+  }, 240_000);
 });
