@@ -133,7 +133,6 @@ async function jmapAccountFields(
     ...(ctx.flags.bearer === true ? { auth: { type: 'bearer' } } : {}),
     secret,
     ...(mailboxes?.length ? { mailboxes } : {}),
-    ...(ctx.flags.ca ? { tls: { ca: ctx.flags.ca } } : {}),
   };
 }
 
@@ -185,6 +184,7 @@ async function imapAccountFields(
     username,
     secret,
     ...(mailboxes?.length ? { mailboxes } : {}),
+    ...(ctx.flags.ca ? { tls: { ca: ctx.flags.ca } } : {}),
   };
 }
 
