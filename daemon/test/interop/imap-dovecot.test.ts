@@ -39,6 +39,12 @@ const ACCOUNTS: { id: string; user: string; config: DovecotConfig }[] = [
   { id: 'dovecot-idle', user: 'lee', config: 'nonotify' },
 ];
 
+/** The UID an APPEND got (UIDPLUS, RFC 4315): Dovecot always says it. */
+function uidOf(r: false | { uid?: number | undefined }): number {
+  if (!r || r.uid === undefined) throw new Error('APPEND without APPENDUID');
+  return r.uid;
+}
+
 describe.skipIf(unavailable !== undefined && !inCi)('the shipped daemon against Dovecot (IMAP)', () => {
   const tag = randomUUID().slice(0, 8);
   const clients = new Map<string, ImapFlow>();
@@ -156,7 +162,7 @@ describe.skipIf(unavailable !== undefined && !inCi)('the shipped daemon against 
     const c = client(a.id);
     const appended = await c.append('INBOX', mail({ subject: `To be read ${tag}` }));
     await announced(`To be read ${tag}`);
-    const uid = appended && appended.uid;
+    const uid = uidOf(appended);
     const lock = await c.getMailboxLock('INBOX');
     try {
       await c.messageFlagsAdd(String(uid), ['\\Seen'], { uid: true });
@@ -179,7 +185,7 @@ describe.skipIf(unavailable !== undefined && !inCi)('the shipped daemon against 
     const c = client(a.id);
     const appended = await c.append('INBOX', mail({ subject: `Short-lived ${tag}` }));
     await announced(`Short-lived ${tag}`);
-    const uid = appended && appended.uid;
+    const uid = uidOf(appended);
     const lock = await c.getMailboxLock('INBOX');
     try {
       await c.messageDelete(String(uid), { uid: true });
