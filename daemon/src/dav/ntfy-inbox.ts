@@ -1,5 +1,5 @@
 import { type Dispatcher, request } from 'undici';
-import { backoffDelay } from '../watch/backoff';
+import { backoffDelay } from '../retry/backoff';
 import type { PushInbox } from './push';
 import { type Clock, systemClock } from '../clock';
 

@@ -1,4 +1,4 @@
-import { parseRetryAfter } from '../watch/backoff';
+import { parseRetryAfter } from '../retry/backoff';
 import { DavError, type DavErrorCode, safeUrl } from './errors';
 import type { SendWrapper } from './request';
 import { childNames, parseXml } from './xml';

@@ -1,7 +1,7 @@
 import type { Dispatcher } from 'undici';
 import { NetError } from '../net/errors';
 import { type ExchangeResponse, exchange, type Target } from '../net/exchange';
-import { parseRetryAfter } from '../watch/backoff';
+import { parseRetryAfter } from '../retry/backoff';
 import { authorization, type EasAuth } from './auth';
 import { EasError, type EasErrorCode, HttpStatusError } from './errors';
 import { parseVersionList } from './versions';

@@ -1,6 +1,6 @@
 import { createConnection, type Socket } from 'node:net';
 import { JSONRPCClient, JSONRPCErrorException, JSONRPCServer, JSONRPCServerAndClient } from 'json-rpc-2.0';
-import { type BackoffOptions, backoffDelay } from '../watch/backoff';
+import { type BackoffOptions, backoffDelay } from '../retry/backoff';
 import { IpcError } from './errors';
 import { encodeFrame, LineDecoder } from './framing';
 import { checkSocketPath } from './paths';

@@ -1,7 +1,7 @@
 import type { Dispatcher } from 'undici';
 import { NetError } from '../net/errors';
 import { type ExchangeResponse, exchange } from '../net/exchange';
-import { parseRetryAfter } from '../watch/backoff';
+import { parseRetryAfter } from '../retry/backoff';
 import type { JmapAuth } from './auth';
 import { JmapError, safeUrl } from './errors';
 

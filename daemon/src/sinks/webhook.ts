@@ -5,7 +5,7 @@ import type { WebhookConfig } from '../config/rules';
 import { safeUrl } from '../dav/errors';
 import type { Sink, SinkLedger } from '../hub/types';
 import type { ChangeSignal } from '../signal';
-import { backoffDelay, parseRetryAfter } from '../watch/backoff';
+import { backoffDelay, parseRetryAfter } from '../retry/backoff';
 import type { SecretSource } from '../watch/types';
 import { emit } from '../channels';
 import { sinkChannels } from './channels';

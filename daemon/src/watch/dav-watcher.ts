@@ -15,7 +15,7 @@ import { selectCollections } from '../dav/select';
 import { localTimeZone } from '../dav/time';
 import { withBasicAuth, withRedirects, withRetryOnReset, withStatusErrors } from '../dav/wrappers';
 import { createDispatcher } from '../net/dispatcher';
-import { backoffDelay } from './backoff';
+import { backoffDelay } from '../retry/backoff';
 import { type Clock, systemClock } from '../clock';
 import { createPushStrategy, type PushStrategy } from './dav-push';
 import type { Watcher, WatcherContext, WatcherState, WatcherStatus } from './types';

@@ -25,7 +25,7 @@ import { CUT_CAUSES, EasHttp, transportError } from '../eas/transport';
 import { atLeast } from '../eas/versions';
 import { AccountDispatcher } from '../net/account-dispatcher';
 import { createDispatcher, ownConnectionOptions } from '../net/dispatcher';
-import { backoffDelay } from './backoff';
+import { backoffDelay } from '../retry/backoff';
 import { realTimers, TimerSlot, type Timers } from './timer-slot';
 import type { MarkReadResult, Watcher, WatcherContext, WatcherState, WatcherStatus } from './types';
 

@@ -34,7 +34,7 @@ import { mailboxLabel, mailboxSignal } from '../imap/signals';
 import { decodeUids, encodeUids } from '../imap/uid-set';
 import { announceable, hasFlag, summarize } from '../imap/summary';
 import type { ItemSummary } from '../signal';
-import { backoffDelay } from './backoff';
+import { backoffDelay } from '../retry/backoff';
 import type { Watcher, WatcherContext, WatcherState, WatcherStatus } from './types';
 
 /** Optional collaborators, all injectable from tests. */

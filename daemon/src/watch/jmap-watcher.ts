@@ -21,7 +21,7 @@ import type { AccountStates } from '../jmap/push/statechange';
 import { openWebSocket } from '../jmap/push/websocket';
 import { fetchSession, type JmapSession } from '../jmap/session';
 import { createTransport, type JmapHttp, type JmapLimits } from '../jmap/transport';
-import { backoffDelay } from './backoff';
+import { backoffDelay } from '../retry/backoff';
 import type { MarkReadResult, Watcher, WatcherContext, WatcherState, WatcherStatus } from './types';
 
 /** Collaborators, injectable from tests. */

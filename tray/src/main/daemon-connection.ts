@@ -7,7 +7,7 @@ import {
   type IpcMethods,
 } from '../../../daemon/src/ipc/protocol';
 import type { ChangeSignal } from '../../../daemon/src/signal';
-import { type BackoffOptions, backoffDelay } from '../../../daemon/src/watch/backoff';
+import { type BackoffOptions, backoffDelay } from '../../../daemon/src/retry/backoff';
 import { TrayError } from '../errors';
 import type { ConnectionState } from '../ipc-contract';
 

@@ -1,6 +1,8 @@
 /**
- * Retry decisions shared by every watcher. Pure: the caller passes the attempt number, what
- * the server said and a random source, and gets a delay — so tests need no timers.
+ * Retry decisions shared by the watchers, the protocol transports (Retry-After), webhooks and
+ * the IPC client — a room of its own below all of them, so none imports upward for it. Pure: the
+ * caller passes the attempt number, what the server said and a random source, and gets a
+ * delay — so tests need no timers.
  */
 /** The longest Retry-After we honour: beyond it a server is more likely wrong than busy. */
 export const MAX_RETRY_AFTER_MS = 6 * 3600_000;
