@@ -38,7 +38,7 @@ import type { StateStore } from './store/types';
 import { VERSION } from './version';
 import { tuneV8 } from './v8-tuning';
 import { startWakeMonitor, type WakeMonitor, type WakeMonitorOptions } from './watch/wake-monitor';
-import type { SecretSource } from './watch/types';
+import type { SecretSource } from './secrets/types';
 
 export {
   DispatcherPool,

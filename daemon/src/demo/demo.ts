@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { EasFixtureServer } from '@tidings/fixtures';
 import type { Logger } from 'pino';
 import type { EasAccount } from '../config/account';
-import type { SecretSource } from '../watch/types';
+import type { SecretSource } from '../secrets/types';
 import { demoItem } from './items';
 
 /** The demo account's id, as `tidings status` shows it. */

@@ -17,7 +17,7 @@ import { ownConnectionOptions } from '../net/dispatcher';
 import { DispatcherPool } from '../setup/dispatchers';
 import { MemoryStore } from '../store/memory-store';
 import type { StateStore } from '../store/types';
-import type { SecretSource } from '../watch/types';
+import type { SecretSource } from '../secrets/types';
 import { davSetupSteps, davUrlProblem } from './dav-setup';
 import { imapTokenProvider } from '../imap/oauth';
 

@@ -9,7 +9,7 @@ import { selectCollections } from '../dav/select';
 import { withBasicAuth, withRedirects, withStatusErrors } from '../dav/wrappers';
 import { folderLabels } from '../folder-labels';
 import type { TestResult } from '../ipc/protocol';
-import type { SecretSource } from '../watch/types';
+import type { SecretSource } from '../secrets/types';
 
 type Step = TestResult['steps'][number];
 

@@ -4,7 +4,7 @@ import type { Account } from '../config/account';
 import type { TestResult } from '../ipc/protocol';
 import { DispatcherPool } from '../setup/dispatchers';
 import { SqliteStore } from '../store/sqlite-store';
-import type { SecretSource } from '../watch/types';
+import type { SecretSource } from '../secrets/types';
 import { type CheckOptions, testAccount } from './checks';
 
 /**

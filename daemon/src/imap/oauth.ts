@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
 import type { ImapAccount } from '../config/account';
 import { authorityFor, createOAuthTokenProvider, type TokenProvider } from '../eas/oauth';
-import type { SecretSource } from '../watch/types';
+import type { SecretSource } from '../secrets/types';
 
 /**
  * The access-token source of an `oauth2` IMAP account (Gmail, Microsoft 365): the Exchange OAuth

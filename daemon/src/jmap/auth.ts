@@ -1,5 +1,5 @@
 import type { TokenProvider } from '../eas/oauth/token-provider';
-import type { SecretSource } from '../watch/types';
+import type { SecretSource } from '../secrets/types';
 import { JmapError } from './errors';
 
 /**

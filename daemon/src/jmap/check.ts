@@ -1,7 +1,7 @@
 import type { Dispatcher } from 'undici';
 import type { JmapAccount } from '../config/account';
 import type { TokenProvider } from '../eas/oauth/token-provider';
-import type { SecretSource } from '../watch/types';
+import type { SecretSource } from '../secrets/types';
 import { request } from './api';
 import { basicAuth, bearerAuth, oauthAuth } from './auth';
 import { JmapError } from './errors';

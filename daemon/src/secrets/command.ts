@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import type { SecretSource } from '../watch/types';
+import type { SecretSource } from './types';
 import { SecretError } from './errors';
 
 export interface CommandSecretOptions {

@@ -1,5 +1,5 @@
 import type { Account, SecretRef } from '../config/account';
-import type { SecretSource } from '../watch/types';
+import type { SecretSource } from './types';
 import { commandSecret } from './command';
 import { envSecret } from './env';
 import { type KeyringBackend, keyringSecret, osKeyring } from './keyring';

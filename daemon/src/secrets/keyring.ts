@@ -1,4 +1,4 @@
-import type { SecretSource } from '../watch/types';
+import type { SecretSource } from './types';
 import { SecretError } from './errors';
 
 /** Keyring service name every Tidings entry is stored under. */

@@ -1,4 +1,4 @@
-import type { SecretSource } from '../watch/types';
+import type { SecretSource } from './types';
 
 /** A secret kept for a session: fetched once, shared by every request, forgotten on demand. */
 export interface SessionSecret extends SecretSource {

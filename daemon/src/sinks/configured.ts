@@ -3,7 +3,7 @@ import type { Dispatcher } from 'undici';
 import type { SecretRef } from '../config/account';
 import type { SinksConfig } from '../config/rules';
 import type { Sink } from '../hub/types';
-import type { SecretSource } from '../watch/types';
+import type { SecretSource } from '../secrets/types';
 import { createDesktopSink, type Notifier } from './desktop';
 import { createExecHook } from './exec-hook';
 import type { FormatOptions } from './format';

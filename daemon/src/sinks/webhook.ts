@@ -6,7 +6,7 @@ import { safeUrl } from '../dav/errors';
 import type { Sink, SinkLedger } from '../hub/types';
 import type { ChangeSignal } from '../signal';
 import { backoffDelay, parseRetryAfter } from '../retry/backoff';
-import type { SecretSource } from '../watch/types';
+import type { SecretSource } from '../secrets/types';
 import { emit } from '../channels';
 import { sinkChannels } from './channels';
 import { SinkError } from './errors';

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { SecretSource } from '../secrets/types';
 import type { ChangeSignal } from '../signal';
 import type { StateStore } from '../store/types';
 
@@ -29,20 +30,6 @@ export interface WatcherStatus {
   folders?: { id: string; name: string; collection: string }[];
   /** needs-confirmation: where the server wants to move the account (not followed, not stored). */
   move?: { from: string; to: string };
-}
-
-/** Fetches a secret at the moment it is needed; never cached in config or logs. */
-export interface SecretSource {
-  get(): Promise<string>;
-  /** Replaces a stored secret (rotating OAuth refresh tokens). Optional for read-only sources. */
-  set?(value: string): Promise<void>;
-  /** Deletes it (AccountOnlyRemoteWipe, account remove). */
-  delete?(): Promise<void>;
-  /**
-   * Drops a value kept for the session (secrets/session.ts): the daemon calls it when the
-   * account goes to needs-credentials, so the next attempt fetches (runs the command) again.
-   */
-  forget?(): void;
 }
 
 export interface WatcherContext {

@@ -9,7 +9,7 @@ import { startEasServer } from '../../../fixtures/src/eas-server';
 import { startOAuthServer } from '../../../fixtures/src/oauth-server';
 import { accountSchema } from '../../src/config/account';
 import { type CheckOptions, testAccount } from '../../src/diagnose/checks';
-import type { SecretSource } from '../../src/watch/types';
+import type { SecretSource } from '../../src/secrets/types';
 import { capturingLog } from '../daemon/helpers';
 import { fixtureDispatcher } from '../eas-autodiscover/helpers';
 

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type OAuthServer, startOAuthServer } from '../../../fixtures/src/oauth-server';
 import { OAuthError } from '../../src/eas/oauth/errors';
 import { createOAuthTokenProvider } from '../../src/eas/oauth/token-provider';
-import type { SecretSource } from '../../src/watch/types';
+import type { SecretSource } from '../../src/secrets/types';
 import { capturedLogger } from '../eas-autodiscover/helpers';
 
 /** An in-memory SecretSource that records every write, as the keyring would store them. */

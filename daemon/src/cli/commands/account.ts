@@ -9,7 +9,7 @@ import { IpcError } from '../../ipc/errors';
 import type { TestResult } from '../../ipc/protocol';
 import { keyringSecret, secretForAccount } from '../../secrets';
 import { SqliteStore } from '../../store/sqlite-store';
-import type { SecretSource } from '../../watch/types';
+import type { SecretSource } from '../../secrets/types';
 import type { Command, CommandContext } from '../command';
 import { withDaemon } from '../client';
 import { formatSteps } from '../checks-table';
