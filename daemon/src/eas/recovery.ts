@@ -1,12 +1,21 @@
-import type { WatcherState } from '../watch/types';
 import type { EasError } from './errors';
+
+/**
+ * Why a failed session needs a person before it may try again. Protocol words, not watcher
+ * states: the watcher maps them to its own (`credentials` → needs-credentials, `move` →
+ * needs-confirmation, `refused` → disabled), so this room does not import watch/.
+ */
+export type UserAction =
+  /** 401, expired password: a new secret (or `wake`) is needed. */
+  | 'credentials'
+  /** 451 / a redirect to another origin: `account accept-move` (issue 13). */
+  | 'move'
+  /** 403, blocked device, refused policy, no common version: the account is off until reloaded. */
+  | 'refused';
 
 /** What the watcher does after a failed session. */
 export type Recovery =
-  | {
-      kind: 'wait-for-user';
-      state: Extract<WatcherState, 'needs-credentials' | 'needs-confirmation' | 'disabled'>;
-    }
+  | { kind: 'wait-for-user'; need: UserAction }
   | { kind: 'wiped' }
   /** Reconnect at once (a new session starts with FolderSync); `reset` restarts the hierarchy from "0". */
   | { kind: 'resync'; reset: boolean }
@@ -22,16 +31,16 @@ export function recoveryFor(e: EasError): Recovery {
   switch (e.code) {
     case 'EAS_ERR_AUTH':
     case 'EAS_ERR_PASSWORD_EXPIRED':
-      return { kind: 'wait-for-user', state: 'needs-credentials' };
+      return { kind: 'wait-for-user', need: 'credentials' };
     case 'EAS_ERR_FORBIDDEN':
     case 'EAS_ERR_ACCOUNT_BLOCKED':
     case 'EAS_ERR_POLICY_REFUSED':
     case 'EAS_ERR_NO_COMMON_VERSION':
     case 'EAS_ERR_NO_URL':
-      return { kind: 'wait-for-user', state: 'disabled' };
+      return { kind: 'wait-for-user', need: 'refused' };
     case 'EAS_ERR_MOVE_UNCONFIRMED':
       // Issue 13: credentials never follow a move to another origin without the user.
-      return { kind: 'wait-for-user', state: 'needs-confirmation' };
+      return { kind: 'wait-for-user', need: 'move' };
     case 'EAS_ERR_REMOTE_WIPED':
       return { kind: 'wiped' };
     case 'EAS_ERR_HIERARCHY_CHANGED':

@@ -19,7 +19,7 @@ import {
   relearn,
 } from '../eas/heartbeat';
 import { PHANTOM_DETAIL, phantomPause } from '../eas/phantom';
-import { recoveryFor } from '../eas/recovery';
+import { recoveryFor, type UserAction } from '../eas/recovery';
 import { folderSignal } from '../eas/signals';
 import { CUT_CAUSES, EasHttp, transportError } from '../eas/transport';
 import { atLeast } from '../eas/versions';
@@ -58,6 +58,14 @@ export interface EasWatcherDeps {
 
 /** Immediate reconnects for a changed hierarchy or lost sync state before those back off too. */
 const MAX_QUICK_RESYNCS = 2;
+
+/** The watcher state for each reason recovery waits for a person (eas/recovery.ts). */
+const WAIT_STATE: Record<UserAction, WatcherState> = {
+  credentials: 'needs-credentials',
+  move: 'needs-confirmation',
+  refused: 'disabled',
+};
+
 /** Consecutive Ping cuts tolerated (with a shorter heartbeat each time) before backing off. */
 const MAX_CUTS = 3;
 
@@ -368,11 +376,11 @@ class EasWatcher implements Watcher {
       if (r.reset) this.#put({}, [K.folderSyncKey]);
       return;
     }
-    if (r.kind === 'wait-for-user' && r.state === 'needs-confirmation' && e.location) {
+    if (r.kind === 'wait-for-user' && r.need === 'move' && e.location) {
       const move = { from: this.#get<string>(K.url) ?? this.#account.url ?? '', to: e.location };
       this.#pendingMove = move;
       this.#ctx.log.warn(move, 'the server moves the account to another origin; waiting for the user');
-      this.#set(r.state, {
+      this.#set(WAIT_STATE.move, {
         detail: `${e.message}: tidings account accept-move ${this.accountId}`,
         lastError,
         move,
@@ -382,7 +390,7 @@ class EasWatcher implements Watcher {
       return;
     }
     if (r.kind === 'wait-for-user') {
-      this.#set(r.state, { detail: e.message, lastError });
+      this.#set(WAIT_STATE[r.need], { detail: e.message, lastError });
       await this.#park(false);
       return;
     }
