@@ -67,6 +67,7 @@ describe('notifications config', () => {
       'collections',
       'rules',
       'quietHours',
+      'openCommand',
       'sinks',
     ]);
   });

@@ -12,11 +12,28 @@ import { mailSignal } from './signals';
 
 export const SIGNALS_PER_STEP = 25;
 
+/**
+ * stdout is a non-blocking pipe: on a loaded machine the parent reads it late, the pipe fills
+ * and writeSync throws EAGAIN — which killed the writer and freed the lock the LOCKED test
+ * needs it to hold (seen in CI). Wait for room instead.
+ */
+function say(line: string): void {
+  for (;;) {
+    try {
+      writeSync(1, line);
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+    }
+  }
+}
+
 const path = process.argv[2];
 if (path) {
   const store = SqliteStore.open({ path, syncEveryMs: Number(process.argv[3] ?? 1000) });
   let n = (store.get<number>('acct', 'step') ?? -1) + 1;
-  writeSync(1, 'ready\n');
+  say('ready\n');
   for (;;) {
     const signals = Array.from({ length: SIGNALS_PER_STEP }, (_, i) =>
       mailSignal('acct', n * SIGNALS_PER_STEP + i),
@@ -25,7 +42,7 @@ if (path) {
       set: { step: n, syncKey: `key-${n}`, blob: 'x'.repeat(2000 + (n % 7) * 500) },
       signals,
     });
-    writeSync(1, `ok ${n}\n`);
+    say(`ok ${n}\n`);
     if (n % 3 === 0) store.ack(store.pending(SIGNALS_PER_STEP).map((s) => s.id));
     n++;
   }
