@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { JSONRPCErrorException } from 'json-rpc-2.0';
 import type { Logger } from 'pino';
-import { formatSignal } from './cli/format';
+import { formatSignalLines } from './text/signal-lines';
 import type { Account } from './config/account';
 import { diffAccounts } from './config/diff';
 import { ConfigError } from './config/errors';
@@ -575,7 +575,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
         name: 'demo-stdout',
         role: 'subscriber',
         deliver: (s) => {
-          out(formatSignal(s));
+          out(formatSignalLines(s));
           return true;
         },
       };

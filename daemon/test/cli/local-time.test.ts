@@ -2,10 +2,11 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { untilInstant } from '../../src/cli/commands/control';
-import { formatSignal, formatStatus } from '../../src/cli/format';
+import { formatStatus } from '../../src/cli/format';
 import { CliError } from '../../src/cli/errors';
 import { clockTime, localDateTime, nextLocalTime } from '../../src/local-time';
 import type { ChangeSignal } from '../../src/signal';
+import { formatSignalLines } from '../../src/text/signal-lines';
 
 /** Issue 16: every time a person reads is local, in one format, whatever the source. */
 const BERLIN = { timeZone: 'Europe/Berlin' };
@@ -29,18 +30,18 @@ function signal(over: Partial<ChangeSignal>): ChangeSignal {
 describe('local time in the CLI texts', () => {
   it('watch prints the local clock, not the UTC one (issue 16: 08:05:48 for 09:05:48)', () => {
     expect(clockTime('2026-12-07T08:05:48.000Z', BERLIN)).toBe('09:05:48');
-    const text = formatSignal(signal({ added: [{ id: 'm', title: 'Hi' }], collection: 'mail' }), BERLIN);
+    const text = formatSignalLines(signal({ added: [{ id: 'm', title: 'Hi' }], collection: 'mail' }), BERLIN);
     expect(text.split('\n')[0]).toBe('09:05:48 work Calendar: 1 new mail');
     // Summer: the offset is two hours.
     expect(clockTime('2026-07-01T08:05:48Z', BERLIN)).toBe('10:05:48');
   });
 
   it('event starts from EAS (UTC Z) and CalDAV (+00:00) read the same, local', () => {
-    const eas = formatSignal(
+    const eas = formatSignalLines(
       signal({ added: [{ id: 'e', title: 'Review', start: '2026-12-07T10:00:00.000Z', kind: 'new' }] }),
       BERLIN,
     );
-    const dav = formatSignal(
+    const dav = formatSignalLines(
       signal({
         source: 'caldav',
         added: [{ id: 'e', title: 'Review', start: '2026-12-07T10:00:00+00:00', kind: 'new' }],
@@ -81,8 +82,8 @@ describe('local time in the CLI texts', () => {
 
   it('the process TZ decides when no zone is injected (a child process with TZ=Europe/Berlin)', () => {
     const script =
-      "const f = await import('./daemon/src/cli/format.ts');" +
-      "console.log(f.formatSignal({id:'s',accountId:'a',source:'caldav',collection:'calendar'," +
+      "const f = await import('./daemon/src/text/signal-lines.ts');" +
+      "console.log(f.formatSignalLines({id:'s',accountId:'a',source:'caldav',collection:'calendar'," +
       "folder:{id:'f',name:'Cal'},added:[{id:'e',title:'T',start:'2026-12-07T10:00:00+00:00',kind:'new'}]," +
       "changed:[],removed:[],observedAt:'2026-12-07T08:05:48.000Z'}));";
     const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {

@@ -1,7 +1,7 @@
 import type { Command } from '../command';
 import { connect } from '../../ipc/client';
 import { EXIT } from '../errors';
-import { formatSignal } from '../format';
+import { formatSignalLines } from '../../text/signal-lines';
 import { socketPathOf } from '../paths';
 
 export const watch: Command = {
@@ -25,7 +25,7 @@ export const watch: Command = {
       reconnect: true,
       waitForDaemon: false,
     });
-    client.onSignal((s) => ctx.out.result(s, () => formatSignal(s)));
+    client.onSignal((s) => ctx.out.result(s, () => formatSignalLines(s)));
     client.onConnection((up) => {
       if (up) ctx.out.info('reconnected to the daemon; resuming after the last signal shown');
       else ctx.out.info('the daemon went away; reconnecting …');
