@@ -7,6 +7,8 @@ export default defineConfig({
   test: {
     include: ['{wbxml,daemon,fixtures,tray,scripts}/test/**/*.test.ts'],
     exclude: ['**/node_modules/**', '**/test/interop/**'],
+    // Stops the Dovecot instances the IMAP files may start, once, after the last file.
+    globalSetup: ['daemon/test/imap/global-setup.ts'],
     testTimeout: 20_000,
     hookTimeout: 30_000,
     pool: 'forks',

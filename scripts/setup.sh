@@ -27,6 +27,9 @@ TEST_PACKAGES=(
   chromium xvfb dbus dbus-x11 dunst
   # The service units checked by systemd-analyze verify (issue 16)
   systemd
+  # IMAP accounts: the Dovecot instances of scripts/dovecot-imap.sh (issue 17); the unit suite's
+  # IMAP files run against them, before interop.sh installs SOGo's share of Dovecot
+  dovecot-imapd
   # Fault/interop helpers
   curl openssl
 )
@@ -51,8 +54,20 @@ done
 if ((${#missing[@]})); then
   if [[ $(id -u) -ne 0 ]]; then SUDO=sudo; else SUDO=; fi
   echo "setup: installing ${missing[*]}" >&2
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # The packages' own services (dovecot, radicale) must not start with the system's config: the
+  # project's scripts start them on 127.0.0.1 with their own. policy-rc.d exit 101 is Debian's "do
+  # not start" (invoke-rc.d(8)); one that is already there is left alone.
+  own_policy=0
+  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+    $SUDO chmod 0755 /usr/sbin/policy-rc.d
+    own_policy=1
+  fi
+  rc=0
+  { $SUDO apt-get update -qq &&
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; } || rc=$?
+  ((own_policy)) && $SUDO rm -f /usr/sbin/policy-rc.d
+  ((rc == 0)) || { echo "setup: apt-get install failed (exit $rc)" >&2; exit "$rc"; }
 fi
 
 # Electron's binary cannot be downloaded on these machines; the tray is typechecked against

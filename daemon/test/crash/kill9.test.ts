@@ -199,13 +199,13 @@ describe('kill -9 while changes flow', () => {
     });
     // The last life may start after every change was already announced, while the client is
     // still reconnecting to it: ask until it is back (found by CI on a loaded machine).
-    const end = Date.now() + 30_000;
+    const shutdownBy = Date.now() + 30_000;
     for (;;) {
       try {
         await client.call('shutdown', {});
         break;
       } catch (err) {
-        if (Date.now() > end) throw err;
+        if (Date.now() > shutdownBy) throw err;
         await sleep(50);
       }
     }

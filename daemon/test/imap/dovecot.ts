@@ -52,16 +52,27 @@ function greets(port: number): Promise<boolean> {
   });
 }
 
+/** All three configurations greet. */
+export async function dovecotUp(): Promise<boolean> {
+  return (
+    (await greets(DOVECOT.full.imap)) &&
+    (await greets(DOVECOT.nonotify.imap)) &&
+    (await greets(DOVECOT.plain.imap))
+  );
+}
+
+/** Stops the instances by the script's pid files, never by name. */
+export async function stopDovecot(): Promise<void> {
+  await run('bash', [SCRIPT, 'stop'], { timeout: 60_000 });
+}
+
 /**
  * Makes sure the Dovecot instances answer: uses running ones, else starts them with the script.
  * Returns whether we started them, or why they cannot run (the suite then skips locally and
  * fails with CI=true).
  */
 export async function ensureDovecot(): Promise<{ startedByUs: boolean } | { reason: string }> {
-  const up = async () =>
-    (await greets(DOVECOT.full.imap)) &&
-    (await greets(DOVECOT.nonotify.imap)) &&
-    (await greets(DOVECOT.plain.imap));
+  const up = dovecotUp;
   if ((await up()) && existsSync(DOVECOT_CA)) return { startedByUs: false };
   if (!existsSync('/usr/sbin/dovecot'))
     return { reason: 'dovecot is not installed (scripts/sogo.sh install installs dovecot-imapd)' };
@@ -78,7 +89,7 @@ export async function ensureDovecot(): Promise<{ startedByUs: boolean } | { reas
 
 /** Stops Dovecot if this process started it (by the script's pid files, never by name). */
 export async function releaseDovecot(state: { startedByUs: boolean } | { reason: string }): Promise<void> {
-  if ('startedByUs' in state && state.startedByUs) await run('bash', [SCRIPT, 'stop'], { timeout: 60_000 });
+  if ('startedByUs' in state && state.startedByUs) await stopDovecot();
 }
 
 /** Ends the user's sessions on one configuration (doveadm kick): the server says BYE and closes. */

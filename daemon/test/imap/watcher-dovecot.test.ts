@@ -9,7 +9,7 @@
  * more full check of every mailbox (checkNow), not after a pause.
  */
 import type { ImapFlow } from 'imapflow';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ChangeSignal } from '../../src/signal';
 import { MemoryStore } from '../../src/store/memory-store';
 import { createImapWatcher, type ImapWatcher } from '../../src/watch/imap-watcher';
@@ -23,7 +23,6 @@ import {
   kick,
   mail,
   otherClient,
-  releaseDovecot,
   resetUser,
 } from './dovecot';
 
@@ -90,9 +89,6 @@ describe.skipIf(unavailable !== undefined && !inCi)('IMAP watcher against Doveco
     watcher = undefined;
     await other?.logout().catch(() => undefined);
     other = undefined;
-  });
-  afterAll(async () => {
-    await releaseDovecot(server);
   });
 
   for (const [config, user] of [
