@@ -4,7 +4,7 @@ import type { Dispatcher } from 'undici';
 import type { Account, DavAccount, EasAccount, ImapAccount, JmapAccount } from '../config/account';
 import { AutodiscoverError, type AutodiscoverOptions, autodiscover } from '../eas/autodiscover';
 import type { EasAuth } from '../eas/auth';
-import { authorityFor, createOAuthTokenProvider, OAuthError } from '../eas/oauth';
+import { authorityFor, createOAuthTokenProvider, OAuthError } from '../oauth';
 import { EasClient } from '../eas/client';
 import { deviceInformation, isValidDeviceId, newDeviceId } from '../eas/device';
 import { applyHierarchy, classOf, collectionOf, type EasFolder, watchedFolders } from '../eas/folders';

@@ -6,7 +6,7 @@
 import { lookup } from 'node:dns/promises';
 import type { Logger } from 'pino';
 import type { ImapAccount } from '../config/account';
-import type { TokenProvider } from '../eas/oauth';
+import type { TokenProvider } from '../oauth';
 import type { SecretSource } from '../secrets/types';
 import { featuresOf, listenMode } from './capabilities';
 import { mailboxStatus } from './commands/status';

@@ -1,4 +1,4 @@
-import type { TokenProvider } from '../eas/oauth/token-provider';
+import type { TokenProvider } from '../oauth/token-provider';
 import type { SecretSource } from '../secrets/types';
 import { JmapError } from './errors';
 

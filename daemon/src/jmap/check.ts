@@ -1,6 +1,6 @@
 import type { Dispatcher } from 'undici';
 import type { JmapAccount } from '../config/account';
-import type { TokenProvider } from '../eas/oauth/token-provider';
+import type { TokenProvider } from '../oauth/token-provider';
 import type { SecretSource } from '../secrets/types';
 import { request } from './api';
 import { basicAuth, bearerAuth, oauthAuth } from './auth';

@@ -1,7 +1,7 @@
 import type { Dispatcher } from 'undici';
 import type { Account } from '../config/account';
 import { type AutodiscoverOptions, autodiscover } from '../eas/autodiscover';
-import { authorityFor, createOAuthTokenProvider } from '../eas/oauth';
+import { authorityFor, createOAuthTokenProvider } from '../oauth';
 import { createDispatcher } from '../net/dispatcher';
 import type { Disposer } from './disposers';
 import { lazyDavWatcher } from '../watch/dav-lazy';

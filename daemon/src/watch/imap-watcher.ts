@@ -2,7 +2,7 @@ import type { ImapFlow } from 'imapflow';
 import { decodePath, encodePath } from 'imapflow/lib/tools.js';
 import { type Clock, systemClock } from '../clock';
 import type { ImapAccount } from '../config/account';
-import type { TokenProvider } from '../eas/oauth';
+import type { TokenProvider } from '../oauth';
 import { featuresOf, type ImapFeatures, listenMode } from '../imap/capabilities';
 import { examine } from '../imap/commands/examine';
 import { type DetailedMessage, fetchDetails, fetchFlagsFrom, fetchPartPrefix } from '../imap/commands/fetch';

@@ -1,7 +1,7 @@
 import type { Dispatcher } from 'undici';
 import { systemClock } from '../clock';
 import type { JmapAccount } from '../config/account';
-import type { TokenProvider } from '../eas/oauth/token-provider';
+import type { TokenProvider } from '../oauth/token-provider';
 import { JmapError } from '../jmap/errors';
 import type { Watcher, WatcherContext, WatcherStatus } from './types';
 

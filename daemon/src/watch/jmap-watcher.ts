@@ -1,7 +1,7 @@
 import type { Dispatcher } from 'undici';
 import { type Clock, systemClock } from '../clock';
 import type { JmapAccount } from '../config/account';
-import type { TokenProvider } from '../eas/oauth/token-provider';
+import type { TokenProvider } from '../oauth/token-provider';
 import { basicAuth, bearerAuth, type JmapAuth, oauthAuth } from '../jmap/auth';
 import { sessionConn } from '../jmap/connection';
 import { emailSetKeyword } from '../jmap/email-set';

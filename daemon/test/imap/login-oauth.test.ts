@@ -1,6 +1,6 @@
 /**
  * `tidings account login` for an IMAP account with `oauth2` (issue 17: Gmail / Microsoft 365 IMAP
- * over XOAUTH2/OAUTHBEARER): the same device-code sign-in as Exchange (eas/oauth), the refresh
+ * over XOAUTH2/OAUTHBEARER): the same device-code sign-in as Exchange (oauth/), the refresh
  * token in the keyring under `<id>:oauth-refresh`, which is where the IMAP watcher's token
  * provider reads it (secrets/index.ts).
  */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildAuthorizeUrl, readAuthorizationResponse } from '../../src/eas/oauth/authorization-request';
-import { OAuthError } from '../../src/eas/oauth/errors';
+import { buildAuthorizeUrl, readAuthorizationResponse } from '../../src/oauth/authorization-request';
+import { OAuthError } from '../../src/oauth/errors';
 
 function thrown(fn: () => unknown): OAuthError {
   try {

@@ -1,11 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type OAuthServer, startOAuthServer } from '../../../fixtures/src/oauth-server';
-import {
-  type DeviceCodePrompt,
-  nextPollInterval,
-  signInWithDeviceCode,
-} from '../../src/eas/oauth/device-code';
-import { OAuthError } from '../../src/eas/oauth/errors';
+import { type DeviceCodePrompt, nextPollInterval, signInWithDeviceCode } from '../../src/oauth/device-code';
+import { OAuthError } from '../../src/oauth/errors';
 
 let server: OAuthServer;
 beforeEach(async () => {

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type OAuthServer, startOAuthServer } from '../../../fixtures/src/oauth-server';
-import { OAuthError } from '../../src/eas/oauth/errors';
-import { signInInteractive } from '../../src/eas/oauth/interactive';
+import { OAuthError } from '../../src/oauth/errors';
+import { signInInteractive } from '../../src/oauth/interactive';
 
 let server: OAuthServer;
 beforeEach(async () => {

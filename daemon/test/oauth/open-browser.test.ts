@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { browserCommand, openSystemBrowser } from '../../src/eas/oauth/open-browser';
+import { browserCommand, openSystemBrowser } from '../../src/oauth/open-browser';
 
 const url = 'https://login.example.com/authorize?a=1&b=2;touch /tmp/x&c=$(id)';
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createPkcePair, createState, s256Challenge, VERIFIER_PATTERN } from '../../src/eas/oauth/pkce';
+import { createPkcePair, createState, s256Challenge, VERIFIER_PATTERN } from '../../src/oauth/pkce';
 
 describe('PKCE (RFC 7636)', () => {
   it('matches the known answer of RFC 7636 Appendix B', () => {

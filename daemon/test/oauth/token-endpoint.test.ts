@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { OAuthError } from '../../src/eas/oauth/errors';
-import { parseTokenResponse } from '../../src/eas/oauth/token-endpoint';
+import { OAuthError } from '../../src/oauth/errors';
+import { parseTokenResponse } from '../../src/oauth/token-endpoint';
 
 function thrown(fn: () => unknown): OAuthError {
   try {

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type OAuthServer, startOAuthServer } from '../../../fixtures/src/oauth-server';
-import { OAuthError } from '../../src/eas/oauth/errors';
-import { createOAuthTokenProvider } from '../../src/eas/oauth/token-provider';
+import { OAuthError } from '../../src/oauth/errors';
+import { createOAuthTokenProvider } from '../../src/oauth/token-provider';
 import type { SecretSource } from '../../src/secrets/types';
 import { capturedLogger } from '../eas-autodiscover/helpers';
 

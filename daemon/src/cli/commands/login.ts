@@ -1,6 +1,6 @@
 import type { EasAccount } from '../../config/account';
 import { loadConfig } from '../../config/load';
-import { authorityFor, signInInteractive, signInWithDeviceCode, type TokenSet } from '../../eas/oauth';
+import { authorityFor, signInInteractive, signInWithDeviceCode, type TokenSet } from '../../oauth';
 import { IpcError } from '../../ipc/errors';
 import { keyringSecret, osKeyring } from '../../secrets';
 import type { Command, CommandContext } from '../command';

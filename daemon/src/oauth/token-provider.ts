@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
-import type { SecretSource } from '../../secrets/types';
+import type { SecretSource } from '../secrets/types';
 import { DEFAULT_SCOPE, authorityFor, endpointsOf } from './endpoints';
 import { OAuthError } from './errors';
 import { requestTokens } from './token-endpoint';

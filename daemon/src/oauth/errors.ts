@@ -1,7 +1,8 @@
 /**
  * OAuth 2.0 errors (Exchange Online sign-in). Codes are stable; `oauthError` keeps the
  * server's own `error` value (RFC 6749 §5.2, RFC 8628 §3.5) for the curious. Messages never
- * contain tokens, codes or verifiers.
+ * contain tokens, codes or verifiers. The codes keep the `EAS_ERR_OAUTH_` prefix from when this
+ * room lived under eas/ (it serves IMAP and JMAP too now): codes are stable for logs and scripts.
  *
  * | code | meaning | what happens |
  * | --- | --- | --- |
