@@ -87,11 +87,5 @@ const TRANSIENT: ReadonlySet<DavErrorCode> = new Set([
   'DAV_ERR_XML_MALFORMED',
 ]);
 
-/** Strips userinfo and query so a URL can go into an error or a log line. */
-export function safeUrl(url: URL | string): string {
-  const u = new URL(url.toString());
-  u.username = '';
-  u.password = '';
-  u.search = '';
-  return u.toString();
-}
+/** One redaction for every room (net/safe-url.ts); re-exported for this room's callers. */
+export { safeUrl } from '../net/safe-url';

@@ -79,15 +79,5 @@ export class JmapError extends Error {
   }
 }
 
-/** Strips userinfo and query so a URL can go into an error or a log line. */
-export function safeUrl(url: URL | string): string {
-  try {
-    const u = new URL(url.toString());
-    u.username = '';
-    u.password = '';
-    u.search = '';
-    return u.toString();
-  } catch {
-    return '(not a URL)';
-  }
-}
+/** One redaction for every room (net/safe-url.ts); re-exported for this room's callers. */
+export { safeUrl } from '../net/safe-url';
