@@ -8,6 +8,7 @@ import {
   formatDelay,
   ICON_STATES,
   iconFile,
+  kindLabel,
   type MenuEntry,
   pendingMove,
   type TrayModelInput,
@@ -81,6 +82,28 @@ describe('account state in plain words', () => {
   });
   it('says a password is needed', () => {
     expect(accountWords(account('inbox', { state: 'needs-credentials' }), NOW)).toBe('needs password');
+  });
+  it('asks an OAuth2 account (Exchange or IMAP with Microsoft 365) to sign in, not for a password', () => {
+    const m365 = account('m365', { state: 'needs-credentials' }, { kind: 'imap', auth: 'oauth2' });
+    expect(accountWords(m365, NOW)).toBe('needs sign-in');
+    const menu = trayModel(input({ daemon: daemon([m365]) })).menu;
+    expect(item(menu, 'M365 — needs sign-in').action).toEqual({
+      kind: 'open-settings',
+      page: 'accounts',
+      accountId: 'm365',
+    });
+    const fm = account('fm', { state: 'needs-credentials' }, { kind: 'jmap', auth: 'basic' });
+    expect(accountWords(fm, NOW)).toBe('needs password');
+  });
+  it('names every account kind as people know it, and a kind it does not know by its own name', () => {
+    expect(['exchange', 'caldav', 'carddav', 'imap', 'jmap', 'ews'].map(kindLabel)).toEqual([
+      'Exchange',
+      'CalDAV',
+      'CardDAV',
+      'IMAP',
+      'JMAP',
+      'ews',
+    ]);
   });
   it('counts down to the next attempt when offline', () => {
     const retryAt = new Date(NOW.getTime() + 40_000).toISOString();

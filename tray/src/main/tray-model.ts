@@ -5,6 +5,20 @@ import type { ConnectionState } from '../ipc-contract';
 export type IconState = 'quiet' | 'new' | 'attention' | 'paused';
 export const ICON_STATES: readonly IconState[] = ['quiet', 'new', 'attention', 'paused'];
 
+/** The kinds' names as people know them; a kind a newer daemon adds shows its own name. */
+const KIND_LABEL: Partial<Record<string, string>> = {
+  exchange: 'Exchange',
+  caldav: 'CalDAV',
+  carddav: 'CardDAV',
+  imap: 'IMAP',
+  jmap: 'JMAP',
+};
+
+/** The badge on an account card: "IMAP", "JMAP" … */
+export function kindLabel(kind: string): string {
+  return KIND_LABEL[kind] ?? kind;
+}
+
 /** What a menu item does; the Electron adapter maps each kind to one call. */
 export type MenuAction =
   | { kind: 'open-account'; accountId: string }
@@ -90,7 +104,8 @@ export function accountWords(a: AccountSummary, now: Date): string {
   if (!a.enabled || a.status.state === 'disabled') return 'disabled';
   switch (a.status.state) {
     case 'needs-credentials':
-      return 'needs password';
+      // An OAuth2 account (Exchange or IMAP with Microsoft 365) has no password to type.
+      return a.auth === 'oauth2' ? 'needs sign-in' : 'needs password';
     case 'needs-confirmation':
       return 'moved — confirm the new server';
     case 'backing-off': {

@@ -22,6 +22,14 @@ export interface AccountFormValues {
   username: string;
   password: string;
   authType: string;
+  /** JMAP only: `basic` (password) or `bearer` (an API token, e.g. Fastmail's). */
+  jmapAuth: string;
+  /** IMAP only: host name, port (empty: 993 / 143), `tls` or `starttls`. */
+  host: string;
+  port: string;
+  security: string;
+  /** IMAP and JMAP: mailboxes to watch, comma-separated (empty: the Inbox). */
+  mailboxes: string;
   clientId: string;
   tenant: string;
   webUrl: string;
@@ -36,6 +44,9 @@ const MESSAGES: Record<string, (raw: string) => string> = {
       : 'enter the server URL or an e-mail address for discovery',
   webUrl: () => 'enter a full URL starting with https://, or leave it empty',
   username: () => 'enter the user name for this server',
+  host: () => 'enter the IMAP server host name, like imap.example.org',
+  port: () => 'enter a port from 1 to 65535, or leave it empty for the usual one',
+  mailboxes: () => 'enter mailbox names separated by commas, or leave it empty for the Inbox',
   'auth.clientId': () => 'enter the application (client) ID from your Microsoft Entra registration',
 };
 
@@ -48,43 +59,92 @@ const opt = (v: string) => (v.trim() === '' ? undefined : v.trim());
  */
 export function checkAccountForm(v: AccountFormValues): Checked<{ account: Account; secret?: string }> {
   const common = { id: v.id.trim(), name: opt(v.name), webUrl: opt(v.webUrl) };
-  const oauth = v.kind === 'exchange' && v.authType === 'oauth2';
-  const raw =
-    v.kind === 'exchange'
-      ? {
-          ...common,
-          kind: 'exchange',
-          email: v.email.trim(),
-          username: opt(v.username),
-          url: opt(v.url),
-          auth: oauth
-            ? {
-                type: 'oauth2',
-                clientId: v.clientId.trim(),
-                ...(opt(v.tenant) ? { tenant: opt(v.tenant) } : {}),
-              }
-            : { type: 'basic', secret: { keyring: true } },
-        }
-      : {
-          ...common,
-          kind: v.kind,
-          url: v.url.trim(),
-          username: v.username.trim(),
-          secret: { keyring: true },
-        };
+  // Exchange and IMAP both sign in to Microsoft 365 through the browser (XOAUTH2 for IMAP);
+  // no secret is typed then: the refresh token reaches the daemon after the sign-in.
+  const oauth = (v.kind === 'exchange' || v.kind === 'imap') && v.authType === 'oauth2';
+  const oauthSettings = {
+    type: 'oauth2',
+    clientId: v.clientId.trim(),
+    ...(opt(v.tenant) ? { tenant: opt(v.tenant) } : {}),
+  };
+  const mailboxList = v.mailboxes
+    .split(',')
+    .map((m) => m.trim())
+    .filter((m) => m !== '');
+  const mailboxes = mailboxList.length ? { mailboxes: mailboxList } : {};
+  const portText = v.port.trim();
+  // A port that is not a whole number stays a string, so the schema rejects it at `port`.
+  const port = portText === '' ? {} : { port: /^\d+$/.test(portText) ? Number(portText) : portText };
+  let raw: unknown;
+  if (v.kind === 'exchange') {
+    raw = {
+      ...common,
+      kind: 'exchange',
+      email: v.email.trim(),
+      username: opt(v.username),
+      url: opt(v.url),
+      auth: oauth ? oauthSettings : { type: 'basic', secret: { keyring: true } },
+    };
+  } else if (v.kind === 'imap') {
+    const { type: _t, ...oauth2 } = oauthSettings;
+    raw = {
+      ...common,
+      kind: 'imap',
+      email: opt(v.email),
+      host: v.host.trim(),
+      ...port,
+      security: v.security === 'starttls' ? 'starttls' : 'tls',
+      // As `tidings account add imap`: the login name is the address unless given.
+      username: opt(v.username) ?? v.email.trim(),
+      secret: { keyring: true },
+      ...(oauth ? { oauth2 } : {}),
+      ...mailboxes,
+    };
+  } else if (v.kind === 'jmap') {
+    raw = {
+      ...common,
+      kind: 'jmap',
+      url: v.url.trim(),
+      username: v.username.trim(),
+      auth: { type: v.jmapAuth === 'bearer' ? 'bearer' : 'basic' },
+      secret: { keyring: true },
+      ...mailboxes,
+    };
+  } else {
+    raw = {
+      ...common,
+      kind: v.kind,
+      url: v.url.trim(),
+      username: v.username.trim(),
+      secret: { keyring: true },
+    };
+  }
   const errors: FieldErrors = {};
   const parsed = accountSchema().safeParse(JSON.parse(JSON.stringify(raw)));
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
-      const field = issue.path.filter((p) => p !== 'secret' && p !== 'type').join('.');
+      let field = issue.path.filter((p) => p !== 'secret' && p !== 'type' && typeof p !== 'number').join('.');
+      // IMAP keeps its OAuth settings under `oauth2`; the form has one client id field.
+      if (field.startsWith('oauth2.')) field = `auth.${field.slice('oauth2.'.length)}`;
       if (errors[field]) continue;
+      if (field === 'url' && v.kind === 'jmap') {
+        errors.url = 'enter the JMAP server or session URL, like https://api.fastmail.com/jmap/session';
+        continue;
+      }
+      if (field === 'username' && v.kind === 'imap') {
+        errors.email = 'enter the e-mail address, or a user name below';
+        continue;
+      }
       const friendly = MESSAGES[field];
       const value = field === 'url' ? v.url.trim() : '';
       errors[field] = friendly ? friendly(value) : issue.message;
     }
   }
+  const bearer = v.kind === 'jmap' && v.jmapAuth === 'bearer';
   if (!oauth && v.password === '')
-    errors.password = 'enter the password (it is stored in the system keyring)';
+    errors.password = bearer
+      ? 'enter the API token (it is stored in the system keyring)'
+      : 'enter the password (it is stored in the system keyring)';
   // A click opens only https (main's allow-list); say so here rather than ignore the link later.
   if (common.webUrl && !common.webUrl.startsWith('https://')) errors.webUrl ??= MESSAGES.webUrl!('');
   if (!parsed.success || Object.keys(errors).length > 0) return { ok: false, errors };

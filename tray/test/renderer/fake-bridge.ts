@@ -60,7 +60,10 @@ export function installFakeBridge(initial: FakeState): void {
         unseen: 0,
         status: { state: 'connecting', since: new Date().toISOString() },
         auth:
-          params.account.kind === 'exchange' && params.account.auth.type === 'oauth2' ? 'oauth2' : 'basic',
+          (params.account.kind === 'exchange' && params.account.auth.type === 'oauth2') ||
+          (params.account.kind === 'imap' && params.account.oauth2 !== undefined)
+            ? 'oauth2'
+            : 'basic',
       };
       state.accounts.push(summary);
       return ok(summary);

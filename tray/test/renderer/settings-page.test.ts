@@ -363,6 +363,140 @@ describe.skipIf(skip !== undefined)(
       await expect.poll(() => callsOf(p, 'startOAuthSignIn')).toEqual([['startOAuthSignIn', 'o365']]);
     });
 
+    it('adds an IMAP account: validation under each field, then the account object and the password apart (issue 17)', async () => {
+      const p = await open(state({ accounts: [], failingTests: [] }));
+      const form = '#add-account';
+      const errorFor = (f: string) => p.locator(`${form} [data-error-for="${f}"]`);
+      await p.selectOption(`${form} select[name="kind"]`, 'imap');
+      // IMAP asks for the host and mailboxes, not the URL; JMAP's token choice is not offered.
+      expect(await p.locator(`${form} input[name="host"]`).isVisible()).toBe(true);
+      expect(await p.locator(`${form} input[name="mailboxes"]`).isVisible()).toBe(true);
+      expect(await p.locator(`${form} input[name="url"]`).isVisible()).toBe(false);
+      expect(await p.locator(`${form} input[value="bearer"]`).isVisible()).toBe(false);
+      await p.fill(`${form} input[name="id"]`, 'home');
+      await p.fill(`${form} input[name="email"]`, 'not-an-address');
+      await p.fill(`${form} input[name="port"]`, '99999');
+      await p.getByRole('button', { name: 'Add account' }).click();
+      expect(await errorFor('email').innerText()).toContain('e-mail address');
+      expect(await errorFor('host').innerText()).toContain('IMAP server host name');
+      expect(await errorFor('port').innerText()).toContain('1 to 65535');
+      expect(await errorFor('password').innerText()).toContain('password');
+      expect(await p.locator(`${form} input[name="email"]`).getAttribute('aria-invalid')).toBe('true');
+      expect(await callsOf(p, 'addAccount')).toEqual([]);
+      assertNotBlank(await p.locator(form).screenshot({ path: join(SCREENSHOTS, 'add-imap-errors.png') }));
+
+      await p.fill(`${form} input[name="email"]`, 'me@example.org');
+      await p.fill(`${form} input[name="host"]`, 'mail.example.org');
+      await p.fill(`${form} input[name="port"]`, '1143');
+      await p.selectOption(`${form} select[name="security"]`, 'starttls');
+      await p.fill(`${form} input[name="mailboxes"]`, 'INBOX, Lists/dev ,');
+      await p.fill(`${form} input[name="password"]`, 'imap-pass');
+      await p.getByRole('button', { name: 'Test connection' }).click();
+      await p.locator('#test-steps li').nth(2).waitFor();
+      expect(await p.locator('#add-notice').innerText()).toBe('Connection works.');
+      const account = {
+        id: 'home',
+        kind: 'imap',
+        email: 'me@example.org',
+        host: 'mail.example.org',
+        port: 1143,
+        security: 'starttls',
+        username: 'me@example.org',
+        enabled: true,
+        secret: { keyring: true },
+        mailboxes: ['INBOX', 'Lists/dev'],
+      };
+      expect((await callsOf(p, 'testConnection'))[0]?.[1]).toEqual({ account, secret: 'imap-pass' });
+      await p.getByRole('button', { name: 'Add account' }).click();
+      await expect.poll(() => p.locator('#add-notice').innerText()).toBe('home added.');
+      expect((await callsOf(p, 'addAccount'))[0]?.[1]).toEqual({ account, secret: 'imap-pass' });
+      const card = p.locator('[data-account="home"]');
+      await expect.poll(() => card.locator('.badge').innerText()).toBe('IMAP');
+      expect(await card.getByRole('button', { name: 'Re-enter password' }).count()).toBe(1);
+    });
+
+    it('adds an IMAP account with Microsoft 365 OAuth: no password, the browser sign-in on its card', async () => {
+      const p = await open(state({ accounts: [] }));
+      const form = '#add-account';
+      await p.selectOption(`${form} select[name="kind"]`, 'imap');
+      await p.fill(`${form} input[name="id"]`, 'm365');
+      await p.fill(`${form} input[name="email"]`, 'me@contoso.com');
+      await p.fill(`${form} input[name="host"]`, 'outlook.office365.com');
+      await p.check(`${form} input[value="oauth2"]`);
+      expect(await p.locator(`${form} input[name="password"]`).isVisible()).toBe(false);
+      await p.fill(`${form} input[name="clientId"]`, '');
+      await p.getByRole('button', { name: 'Add account' }).click();
+      expect(await p.locator('[data-error-for="auth.clientId"]').innerText()).toContain(
+        'application (client) ID',
+      );
+      await p.fill(`${form} input[name="clientId"]`, '0d6a2a36-6f5e-4f1b-9a3e-2b1c9d1e7f00');
+      await p.getByRole('button', { name: 'Add account' }).click();
+      await expect.poll(() => p.locator('#add-notice').innerText()).toContain('Sign in with Microsoft');
+      const [add] = await callsOf(p, 'addAccount');
+      expect(add?.[1]).toMatchObject({
+        account: {
+          kind: 'imap',
+          host: 'outlook.office365.com',
+          security: 'tls',
+          oauth2: { clientId: '0d6a2a36-6f5e-4f1b-9a3e-2b1c9d1e7f00', tenant: 'common' },
+        },
+      });
+      expect(add?.[1]).not.toHaveProperty('secret');
+      await p
+        .locator('[data-account="m365"]')
+        .getByRole('button', { name: 'Sign in with Microsoft' })
+        .click();
+      await expect.poll(() => callsOf(p, 'startOAuthSignIn')).toEqual([['startOAuthSignIn', 'm365']]);
+    });
+
+    it('adds a JMAP account with an API token; the URL is checked first (issue 17)', async () => {
+      const p = await open(state({ accounts: [], failingTests: ['fm'] }));
+      const form = '#add-account';
+      const errorFor = (f: string) => p.locator(`${form} [data-error-for="${f}"]`);
+      await p.selectOption(`${form} select[name="kind"]`, 'jmap');
+      expect(await p.locator(`${form} input[name="email"]`).isVisible()).toBe(false);
+      expect(await p.locator(`${form} input[name="host"]`).isVisible()).toBe(false);
+      expect(await p.locator(`${form} input[value="oauth2"]`).isVisible()).toBe(false);
+      await p.fill(`${form} input[name="id"]`, 'fm');
+      await p.fill(`${form} input[name="url"]`, 'api.fastmail.com');
+      await p.check(`${form} input[value="bearer"]`);
+      // The secret's field is now the token's.
+      expect(await p.getByRole('textbox', { name: 'API token', exact: true }).isVisible()).toBe(true);
+      await p.getByRole('button', { name: 'Add account' }).click();
+      expect(await errorFor('url').innerText()).toContain('JMAP server or session URL');
+      expect(await errorFor('username').innerText()).toContain('user name');
+      expect(await errorFor('password').innerText()).toContain('API token');
+      expect(await callsOf(p, 'addAccount')).toEqual([]);
+
+      await p.fill(`${form} input[name="url"]`, 'https://api.fastmail.com/jmap/session');
+      await p.fill(`${form} input[name="username"]`, 'me@fastmail.com');
+      await p.fill(`${form} input[name="password"]`, 'fmu1-token');
+      await p.getByRole('button', { name: 'Test connection' }).click();
+      await p.locator('#test-steps li.failed').waitFor();
+      expect(await p.locator('#test-steps li.failed').innerText()).toContain('auth: HTTP 401');
+      expect(await p.locator('#add-notice').innerText()).toBe('The test failed; see the steps above.');
+      assertNotBlank(await p.locator(form).screenshot({ path: join(SCREENSHOTS, 'add-jmap-test.png') }));
+      await p.getByRole('button', { name: 'Add account' }).click();
+      await expect.poll(() => p.locator('#add-notice').innerText()).toBe('fm added.');
+      const [add] = await callsOf(p, 'addAccount');
+      expect(add?.[1]).toEqual({
+        account: {
+          id: 'fm',
+          kind: 'jmap',
+          url: 'https://api.fastmail.com/jmap/session',
+          username: 'me@fastmail.com',
+          enabled: true,
+          auth: { type: 'bearer' },
+          secret: { keyring: true },
+          push: 'auto',
+          ping: 60,
+          interval: 60,
+        },
+        secret: 'fmu1-token',
+      });
+      await expect.poll(() => p.locator('[data-account="fm"] .badge').innerText()).toBe('JMAP');
+    });
+
     it('re-enters a password and removes an account only on the second click', async () => {
       const p = await open(state(), 'accounts/cal');
       // The tray's "needs password" item opens #accounts/cal: the password form is already open.
@@ -539,7 +673,15 @@ describe.skipIf(skip !== undefined)(
     });
 
     it('keeps every screenshot it wrote', async () => {
-      for (const name of ['accounts', 'add-account-errors', 'rules', 'quiet-hours', 'daemon-unreachable']) {
+      for (const name of [
+        'accounts',
+        'add-account-errors',
+        'add-imap-errors',
+        'add-jmap-test',
+        'rules',
+        'quiet-hours',
+        'daemon-unreachable',
+      ]) {
         const stats = assertNotBlank(await readFile(join(SCREENSHOTS, `${name}.png`)));
         expect(stats.colours).toBeGreaterThan(20);
       }

@@ -1,20 +1,12 @@
 import { defaultClientId } from '../../../../daemon/src/cli/oauth-client';
 import type { AccountSummary, TestResult } from '../../../../daemon/src/ipc/protocol';
-import { acceptMoveLabel, accountWords, needsAttention, pendingMove } from '../../main/tray-model';
+import { acceptMoveLabel, accountWords, kindLabel, needsAttention, pendingMove } from '../../main/tray-model';
 import { busy, byId, errorText, field, h, say, showFieldErrors } from '../dom';
 import { type AccountFormValues, checkAccountForm } from '../form-validation';
 
-/** Kinds the daemon may add later show their own name until they get a label here. */
-const KIND_LABEL: Partial<Record<string, string>> = {
-  exchange: 'Exchange',
-  caldav: 'CalDAV',
-  carddav: 'CardDAV',
-  imap: 'IMAP',
-  jmap: 'JMAP',
-};
-
 function formValues(form: HTMLFormElement): AccountFormValues {
-  const authType = form.querySelector<HTMLInputElement>('input[name="authType"]:checked')?.value ?? 'basic';
+  const checked = (name: string) =>
+    form.querySelector<HTMLInputElement>(`input[name="${name}"]:checked`)?.value ?? 'basic';
   return {
     kind: field(form, 'kind'),
     id: field(form, 'id'),
@@ -23,7 +15,12 @@ function formValues(form: HTMLFormElement): AccountFormValues {
     url: field(form, 'url'),
     username: field(form, 'username'),
     password: field(form, 'password'),
-    authType,
+    authType: checked('authType'),
+    jmapAuth: checked('jmapAuth'),
+    host: field(form, 'host'),
+    port: field(form, 'port'),
+    security: field(form, 'security'),
+    mailboxes: field(form, 'mailboxes'),
     clientId: field(form, 'clientId'),
     tenant: field(form, 'tenant'),
     webUrl: field(form, 'webUrl'),
@@ -32,12 +29,16 @@ function formValues(form: HTMLFormElement): AccountFormValues {
 
 /** Shows the fields that belong to the chosen kind and sign-in method. */
 function syncVisibility(form: HTMLFormElement): void {
-  const { kind, authType } = formValues(form);
+  const { kind, authType, jmapAuth } = formValues(form);
   for (const el of form.querySelectorAll<HTMLElement>('[data-kinds]')) {
     el.hidden = !(el.dataset.kinds ?? '').split(' ').includes(kind);
   }
-  const auth = kind === 'exchange' ? authType : 'basic';
+  const auth = kind === 'exchange' || kind === 'imap' ? authType : 'basic';
   for (const el of form.querySelectorAll<HTMLElement>('[data-auth]')) el.hidden = el.dataset.auth !== auth;
+  // A JMAP API token takes the password's place (and its trip to the keyring).
+  const secret = kind === 'jmap' && jmapAuth === 'bearer' ? 'token' : 'password';
+  for (const el of form.querySelectorAll<HTMLElement>('[data-secret]'))
+    el.hidden = el.dataset.secret !== secret;
 }
 
 function renderSteps(list: HTMLElement, result: TestResult): void {
@@ -116,7 +117,7 @@ function accountCard(account: AccountSummary, notice: HTMLElement, reload: () =>
       'div',
       { class: 'title' },
       h('strong', {}, account.name),
-      h('span', { class: 'badge' }, KIND_LABEL[account.kind] ?? account.kind),
+      h('span', { class: 'badge' }, kindLabel(account.kind)),
       h('span', { class: needsAttention(account) ? 'state attention' : 'state' }, words),
     ),
     account.status.lastError ? h('div', { class: 'muted' }, account.status.lastError.message) : undefined,
@@ -245,8 +246,10 @@ export function setupAccountsPage(): {
     form.reset();
     syncVisibility(form);
     steps.hidden = true;
+    const added = checked.value.account;
     const oauthHint =
-      checked.value.account.kind === 'exchange' && checked.value.account.auth.type === 'oauth2';
+      (added.kind === 'exchange' && added.auth.type === 'oauth2') ||
+      (added.kind === 'imap' && added.oauth2 !== undefined);
     say(
       addNotice,
       'ok',
