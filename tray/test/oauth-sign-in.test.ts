@@ -1,8 +1,11 @@
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { authorizeRequest, runLoopbackSignIn } from '../src/main/oauth-sign-in';
+import { authorizeRequest, runLoopbackSignIn, signInWithOAuth } from '../src/main/oauth-sign-in';
 
 const settings = {
   clientId: 'client-123',
@@ -109,5 +112,43 @@ describe('loopback sign-in', () => {
       code: 'TRAY_ERR_SIGN_IN',
       message: 'sign-in failed: the user declined',
     });
+  });
+
+  it('signs an IMAP account with Microsoft 365 in with its IMAP scope; the token goes to the daemon (issue 17)', async () => {
+    const b = browser('imap-code');
+    let scope: string | null = null;
+    const authority = await tokenEndpoint((form) => {
+      scope = form.get('scope');
+      return [200, { access_token: 'at', refresh_token: 'rt-imap', expires_in: 3600 }];
+    });
+    const dir = await mkdtemp(join(tmpdir(), 'tidings-oauth-'));
+    try {
+      const configPath = join(dir, 'config.json');
+      const imap = {
+        id: 'm365',
+        kind: 'imap',
+        host: 'outlook.office365.com',
+        username: 'me@contoso.com',
+        oauth2: { clientId: 'client-123', authority },
+      };
+      const plain = { id: 'home', kind: 'imap', host: 'imap.example.org', username: 'me' };
+      await writeFile(configPath, JSON.stringify({ accounts: [imap, plain] }), { mode: 0o600 });
+      const calls: unknown[] = [];
+      const daemon = {
+        call: async (method: string, params: unknown) => {
+          calls.push([method, params]);
+          return (method === 'status' ? { configPath } : { ok: true }) as never;
+        },
+      };
+      await signInWithOAuth('m365', daemon, b.open);
+      expect(scope).toBe('https://outlook.office.com/IMAP.AccessAsUser.All offline_access');
+      expect(calls).toContainEqual(['accounts.setSecret', { id: 'm365', secret: 'rt-imap' }]);
+      // A password account is refused before any browser opens.
+      await expect(signInWithOAuth('home', daemon, b.open)).rejects.toMatchObject({
+        code: 'TRAY_ERR_INVALID_INPUT',
+      });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

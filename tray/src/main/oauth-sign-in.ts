@@ -5,7 +5,7 @@ import { loadConfig } from '../../../daemon/src/config/load';
 import type { IpcMethods } from '../../../daemon/src/ipc/protocol';
 import { TrayError } from '../errors';
 
-/** The oauth2 part of an Exchange account's config (daemon/src/config/account.ts). */
+/** The OAuth2 settings of an Exchange or IMAP account (daemon/src/config/account.ts). */
 export interface OAuthSettings {
   clientId: string;
   tenant: string;
@@ -159,7 +159,7 @@ export interface SignInDaemon {
 }
 
 /**
- * Signs an Exchange Online account in. The account's OAuth settings are read from the daemon's
+ * Signs an Exchange Online or Microsoft 365 IMAP account in. The account's OAuth settings are read from the daemon's
  * own config file (its path comes from `status`); the refresh token goes straight to the daemon,
  * which keeps it in the OS keyring — the tray does not store it.
  */
@@ -171,11 +171,19 @@ export async function signInWithOAuth(
   const { configPath } = await daemon.call('status', {});
   const account = (await loadConfig(configPath)).accounts.find((a) => a.id === accountId);
   if (!account) throw new TrayError('TRAY_ERR_INVALID_INPUT', `no account "${accountId}"`, { field: 'id' });
-  if (account.kind !== 'exchange' || account.auth.type !== 'oauth2') {
+  // Exchange keeps its OAuth settings in `auth`, IMAP (XOAUTH2, Microsoft 365) in `oauth2`; the
+  // daemon stores the refresh token where each one's watcher reads it (`<id>:oauth-refresh`).
+  const settings =
+    account.kind === 'exchange' && account.auth.type === 'oauth2'
+      ? account.auth
+      : account.kind === 'imap'
+        ? account.oauth2
+        : undefined;
+  if (!settings) {
     throw new TrayError('TRAY_ERR_INVALID_INPUT', `account "${accountId}" does not use OAuth sign-in`, {
       field: 'id',
     });
   }
-  const refreshToken = await runLoopbackSignIn(account.auth, openBrowser);
+  const refreshToken = await runLoopbackSignIn(settings, openBrowser);
   await daemon.call('accounts.setSecret', { id: accountId, secret: refreshToken });
 }
