@@ -10,6 +10,7 @@
  * | `TRAY_ERR_URL_NOT_ALLOWED` | an external URL with a scheme other than https or mailto | configure an https web URL |
  * | `TRAY_ERR_SIGN_IN` | the OAuth sign-in in the browser failed, was refused by the provider, or timed out (5 min) | sign in again; the message carries the provider's reason (AADSTS…) |
  * | `TRAY_ERR_UNSUPPORTED` | the running daemon does not offer this call (older protocol) | update the daemon |
+ * | `TRAY_ERR_DISCOVERY` | no IMAP server answered for the e-mail address (RFC 6186 SRV records, then imap./mail. host names); the message lists what was tried | enter the IMAP server, port and security by hand |
  */
 export type TrayErrorCode =
   | 'TRAY_ERR_DAEMON_UNREACHABLE'
@@ -17,7 +18,8 @@ export type TrayErrorCode =
   | 'TRAY_ERR_INVALID_INPUT'
   | 'TRAY_ERR_URL_NOT_ALLOWED'
   | 'TRAY_ERR_SIGN_IN'
-  | 'TRAY_ERR_UNSUPPORTED';
+  | 'TRAY_ERR_UNSUPPORTED'
+  | 'TRAY_ERR_DISCOVERY';
 
 /** The serialisable shape of an error as it crosses the preload bridge. */
 export interface TrayErrorInfo {

@@ -6,6 +6,7 @@ import type {
   FolderInfo,
   TestResult,
 } from '../../daemon/src/ipc/protocol';
+import type { ImapEndpoint } from '../../daemon/src/imap/discovery';
 import type { TrayErrorInfo } from './errors';
 import type { QuietHoursConfig, RuleConfig } from '../../daemon/src/config/rules';
 
@@ -22,6 +23,11 @@ export interface TrayInvokeMap {
     result: TestResult;
   };
   'tidings:accounts.remove': { args: [id: string]; result: { removed: boolean } };
+  /**
+   * The IMAP server of an e-mail address (RFC 6186 SRV, then imap./mail. host names), each
+   * candidate checked for an IMAP greeting before it is offered; no credentials are involved.
+   */
+  'tidings:accounts.discoverImap': { args: [email: string]; result: ImapEndpoint };
   'tidings:accounts.setSecret': { args: [id: string, secret: string]; result: { ok: true } };
   /**
    * Follows the move an account waits on in `needs-confirmation` (a 451 or redirect to another
@@ -87,6 +93,8 @@ export interface TidingsBridge {
     secret?: string;
   }): Promise<BridgeResult<TestResult>>;
   removeAccount(id: string): Promise<BridgeResult<{ removed: boolean }>>;
+  /** Finds the IMAP server (host, port, security) of an e-mail address. */
+  discoverImap(email: string): Promise<BridgeResult<ImapEndpoint>>;
   setSecret(id: string, secret: string): Promise<BridgeResult<{ ok: true }>>;
   startOAuthSignIn(id: string): Promise<BridgeResult<{ opened: true }>>;
   /** Accepts the server move the account waits on (`status.move`); only a person's click does. */

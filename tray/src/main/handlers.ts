@@ -1,4 +1,7 @@
+import { discoverImap, type ImapEndpoint } from '../../../daemon/src/imap/discovery';
+import { probeImap } from '../../../daemon/src/imap/probe';
 import type { IpcMethod, IpcMethods } from '../../../daemon/src/ipc/protocol';
+import { TrayError } from '../errors';
 import type { BridgeResult, TrayInvokeChannel, TrayInvokeMap } from '../ipc-contract';
 import { toTrayError } from './daemon-connection';
 import type { NotificationSettings } from './notification-config';
@@ -14,6 +17,12 @@ export interface HandlerDeps {
   notifications: NotificationSettings;
   /** Runs the OAuth sign-in for an account in the system browser and hands the token to the daemon. */
   oauthSignIn(accountId: string): Promise<void>;
+  /**
+   * The IMAP server of an address; default the daemon's own discovery (imap/discovery.ts) with
+   * its greeting probe. Run in main, not the daemon: it needs no credential and the daemon's
+   * protocol has no call for it (`account add imap` runs the same code in the CLI).
+   */
+  discoverImap?(email: string): Promise<ImapEndpoint>;
 }
 
 export type TrayHandlers = {
@@ -45,6 +54,19 @@ export function createHandlers(deps: HandlerDeps): TrayHandlers {
     'tidings:accounts.list': () => settle(() => daemon.call('accounts.list', {})),
     'tidings:accounts.add': (params) => settle(() => daemon.call('accounts.add', params)),
     'tidings:accounts.test': (params) => settle(() => daemon.call('accounts.test', params)),
+    'tidings:accounts.discoverImap': (email) =>
+      settle(async () => {
+        if (typeof email !== 'string' || !/^[^@\s]+@[^@\s]+$/.test(email.trim()))
+          throw new TrayError('TRAY_ERR_INVALID_INPUT', 'enter an e-mail address like name@example.org', {
+            field: 'email',
+          });
+        const discover = deps.discoverImap ?? ((e: string) => discoverImap(e, (c) => probeImap(c)));
+        try {
+          return await discover(email.trim());
+        } catch (err) {
+          throw new TrayError('TRAY_ERR_DISCOVERY', (err as Error).message, { field: 'host', cause: err });
+        }
+      }),
     'tidings:accounts.remove': (id) => settle(() => daemon.call('accounts.remove', { id })),
     'tidings:accounts.setSecret': (id, secret) =>
       settle(() => daemon.call('accounts.setSecret', { id, secret })),

@@ -26,6 +26,7 @@ const bridge: TidingsBridge = {
   addAccount: (params) => invoke('tidings:accounts.add', params),
   testConnection: (params) => invoke('tidings:accounts.test', params),
   removeAccount: (id) => invoke('tidings:accounts.remove', id),
+  discoverImap: (email) => invoke('tidings:accounts.discoverImap', email),
   setSecret: (id, secret) => invoke('tidings:accounts.setSecret', id, secret),
   startOAuthSignIn: (id) => invoke('tidings:accounts.oauthSignIn', id),
   acceptMove: (id) => invoke('tidings:accounts.acceptMove', id),

@@ -11,6 +11,8 @@ export interface FakeState {
   status: TrayStatus;
   /** Account ids whose connection test fails at the auth step. */
   failingTests: string[];
+  /** What IMAP discovery finds, by the address's domain; other domains find nothing. */
+  imapServers?: Record<string, { host: string; port: number; security: 'tls' | 'starttls'; via: string }>;
 }
 
 export type Call = [verb: keyof TidingsBridge, ...args: unknown[]];
@@ -81,6 +83,20 @@ export function installFakeBridge(initial: FakeState): void {
             ? { name: 'auth', ok: false, note: 'HTTP 401', fix: 're-enter the password' }
             : { name: 'auth', ok: true, note: 'signed in' },
         ],
+      });
+    },
+    discoverImap(email) {
+      calls.push(['discoverImap', email]);
+      const domain = email.slice(email.lastIndexOf('@') + 1);
+      const found = state.imapServers?.[domain];
+      if (found) return ok(found);
+      return Promise.resolve({
+        ok: false as const,
+        error: {
+          code: 'TRAY_ERR_DISCOVERY' as const,
+          message: `No IMAP server found for ${email}; tried imap.${domain}:993 (host name): ECONNREFUSED`,
+          field: 'host',
+        },
       });
     },
     removeAccount(id) {

@@ -415,6 +415,48 @@ describe.skipIf(skip !== undefined)(
       expect(await card.getByRole('button', { name: 'Re-enter password' }).count()).toBe(1);
     });
 
+    it('finds the IMAP server from the address, or says it found none and asks for it (issue 17)', async () => {
+      const p = await open(
+        state({
+          accounts: [],
+          imapServers: {
+            'example.org': { host: 'mail.example.org', port: 993, security: 'tls', via: 'SRV _imaps._tcp' },
+          },
+        }),
+      );
+      const form = '#add-account';
+      await p.selectOption(`${form} select[name="kind"]`, 'imap');
+      await p.fill(`${form} input[name="id"]`, 'lab');
+      // No address yet: the button asks for one and calls nothing.
+      await p.getByRole('button', { name: 'Find the server from the address' }).click();
+      expect(await p.locator(`${form} [data-error-for="email"]`).innerText()).toContain('e-mail address');
+      expect(await callsOf(p, 'discoverImap')).toEqual([]);
+      // Nothing answers for this domain: the reason shows, and the server field asks to be filled.
+      await p.fill(`${form} input[name="email"]`, 'me@nowhere.test');
+      await p.getByRole('button', { name: 'Find the server from the address' }).click();
+      await expect
+        .poll(() => p.locator(`${form} [data-error-for="host"]`).innerText())
+        .toContain('enter the server here');
+      expect(await p.locator('#add-notice').innerText()).toContain(
+        'No IMAP server found for me@nowhere.test',
+      );
+      // Adding with no server but a findable address finds it first, then adds.
+      await p.fill(`${form} input[name="email"]`, 'me@example.org');
+      await p.fill(`${form} input[name="port"]`, '');
+      await p.fill(`${form} input[name="password"]`, 'pw');
+      await p.getByRole('button', { name: 'Add account' }).click();
+      await expect.poll(() => p.locator('#add-notice').innerText()).toBe('lab added.');
+      expect(await callsOf(p, 'discoverImap')).toEqual([
+        ['discoverImap', 'me@nowhere.test'],
+        ['discoverImap', 'me@example.org'],
+      ]);
+      expect((await callsOf(p, 'addAccount'))[0]?.[1]).toMatchObject({
+        account: { kind: 'imap', host: 'mail.example.org', security: 'tls', username: 'me@example.org' },
+        secret: 'pw',
+      });
+      expect((await callsOf(p, 'addAccount'))[0]?.[1]).not.toHaveProperty('account.port');
+    });
+
     it('adds an IMAP account with Microsoft 365 OAuth: no password, the browser sign-in on its card', async () => {
       const p = await open(state({ accounts: [] }));
       const form = '#add-account';

@@ -41,6 +41,55 @@ function syncVisibility(form: HTMLFormElement): void {
     el.hidden = el.dataset.secret !== secret;
 }
 
+const LOOKS_LIKE_ADDRESS = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+
+/**
+ * Fills an IMAP account's server, port and security from its e-mail address, found by main
+ * (RFC 6186 SRV records, then imap./mail. host names, each checked for a greeting). False, with
+ * the reason under the server field, when nothing answered: the person types it then.
+ */
+async function findImapServer(form: HTMLFormElement, notice: HTMLElement, button: HTMLButtonElement) {
+  const email = field(form, 'email').trim();
+  if (!LOOKS_LIKE_ADDRESS.test(email)) {
+    showFieldErrors(form, { email: 'enter the e-mail address to find its server from' });
+    return false;
+  }
+  say(notice, 'info', `Looking for the IMAP server of ${email}…`);
+  const r = await busy(button, () => window.tidings.discoverImap(email));
+  if (!r.ok) {
+    showFieldErrors(form, {
+      [r.error.field ?? 'host']:
+        r.error.code === 'TRAY_ERR_DISCOVERY'
+          ? 'no IMAP server answered for this address; enter the server here'
+          : r.error.message,
+    });
+    say(notice, 'error', errorText(r.error));
+    return false;
+  }
+  const found = r.value;
+  const host = form.querySelector<HTMLInputElement>('input[name="host"]')!;
+  const port = form.querySelector<HTMLInputElement>('input[name="port"]')!;
+  const security = form.querySelector<HTMLSelectElement>('select[name="security"]')!;
+  host.value = found.host;
+  // The usual port stays implicit, as `tidings account add imap` writes it.
+  port.value = found.port === (found.security === 'tls' ? 993 : 143) ? '' : String(found.port);
+  security.value = found.security;
+  showFieldErrors(form, {});
+  say(
+    notice,
+    'ok',
+    `Found ${found.host}:${found.port} (${found.security === 'tls' ? 'TLS' : 'STARTTLS'}) by ${found.via}.`,
+  );
+  return true;
+}
+
+/** An IMAP account with no server yet but an address: find the server first. */
+async function discoverIfNeeded(form: HTMLFormElement, notice: HTMLElement, button: HTMLButtonElement) {
+  const v = formValues(form);
+  if (v.kind !== 'imap' || v.host.trim() !== '' || !LOOKS_LIKE_ADDRESS.test(v.email.trim())) return true;
+  return findImapServer(form, notice, button);
+}
+
 function renderSteps(list: HTMLElement, result: TestResult): void {
   list.replaceChildren(
     ...result.steps.map((s) =>
@@ -214,7 +263,11 @@ export function setupAccountsPage(): {
   form.addEventListener('change', () => syncVisibility(form));
   syncVisibility(form);
 
+  const find = byId<HTMLButtonElement>('find-imap');
+  find.addEventListener('click', () => findImapServer(form, addNotice, find));
+
   byId<HTMLButtonElement>('test-new').addEventListener('click', async (ev) => {
+    if (!(await discoverIfNeeded(form, addNotice, ev.currentTarget as HTMLButtonElement))) return;
     const checked = checkAccountForm(formValues(form));
     showFieldErrors(form, checked.ok ? {} : checked.errors);
     if (!checked.ok) return;
@@ -233,10 +286,11 @@ export function setupAccountsPage(): {
 
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
+    const submit = form.querySelector<HTMLButtonElement>('button[type="submit"]')!;
+    if (!(await discoverIfNeeded(form, addNotice, submit))) return;
     const checked = checkAccountForm(formValues(form));
     showFieldErrors(form, checked.ok ? {} : checked.errors);
     if (!checked.ok) return;
-    const submit = form.querySelector<HTMLButtonElement>('button[type="submit"]')!;
     const r = await busy(submit, () => window.tidings.addAccount(checked.value));
     if (!r.ok) {
       if (r.error.field)
