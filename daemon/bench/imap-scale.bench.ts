@@ -100,7 +100,8 @@ async function holdRole(n: number, port: number, ca: string, dir: string): Promi
       await sleep(SETTLE_MS);
       gc?.();
       await sleep(500);
-      out({ phase: 'first', rss: process.memoryUsage().rss, count: watchers.length });
+      const m = process.memoryUsage();
+      out({ phase: 'first', rss: m.rss, heapUsed: m.heapUsed, count: watchers.length });
     }
   }
   const ready = watchers.filter((w) => w.status().state === 'waiting').length;
@@ -265,7 +266,7 @@ async function benchRole(): Promise<void> {
       `  RSS: ${mb(loaded).toFixed(1)} MB right after loading (sources under tsx), ${mb(first).toFixed(1)} MB with ${firstCount} waiting, ${mb(idle).toFixed(1)} MB with ${n} waiting (settled, after a GC); heap used ${mb(lines.idle?.heapUsed as number).toFixed(1)} MB`,
     );
     console.log(
-      `  per account: ${perAccountKb.toFixed(1)} KB (RSS from ${firstCount} to ${n} waiting / ${n - firstCount})`,
+      `  per account: ${perAccountKb.toFixed(1)} KB RSS, ${(((lines.idle?.heapUsed as number) - (lines.first?.heapUsed as number)) / (n - firstCount) / 1024).toFixed(1)} KB of JS heap (from ${firstCount} to ${n} waiting / ${n - firstCount})`,
     );
     console.log(
       `  peer, bare node with the daemon's flags (this run): ${mb(bare).toFixed(1)} MB; the process with ${n} accounts is ${(idle / bare).toFixed(2)}× it, one account ${(((perAccountKb * 1024) / bare) * 100).toFixed(2)}% of it`,
