@@ -1,7 +1,9 @@
 /**
- * IMAP scale benchmark (issue 17): one process holding 1 000 IMAP IDLE accounts against a real
- * Dovecot 2.3, and the memory each account costs. Its own file beside scale.bench.ts, whose EAS
- * runs drive the bundled daemon against the EAS fixture: the two are not (yet) one run.
+ * IMAP scale benchmark (issue 17): 1 000 IMAP IDLE accounts against a real Dovecot 2.3 and the
+ * memory each costs, twice: in a process of bare watchers, and in the bundled daemon beside
+ * 1 000 EAS accounts on the EAS fixture (scale.bench.ts' server role: a run of the daemon with
+ * the EAS accounts only, then one with both; per IMAP account = the RSS difference / 1 000).
+ * A file of its own: scale.bench.ts' runs are EAS-only and timed to its targets.
  *
  * Server: a bench-only Dovecot instance written to this run's temp dir (1 000 users in its own
  * passwd-file, IMAPS on 127.0.0.1:SCALE_PORT with the certificate of scripts/dovecot-imap.sh,
@@ -15,7 +17,7 @@
  * waits until every one is `waiting`, lets them settle, and reports RSS again.
  * Per account = (RSS with N waiting − RSS with the first 50 waiting) / (N − 50), each settled and
  * after a GC. Peer, same run: bare node with the same flags (an empty event loop).
- *   npx tsx daemon/bench/imap-scale.bench.ts [--accounts N]
+ *   npx tsx daemon/bench/imap-scale.bench.ts [--accounts N] [--no-daemon]
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import {
@@ -31,10 +33,14 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { buildDaemon } from '../../scripts/build-daemon';
+import { connect as ipcConnect } from '../src/ipc/client';
 import { DAEMON_NODE_FLAGS } from '../src/v8-tuning';
 
 const SCALE_PORT = 21996;
 const PASSWORD = 'scale-pw';
+/** scale.bench.ts' fixture server gives every user this password. */
+const EAS_PASSWORD = 'bench-password';
 const SETTLE_MS = 10_000;
 const BATCH = 50;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -116,6 +122,101 @@ async function holdRole(n: number, port: number, ca: string, dir: string): Promi
   await Promise.all(watchers.map((w) => w.stop()));
   store.close();
   out({ phase: 'stopped' });
+}
+
+/* ---------- the daemon: EAS accounts, then the same with the IMAP ones beside them ---------- */
+
+const ROOT = join(import.meta.dirname, '..', '..');
+
+/** Lines of a child's stdout. */
+function linesOf(p: ChildProcess): AsyncIterator<string> {
+  return createInterface({ input: p.stdout! })[Symbol.asyncIterator]();
+}
+
+/**
+ * The bundled daemon (as the service units run it) with `eas` Exchange accounts on the EAS
+ * fixture (scale.bench.ts' server role, its own process) and `imap` IMAP accounts on the bench
+ * Dovecot; RSS once every account is waiting and a settle has passed.
+ */
+async function daemonRun(
+  eas: number,
+  imap: number,
+  easUrl: string,
+  port: number,
+  ca: string,
+  base: string,
+): Promise<{ ready: number; readySec: number; rss: number }> {
+  const dir = mkdtempSync(join(base, 'daemon-'));
+  const configPath = join(dir, 'config.json');
+  writeFileSync(
+    configPath,
+    JSON.stringify({
+      logLevel: 'warn',
+      notifications: { sinks: { desktop: { enabled: false } } },
+      accounts: [
+        ...Array.from({ length: eas }, (_, i) => ({
+          id: `a${i}`,
+          kind: 'exchange',
+          email: `u${i}@example.org`,
+          username: `u${i}`,
+          url: easUrl,
+          folders: ['Inbox'],
+          auth: { type: 'basic', secret: { env: 'TIDINGS_BENCH_PW' } },
+        })),
+        ...Array.from({ length: imap }, (_, i) => ({
+          id: `s${i}`,
+          kind: 'imap',
+          host: '127.0.0.1',
+          port,
+          security: 'tls',
+          username: `s${i}`,
+          secret: { env: 'TIDINGS_BENCH_IMAP_PW' },
+          tls: { ca },
+          mailboxes: ['INBOX'],
+        })),
+      ],
+    }),
+  );
+  const socket = join(dir, 'run', 'tidings.sock');
+  const t0 = performance.now();
+  const daemon = spawn(
+    'bash',
+    [
+      '-c',
+      `ulimit -n $(ulimit -Hn); exec "${process.execPath}" ${DAEMON_NODE_FLAGS.join(' ')} dist/tidings.mjs daemon --no-demo --config "${configPath}" --socket "${socket}" --state-dir "${join(dir, 'state')}"`,
+    ],
+    {
+      cwd: ROOT,
+      env: { ...process.env, TIDINGS_BENCH_PW: EAS_PASSWORD, TIDINGS_BENCH_IMAP_PW: PASSWORD },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
+  try {
+    let client: Awaited<ReturnType<typeof ipcConnect>> | undefined;
+    const by = Date.now() + 180_000;
+    while (!client) {
+      if (Date.now() > by) throw new Error('bench: the daemon did not open its socket');
+      client = await ipcConnect(socket, { client: 'bench', callTimeoutMs: 120_000 }).catch(() => undefined);
+      if (!client) await sleep(200);
+    }
+    let ready = 0;
+    while (Date.now() < by) {
+      const st = await client.call('status', {});
+      ready = st.accounts.filter((a) => a.status.state === 'waiting').length;
+      if (ready === eas + imap) break;
+      await sleep(500);
+    }
+    const readySec = (performance.now() - t0) / 1000;
+    await sleep(SETTLE_MS);
+    const rss = rssOf(daemon.pid!);
+    client.close();
+    return { ready, readySec, rss };
+  } finally {
+    daemon.kill('SIGTERM');
+    const by = Date.now() + 20_000;
+    while (daemon.exitCode === null && Date.now() < by) await sleep(100);
+    if (daemon.exitCode === null) daemon.kill('SIGKILL');
+  }
 }
 
 /* ---------- bench role ---------- */
@@ -274,6 +375,44 @@ async function benchRole(): Promise<void> {
     if (ready !== n) {
       console.error(`FAIL: only ${ready} of ${n} accounts reached waiting`);
       process.exitCode = 1;
+    }
+
+    if (!process.argv.includes('--no-daemon')) {
+      await buildDaemon({ quiet: true });
+      const server = spawn(
+        'bash',
+        [
+          '-c',
+          `ulimit -n $(ulimit -Hn); exec "${process.execPath}" --no-memory-reducer --import tsx daemon/bench/scale.bench.ts --role server --users ${n}`,
+        ],
+        { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] },
+      );
+      try {
+        const { url } = JSON.parse((await linesOf(server).next()).value as string) as { url: string };
+        const easOnly = await daemonRun(n, 0, url, SCALE_PORT, join(certDir, 'ca.pem'), dir);
+        const both = await daemonRun(n, n, url, SCALE_PORT, join(certDir, 'ca.pem'), dir);
+        console.log(
+          `the bundled daemon, ${n} EAS accounts (fixture) and then the same beside ${n} IMAP IDLE ones:`,
+        );
+        console.log(
+          `  EAS only: ${easOnly.ready}/${n} waiting after ${easOnly.readySec.toFixed(1)} s, RSS ${mb(easOnly.rss).toFixed(1)} MB`,
+        );
+        console.log(
+          `  EAS + IMAP: ${both.ready}/${2 * n} waiting after ${both.readySec.toFixed(1)} s, RSS ${mb(both.rss).toFixed(1)} MB`,
+        );
+        console.log(
+          `  per IMAP account: ${((both.rss - easOnly.rss) / n / 1024).toFixed(1)} KB (RSS difference / ${n}); bare node peer ${mb(bare).toFixed(1)} MB, the daemon with both ${(both.rss / bare).toFixed(2)}× it`,
+        );
+        if (both.ready !== 2 * n || easOnly.ready !== n) {
+          console.error('FAIL: not every account of the daemon reached waiting');
+          process.exitCode = 1;
+        }
+      } finally {
+        server.stdin?.end(`${JSON.stringify({ quit: true })}\n`);
+        const by = Date.now() + 10_000;
+        while (server.exitCode === null && Date.now() < by) await sleep(100);
+        if (server.exitCode === null) server.kill('SIGKILL');
+      }
     }
   } finally {
     if (holder && holder.exitCode === null) holder.kill('SIGTERM');
