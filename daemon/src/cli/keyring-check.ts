@@ -1,44 +1,20 @@
-import { KEYRING_SERVICE, osKeyring } from '../secrets';
+import { osKeyring, probeKeyring } from '../secrets/keyring';
 import type { CommandContext } from './command';
 import { CliError } from './errors';
 
-/** How long the keyring probe may take: a D-Bus call that hangs must not hang set-up. */
-const KEYRING_PROBE_MS = 15_000;
-const KEYRING_PROBE = 'tidings-keyring-probe';
-
 /**
  * Fails at once — before questions, tests or a browser sign-in — naming the CLI's own flags,
- * when the OS keyring cannot be reached (issue 16): an entry of its own is written and deleted.
+ * when the OS keyring cannot be reached (issue 16). The probe (a write and delete of its own
+ * entry, 15 s deadline) is the one secrets/keyring.ts runs on an empty read.
  */
 export async function requireKeyring(
   ctx: CommandContext,
   what: 'password' | 'oauth',
   command: string,
 ): Promise<void> {
-  const backend = ctx.hooks?.keyring ?? osKeyring;
-  let timer: NodeJS.Timeout | undefined;
-  const problem = await Promise.race([
-    // A write, not a read: without a Secret Service the native store answers reads with "none"
-    // and fails only writes ("Couldn't access platform storage").
-    backend.set(KEYRING_SERVICE, KEYRING_PROBE, 'probe').then(
-      () =>
-        backend.delete(KEYRING_SERVICE, KEYRING_PROBE).then(
-          () => undefined,
-          () => undefined,
-        ),
-      (err: unknown) => err ?? new Error('keyring error'),
-    ),
-    new Promise<Error>((resolve) => {
-      timer = setTimeout(
-        () => resolve(new Error(`no answer within ${KEYRING_PROBE_MS / 1000} s`)),
-        KEYRING_PROBE_MS,
-      );
-      timer.unref();
-    }),
-  ]);
-  clearTimeout(timer);
+  const problem = await probeKeyring(ctx.hooks?.keyring ?? osKeyring);
   if (problem === undefined) return;
-  const why = problem instanceof Error ? problem.message : String(problem);
+  const why = problem.message;
   throw new CliError(
     'CLI_ERR_NO_KEYRING',
     what === 'oauth'
