@@ -2,6 +2,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } fr
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { EXTERNAL } from '../../scripts/build-daemon';
 
 /**
  * Stages the daemon the tray package ships (issue 16: "ship the daemon inside the tray package"):
@@ -14,14 +15,17 @@ import { fileURLToPath } from 'node:url';
 const TRAY = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const ROOT = resolve(TRAY, '..');
 
-/** The bundle's externals (scripts/build-daemon.ts `external`) that run in the daemon. */
-export const DAEMON_EXTERNALS = ['better-sqlite3', '@napi-rs/keyring', 'node-notifier'] as const;
-
 /**
  * Needed to install a package, not to run it (better-sqlite3 fetches its prebuilt binary with
  * prebuild-install); pino-pretty only formats logs for a terminal, which the tray's daemon has not.
  */
-const INSTALL_ONLY = new Set(['prebuild-install', 'pino-pretty']);
+const INSTALL_ONLY: ReadonlySet<string> = new Set(['prebuild-install', 'pino-pretty']);
+
+/**
+ * The bundle's externals that run in the daemon: the build's own list, so a package the bundle
+ * newly leaves out is staged too instead of missing at the first run of the packaged tray.
+ */
+export const DAEMON_EXTERNALS = EXTERNAL.filter((name) => !INSTALL_ONLY.has(name));
 
 /** Inside a package: what running it never reads (sources of the native build, its objects). */
 function runtimeFile(pkgDir: string, path: string): boolean {
