@@ -144,13 +144,31 @@ export const imapAccountSchema = lazySchema(() =>
       username: z.string().min(1),
       /** The password's source; with `oauth2` the refresh token lives in the keyring instead. */
       secret: secretRefSchema().default({ keyring: true }),
-      /** XOAUTH2 / OAUTHBEARER with a token from the Exchange OAuth code (Gmail, Microsoft 365). */
+      /** XOAUTH2 / OAUTHBEARER with an access token from oauth/ (Gmail, Microsoft 365). */
       oauth2: z
         .object({
+          /**
+           * Who signs the person in. Default from `host`: Gmail's IMAP hosts → `google`, any
+           * other → `microsoft` (what every config written before Google existed meant).
+           */
+          provider: z.enum(['microsoft', 'google']).optional(),
+          /** Entra application (client) id, or a Google desktop client's id. */
           clientId: z.string().min(1),
+          /**
+           * Google desktop clients only: the client secret Google issues with them (it ships in
+           * every copy of an app, so Google treats it as non-confidential). Default the
+           * environment's `TIDINGS_GOOGLE_CLIENT_SECRET` or the build's.
+           */
+          clientSecret: z.string().min(1).optional(),
+          /** Entra tenant (Microsoft only). */
           tenant: z.string().default('common'),
+          /** Endpoint override (tests, sovereign clouds; oauth/providers.ts). */
           authority: z.string().url().optional(),
-          scope: z.string().default('https://outlook.office.com/IMAP.AccessAsUser.All offline_access'),
+          /**
+           * Default by provider: `https://outlook.office.com/IMAP.AccessAsUser.All offline_access`
+           * (Microsoft) or `https://mail.google.com/` (Google).
+           */
+          scope: z.string().min(1).optional(),
         })
         .strict()
         .optional(),

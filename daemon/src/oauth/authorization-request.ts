@@ -12,6 +12,10 @@ export interface AuthorizeParams {
   loginHint?: string;
   /** Entra `prompt`: `select_account`, `login` or `consent`. */
   prompt?: string;
+  /** `response_mode=query` (Entra documents it; Google has no such parameter). Default true. */
+  responseModeQuery?: boolean;
+  /** The provider's own parameters (Google: `access_type=offline`, `prompt=consent`). */
+  extra?: Record<string, string>;
 }
 
 /** The authorization request URL (RFC 6749 §4.1.1 with RFC 7636 §4.3). Pure. */
@@ -21,13 +25,14 @@ export function buildAuthorizeUrl(p: AuthorizeParams): string {
   q.set('client_id', p.clientId);
   q.set('response_type', 'code');
   q.set('redirect_uri', p.redirectUri);
-  q.set('response_mode', 'query');
+  if (p.responseModeQuery !== false) q.set('response_mode', 'query');
   q.set('scope', p.scope);
   q.set('state', p.state);
   q.set('code_challenge', p.codeChallenge);
   q.set('code_challenge_method', 'S256');
   if (p.loginHint !== undefined) q.set('login_hint', p.loginHint);
   if (p.prompt !== undefined) q.set('prompt', p.prompt);
+  for (const [k, v] of Object.entries(p.extra ?? {})) q.set(k, v);
   return url.href;
 }
 

@@ -1,7 +1,7 @@
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import type { Dispatcher } from 'undici';
-import { DEFAULT_SCOPE, authorityFor, endpointsOf } from './endpoints';
 import { OAuthError } from './errors';
+import { type OAuthProviderId, type OAuthUse, oauthClientOf } from './providers';
 import {
   type FormResponse,
   oauthErrorOf,
@@ -29,9 +29,14 @@ export interface DeviceAuthorization extends DeviceCodePrompt {
 }
 
 export interface DeviceCodeOptions {
+  /** Default `microsoft`; `google` is refused (its device flow cannot grant the mail scope). */
+  provider?: OAuthProviderId;
   authority?: string;
   clientId: string;
+  clientSecret?: string;
   scope?: string;
+  /** Which default scope applies (default `eas`). */
+  use?: OAuthUse;
   dispatcher?: Dispatcher;
   /** Shows the user code and URL to the person (a CLI prints it). */
   onPrompt: (prompt: DeviceCodePrompt) => void;
@@ -98,7 +103,26 @@ export function nextPollInterval(intervalMs: number, err: OAuthError): number {
  * interval until the person approves, declines or the code expires.
  */
 export async function signInWithDeviceCode(opts: DeviceCodeOptions): Promise<TokenSet> {
-  const endpoints = endpointsOf(opts.authority ?? authorityFor());
+  const client = oauthClientOf(
+    {
+      provider: opts.provider,
+      clientId: opts.clientId,
+      clientSecret: opts.clientSecret,
+      authority: opts.authority,
+      scope: opts.scope,
+    },
+    opts.use,
+  );
+  if (client.devicecode === undefined) {
+    // Google's device flow grants only a short allow-list of scopes, and https://mail.google.com/
+    // is not on it ("OAuth 2.0 for TV and Limited-Input Device Applications", allowed scopes).
+    throw new OAuthError(
+      'EAS_ERR_OAUTH_UNSUPPORTED_FLOW',
+      `${client.label} does not allow mail access through the device code; sign in with the browser ` +
+        '(on a headless machine: forward the printed loopback port with ssh -L)',
+    );
+  }
+  const endpoints = { devicecode: client.devicecode, token: client.token };
   const clock = opts.clock ?? Date.now;
   const sleep = opts.sleep ?? ((ms: number, signal?: AbortSignal) => sleepFor(ms, undefined, { signal }));
   const post = {
@@ -106,11 +130,7 @@ export async function signInWithDeviceCode(opts: DeviceCodeOptions): Promise<Tok
     ...(opts.signal ? { signal: opts.signal } : {}),
   };
   const auth = parseDeviceAuthorization(
-    await postForm(
-      endpoints.devicecode,
-      { client_id: opts.clientId, scope: opts.scope ?? DEFAULT_SCOPE },
-      post,
-    ),
+    await postForm(endpoints.devicecode, { client_id: client.clientId, scope: client.scope }, post),
   );
   const deadline = clock() + auth.expiresIn * 1000;
   const { deviceCode, interval: _interval, ...prompt } = auth;
@@ -132,7 +152,7 @@ export async function signInWithDeviceCode(opts: DeviceCodeOptions): Promise<Tok
       endpoints.token,
       {
         grant_type: 'urn:ietf:params:oauth:grant-type:device_code',
-        client_id: opts.clientId,
+        client_id: client.clientId,
         device_code: deviceCode,
       },
       post,

@@ -1,5 +1,5 @@
 /**
- * OAuth 2.0 errors (Exchange Online sign-in). Codes are stable; `oauthError` keeps the
+ * OAuth 2.0 errors (Microsoft identity platform and Google sign-in). Codes are stable; `oauthError` keeps the
  * server's own `error` value (RFC 6749 §5.2, RFC 8628 §3.5) for the curious. Messages never
  * contain tokens, codes or verifiers. The codes keep the `EAS_ERR_OAUTH_` prefix from when this
  * room lived under eas/ (it serves IMAP and JMAP too now): codes are stable for logs and scripts.
@@ -20,6 +20,8 @@
  * | `EAS_ERR_OAUTH_BROWSER` | the system browser could not be started | open the printed URL by hand |
  * | `EAS_ERR_OAUTH_INSECURE_ENDPOINT` | the authority is not https (plain http is allowed for loopback test servers only) | fix `authority` |
  * | `EAS_ERR_OAUTH_ABORTED` | the caller's AbortSignal fired | — |
+ * | `EAS_ERR_OAUTH_CLIENT_SECRET` | a Google account has no client secret (config `oauth2.clientSecret`, `TIDINGS_GOOGLE_CLIENT_SECRET` or the build's) | set it (docs/gmail.md) |
+ * | `EAS_ERR_OAUTH_UNSUPPORTED_FLOW` | the device code was asked of a provider whose device flow cannot grant the scope (Google refuses `https://mail.google.com/` there) | sign in with the browser (an SSH tunnel to the loopback port works) |
  * | `EAS_ERR_OAUTH_PERSIST` | a rotated refresh token could not be stored (logged, not thrown: the token stays in memory) | check the keyring |
  */
 export type OAuthErrorCode =
@@ -37,6 +39,8 @@ export type OAuthErrorCode =
   | 'EAS_ERR_OAUTH_BROWSER'
   | 'EAS_ERR_OAUTH_INSECURE_ENDPOINT'
   | 'EAS_ERR_OAUTH_ABORTED'
+  | 'EAS_ERR_OAUTH_CLIENT_SECRET'
+  | 'EAS_ERR_OAUTH_UNSUPPORTED_FLOW'
   | 'EAS_ERR_OAUTH_PERSIST';
 
 const NEEDS_CREDENTIALS: ReadonlySet<OAuthErrorCode> = new Set([

@@ -8,3 +8,13 @@ export {
   type OAuthTokenProviderOptions,
   type TokenProvider,
 } from './token-provider';
+export {
+  GOOGLE_MAIL_SCOPE,
+  MICROSOFT_IMAP_SCOPE,
+  type OAuthClient,
+  type OAuthClientSettings,
+  type OAuthProviderId,
+  type OAuthUse,
+  oauthClientOf,
+  providerForHost,
+} from './providers';

@@ -1,18 +1,24 @@
 import type { Dispatcher } from 'undici';
 import { buildAuthorizeUrl, readAuthorizationResponse } from './authorization-request';
-import { DEFAULT_SCOPE, authorityFor, endpointsOf } from './endpoints';
 import { OAuthError } from './errors';
 import { startLoopbackListener } from './loopback';
 import { openSystemBrowser } from './open-browser';
 import { createPkcePair, createState } from './pkce';
+import { clientCredentials, type OAuthProviderId, type OAuthUse, oauthClientOf } from './providers';
 import { requestTokens, type TokenSet } from './token-endpoint';
 
 export interface InteractiveSignInOptions {
-  /** v2 authority (default: tenant `common`). */
+  /** Default `microsoft` (Entra ID); `google` for Gmail (oauth/providers.ts). */
+  provider?: OAuthProviderId;
+  /** Microsoft: v2 authority (default: tenant `common`). Google: a test base (providers.ts). */
   authority?: string;
   clientId: string;
-  /** Default `https://outlook.office.com/EAS.AccessAsUser.All offline_access`. */
+  /** Google's desktop clients need it at /token; never logged. */
+  clientSecret?: string;
+  /** Default: the provider's scope for `use` (Entra EAS or IMAP; Google `https://mail.google.com/`). */
   scope?: string;
+  /** Which default scope applies (default `eas`). */
+  use?: OAuthUse;
   dispatcher?: Dispatcher;
   /** Opens the authorization URL; the system browser by default (xdg-open / open / url.dll). */
   openBrowser?: (url: string) => Promise<void>;
@@ -38,8 +44,17 @@ export interface InteractiveSignInOptions {
  * the caller stores the refresh token (SecretSource.set).
  */
 export async function signInInteractive(opts: InteractiveSignInOptions): Promise<TokenSet> {
-  const endpoints = endpointsOf(opts.authority ?? authorityFor());
-  const scope = opts.scope ?? DEFAULT_SCOPE;
+  const client = oauthClientOf(
+    {
+      provider: opts.provider,
+      clientId: opts.clientId,
+      clientSecret: opts.clientSecret,
+      authority: opts.authority,
+      scope: opts.scope,
+    },
+    opts.use,
+  );
+  const scope = client.scope;
   const pkce = createPkcePair();
   const state = createState();
   const listener = await startLoopbackListener(opts.redirectHost);
@@ -47,14 +62,16 @@ export async function signInInteractive(opts: InteractiveSignInOptions): Promise
   let onAbort: (() => void) | undefined;
   try {
     const url = buildAuthorizeUrl({
-      authorizeUrl: endpoints.authorize,
-      clientId: opts.clientId,
+      authorizeUrl: client.authorize,
+      clientId: client.clientId,
       redirectUri: listener.redirectUri,
       scope,
       state,
       codeChallenge: pkce.challenge,
       ...(opts.loginHint === undefined ? {} : { loginHint: opts.loginHint }),
       ...(opts.prompt === undefined ? {} : { prompt: opts.prompt }),
+      responseModeQuery: client.responseModeQuery,
+      extra: client.authorizeParams,
     });
     const stopped = new Promise<never>((_, reject) => {
       const timeoutMs = opts.timeoutMs ?? 5 * 60_000;
@@ -86,14 +103,14 @@ export async function signInInteractive(opts: InteractiveSignInOptions): Promise
     }
     try {
       const tokens = await requestTokens(
-        endpoints.token,
+        client.token,
         {
           grant_type: 'authorization_code',
-          client_id: opts.clientId,
+          ...clientCredentials(client),
           code,
           redirect_uri: listener.redirectUri,
           code_verifier: pkce.verifier,
-          scope,
+          ...(client.scopeAtToken ? { scope } : {}),
         },
         opts.clock ?? Date.now,
         {

@@ -1,8 +1,14 @@
 import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
 import type { SecretSource } from '../secrets/types';
-import { DEFAULT_SCOPE, authorityFor, endpointsOf } from './endpoints';
 import { OAuthError } from './errors';
+import {
+  clientCredentials,
+  type OAuthClient,
+  type OAuthProviderId,
+  type OAuthUse,
+  oauthClientOf,
+} from './providers';
 import { requestTokens } from './token-endpoint';
 
 /**
@@ -14,12 +20,18 @@ export interface TokenProvider {
 }
 
 export interface OAuthTokenProviderOptions {
-  /** v2 authority, e.g. https://login.microsoftonline.com/<tenant>/oauth2/v2.0 (default: tenant `common`). */
+  /** Default `microsoft` (Entra ID); `google` for Gmail (oauth/providers.ts). */
+  provider?: OAuthProviderId;
+  /** Microsoft: v2 authority, e.g. https://login.microsoftonline.com/<tenant>/oauth2/v2.0 (default: tenant `common`). Google: a test base. */
   authority?: string;
-  /** The application (client) id registered in Entra ID. */
+  /** The application (client) id registered in Entra ID or Google Cloud. */
   clientId: string;
-  /** Default `https://outlook.office.com/EAS.AccessAsUser.All offline_access`. */
+  /** Google's desktop clients need it at /token; never logged. */
+  clientSecret?: string;
+  /** Default: the provider's scope for `use` (Entra EAS or IMAP; Google `https://mail.google.com/`). */
   scope?: string;
+  /** Which default scope applies (default `eas`). */
+  use?: OAuthUse;
   /** Where the refresh token lives; rotated tokens are written back with `set()`. */
   refreshToken: SecretSource;
   dispatcher?: Dispatcher;
@@ -40,7 +52,7 @@ interface Cached {
 
 class OAuthTokenProvider implements TokenProvider {
   readonly #opts: OAuthTokenProviderOptions;
-  readonly #tokenUrl: string;
+  readonly #client: OAuthClient | OAuthError;
   readonly #clock: () => number;
   #cached: Cached | undefined;
   #inflight: Promise<string> | undefined;
@@ -50,7 +62,23 @@ class OAuthTokenProvider implements TokenProvider {
   constructor(opts: OAuthTokenProviderOptions) {
     if (opts.clientId === '') throw new TypeError('createOAuthTokenProvider: clientId must not be empty');
     this.#opts = opts;
-    this.#tokenUrl = endpointsOf(opts.authority ?? authorityFor()).token;
+    try {
+      this.#client = oauthClientOf(
+        {
+          provider: opts.provider,
+          clientId: opts.clientId,
+          clientSecret: opts.clientSecret,
+          authority: opts.authority,
+          scope: opts.scope,
+        },
+        opts.use,
+      );
+    } catch (err) {
+      // A missing Google client secret (an unset environment variable) is the account's fault,
+      // reported where a token is asked for, so the watcher shows it instead of failing to start.
+      if (!(err instanceof OAuthError && err.code === 'EAS_ERR_OAUTH_CLIENT_SECRET')) throw err;
+      this.#client = err;
+    }
     this.#clock = opts.clock ?? Date.now;
   }
 
@@ -68,6 +96,8 @@ class OAuthTokenProvider implements TokenProvider {
 
   async #refresh(): Promise<string> {
     const log = this.#opts.log;
+    const client = this.#client;
+    if (client instanceof OAuthError) throw client;
     const refreshToken = this.#refreshToken ?? (await this.#opts.refreshToken.get());
     if (refreshToken === '') {
       throw new OAuthError('EAS_ERR_OAUTH_NO_REFRESH_TOKEN', 'no refresh token stored: sign in first');
@@ -75,14 +105,14 @@ class OAuthTokenProvider implements TokenProvider {
     const sentAt = this.#clock();
     let tokens: Awaited<ReturnType<typeof requestTokens>>;
     try {
-      // RFC 6749 §6; Entra v2 wants the scope again on refresh.
+      // RFC 6749 §6; Entra v2 wants the scope again on refresh, Google the client secret.
       tokens = await requestTokens(
-        this.#tokenUrl,
+        client.token,
         {
           grant_type: 'refresh_token',
-          client_id: this.#opts.clientId,
+          ...clientCredentials(client),
           refresh_token: refreshToken,
-          scope: this.#opts.scope ?? DEFAULT_SCOPE,
+          ...(client.scopeAtToken ? { scope: client.scope } : {}),
         },
         this.#clock,
         {
@@ -115,7 +145,7 @@ class OAuthTokenProvider implements TokenProvider {
   }
 
   /**
-   * Entra rotates refresh tokens; the new one must survive a restart. A failed write is logged
+   * Entra rotates refresh tokens (Google does not); the new one must survive a restart. A failed write is logged
    * and the token kept in memory: the account keeps working until the daemon restarts.
    */
   async #persist(token: string): Promise<void> {
@@ -139,7 +169,7 @@ class OAuthTokenProvider implements TokenProvider {
 }
 
 /**
- * An OAuth2 token provider for Exchange Online (Microsoft identity platform v2): access tokens
+ * An OAuth2 token provider for Microsoft identity platform v2 or Google: access tokens
  * cached until shortly before expiry, one refresh in flight, rotating refresh tokens persisted,
  * `invalid_grant` surfaced as `EAS_ERR_OAUTH_INVALID_GRANT` (needs-credentials).
  */

@@ -1,6 +1,14 @@
 import type { EasAccount } from '../../config/account';
 import { loadConfig } from '../../config/load';
-import { authorityFor, signInInteractive, signInWithDeviceCode, type TokenSet } from '../../oauth';
+import { imapOAuthSettings } from '../../imap/oauth';
+import {
+  type OAuthClientSettings,
+  type OAuthProviderId,
+  type OAuthUse,
+  signInInteractive,
+  signInWithDeviceCode,
+  type TokenSet,
+} from '../../oauth';
 import { IpcError } from '../../ipc/errors';
 import { keyringSecret, osKeyring } from '../../secrets';
 import type { Command, CommandContext } from '../command';
@@ -13,16 +21,18 @@ import { configPathOf } from '../paths';
 interface OAuthSettings {
   id: string;
   email: string | undefined;
-  auth: { clientId: string; tenant: string; authority?: string | undefined; scope: string };
+  auth: OAuthClientSettings & { provider: OAuthProviderId };
+  use: OAuthUse;
 }
 
 /** The OAuth2 settings of an account, or a CliError saying why there are none. */
 async function oauthAccount(ctx: CommandContext, id: string): Promise<OAuthSettings> {
   const account = (await loadConfig(configPathOf(ctx))).accounts.find((a) => a.id === id);
   if (!account) throw new CliError('CLI_ERR_FAILED', `no account "${id}" in ${configPathOf(ctx)}`);
-  // IMAP (issue 17): XOAUTH2/OAUTHBEARER with the same sign-in and token store as Exchange.
-  if (account.kind === 'imap' && account.oauth2)
-    return { id: account.id, email: account.email ?? account.username, auth: account.oauth2 };
+  // IMAP (issue 17): XOAUTH2/OAUTHBEARER, Microsoft 365 or Gmail (provider from the host).
+  const imap = account.kind === 'imap' ? imapOAuthSettings(account, ctx.env) : undefined;
+  if (account.kind === 'imap' && imap)
+    return { id: account.id, email: account.email ?? account.username, auth: imap, use: 'imap' };
   if (account.kind !== 'exchange' || account.auth.type !== 'oauth2')
     throw new CliError(
       'CLI_ERR_BAD_VALUE',
@@ -30,7 +40,12 @@ async function oauthAccount(ctx: CommandContext, id: string): Promise<OAuthSetti
       { command: 'account login' },
     );
   const easAccount = account as EasAccount & { auth: { type: 'oauth2' } };
-  return { id: easAccount.id, email: easAccount.email, auth: easAccount.auth };
+  return {
+    id: easAccount.id,
+    email: easAccount.email,
+    auth: { ...easAccount.auth, provider: 'microsoft' },
+    use: 'eas',
+  };
 }
 
 /**
@@ -41,7 +56,8 @@ async function oauthAccount(ctx: CommandContext, id: string): Promise<OAuthSetti
 export const accountLogin: Command = {
   name: 'account login',
   synopsis: '<id>',
-  description: 'sign an OAuth2 (Microsoft 365) account in: browser, or --device-code on a headless machine',
+  description:
+    'sign an OAuth2 account in (Microsoft 365, Gmail): browser, or --device-code on a headless machine (Microsoft)',
   flags: [
     {
       name: 'device-code',
@@ -59,13 +75,25 @@ export const accountLogin: Command = {
         command: 'account login',
       });
     const account = await oauthAccount(ctx, id);
+    const google = account.auth.provider === 'google';
+    if (google && ctx.flags['device-code'])
+      // Google's device flow grants a short allow-list of scopes; https://mail.google.com/ is not on it.
+      throw new CliError(
+        'CLI_ERR_BAD_VALUE',
+        'Google does not allow mail access through the device code: sign in with the browser (on a ' +
+          'headless machine, forward the loopback port printed in the URL with ssh -L; docs/gmail.md)',
+        { command: 'account login' },
+      );
+    if (google && account.auth.clientSecret === undefined)
+      throw new CliError(
+        'CLI_ERR_MISSING',
+        `account "${id}" signs in with Google, which needs the desktop client's secret: set ` +
+          'oauth2.clientSecret in the config or TIDINGS_GOOGLE_CLIENT_SECRET (docs/gmail.md)',
+        { command: 'account login' },
+      );
     // Before the browser or the device code: the token has to be kept somewhere.
     await requireKeyring(ctx, 'oauth', 'account login');
-    const common = {
-      clientId: account.auth.clientId,
-      authority: account.auth.authority ?? authorityFor(account.auth.tenant),
-      scope: account.auth.scope,
-    };
+    const common = { ...account.auth, use: account.use };
     let tokens: TokenSet;
     if (ctx.flags['device-code']) {
       tokens = await signInWithDeviceCode({
@@ -77,7 +105,7 @@ export const accountLogin: Command = {
     } else {
       tokens = await signInInteractive({
         ...common,
-        loginHint: account.email,
+        ...(account.email === undefined ? {} : { loginHint: account.email }),
         ...(ctx.hooks?.openBrowser ? { openBrowser: ctx.hooks.openBrowser } : {}),
         onUrl: (url) => ctx.out.info(`Opening the browser to sign in. If it does not open, visit:\n${url}`),
       });
@@ -85,7 +113,9 @@ export const accountLogin: Command = {
     if (!tokens.refreshToken)
       throw new CliError(
         'CLI_ERR_FAILED',
-        'the identity provider returned no refresh token: the scope must include offline_access',
+        google
+          ? 'Google returned no refresh token (it sends one with access_type=offline and a consent screen); sign in again'
+          : 'the identity provider returned no refresh token: the scope must include offline_access',
         { command: 'account login' },
       );
     // Where secretForAccount keeps an OAuth2 account's refresh token, for either kind.
