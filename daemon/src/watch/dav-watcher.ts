@@ -15,10 +15,10 @@ import { selectCollections } from '../dav/select';
 import { localTimeZone } from '../dav/time';
 import { withBasicAuth, withRedirects, withRetryOnReset, withStatusErrors } from '../dav/wrappers';
 import { createDispatcher } from '../net/dispatcher';
-import { backoffDelay } from '../retry/backoff';
 import { type Clock, systemClock } from '../clock';
 import { createPushStrategy, type PushStrategy } from './dav-push';
-import type { Watcher, WatcherContext, WatcherState, WatcherStatus } from './types';
+import { type Life, type Session, Supervisor } from './supervisor';
+import type { Watcher, WatcherContext } from './types';
 
 /** Optional collaborators, all injectable from tests. */
 export interface DavWatcherDeps {
@@ -70,12 +70,6 @@ export function createDavWatcher(
 
   let ownedDispatcher: Dispatcher | undefined;
   let send: Send | undefined;
-  let status: WatcherStatus = { state: 'stopped', since: new Date(clock.now()).toISOString() };
-  let timer: unknown;
-  let stopped = true;
-  let chain: Promise<void> = Promise.resolve();
-  let queued: Promise<void> | undefined;
-  let attempt = 0;
   let lastChangeAt = clock.now();
   let push: PushStrategy | undefined;
   let secretOfCheck: Promise<string> | undefined;
@@ -85,16 +79,6 @@ export function createDavWatcher(
   const tokenFailures = new Map<string, number>();
   /** Last full listing per home URL. */
   const homes = new Map<string, { at: number; collections: Map<string, DavCollection> }>();
-
-  function setStatus(
-    state: WatcherState,
-    extra: Omit<WatcherStatus, 'state' | 'since'> = {},
-    now = clock.now(),
-  ): void {
-    const folders = status.folders;
-    status = { state, since: new Date(now).toISOString(), ...(folders ? { folders } : {}), ...extra };
-    ctx.setStatus(status);
-  }
 
   function getSend(): Send {
     if (send) return send;
@@ -145,121 +129,103 @@ export function createDavWatcher(
     return send;
   }
 
-  function arm(ms: number): void {
-    if (timer !== undefined) clock.clearTimeout(timer);
-    timer = clock.setTimeout(() => {
-      timer = undefined;
-      void enqueue();
-    }, ms);
-  }
-
-  function disarm(): void {
-    if (timer !== undefined) clock.clearTimeout(timer);
-    timer = undefined;
-  }
-
   /**
-   * Runs checks one after another, never two at once. A request while one is queued but not yet
-   * started joins it; once a check has started, a new one is queued, since the running one may
-   * have read the home before the change that prompted the request.
+   * The session the supervisor runs: a check, then the wait until the next one (the poll
+   * interval, or WebDAV-Push's safety interval), until a check fails. Nothing is held open
+   * between checks, so a new network needs no reconnect, only a check (onNetwork: 'check').
    */
-  function enqueue(): Promise<void> {
-    if (queued) return queued;
-    const next = chain.then(() => {
-      queued = undefined;
-      return stopped ? undefined : runCheck();
-    });
-    queued = next;
-    chain = next;
-    return next;
-  }
+  const session: Session = {
+    async run(life) {
+      for (;;) {
+        let out: { announced: boolean; openSecond: boolean };
+        try {
+          out = await check(life);
+        } finally {
+          secretOfCheck = undefined;
+        }
+        life.healthy();
+        if (out.announced) lastChangeAt = clock.now();
+        let delay = push?.active()
+          ? push.safetyDelay(policy)
+          : nextPollDelay(clock.now() - lastChangeAt, policy);
+        // A whole-second token that may still be open (SOGo, second-token.ts): look once more
+        // right after that second, so a change made later in it is not left to the interval. Only
+        // once in a row: the kept-back token already guarantees the next check reports it.
+        settling = out.openSecond && !settling;
+        if (settling) delay = Math.min(delay, SECOND_SETTLE_MS);
+        life.set('waiting', {
+          detail: `${sup.status().folders?.length ?? 0} collections; ${push?.active() ? 'WebDAV-Push, ' : ''}next check in ${Math.round(delay / 1000)} s`,
+        });
+        await life.idle(delay);
+      }
+    },
+    classify(err) {
+      const e =
+        err instanceof DavError
+          ? err
+          : new DavError(
+              'DAV_ERR_HTTP',
+              `Unexpected failure: ${err instanceof Error ? err.message : String(err)}`,
+              {},
+              { cause: err },
+            );
+      const error = { code: e.code, message: e.message };
+      ctx.log.warn({ accountId, code: e.code, context: e.context }, 'dav check failed');
+      if (e.code === 'DAV_ERR_UNAUTHORIZED' || e.code === 'DAV_ERR_SECRET') {
+        // Retrying a refused password only risks a lock-out; wait for the user (wake('manual')).
+        const detail =
+          e.code === 'DAV_ERR_SECRET' ? e.message : 'The server refused the user name or password';
+        return { error, verdict: { kind: 'park', state: 'needs-credentials', detail } };
+      }
+      if (e.code === 'DAV_ERR_CONFIG')
+        return { error, verdict: { kind: 'park', state: 'disabled', detail: e.message } };
+      if (e.code === 'DAV_ERR_NOT_FOUND' || e.code === 'DAV_ERR_DISCOVERY') {
+        // A home that vanished: discover again on the next attempt.
+        ctx.store.commit(accountId, { delete: [KEY_DISCOVERY] });
+      }
+      return {
+        error,
+        verdict: {
+          kind: 'backoff',
+          ...(e.context.retryAfterMs !== undefined ? { retryAfterMs: e.context.retryAfterMs } : {}),
+          baseMs: policy.minMs,
+          capMs: Math.max(policy.maxMs, 15 * 60_000),
+        },
+      };
+    },
+    async close() {
+      const d = ownedDispatcher;
+      ownedDispatcher = undefined;
+      send = undefined;
+      if (d) await d.close().catch(() => undefined);
+    },
+  };
 
-  async function runCheck(): Promise<void> {
-    disarm();
-    try {
-      const { announced, openSecond } = await check();
-      attempt = 0;
-      if (announced) lastChangeAt = clock.now();
-      let delay = push?.active()
-        ? push.safetyDelay(policy)
-        : nextPollDelay(clock.now() - lastChangeAt, policy);
-      // A whole-second token that may still be open (SOGo, second-token.ts): look once more
-      // right after that second, so a change made later in it is not left to the interval. Only
-      // once in a row: the kept-back token already guarantees the next check reports it.
-      settling = openSecond && !settling;
-      if (settling) delay = Math.min(delay, SECOND_SETTLE_MS);
-      if (stopped) return;
-      setStatus('waiting', {
-        detail: `${status.folders?.length ?? 0} collections; ${push?.active() ? 'WebDAV-Push, ' : ''}next check in ${Math.round(delay / 1000)} s`,
-      });
-      arm(delay);
-    } catch (err) {
-      if (stopped) return;
-      onError(err);
-    } finally {
-      secretOfCheck = undefined;
-    }
-  }
-
-  function onError(err: unknown): void {
-    const e =
-      err instanceof DavError
-        ? err
-        : new DavError(
-            'DAV_ERR_HTTP',
-            `Unexpected failure: ${err instanceof Error ? err.message : String(err)}`,
-            {},
-            { cause: err },
-          );
-    const lastError = { code: e.code, message: e.message };
-    ctx.log.warn({ accountId, code: e.code, context: e.context }, 'dav check failed');
-    if (e.code === 'DAV_ERR_UNAUTHORIZED' || e.code === 'DAV_ERR_SECRET') {
-      // Retrying a refused password only risks a lock-out; wait for the user (wake('manual')).
-      const detail = e.code === 'DAV_ERR_SECRET' ? e.message : 'The server refused the user name or password';
-      setStatus('needs-credentials', { detail, lastError });
-      return;
-    }
-    if (e.code === 'DAV_ERR_CONFIG') {
-      setStatus('disabled', { detail: e.message, lastError });
-      return;
-    }
-    if (e.code === 'DAV_ERR_NOT_FOUND' || e.code === 'DAV_ERR_DISCOVERY') {
-      // A home that vanished: discover again on the next attempt.
-      ctx.store.commit(accountId, { delete: [KEY_DISCOVERY] });
-    }
-    const delay = backoffDelay(attempt++, e.context.retryAfterMs, {
-      baseMs: policy.minMs,
-      capMs: Math.max(policy.maxMs, 15 * 60_000),
-      ...(deps.random ? { random: deps.random } : {}),
-    });
-    // One instant for both: retryAt − since is exactly the delay a person is told.
-    const now = clock.now();
-    setStatus(
-      'backing-off',
-      {
-        detail: `${e.message}; retrying in ${Math.round(delay / 1000)} s`,
-        retryAt: new Date(now + delay).toISOString(),
-        lastError,
-      },
-      now,
-    );
-    arm(delay);
-  }
+  const sup = new Supervisor(session, {
+    accountId,
+    kind: 'dav',
+    clock,
+    log: ctx.log,
+    setStatus: (st) => ctx.setStatus(st),
+    ...(deps.random ? { random: deps.random } : {}),
+    onNetwork: 'check',
+    ...(account.enabled ? {} : { disabled: 'Account disabled in the config' }),
+  });
 
   /**
    * One check of every home. Returns whether anything was announced, and whether a collection
    * kept its token back for an open whole second (second-token.ts).
    */
-  async function check(): Promise<{ announced: boolean; openSecond: boolean }> {
+  async function check(life: Life): Promise<{ announced: boolean; openSecond: boolean }> {
     const s = getSend();
     let disc = ctx.store.get<DiscoveryResult>(accountId, KEY_DISCOVERY);
     // A CalDAV discovery stored before the address set was read is redone once (invitations).
     if (disc === undefined || (source === 'caldav' && disc.addresses === undefined)) {
-      setStatus('connecting', { detail: `Discovering ${source} homes` });
+      life.set('connecting', { detail: `Discovering ${source} homes` });
       disc = await discover(s, account.url, source, deps.dns ?? systemDns);
       ctx.store.commit(accountId, { set: { [KEY_DISCOVERY]: disc } });
     }
-    setStatus('syncing');
+    life.set('syncing');
     const firstRound = push !== undefined && !push.registeredOnce();
     const watched: { home: URL; collection: DavCollection }[] = [];
     for (const home of disc.homes) {
@@ -273,15 +239,12 @@ export function createDavWatcher(
       });
       for (const c of chosen) watched.push({ home: homeUrl, collection: c });
     }
-    status = {
-      ...status,
-      folders: watched.map(({ collection: c }) => ({ id: c.href, name: c.name, collection: c.type })),
-    };
+    life.folders(watched.map(({ collection: c }) => ({ id: c.href, name: c.name, collection: c.type })));
 
     let announced = false;
     let openSecond = false;
     for (const { home, collection } of watched) {
-      if (stopped) return { announced, openSecond };
+      if (life.signal.aborted) return { announced, openSecond };
       const key = collectionKey(collection.href);
       const stored = ctx.store.get<CollectionState>(accountId, key);
       let out: Awaited<ReturnType<typeof checkCollection>>;
@@ -359,52 +322,29 @@ export function createDavWatcher(
   const watcher: DavWatcher = {
     accountId,
     start() {
-      if (!stopped) return;
-      if (!account.enabled) {
-        setStatus('disabled', { detail: 'Account disabled in the config' });
-        return;
-      }
-      stopped = false;
-      if (deps.push) {
+      if (sup.running) return;
+      if (deps.push && account.enabled) {
         push = createPushStrategy({
           inbox: deps.push,
           accountId,
           store: ctx.store,
           log: ctx.log,
           now: () => clock.now(),
-          onTopic: () => watcher.wake?.('manual'),
+          onTopic: () => sup.wake('manual'),
         });
       }
-      setStatus('connecting');
-      void enqueue();
+      sup.start();
     },
     async stop() {
-      if (stopped && status.state === 'stopped') return;
-      stopped = true;
-      disarm();
       push?.close();
       push = undefined;
-      await chain.catch(() => undefined);
-      const d = ownedDispatcher;
-      ownedDispatcher = undefined;
-      send = undefined;
-      if (d) await d.close().catch(() => undefined);
-      setStatus('stopped');
+      await sup.stop();
     },
-    status: () => status,
-    wake(reason) {
-      // While a check runs, queue one more: the running check may have read the home before
-      // the change a push message announces.
-      if (stopped) return;
-      ctx.log.debug({ accountId, reason }, 'dav wake');
-      if (reason === 'network' || reason === 'resume') attempt = 0;
-      disarm();
-      void enqueue();
-    },
-    checkNow() {
-      if (stopped) return Promise.resolve();
-      return enqueue();
-    },
+    status: () => sup.status(),
+    // While a check runs a wake queues one more: the running check may have read the home
+    // before the change a push message announces.
+    wake: (reason) => sup.wake(reason),
+    checkNow: () => sup.check(),
   };
   return watcher;
 }

@@ -140,6 +140,8 @@ export class Supervisor {
   #pending: Deferred | undefined;
   /** Checks the round under way answers. */
   #inFlight: Deferred | undefined;
+  /** The round an idle wait just released, until the session has resumed into it. */
+  #joinable: Deferred | undefined;
 
   constructor(session: Session, opts: SupervisorOptions) {
     this.#session = session;
@@ -242,6 +244,7 @@ export class Supervisor {
       const own = this.#session.check();
       if (own) return own;
     }
+    if (this.#joinable && this.#phase === 'running') return this.#joinable.promise;
     this.#pending ??= deferred();
     const p = this.#pending;
     if (this.#phase === 'idle' || this.#phase === 'backoff' || this.#phase === 'park')
@@ -331,6 +334,14 @@ export class Supervisor {
           this.#release = (why) => {
             done();
             this.#begin();
+            // The round this starts has not begun until the session resumes (a microtask
+            // later): a check() asked before that joins it rather than queueing one more.
+            const round = this.#inFlight ?? deferred();
+            this.#inFlight = round;
+            this.#joinable = round;
+            queueMicrotask(() => {
+              if (this.#joinable === round) this.#joinable = undefined;
+            });
             resolve(why);
           };
           this.#cancelIdle = (reason) => {

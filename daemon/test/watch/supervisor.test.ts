@@ -414,6 +414,24 @@ describe('supervisor: check', () => {
     await sup.stop();
   });
 
+  it('asked right after the idle timer fired: joins the round it starts', async () => {
+    let rounds = 0;
+    const s = scripted([
+      poller(() => {
+        rounds++;
+      }),
+    ]);
+    const { sup, clock } = make(s.session);
+    sup.start();
+    await sup.check();
+    for (let i = 0; i < 3; i++) {
+      clock.advance(30_000);
+      await sup.check();
+    }
+    expect(rounds).toBe(4);
+    await sup.stop();
+  });
+
   it('asked during a round: one more round after it; asked twice before it begins: joined', async () => {
     let rounds = 0;
     let gate: (() => void) | undefined;
