@@ -1,14 +1,11 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type EasFixtureServer, startEasServer } from '@tidings/fixtures';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/cli/errors';
 import { runCli } from '../../src/cli/main';
-import { type RunningDaemon, startDaemon } from '../../src/daemon';
+import { startDaemon } from '../../src/daemon';
 import { connect } from '../../src/ipc/client';
 import type { ChangeSignal } from '../../src/signal';
-import { capturingLog } from '../daemon/helpers';
+import { aliceEasAccount, capturingLog, sleep, until, useEasDaemonRig, writeConfig } from '../daemon/helpers';
 
 /**
  * Issue 13 §8: `tidings watch` exited with IPC_ERR_CLOSED when the daemon restarted, and a watch
@@ -18,52 +15,19 @@ import { capturingLog } from '../daemon/helpers';
  * cursor (`--after`) and gets exactly what followed it.
  */
 
+/** A daemon's start and sync on a loaded 2-core machine: a generous poll deadline. */
+const LOADED_MS = 30_000;
 const PASSWORD = 'watch-restart-pw';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(pred: () => boolean | Promise<boolean>, what: string, ms = 30_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await pred())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
 
 describe('watch across daemon restarts', () => {
-  let server: EasFixtureServer;
-  let dir: string;
-  let daemon: RunningDaemon | undefined;
-  beforeAll(async () => {
-    server = await startEasServer({ users: { alice: PASSWORD }, record: 0 });
-    dir = mkdtempSync(join(tmpdir(), 'tidings-watch-restart-'));
-  });
-  afterAll(async () => {
-    await daemon?.stop();
-    await server.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const rig = useEasDaemonRig('watch-restart', PASSWORD);
 
   it('reconnects, resumes from its last id, and prints every mail exactly once', async () => {
-    const configPath = join(dir, 'cfg', 'config.json');
-    mkdirSync(join(dir, 'cfg'), { mode: 0o700 });
-    writeFileSync(
-      configPath,
-      JSON.stringify({
-        notifications: { coalesceMs: 300, sinks: { desktop: { enabled: false } } },
-        accounts: [
-          {
-            id: 'alice',
-            kind: 'exchange',
-            email: 'alice@example.org',
-            username: 'alice',
-            url: server.url,
-            auth: { type: 'basic', secret: { env: 'WATCH_RESTART_PW' } },
-          },
-        ],
-      }),
-      { mode: 0o600 },
-    );
-    const ipcPath = join(dir, 'run', 'tidings.sock');
+    const { configPath, dir, ipcPath, server } = rig;
+    writeConfig(configPath, {
+      notifications: { coalesceMs: 300, sinks: { desktop: { enabled: false } } },
+      accounts: [aliceEasAccount(server.url, { env: 'WATCH_RESTART_PW' })],
+    });
     const env = { HOME: dir, PATH: process.env.PATH, WATCH_RESTART_PW: PASSWORD };
     let log = capturingLog('debug');
     const start = () => {
@@ -80,14 +44,14 @@ describe('watch across daemon restarts', () => {
         secrets: { env },
       });
     };
-    daemon = await start();
+    rig.daemon = await start();
     const waiting = async () => {
       const c = await connect(ipcPath).catch(() => undefined);
       if (!c) return false;
       const s = await c.call('status', {}).finally(() => c.close());
       return s.accounts[0]?.status.state === 'waiting';
     };
-    await until(waiting, 'the baseline');
+    await until(waiting, 'the baseline', LOADED_MS);
 
     const lines: string[] = [];
     let interrupt!: () => void;
@@ -108,7 +72,7 @@ describe('watch across daemon restarts', () => {
 
     const subscribed = () =>
       log.lines.some((l) => l.includes('client subscribed') && l.includes('cli-watch'));
-    await until(subscribed, 'the watch to subscribe');
+    await until(subscribed, 'the watch to subscribe', LOADED_MS);
 
     const added: string[] = [];
     const signals = () => lines.map((l) => JSON.parse(l) as ChangeSignal);
@@ -125,17 +89,19 @@ describe('watch across daemon restarts', () => {
     for (let life = 0; life < 2; life++) {
       await mails(10);
       // Restart mid-stream: some of these are still in a coalesce window or not yet synced.
-      await daemon.stop();
+      await rig.daemon.stop();
       expect(exited).toBeUndefined(); // the watch waits for the daemon instead of exiting
       await mails(5); // arrive while no daemon runs: the next life catches up on them
-      daemon = await start();
+      rig.daemon = await start();
     }
     await mails(5);
-    await until(() => added.every((id) => announced().has(id)), 'every mail to be printed').catch((err) => {
-      throw new Error(
-        `${err.message}: ${added.filter((id) => !announced().has(id)).length} of ${added.length} missing`,
-      );
-    });
+    await until(() => added.every((id) => announced().has(id)), 'every mail to be printed', LOADED_MS).catch(
+      (err) => {
+        throw new Error(
+          `${err.message}: ${added.filter((id) => !announced().has(id)).length} of ${added.length} missing`,
+        );
+      },
+    );
     expect(exited).toBeUndefined();
 
     // Exactly once: no signal id twice, no item in two signals.
