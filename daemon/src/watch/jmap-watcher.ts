@@ -22,7 +22,8 @@ import { openWebSocket } from '../jmap/push/websocket';
 import { fetchSession, type JmapSession } from '../jmap/session';
 import { createTransport, type JmapHttp, type JmapLimits } from '../jmap/transport';
 import { backoffDelay } from '../retry/backoff';
-import type { MarkReadResult, Watcher, WatcherContext, WatcherState, WatcherStatus } from './types';
+import { type Life, type Session, Supervisor } from './supervisor';
+import type { MarkReadResult, Watcher, WatcherContext } from './types';
 
 /** Collaborators, injectable from tests. */
 export interface JmapWatcherDeps {
@@ -77,16 +78,12 @@ export function createJmapWatcher(
   };
   const grace = deps.pushGraceMs ?? 15_000;
 
-  let status: WatcherStatus = { state: 'stopped', since: new Date(clock.now()).toISOString() };
-  let stopped = true;
   let abort = new AbortController();
   let http: JmapHttp | undefined;
   let session: JmapSession | undefined;
   let sessionStale = false;
+  /** Syncs and markRead one after another on the account (see markRead). */
   let chain: Promise<void> = Promise.resolve();
-  let queued: Promise<void> | undefined;
-  let attempt = 0;
-  let syncTimer: unknown;
   let pushTimer: unknown;
   let channel: PushChannel | undefined;
   let channelKind: 'websocket' | 'eventsource' | undefined;
@@ -108,15 +105,8 @@ export function createJmapWatcher(
     return moved && moved.for === account.url ? moved.to : account.url;
   }
 
-  function setStatus(
-    state: WatcherState,
-    extra: Omit<WatcherStatus, 'state' | 'since'> = {},
-    now = clock.now(),
-  ) {
-    const folders = status.folders;
-    status = { state, since: new Date(now).toISOString(), ...(folders ? { folders } : {}), ...extra };
-    ctx.setStatus(status);
-  }
+  /** Stopped, or not started: push callbacks that come late do nothing. */
+  const stopped = () => !sup.running;
 
   function auth(): JmapAuth {
     const now = () => clock.now();
@@ -145,7 +135,7 @@ export function createJmapWatcher(
   }
 
   function waitingDetail(): string {
-    const boxes = status.folders?.length ?? 0;
+    const boxes = sup.status().folders?.length ?? 0;
     const what = `${boxes} mailbox${boxes === 1 ? '' : 'es'}`;
     if (account.push === 'off')
       return `${what}; Email/changes every ${account.interval} s (push off in the config)`;
@@ -160,52 +150,20 @@ export function createJmapWatcher(
 
   // ---- the sync chain ---------------------------------------------------------------------------
 
-  /** Runs syncs one after another; a request while one is queued joins it (dav-watcher's rule). */
-  function enqueue(): Promise<void> {
-    if (queued) return queued;
-    const next = chain.then(() => {
-      queued = undefined;
-      return stopped ? undefined : runSync();
-    });
-    queued = next;
-    chain = next;
-    return next;
+  /** Runs `fn` after what is under way on the account: a sync, or a markRead. */
+  function exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = chain.then(fn);
+    chain = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
   }
 
-  function disarmSync(): void {
-    if (syncTimer !== undefined) clock.clearTimeout(syncTimer);
-    syncTimer = undefined;
-  }
-
-  function armSync(ms: number): void {
-    disarmSync();
-    syncTimer = clock.setTimeout(() => {
-      syncTimer = undefined;
-      void enqueue();
-    }, ms);
-  }
-
-  async function runSync(): Promise<void> {
-    disarmSync();
-    try {
-      await sync();
-      attempt = 0;
-      if (stopped) return;
-      ensurePush();
-      setStatus('waiting', { detail: waitingDetail() });
-      // No push to wake us (given up, or down and reconnecting): Email/changes on the interval,
-      // so a push channel that never opens cannot leave the account deaf.
-      if (mode() === 'poll' || !channelUp) armSync(account.interval * 1000);
-    } catch (err) {
-      if (stopped) return;
-      onError(err);
-    }
-  }
-
-  async function ensureSession(): Promise<JmapSession> {
+  async function ensureSession(life: Life): Promise<JmapSession> {
     if (session && !sessionStale) return session;
     const before = session;
-    setStatus('connecting', {
+    life.set('connecting', {
       detail: before ? 'The JMAP session changed; reading it again' : 'Reading the JMAP session',
     });
     session = await fetchSession(transport(), serverUrl());
@@ -223,10 +181,7 @@ export function createJmapWatcher(
 
   /** The watched mailboxes as status shows them (tidings status, the tray, folders.list). */
   function showFolders(state: MailState): void {
-    status = {
-      ...status,
-      folders: Object.entries(state.mailboxes).map(([id, m]) => ({ id, name: m.name, collection: 'mail' })),
-    };
+    sup.folders(Object.entries(state.mailboxes).map(([id, m]) => ({ id, name: m.name, collection: 'mail' })));
   }
 
   function commit(step: SyncStep): void {
@@ -235,12 +190,12 @@ export function createJmapWatcher(
     if (committed.length > 0) ctx.publish(committed);
   }
 
-  async function sync(): Promise<void> {
-    const s = await ensureSession();
+  async function sync(life: Life): Promise<void> {
+    const s = await ensureSession(life);
     const conn = sessionConn(transport(), s, () => {
       sessionStale = true;
     });
-    setStatus('syncing');
+    life.set('syncing');
     let state = ctx.store.get<MailState>(accountId, KEY_MAIL);
     if (state === undefined || state.v !== 1) {
       commit(await baseline(conn, syncOpts));
@@ -253,7 +208,7 @@ export function createJmapWatcher(
       if (followed !== from) commit({ state: followed, signals: [] });
       return followed;
     };
-    for (let rounds = 0; rounds < 1000 && !stopped; rounds++) {
+    for (let rounds = 0; rounds < 1000 && !life.signal.aborted; rounds++) {
       let page: Awaited<ReturnType<typeof changesPage>>;
       try {
         page = await changesPage(conn, state, syncOpts);
@@ -279,66 +234,89 @@ export function createJmapWatcher(
     }
   }
 
-  function onError(err: unknown): void {
-    const e =
-      err instanceof JmapError
-        ? err
-        : new JmapError(
-            'JMAP_ERR_NETWORK',
-            `Unexpected failure: ${err instanceof Error ? err.message : String(err)}`,
-            {},
-            {
-              cause: err,
-            },
-          );
-    const lastError = { code: e.code, message: e.message };
-    ctx.log.warn({ accountId, code: e.code, context: e.context }, 'jmap sync failed');
-    closePush();
-    if (e.code === 'JMAP_ERR_UNAUTHORIZED' || e.code === 'JMAP_ERR_SECRET') {
-      // Retrying a refused password only risks a lock-out; wait for the user (wake('manual')).
-      setStatus('needs-credentials', {
-        detail:
+  /**
+   * The session the supervisor runs: an Email/changes round, then the wait for a push (or the
+   * interval while no push channel is up), until a round fails.
+   */
+  const life_: Session = {
+    async run(life) {
+      for (;;) {
+        await exclusive(() => sync(life));
+        life.healthy();
+        if (life.signal.aborted) return;
+        ensurePush();
+        life.set('waiting', { detail: waitingDetail() });
+        // No push to wake us (given up, or down and reconnecting): Email/changes on the interval,
+        // so a push channel that never opens cannot leave the account deaf.
+        await life.idle(mode() === 'poll' || !channelUp ? account.interval * 1000 : undefined);
+      }
+    },
+    classify(err) {
+      const e =
+        err instanceof JmapError
+          ? err
+          : new JmapError(
+              'JMAP_ERR_NETWORK',
+              `Unexpected failure: ${err instanceof Error ? err.message : String(err)}`,
+              {},
+              {
+                cause: err,
+              },
+            );
+      const error = { code: e.code, message: e.message };
+      ctx.log.warn({ accountId, code: e.code, context: e.context }, 'jmap sync failed');
+      closePush();
+      if (e.code === 'JMAP_ERR_UNAUTHORIZED' || e.code === 'JMAP_ERR_SECRET') {
+        // Retrying a refused password only risks a lock-out; wait for the user (wake('manual')).
+        const detail =
           e.code === 'JMAP_ERR_SECRET'
             ? 'The password or token could not be read from its source'
-            : 'The server refused the user name, password or token',
-        lastError,
-      });
-      return;
-    }
-    if (e.code === 'JMAP_ERR_REDIRECT' && e.context.location) {
-      // Issue 13 §2, as for Exchange: only the user sends credentials to another origin.
-      const from = serverUrl();
-      pendingMove = { from, to: e.context.location };
-      setStatus('needs-confirmation', {
-        detail: `${e.message}; \`tidings account accept-move ${accountId}\` follows it`,
-        move: pendingMove,
-        lastError,
-      });
-      return;
-    }
-    if (e.code === 'JMAP_ERR_CONFIG' || e.code === 'JMAP_ERR_REDIRECT') {
-      setStatus('disabled', { detail: e.message, lastError });
-      return;
-    }
-    // The session may have moved the API; read it again on the next attempt.
-    session = undefined;
-    const delay = backoffDelay(attempt++, e.context.retryAfterMs, {
-      baseMs: 2_000,
-      capMs: 15 * 60_000,
-      ...(deps.random ? { random: deps.random } : {}),
-    });
-    const now = clock.now();
-    setStatus(
-      'backing-off',
-      {
-        detail: `${e.message}; retrying in ${Math.round(delay / 1000)} s`,
-        retryAt: new Date(now + delay).toISOString(),
-        lastError,
-      },
-      now,
-    );
-    armSync(delay);
-  }
+            : 'The server refused the user name, password or token';
+        return { error, verdict: { kind: 'park', state: 'needs-credentials', detail } };
+      }
+      if (e.code === 'JMAP_ERR_REDIRECT' && e.context.location) {
+        // Issue 13 §2, as for Exchange: only the user sends credentials to another origin.
+        pendingMove = { from: serverUrl(), to: e.context.location };
+        return {
+          error,
+          verdict: {
+            kind: 'park',
+            state: 'needs-confirmation',
+            detail: `${e.message}; \`tidings account accept-move ${accountId}\` follows it`,
+            move: pendingMove,
+          },
+        };
+      }
+      if (e.code === 'JMAP_ERR_CONFIG' || e.code === 'JMAP_ERR_REDIRECT')
+        return { error, verdict: { kind: 'park', state: 'disabled', detail: e.message } };
+      // The session may have moved the API; read it again on the next attempt.
+      session = undefined;
+      return {
+        error,
+        verdict: {
+          kind: 'backoff',
+          ...(e.context.retryAfterMs !== undefined ? { retryAfterMs: e.context.retryAfterMs } : {}),
+        },
+      };
+    },
+    onWake(reason) {
+      if (reason === 'manual') return;
+      pushAttempt = 0;
+      // The old socket may be dead without knowing it: a new network needs a new stream.
+      closePush();
+    },
+  };
+
+  const sup = new Supervisor(life_, {
+    accountId,
+    kind: 'jmap',
+    clock,
+    log: ctx.log,
+    setStatus: (st) => ctx.setStatus(st),
+    ...(deps.random ? { random: deps.random } : {}),
+    onNetwork: 'check',
+    ...(account.enabled ? {} : { disabled: 'Account disabled in the config' }),
+  });
 
   // ---- push -------------------------------------------------------------------------------------
 
@@ -354,7 +332,7 @@ export function createJmapWatcher(
 
   /** Opens a push channel when none is open, none is scheduled and push is not given up. */
   function ensurePush(): void {
-    if (stopped || account.push === 'off' || polling !== undefined || channel || pushTimer !== undefined)
+    if (stopped() || account.push === 'off' || polling !== undefined || channel || pushTimer !== undefined)
       return;
     const s = session;
     if (!s) return;
@@ -369,7 +347,7 @@ export function createJmapWatcher(
         // Whatever changed while no channel was open is caught up from the stored state.
         pushAttempt = 0;
         channelUp = true;
-        void enqueue();
+        void sup.check();
       },
       onChange: (states: AccountStates) => onPush(states),
     };
@@ -415,7 +393,7 @@ export function createJmapWatcher(
     )
       return;
     ctx.log.debug({ accountId, states }, 'jmap push');
-    void enqueue();
+    void sup.check();
   }
 
   function giveUpPush(why: string): void {
@@ -429,8 +407,8 @@ export function createJmapWatcher(
       });
     } else ctx.log.debug({ accountId }, `jmap: ${why}; polling Email/changes every ${account.interval} s`);
     polling = why;
-    if (status.state === 'waiting') setStatus('waiting', { detail: waitingDetail() });
-    if (syncTimer === undefined) armSync(account.interval * 1000);
+    if (sup.status().state === 'waiting') sup.set('waiting', { detail: waitingDetail() });
+    sup.armIdle(account.interval * 1000);
     pushTimer = clock.setTimeout(() => {
       pushTimer = undefined;
       polling = undefined;
@@ -440,7 +418,7 @@ export function createJmapWatcher(
   }
 
   function onPushEnd(end: PushEnd, kind: PushKind, opened: boolean): void {
-    if (stopped) return;
+    if (stopped()) return;
     const after = afterPushEnd(end, kind, opened, history);
     history = after.history;
     if (after.decision.next === 'poll') {
@@ -458,10 +436,10 @@ export function createJmapWatcher(
       ...(deps.random ? { random: deps.random } : {}),
     });
     // Until the channel is back, Email/changes on the interval: nothing waits for the reconnect.
-    if (syncTimer === undefined) armSync(account.interval * 1000);
-    if (status.state === 'waiting') {
-      const boxes = status.folders?.length ?? 0;
-      setStatus('waiting', {
+    sup.armIdle(account.interval * 1000);
+    if (sup.status().state === 'waiting') {
+      const boxes = sup.status().folders?.length ?? 0;
+      sup.set('waiting', {
         detail: `${boxes} mailbox${boxes === 1 ? '' : 'es'}; ${kind === 'websocket' ? 'WebSocket' : 'EventSource'} push ended${e instanceof Error ? ` (${e.message})` : ''}, reconnecting in ${Math.round(delay / 1000)} s; Email/changes every ${account.interval} s meanwhile`,
         ...(e instanceof JmapError ? { lastError: { code: e.code, message: e.message } } : {}),
       });
@@ -475,50 +453,28 @@ export function createJmapWatcher(
   const watcher: JmapWatcher = {
     accountId,
     start() {
-      if (!stopped) return;
-      if (!account.enabled) {
-        setStatus('disabled', { detail: 'Account disabled in the config' });
-        return;
-      }
-      stopped = false;
+      if (sup.running) return;
       abort = new AbortController();
       http = undefined;
-      setStatus('connecting');
-      void enqueue();
+      sup.start();
     },
     async stop() {
-      if (stopped && status.state === 'stopped') return;
-      stopped = true;
-      disarmSync();
+      const stopping = sup.stop();
       closePush();
       abort.abort(new JmapError('JMAP_ERR_NETWORK', 'the account is stopping'));
-      await chain.catch(() => undefined);
+      await stopping;
       session = undefined;
       http = undefined;
       polling = undefined;
       history = NO_HISTORY;
-      setStatus('stopped');
     },
-    status: () => status,
-    wake(reason) {
-      if (stopped) return;
-      ctx.log.debug({ accountId, reason }, 'jmap wake');
-      if (reason === 'network' || reason === 'resume') {
-        attempt = 0;
-        pushAttempt = 0;
-        // The old socket may be dead without knowing it: a new network needs a new stream.
-        closePush();
-      }
-      disarmSync();
-      void enqueue();
-    },
-    checkNow() {
-      if (stopped) return Promise.resolve();
-      return enqueue();
-    },
+    status: () => sup.status(),
+    wake: (reason) => sup.wake(reason),
+    checkNow: () => sup.check(),
     markRead(folderId, itemIds): Promise<MarkReadResult> {
       const s = session;
-      if (stopped || !s || status.state !== 'waiting')
+      const status = sup.status();
+      if (stopped() || !s || status.state !== 'waiting')
         return Promise.reject(
           new JmapError(
             'JMAP_ERR_NOT_CONNECTED',
@@ -535,7 +491,7 @@ export function createJmapWatcher(
       const ids = [...new Set(itemIds)];
       // In the sync chain: the echo of our own change comes back through Email/changes and must
       // meet ownUpdates, not race a round already running.
-      const run = chain.then(async (): Promise<MarkReadResult> => {
+      const run = exclusive(async (): Promise<MarkReadResult> => {
         for (const id of ids) ownUpdates.add(id);
         const conn = sessionConn(transport(), s, () => {
           sessionStale = true;
@@ -565,20 +521,16 @@ export function createJmapWatcher(
           );
         return { marked, failed };
       });
-      chain = run.then(
-        () => undefined,
-        () => undefined,
-      );
       // The state moved: a round now takes in the echo (and anything else), announced as usual.
       void run.then(
-        () => enqueue(),
+        () => sup.check(),
         () => undefined,
       );
       return run;
     },
     acceptMove() {
       const move = pendingMove;
-      if (!move || stopped) return undefined;
+      if (!move || stopped()) return undefined;
       pendingMove = undefined;
       // The stored states belong to the old server's session: the new one gets a silent baseline
       // (a move to another server must not announce its whole Inbox).
@@ -587,9 +539,8 @@ export function createJmapWatcher(
         delete: [KEY_MAIL],
       });
       ctx.log.warn({ accountId, from: move.from, to: move.to }, 'the user accepted the move; following it');
-      attempt = 0;
       session = undefined;
-      void enqueue();
+      sup.retryNow();
       return move.to;
     },
     pushMode: mode,

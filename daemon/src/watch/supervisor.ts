@@ -51,11 +51,12 @@ export interface Life {
   /** A round is done: check() calls waiting on it resolve. True when another check was asked for. */
   roundDone(): boolean;
   /**
-   * Ends a round (as roundDone) and waits `ms` in the timer slot under `purpose`, or less when
+   * Ends a round (as roundDone) and waits `ms` in the timer slot under `purpose` (no timer when
+   * undefined: a push wakes the session, see armIdle), or less when
    * check()/wake('manual') asks for a look now. Resolves 'timer' or 'check'; rejects with the
    * abort reason on stop or restart.
    */
-  idle(ms: number, purpose?: string): Promise<'timer' | 'check'>;
+  idle(ms: number | undefined, purpose?: string): Promise<'timer' | 'check'>;
 }
 
 export type StatusExtra = Omit<WatcherStatus, 'state' | 'since'>;
@@ -182,6 +183,11 @@ export class Supervisor {
     this.#o.setStatus(this.#status);
   }
 
+  /** The watched folders shown from the next status on (and in the current one). */
+  folders(list: WatcherStatus['folders']): void {
+    this.#status = { ...this.#status, ...(list ? { folders: list } : {}) };
+  }
+
   start(): void {
     if (this.#phase !== 'stopped') return;
     if (this.#o.disabled !== undefined) {
@@ -259,6 +265,15 @@ export class Supervisor {
     if (this.#phase === 'backoff' || this.#phase === 'park') this.#release?.('check');
   }
 
+  /**
+   * Gives an idle wait without a timer one (a push channel that went down: look on the
+   * interval until it is back). Does nothing outside an idle wait or when a timer is armed.
+   */
+  armIdle(ms: number): void {
+    if (this.#phase === 'idle' && this.#slot.armed === undefined)
+      this.#slot.arm('idle', ms, () => this.#release?.('timer'));
+  }
+
   /** Ends the run under way and starts a new one at once, without back-off. */
   restart(): void {
     if (this.#phase !== 'running' && this.#phase !== 'idle') return;
@@ -304,9 +319,7 @@ export class Supervisor {
         // A late callback of a stopped session must not overwrite 'stopped'.
         if (this.#phase !== 'stopped') this.set(state, extra, now);
       },
-      folders: (list) => {
-        this.#status = { ...this.#status, ...(list ? { folders: list } : {}) };
-      },
+      folders: (list) => this.folders(list),
       healthy: () => {
         this.#attempt = 0;
       },
@@ -348,7 +361,7 @@ export class Supervisor {
             done();
             reject(reason);
           };
-          this.#slot.arm(purpose, ms, () => this.#release?.('timer'));
+          if (ms !== undefined) this.#slot.arm(purpose, ms, () => this.#release?.('timer'));
         });
       },
     };
