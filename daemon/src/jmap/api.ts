@@ -8,6 +8,11 @@ export interface MethodCall<T> {
   name: string;
   args: Record<string, unknown>;
   parse(args: Record<string, unknown>): T;
+  /**
+   * Capabilities the method needs beyond core and mail (RFC 8620 §3.3 `using`): a server answers
+   * unknownMethod for a method whose capability the request does not name.
+   */
+  using?: readonly string[];
 }
 
 /** What an API request answered, beyond the method results. */
@@ -44,8 +49,10 @@ export async function request<C extends MethodCall<unknown>[]>(
   calls: [...C],
 ): Promise<ApiAnswer<Results<C>>> {
   const apiUrl = new URL(session.apiUrl);
+  const using = new Set<string>([CAP_CORE, CAP_MAIL]);
+  for (const c of calls) for (const u of c.using ?? []) using.add(u);
   const body = {
-    using: [CAP_CORE, CAP_MAIL],
+    using: [...using],
     methodCalls: calls.map((c, i): Invocation => [c.name, c.args, String(i)]),
   };
   const what = calls.map((c) => c.name).join(' + ');

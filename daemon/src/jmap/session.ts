@@ -19,6 +19,12 @@ export interface JmapSession {
   /** urn:ietf:params:jmap:core limits the client keeps to. */
   maxObjectsInGet: number;
   maxCallsInRequest: number;
+  /** Capability URIs the server names (RFC 8620 §2 `capabilities`), for calendars and contacts. */
+  capabilities?: readonly string[];
+  /** RFC 8620 §2 `primaryAccounts`: capability URI → account id. */
+  primaryAccounts?: Readonly<Record<string, string>>;
+  /** Capability URIs of the mail account (`accounts[accountId].accountCapabilities`). */
+  accountCapabilities?: readonly string[];
 }
 
 /**
@@ -115,6 +121,11 @@ export function parseSession(json: unknown, at: URL): JmapSession {
     state: s.state,
     maxObjectsInGet: Math.min(positive(core.maxObjectsInGet, 500), 500),
     maxCallsInRequest: positive(core.maxCallsInRequest, 16),
+    capabilities: Object.keys(caps),
+    primaryAccounts: Object.fromEntries(
+      Object.entries(primary ?? {}).filter((e): e is [string, string] => typeof e[1] === 'string'),
+    ),
+    accountCapabilities: Object.keys(record(record(accounts[accountId])!.accountCapabilities) ?? {}),
   };
 }
 

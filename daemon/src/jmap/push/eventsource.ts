@@ -20,6 +20,8 @@ export interface EventSourceOptions {
   maxEventBytes?: number;
   /** Sent as Last-Event-ID so a server that keeps history can resume (HTML §9.2.4). */
   lastEventId?: string;
+  /** Data types to hear about (`types=`); default PUSH_TYPES (Email, Mailbox). */
+  types?: readonly string[];
   dispatcher: Dispatcher;
   authorization(): Promise<string>;
   clock: Clock;
@@ -48,9 +50,13 @@ async function head(body: Dispatcher.ResponseData['body'], max: number): Promise
  * (keep the stream open after a state event) and `ping` (seconds between pings, so a silent
  * stream can be told from a dead one).
  */
-export function eventSourceUrl(template: string, pingSeconds: number): URL {
+export function eventSourceUrl(
+  template: string,
+  pingSeconds: number,
+  types: readonly string[] = PUSH_TYPES,
+): URL {
   const values: Record<string, string> = {
-    types: PUSH_TYPES.join(','),
+    types: types.join(','),
     closeafter: 'no',
     ping: String(pingSeconds),
   };
@@ -66,7 +72,7 @@ export function openEventSource(
   opts: EventSourceOptions,
   on: PushHandlers,
 ): PushChannel & { lastEventId(): string } {
-  const url = eventSourceUrl(opts.template, opts.pingSeconds);
+  const url = eventSourceUrl(opts.template, opts.pingSeconds, opts.types);
   const controller = new AbortController();
   const started = opts.clock.now();
   const parser = new SseParser({

@@ -72,6 +72,8 @@ export interface WebSocketPushOptions {
   connectMs: number;
   /** Largest message accepted, bytes; a larger one closes the connection (1009). */
   maxMessageBytes?: number;
+  /** Data types for WebSocketPushEnable's `dataTypes`; default PUSH_TYPES (Email, Mailbox). */
+  types?: readonly string[];
   dispatcher: Dispatcher;
   authorization(): Promise<string>;
   clock: Clock;
@@ -162,7 +164,7 @@ export function openWebSocket(opts: WebSocketPushOptions, on: PushHandlers): Pus
       if (done) return;
       if (ws?.protocol !== 'jmap')
         return fail(`the server did not accept the "jmap" subprotocol (RFC 8887 §4.2)`);
-      ws.send(JSON.stringify({ '@type': 'WebSocketPushEnable', dataTypes: [...PUSH_TYPES] }));
+      ws.send(JSON.stringify({ '@type': 'WebSocketPushEnable', dataTypes: [...(opts.types ?? PUSH_TYPES)] }));
       armStall(stallMs, `the WebSocket answered nothing for ${Math.round(stallMs / 1000)} s: stalled`);
       ping();
       on.onOpen();
