@@ -256,6 +256,17 @@ function oauthClientId(): string {
   return id;
 }
 
+/**
+ * A distributor's Google "Desktop app" client (docs/gmail.md) for Gmail IMAP: id and secret, the
+ * secret being non-confidential by Google's own account (it ships in every copy of a desktop app).
+ */
+function googleClient(): { id: string; secret: string } {
+  const id = (process.env.TIDINGS_GOOGLE_CLIENT_ID ?? '').trim();
+  if (id !== '' && !/^[0-9A-Za-z-]+\.apps\.googleusercontent\.com$/.test(id))
+    throw new Error(`TIDINGS_GOOGLE_CLIENT_ID must end in .apps.googleusercontent.com; got "${id}"`);
+  return { id, secret: (process.env.TIDINGS_GOOGLE_CLIENT_SECRET ?? '').trim() };
+}
+
 export async function buildDaemon(opts: { quiet?: boolean } = {}): Promise<string> {
   // Built beside dist/ and swapped in by two renames: `tidings` processes started meanwhile (a
   // test suite, the install test's `npm pack`) never find half a bundle. esbuild writes the files
@@ -275,7 +286,12 @@ export async function buildDaemon(opts: { quiet?: boolean } = {}): Promise<strin
     target: 'node20.11',
     external: [...EXTERNAL],
     plugins: [undiciSlim, pinoNoWorker],
-    define: { __TIDINGS_OAUTH_CLIENT_ID__: JSON.stringify(oauthClientId()) },
+    define: {
+      __TIDINGS_OAUTH_CLIENT_ID__: JSON.stringify(oauthClientId()),
+      // daemon/src/oauth/google-client.ts; empty strings when the variables are unset.
+      __TIDINGS_GOOGLE_CLIENT_ID__: JSON.stringify(googleClient().id),
+      __TIDINGS_GOOGLE_CLIENT_SECRET__: JSON.stringify(googleClient().secret),
+    },
     // A distributor's Entra app (docs/microsoft-365.md): `account add exchange --oauth` then
     // needs no --client-id (daemon/src/cli/oauth-client.ts). Empty when the variable is unset.
     // CommonJS dependencies bundled into ESM still call require() for Node built-ins.

@@ -16,6 +16,8 @@ import { formatSteps } from '../checks-table';
 import { CliError, EXIT } from '../errors';
 import { requireKeyring } from '../keyring-check';
 import { defaultClientId, M365_GUIDE, M365_GUIDE_URL } from '../oauth-client';
+import { providerForHost } from '../../oauth';
+import { googleClientDefaults } from '../../oauth/google-client';
 import { checkOptionsOf, cliLog, stateDirOf } from '../local';
 import { configPathOf } from '../paths';
 
@@ -105,6 +107,47 @@ async function oauthClientId(ctx: CommandContext): Promise<string> {
       `Registering the app in Entra ID, step by step: ${guide}`,
     { command: 'account add' },
   );
+}
+
+const GMAIL_GUIDE = 'docs/gmail.md (https://github.com/tidings/tidings/blob/main/docs/gmail.md)';
+
+/**
+ * The `oauth2` settings of a Gmail IMAP account: `--client-id`, else the build's or
+ * TIDINGS_GOOGLE_CLIENT_ID, else asked. The client secret from `--client-secret` or an answer is
+ * written to the config (Google calls a desktop client's secret non-confidential); one from the
+ * build or TIDINGS_GOOGLE_CLIENT_SECRET is not, so a rebuilt or re-configured client takes over.
+ */
+async function googleOAuth(ctx: CommandContext): Promise<Record<string, unknown>> {
+  const defaults = googleClientDefaults(ctx.env);
+  const ask = async (flag: string, fallback: string | undefined, question: string, what: string) => {
+    const v = ctx.flags[flag];
+    if (typeof v === 'string' && v !== '') return { value: v, written: true };
+    if (fallback !== undefined) return { value: fallback, written: false };
+    if (ctx.ask) {
+      ctx.out.info(
+        `This build has no Google OAuth client. Register a "Desktop app" client in Google Cloud (step by step: ${GMAIL_GUIDE}).`,
+      );
+      const answer = await ctx.ask(question, flag === 'client-secret' ? { secret: true } : undefined);
+      if (answer !== '') return { value: answer, written: true };
+    }
+    throw new CliError(
+      'CLI_ERR_MISSING',
+      `--oauth for Gmail needs --${flag} <${what}>: this build has none built in. Registering a Google desktop client, step by step: ${GMAIL_GUIDE}`,
+      { command: 'account add' },
+    );
+  };
+  const id = await ask('client-id', defaults.clientId, 'Google OAuth client id: ', 'client id');
+  const secret = await ask(
+    'client-secret',
+    defaults.clientSecret,
+    'Google OAuth client secret: ',
+    'client secret',
+  );
+  return {
+    provider: 'google',
+    clientId: id.value,
+    ...(secret.written ? { clientSecret: secret.value } : {}),
+  };
 }
 
 /**
@@ -263,13 +306,27 @@ export const accountAdd: Command = {
     {
       name: 'oauth',
       type: 'boolean',
-      description: 'exchange, imap: sign in with OAuth2 (Microsoft 365) instead of a password',
+      description: 'exchange, imap: sign in with OAuth2 (Microsoft 365, Gmail) instead of a password',
+    },
+    {
+      name: 'provider',
+      type: 'string',
+      placeholder: 'name',
+      description: 'imap --oauth: google or microsoft (default: google for imap.gmail.com, else microsoft)',
     },
     {
       name: 'client-id',
       type: 'string',
       placeholder: 'id',
-      description: 'exchange --oauth: the application (client) id registered in Entra ID (default: built in)',
+      description:
+        '--oauth: the Entra application (client) id, or the Google desktop client id (default: built in)',
+    },
+    {
+      name: 'client-secret',
+      type: 'string',
+      placeholder: 'secret',
+      description:
+        'imap --oauth with Google: the desktop client secret (default: built in or TIDINGS_GOOGLE_CLIENT_SECRET)',
     },
     {
       name: 'tenant',
@@ -354,9 +411,22 @@ export const accountAdd: Command = {
     } else if (kind === 'imap') {
       raw = await imapAccountFields(ctx, secretRef);
       if (oauth) {
-        // XOAUTH2/OAUTHBEARER (Microsoft 365 IMAP): the token comes from `account login`.
-        const tenant = ctx.flags.tenant as string | undefined;
-        raw.oauth2 = { clientId: await oauthClientId(ctx), ...(tenant ? { tenant } : {}) };
+        // XOAUTH2/OAUTHBEARER (Gmail, Microsoft 365 IMAP): the token comes from `account login`.
+        const flag = ctx.flags.provider as string | undefined;
+        if (flag !== undefined && flag !== 'google' && flag !== 'microsoft')
+          throw new CliError('CLI_ERR_BAD_VALUE', `--provider: "${flag}" is not google or microsoft`, {
+            command: 'account add',
+          });
+        const provider = flag ?? providerForHost(String(raw.host));
+        if (provider === 'google') raw.oauth2 = await googleOAuth(ctx);
+        else {
+          const tenant = ctx.flags.tenant as string | undefined;
+          raw.oauth2 = {
+            ...(flag === undefined ? {} : { provider }),
+            clientId: await oauthClientId(ctx),
+            ...(tenant ? { tenant } : {}),
+          };
+        }
         delete raw.secret;
       }
     } else if (kind === 'jmap') {
@@ -397,8 +467,11 @@ export const accountAdd: Command = {
           return undefined;
         },
       );
+      const google = account.kind === 'imap' && account.oauth2?.provider === 'google';
       ctx.out.info(
-        `next: tidings account login ${account.id}   (or --device-code on a machine without a browser)`,
+        google
+          ? `next: tidings account login ${account.id}   (Sign in with Google in the browser)`
+          : `next: tidings account login ${account.id}   (or --device-code on a machine without a browser)`,
       );
       ctx.out.result({ added: true, id: account.id }, () => `added ${account.id} to ${configPathOf(ctx)}`);
       return EXIT.OK;
