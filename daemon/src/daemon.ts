@@ -2,7 +2,8 @@ import { isDeepStrictEqual } from 'node:util';
 import { JSONRPCErrorException } from 'json-rpc-2.0';
 import type { Logger } from 'pino';
 import { formatSignalLines } from './text/signal-lines';
-import type { Account } from './config/account';
+import { type Account, accountAuthKind } from './config/account';
+import { imapOAuthProvider } from './imap/oauth';
 import { diffAccounts } from './config/diff';
 import { ConfigError } from './config/errors';
 import { loadConfig } from './config/load';
@@ -212,11 +213,14 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       status: accounts.status(account),
       unseen: hub.unseen(id),
       ...(account.webUrl ? { webUrl: account.webUrl } : {}),
-      auth:
-        (account.kind === 'exchange' && account.auth.type === 'oauth2') ||
-        (account.kind === 'imap' && account.oauth2)
-          ? 'oauth2'
-          : 'basic',
+      // A JMAP API token is no password (it showed "Re-enter password"); an IMAP OAuth account
+      // may be Google's (the tray then offers "Sign in with Google").
+      auth: accountAuthKind(account),
+      ...(account.kind === 'exchange' && account.auth.type === 'oauth2'
+        ? { oauthProvider: 'microsoft' as const }
+        : account.kind === 'imap' && account.oauth2
+          ? { oauthProvider: imapOAuthProvider(account) }
+          : {}),
     };
   };
 

@@ -95,6 +95,10 @@ describe('account state in plain words', () => {
     const fm = account('fm', { state: 'needs-credentials' }, { kind: 'jmap', auth: 'basic' });
     expect(accountWords(fm, NOW)).toBe('needs password');
   });
+  it('asks a JMAP account with an API token for a new token, not a password (issue 17)', () => {
+    const fm = account('fm', { state: 'needs-credentials' }, { kind: 'jmap', auth: 'token' });
+    expect(accountWords(fm, NOW)).toBe('needs new token');
+  });
   it('names every account kind as people know it, and a kind it does not know by its own name', () => {
     expect(['exchange', 'caldav', 'carddav', 'imap', 'jmap', 'ews'].map(kindLabel)).toEqual([
       'Exchange',

@@ -250,3 +250,20 @@ export const accountSchema = lazySchema(() =>
   ]),
 );
 export type Account = z.infer<ReturnType<typeof accountSchema>>;
+
+/**
+ * How an account proves who it is, as people see it: `oauth2` signs in through a browser, `token`
+ * is a static API token (JMAP `bearer`, e.g. a Fastmail API token), `basic` a password. Pure.
+ */
+export function accountAuthKind(account: Account): 'basic' | 'token' | 'oauth2' {
+  switch (account.kind) {
+    case 'exchange':
+      return account.auth.type === 'oauth2' ? 'oauth2' : 'basic';
+    case 'imap':
+      return account.oauth2 ? 'oauth2' : 'basic';
+    case 'jmap':
+      return account.auth.type === 'oauth2' ? 'oauth2' : account.auth.type === 'bearer' ? 'token' : 'basic';
+    default:
+      return 'basic';
+  }
+}

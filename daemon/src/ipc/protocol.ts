@@ -23,8 +23,14 @@ export interface AccountSummary {
   /** Changes announced since the client last called `markSeen`. */
   unseen: number;
   webUrl?: string;
-  /** How the account signs in: the tray offers "Sign in with Microsoft" for `oauth2` only. */
-  auth?: 'basic' | 'oauth2';
+  /**
+   * How the account signs in (config/account.ts `accountAuthKind`): the tray offers "Sign in
+   * with Microsoft/Google" for `oauth2`, "Replace API token" for `token` (JMAP bearer) and
+   * "Re-enter password" for `basic`.
+   */
+  auth?: 'basic' | 'token' | 'oauth2';
+  /** Whose sign-in an `oauth2` account uses (absent for a JMAP `oauth2` account's own authority). */
+  oauthProvider?: 'microsoft' | 'google';
 }
 
 export interface DaemonStatus {

@@ -104,8 +104,13 @@ export function accountWords(a: AccountSummary, now: Date): string {
   if (!a.enabled || a.status.state === 'disabled') return 'disabled';
   switch (a.status.state) {
     case 'needs-credentials':
-      // An OAuth2 account (Exchange or IMAP with Microsoft 365) has no password to type.
-      return a.auth === 'oauth2' ? 'needs sign-in' : 'needs password';
+      // An OAuth2 account (Exchange, IMAP with Microsoft 365 or Gmail) has no password to type,
+      // nor has an account with an API token (JMAP bearer).
+      return a.auth === 'oauth2'
+        ? 'needs sign-in'
+        : a.auth === 'token'
+          ? 'needs new token'
+          : 'needs password';
     case 'needs-confirmation':
       return 'moved — confirm the new server';
     case 'backing-off': {

@@ -104,20 +104,21 @@ function renderSteps(list: HTMLElement, result: TestResult): void {
   list.hidden = false;
 }
 
-/** The inline "re-enter password" form under an account card. */
+/** The inline "re-enter password" (or, for a JMAP API token, "replace token") form under a card. */
 function passwordForm(
   account: AccountSummary,
   notice: HTMLElement,
   reload: () => Promise<void>,
 ): HTMLFormElement {
+  const what = account.auth === 'token' ? 'API token' : 'password';
   const input = h('input', {
     type: 'password',
     name: 'secret',
-    autocomplete: 'current-password',
-    'aria-label': `New password for ${account.name}`,
+    autocomplete: account.auth === 'token' ? 'off' : 'current-password',
+    'aria-label': `New ${what} for ${account.name}`,
   });
   const error = h('p', { class: 'error', 'data-error-for': 'secret', hidden: true });
-  const save = h('button', { type: 'submit', class: 'primary' }, 'Save password');
+  const save = h('button', { type: 'submit', class: 'primary' }, `Save ${what}`);
   const form = h(
     'form',
     { class: 'password-form', novalidate: true },
@@ -128,14 +129,18 @@ function passwordForm(
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     if (input.value === '') {
-      showFieldErrors(form, { secret: 'enter the new password' });
+      showFieldErrors(form, { secret: `enter the new ${what}` });
       return;
     }
     showFieldErrors(form, {});
     const r = await busy(save, () => window.tidings.setSecret(account.id, input.value));
     input.value = '';
     if (!r.ok) return say(notice, 'error', errorText(r.error));
-    say(notice, 'ok', `Password for ${account.name} saved. Tidings reconnects now.`);
+    say(
+      notice,
+      'ok',
+      `${what === 'password' ? 'Password' : 'API token'} for ${account.name} saved. Tidings reconnects now.`,
+    );
     await reload();
   });
   return form;
@@ -149,8 +154,17 @@ function accountCard(account: AccountSummary, notice: HTMLElement, reload: () =>
     'aria-label': `Connection test for ${account.name}`,
   });
   const test = h('button', { type: 'button' }, 'Test connection');
-  const password = h('button', { type: 'button' }, 'Re-enter password');
-  const oauth = h('button', { type: 'button' }, 'Sign in with Microsoft');
+  // A JMAP API token is replaced, not re-entered as a password (it said "Re-enter password").
+  const password = h(
+    'button',
+    { type: 'button' },
+    account.auth === 'token' ? 'Replace API token' : 'Re-enter password',
+  );
+  const oauth = h(
+    'button',
+    { type: 'button' },
+    account.oauthProvider === 'google' ? 'Sign in with Google' : 'Sign in with Microsoft',
+  );
   const remove = h('button', { type: 'button', class: 'danger' }, 'Remove');
   // Issue 13 §2: the daemon sends no password to another origin (or over http) until a person
   // accepts; the button names the target, and the line above it says where it came from.
