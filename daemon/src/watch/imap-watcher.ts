@@ -34,8 +34,8 @@ import { mailboxLabel, mailboxSignal } from '../imap/signals';
 import { decodeUids, encodeUids } from '../imap/uid-set';
 import { announceable, hasFlag, summarize } from '../imap/summary';
 import type { ItemSummary } from '../signal';
-import { backoffDelay } from '../retry/backoff';
-import type { Watcher, WatcherContext, WatcherState, WatcherStatus } from './types';
+import { type Life, type Session, Supervisor } from './supervisor';
+import type { Watcher, WatcherContext } from './types';
 
 /** Optional collaborators, all injectable from tests. */
 export interface ImapWatcherDeps {
@@ -98,10 +98,6 @@ export function createImapWatcher(
   const watched = account.mailboxes ?? ['INBOX'];
   const statusIntervalMs = (account.statusInterval ?? DEFAULT_STATUS_INTERVAL_S) * 1000;
 
-  let status: WatcherStatus = { state: 'stopped', since: new Date(clock.now()).toISOString() };
-  let stopped = true;
-  let loopDone: Promise<void> = Promise.resolve();
-  let attempt = 0;
   let client: ImapFlow | undefined;
   let features: ImapFeatures | undefined;
   let idleTarget: string | undefined;
@@ -110,8 +106,6 @@ export function createImapWatcher(
   const queue = new Set<string>();
   let draining: Promise<void> | undefined;
   let pollTimer: unknown;
-  /** Resolves the current back-off sleep or needs-credentials park early (wake, stop). */
-  let interrupt: (() => void) | undefined;
   let forceTokenRefresh = false;
   /** The one forced refresh after a refused token was spent; reset by a session that logs in. */
   let refreshedForAuth = false;
@@ -119,22 +113,10 @@ export function createImapWatcher(
   let endedBy: ImapError | undefined;
   /** `<mailbox>\0<uid>` marked read by markRead, whose flag change is not announced back. */
   const selfMarked = new Set<string>();
-  /** Set by wake(network|resume) when it closes the connection on purpose. */
-  let reconnectNow = false;
 
-  function setStatus(
-    state: WatcherState,
-    extra: Omit<WatcherStatus, 'state' | 'since'> = {},
-    now = clock.now(),
-  ): void {
-    status = {
-      state,
-      since: new Date(now).toISOString(),
-      folders: watched.map((m) => ({ id: m, name: mailboxLabel(m), collection: 'mail' })),
-      ...extra,
-    };
-    ctx.setStatus(status);
-  }
+  /** Stopped, or not started: late events of a closing connection do nothing. */
+  const stopped = () => !sup.running;
+  const setStatus = (...a: Parameters<Supervisor['set']>) => sup.set(...a);
 
   function waitingDetail(): string {
     const live = watched.filter((m) => !missing.has(m));
@@ -168,31 +150,6 @@ export function createImapWatcher(
           reject(err);
         },
       );
-    });
-  }
-
-  /** Sleeps `ms` unless woken or stopped. */
-  function sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const t = clock.setTimeout(() => {
-        interrupt = undefined;
-        resolve();
-      }, ms);
-      interrupt = () => {
-        clock.clearTimeout(t);
-        interrupt = undefined;
-        resolve();
-      };
-    });
-  }
-
-  /** Waits for wake() or stop() (needs-credentials, disabled). */
-  function park(): Promise<void> {
-    return new Promise((resolve) => {
-      interrupt = () => {
-        interrupt = undefined;
-        resolve();
-      };
     });
   }
 
@@ -231,77 +188,83 @@ export function createImapWatcher(
     }
   }
 
-  async function loop(): Promise<void> {
-    while (!stopped) {
-      const began = clock.now();
+  /**
+   * The session the supervisor runs: one connection's life, which ends when the connection
+   * closes (BYE, a network fault, a failed check, or stop/restart closing it).
+   */
+  const imapSession: Session = {
+    async run(life) {
+      endedBy = undefined;
+      // stop() and wake(network|resume) end the run by closing the connection.
+      const onAbort = () => client?.close();
+      life.signal.addEventListener('abort', onAbort, { once: true });
       try {
-        endedBy = undefined;
-        reconnectNow = false;
-        await session();
-        if (stopped) break;
+        await session(life);
+        if (life.signal.aborted) return;
         throw (
           endedBy ?? new ImapError('IMAP_ERR_BYE', 'The server closed the connection', { host: account.host })
         );
-      } catch (err) {
+      } finally {
+        life.signal.removeEventListener('abort', onAbort);
         cleanupSession();
-        if (stopped) break;
-        // wake(network|resume) closed a working connection: connect again at once, no back-off.
-        if (reconnectNow) {
-          reconnectNow = false;
-          continue;
-        }
-        const e = toImapError(err, { host: account.host });
-        if (clock.now() - began >= HEALTHY_SESSION_MS) attempt = 0;
-        await onError(e);
       }
-    }
-    cleanupSession();
-  }
-
-  async function onError(e: ImapError): Promise<void> {
-    const lastError = { code: e.code, message: e.message };
-    ctx.log.warn({ accountId, code: e.code, context: e.context }, 'imap session ended');
-    if (e.code === 'IMAP_ERR_AUTH' && deps.tokens && !refreshedForAuth) {
-      // An access token can be revoked before it expires: one retry with a fresh one first.
-      refreshedForAuth = true;
-      forceTokenRefresh = true;
-      setStatus('backing-off', { detail: 'Access token refused; refreshing it', lastError });
-      return;
-    }
-    if (e.code === 'IMAP_ERR_AUTH' || e.code === 'IMAP_ERR_SECRET') {
-      // Retrying a refused password only risks a lock-out; wait for the user (wake('manual')).
-      setStatus('needs-credentials', {
-        detail:
+    },
+    classify(err) {
+      const e = toImapError(err, { host: account.host });
+      const error = { code: e.code, message: e.message };
+      ctx.log.warn({ accountId, code: e.code, context: e.context }, 'imap session ended');
+      if (e.code === 'IMAP_ERR_AUTH' && deps.tokens && !refreshedForAuth) {
+        // An access token can be revoked before it expires: one retry with a fresh one first.
+        refreshedForAuth = true;
+        forceTokenRefresh = true;
+        return {
+          error,
+          verdict: {
+            kind: 'now',
+            status: { state: 'backing-off', detail: 'Access token refused; refreshing it' },
+          },
+        };
+      }
+      if (e.code === 'IMAP_ERR_AUTH' || e.code === 'IMAP_ERR_SECRET') {
+        // Retrying a refused password only risks a lock-out; wait for the user (wake('manual')).
+        const detail =
           e.code === 'IMAP_ERR_SECRET'
             ? 'The password could not be read from its source'
-            : 'The server refused the login',
-        lastError,
-      });
-      await park();
-      return;
-    }
-    if (e.code === 'IMAP_ERR_CONFIG') {
-      setStatus('disabled', { detail: e.message, lastError });
-      await park();
-      return;
-    }
-    const delay = backoffDelay(attempt++, undefined, {
-      baseMs: 2_000,
-      capMs: 15 * 60_000,
-      ...(deps.random ? { random: deps.random } : {}),
-    });
-    const now = clock.now();
-    setStatus(
-      'backing-off',
-      {
-        detail: `${e.message}; reconnecting in ${Math.round(delay / 1000)} s`,
-        retryAt: new Date(now + delay).toISOString(),
-        lastError,
-      },
-      now,
-    );
-    await sleep(delay);
-  }
+            : 'The server refused the login';
+        return { error, verdict: { kind: 'park', state: 'needs-credentials', detail } };
+      }
+      if (e.code === 'IMAP_ERR_CONFIG')
+        return { error, verdict: { kind: 'park', state: 'disabled', detail: e.message } };
+      return { error, verdict: { kind: 'backoff' } };
+    },
+    /** While connected: every watched mailbox is checked on the open connection. */
+    check() {
+      if (!client) return undefined;
+      for (const m of watched) if (!missing.has(m)) request(m);
+      // Whatever runs now may have started before the change: wait for the queue to empty.
+      return (async () => {
+        while (draining) await draining;
+      })();
+    },
+    async close() {
+      await draining?.catch(() => undefined);
+    },
+  };
+
+  const sup = new Supervisor(imapSession, {
+    accountId,
+    kind: 'imap',
+    clock,
+    log: ctx.log,
+    setStatus: (st) => ctx.setStatus(st),
+    ...(deps.random ? { random: deps.random } : {}),
+    retryVerb: 'reconnecting',
+    healthyAfterMs: HEALTHY_SESSION_MS,
+    // The socket most likely died with the old network: reconnect now rather than at the
+    // socket timeout; the next session checks everything from the stored state.
+    onNetwork: 'reconnect',
+    ...(account.enabled ? {} : { disabled: 'Account disabled in the config' }),
+  });
 
   function cleanupSession(): void {
     if (pollTimer !== undefined) clock.clearTimeout(pollTimer);
@@ -319,7 +282,7 @@ export function createImapWatcher(
   }
 
   /** One connection's life: returns when it closes (or stop closes it). */
-  async function session(): Promise<void> {
+  async function session(life: Life): Promise<void> {
     setStatus('connecting', { detail: `Connecting to ${account.host}:${defaultPort(account)}` });
     const cred = await credential();
     const connecting = connectTo({ account, credential: cred, log: ctx.log });
@@ -331,7 +294,7 @@ export function createImapWatcher(
       );
       throw err;
     });
-    if (stopped) {
+    if (life.signal.aborted) {
       c.close();
       return;
     }
@@ -398,8 +361,9 @@ export function createImapWatcher(
       }
     }
     armPoll();
-    attempt = 0;
+    life.healthy();
     setStatus('waiting', { detail: waitingDetail() });
+    life.roundDone();
     // What changed while we set up (between the checks and IDLE) is found by one more round.
     for (const m of watched) if (!missing.has(m)) request(m);
     await closed;
@@ -422,7 +386,7 @@ export function createImapWatcher(
   }
 
   function request(m: string): void {
-    if (stopped || !client) return;
+    if (stopped() || !client) return;
     queue.add(m);
     kick();
   }
@@ -431,7 +395,7 @@ export function createImapWatcher(
     draining ??= drain().finally(() => {
       draining = undefined;
       // A mailbox asked for while a markRead held the connection.
-      if (queue.size > 0 && client && !stopped) kick();
+      if (queue.size > 0 && client && !stopped()) kick();
     });
   }
 
@@ -445,7 +409,7 @@ export function createImapWatcher(
     );
     void draining.finally(() => {
       draining = undefined;
-      if (queue.size > 0 && client && !stopped) kick();
+      if (queue.size > 0 && client && !stopped()) kick();
     });
     return op;
   }
@@ -454,14 +418,14 @@ export function createImapWatcher(
     const c = client;
     if (!c) return;
     try {
-      while (queue.size > 0 && !stopped && client === c) {
+      while (queue.size > 0 && !stopped() && client === c) {
         const m = queue.values().next().value as string;
         queue.delete(m);
         await deadline(checkOrMiss(c, m), `Checking ${m}`, c);
       }
       // Back to the mailbox that IDLEs; a check of it covers what happened while it was not selected.
       if (
-        !stopped &&
+        !stopped() &&
         client === c &&
         idleTarget !== undefined &&
         c.mailbox &&
@@ -470,10 +434,10 @@ export function createImapWatcher(
         await deadline(examine(c, idleTarget), `EXAMINE ${idleTarget}`, c);
         await deadline(checkOrMiss(c, idleTarget), `Checking ${idleTarget}`, c);
       }
-      if (!stopped && client === c && status.state !== 'waiting')
+      if (!stopped() && client === c && sup.status().state !== 'waiting')
         setStatus('waiting', { detail: waitingDetail() });
     } catch (err) {
-      if (stopped || client !== c) return;
+      if (stopped() || client !== c) return;
       // A failed check ends the session: the loop reconnects with back-off and checks again
       // from the stored state, so nothing is lost.
       // The connection's own fault (a literal over the cap, TLS) is the cause; the command only saw the close.
@@ -490,7 +454,8 @@ export function createImapWatcher(
   async function checkOrMiss(c: ImapFlow, m: string): Promise<void> {
     try {
       await checkMailbox(c, m);
-      if (missing.delete(m) && status.state === 'waiting') setStatus('waiting', { detail: waitingDetail() });
+      if (missing.delete(m) && sup.status().state === 'waiting')
+        setStatus('waiting', { detail: waitingDetail() });
     } catch (err) {
       const e = toImapError(err, { mailbox: m });
       if (e.code !== 'IMAP_ERR_NO_MAILBOX') throw e;
@@ -503,7 +468,7 @@ export function createImapWatcher(
         });
         // Its UIDs mean nothing once it is gone; a mailbox made again under the name is a new baseline.
         ctx.store.commit(accountId, { delete: [mailboxKey(m)] });
-        if (status.state === 'waiting') setStatus('waiting', { detail: waitingDetail() });
+        if (sup.status().state === 'waiting') setStatus('waiting', { detail: waitingDetail() });
       }
       if (m === idleTarget)
         throw new ImapError('IMAP_ERR_NO_MAILBOX', `The mailbox "${m}" was deleted`, { mailbox: m });
@@ -729,48 +694,13 @@ export function createImapWatcher(
   const watcher: ImapWatcher = {
     accountId,
     start() {
-      if (!stopped) return;
-      if (!account.enabled) {
-        setStatus('disabled', { detail: 'Account disabled in the config' });
-        return;
-      }
-      stopped = false;
-      attempt = 0;
-      loopDone = loop().catch((err: unknown) => {
-        // loop() handles every session error; this is a bug, shown rather than swallowed.
-        ctx.log.error({ accountId, err }, 'imap watcher loop failed');
-        setStatus('error', { detail: `internal error: ${(err as Error).message}` });
-      });
+      if (sup.running) return;
+      sup.folders(watched.map((m) => ({ id: m, name: mailboxLabel(m), collection: 'mail' })));
+      sup.start();
     },
-    async stop() {
-      if (stopped && status.state === 'stopped') return;
-      stopped = true;
-      interrupt?.();
-      client?.close();
-      await loopDone;
-      await draining?.catch(() => undefined);
-      setStatus('stopped');
-    },
-    status: () => status,
-    wake(reason) {
-      if (stopped) return;
-      ctx.log.debug({ accountId, reason }, 'imap wake');
-      if (reason === 'network' || reason === 'resume') {
-        attempt = 0;
-        // The socket most likely died with the old network: reconnect now rather than at the
-        // socket timeout; the next session checks everything from the stored state.
-        if (client) {
-          reconnectNow = true;
-          client.close();
-          return;
-        }
-      }
-      if (interrupt) {
-        interrupt();
-        return;
-      }
-      for (const m of watched) request(m);
-    },
+    stop: () => sup.stop(),
+    status: () => sup.status(),
+    wake: (reason) => sup.wake(reason),
     /**
      * Marks mail read on the server (issue 16's items.markRead): SELECT the mailbox read-write,
      * UID STORE +FLAGS.SILENT (\\Seen), back to EXAMINE of the IDLE mailbox — alone on the
@@ -778,10 +708,11 @@ export function createImapWatcher(
      */
     async markRead(folderId, itemIds) {
       const c = client;
-      if (stopped || !c || (status.state !== 'waiting' && status.state !== 'syncing'))
+      const state = sup.status().state;
+      if (stopped() || !c || (state !== 'waiting' && state !== 'syncing'))
         throw new ImapError(
           'IMAP_ERR_NOT_CONNECTED',
-          `account ${accountId} is not connected (${status.state}); try again once it is`,
+          `account ${accountId} is not connected (${state}); try again once it is`,
           { command: 'UID STORE' },
         );
       if (!watched.includes(folderId) || missing.has(folderId))
@@ -825,12 +756,7 @@ export function createImapWatcher(
         };
       });
     },
-    async checkNow() {
-      if (stopped || !client) return;
-      for (const m of watched) if (!missing.has(m)) request(m);
-      // Whatever runs now may have started before the change: wait for the queue to empty.
-      while (draining) await draining;
-    },
+    checkNow: () => sup.check(),
   };
   return watcher;
 }

@@ -178,6 +178,8 @@ export class Supervisor {
 
   /** Sets the status; `folders` is kept from the last status unless `extra` names it. */
   set(state: WatcherState, extra: StatusExtra = {}, now = this.#o.clock.now()): void {
+    // A late callback of a stopped session (a push, a closing socket) must not overwrite 'stopped'.
+    if (this.#phase === 'stopped' && state !== 'stopped') return;
     const folders = this.#status.folders;
     this.#status = { state, since: new Date(now).toISOString(), ...(folders ? { folders } : {}), ...extra };
     this.#o.setStatus(this.#status);
@@ -315,10 +317,7 @@ export class Supervisor {
   #life(signal: AbortSignal): Life {
     return {
       signal,
-      set: (state, extra, now) => {
-        // A late callback of a stopped session must not overwrite 'stopped'.
-        if (this.#phase !== 'stopped') this.set(state, extra, now);
-      },
+      set: (state, extra, now) => this.set(state, extra, now),
       folders: (list) => this.folders(list),
       healthy: () => {
         this.#attempt = 0;
