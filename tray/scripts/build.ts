@@ -38,7 +38,15 @@ export async function buildTray(
     );
   const common: BuildOptions = {
     bundle: true,
-    define: { __TIDINGS_OAUTH_CLIENT_ID__: JSON.stringify(clientId) },
+    define: {
+      __TIDINGS_OAUTH_CLIENT_ID__: JSON.stringify(clientId),
+      // A distributor's Google desktop client (docs/gmail.md): main signs Gmail accounts in with
+      // both; the settings page reads only the id (oauth/google-client.ts).
+      __TIDINGS_GOOGLE_CLIENT_ID__: JSON.stringify((process.env.TIDINGS_GOOGLE_CLIENT_ID ?? '').trim()),
+      __TIDINGS_GOOGLE_CLIENT_SECRET__: JSON.stringify(
+        (process.env.TIDINGS_GOOGLE_CLIENT_SECRET ?? '').trim(),
+      ),
+    },
     logLevel: 'warning',
     sourcemap: 'linked',
     minify: opts.minify ?? false,

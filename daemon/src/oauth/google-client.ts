@@ -22,6 +22,15 @@ function pick(built: string | undefined, fromEnv: string | undefined): string | 
   return v === undefined || v === '' ? undefined : v;
 }
 
+/**
+ * The built-in Google client id alone (the tray's add form fills it in): the settings page never
+ * needs the secret, so its bundle does not carry it.
+ */
+export function builtInGoogleClientId(): string | undefined {
+  const id = typeof __TIDINGS_GOOGLE_CLIENT_ID__ === 'string' ? __TIDINGS_GOOGLE_CLIENT_ID__.trim() : '';
+  return isGoogleClientId(id) ? id : undefined;
+}
+
 /** The built-in Google client, else the environment's (`TIDINGS_GOOGLE_CLIENT_ID` / `_SECRET`). */
 export function googleClientDefaults(env: NodeJS.ProcessEnv = process.env): {
   clientId?: string;

@@ -32,6 +32,9 @@ export interface AccountFormValues {
   mailboxes: string;
   clientId: string;
   tenant: string;
+  /** IMAP with `authType` `google` (Gmail): the desktop client's id and, optionally, its secret. */
+  googleClientId: string;
+  googleClientSecret: string;
   webUrl: string;
 }
 
@@ -48,6 +51,7 @@ const MESSAGES: Record<string, (raw: string) => string> = {
   port: () => 'enter a port from 1 to 65535, or leave it empty for the usual one',
   mailboxes: () => 'enter mailbox names separated by commas, or leave it empty for the Inbox',
   'auth.clientId': () => 'enter the application (client) ID from your Microsoft Entra registration',
+  googleClientId: () => 'enter the client ID of your Google desktop client (…apps.googleusercontent.com)',
 };
 
 const opt = (v: string) => (v.trim() === '' ? undefined : v.trim());
@@ -61,7 +65,10 @@ export function checkAccountForm(v: AccountFormValues): Checked<{ account: Accou
   const common = { id: v.id.trim(), name: opt(v.name), webUrl: opt(v.webUrl) };
   // Exchange and IMAP both sign in to Microsoft 365 through the browser (XOAUTH2 for IMAP);
   // no secret is typed then: the refresh token reaches the daemon after the sign-in.
-  const oauth = (v.kind === 'exchange' || v.kind === 'imap') && v.authType === 'oauth2';
+  // Gmail: "Sign in with Google" (IMAP only); the client secret, when typed, goes to the config
+  // (Google calls a desktop client's secret non-confidential), else the daemon's built-in one.
+  const google = v.kind === 'imap' && v.authType === 'google';
+  const oauth = ((v.kind === 'exchange' || v.kind === 'imap') && v.authType === 'oauth2') || google;
   const oauthSettings = {
     type: 'oauth2',
     clientId: v.clientId.trim(),
@@ -86,7 +93,14 @@ export function checkAccountForm(v: AccountFormValues): Checked<{ account: Accou
       auth: oauth ? oauthSettings : { type: 'basic', secret: { keyring: true } },
     };
   } else if (v.kind === 'imap') {
-    const { type: _t, ...oauth2 } = oauthSettings;
+    const { type: _t, ...microsoft } = oauthSettings;
+    const oauth2 = google
+      ? {
+          provider: 'google',
+          clientId: v.googleClientId.trim(),
+          ...(opt(v.googleClientSecret) ? { clientSecret: opt(v.googleClientSecret) } : {}),
+        }
+      : microsoft;
     raw = {
       ...common,
       kind: 'imap',
@@ -125,7 +139,8 @@ export function checkAccountForm(v: AccountFormValues): Checked<{ account: Accou
     for (const issue of parsed.error.issues) {
       let field = issue.path.filter((p) => p !== 'secret' && p !== 'type' && typeof p !== 'number').join('.');
       // IMAP keeps its OAuth settings under `oauth2`; the form has one client id field.
-      if (field.startsWith('oauth2.')) field = `auth.${field.slice('oauth2.'.length)}`;
+      if (field === 'oauth2.clientId' && google) field = 'googleClientId';
+      else if (field.startsWith('oauth2.')) field = `auth.${field.slice('oauth2.'.length)}`;
       if (errors[field]) continue;
       if (field === 'url' && v.kind === 'jmap') {
         errors.url = 'enter the JMAP server or session URL, like https://api.fastmail.com/jmap/session';

@@ -65,7 +65,12 @@ export function installFakeBridge(initial: FakeState): void {
           (params.account.kind === 'exchange' && params.account.auth.type === 'oauth2') ||
           (params.account.kind === 'imap' && params.account.oauth2 !== undefined)
             ? 'oauth2'
-            : 'basic',
+            : params.account.kind === 'jmap' && params.account.auth.type === 'bearer'
+              ? 'token'
+              : 'basic',
+        ...(params.account.kind === 'imap' && params.account.oauth2
+          ? { oauthProvider: params.account.oauth2.provider ?? 'microsoft' }
+          : {}),
       };
       state.accounts.push(summary);
       return ok(summary);

@@ -1,4 +1,5 @@
 import { defaultClientId } from '../../../../daemon/src/cli/oauth-client';
+import { builtInGoogleClientId } from '../../../../daemon/src/oauth/google-client';
 import type { AccountSummary, TestResult } from '../../../../daemon/src/ipc/protocol';
 import { acceptMoveLabel, accountWords, kindLabel, needsAttention, pendingMove } from '../../main/tray-model';
 import { busy, byId, errorText, field, h, say, showFieldErrors } from '../dom';
@@ -23,15 +24,23 @@ function formValues(form: HTMLFormElement): AccountFormValues {
     mailboxes: field(form, 'mailboxes'),
     clientId: field(form, 'clientId'),
     tenant: field(form, 'tenant'),
+    googleClientId: field(form, 'googleClientId'),
+    googleClientSecret: field(form, 'googleClientSecret'),
     webUrl: field(form, 'webUrl'),
   };
 }
 
 /** Shows the fields that belong to the chosen kind and sign-in method. */
 function syncVisibility(form: HTMLFormElement): void {
-  const { kind, authType, jmapAuth } = formValues(form);
+  const { kind, jmapAuth } = formValues(form);
+  let { authType } = formValues(form);
   for (const el of form.querySelectorAll<HTMLElement>('[data-kinds]')) {
     el.hidden = !(el.dataset.kinds ?? '').split(' ').includes(kind);
+  }
+  // "Sign in with Google" is IMAP's (Gmail); another kind falls back to the password.
+  if (authType === 'google' && kind !== 'imap') {
+    form.querySelector<HTMLInputElement>('input[name="authType"][value="basic"]')!.checked = true;
+    authType = 'basic';
   }
   const auth = kind === 'exchange' || kind === 'imap' ? authType : 'basic';
   for (const el of form.querySelectorAll<HTMLElement>('[data-auth]')) el.hidden = el.dataset.auth !== auth;
@@ -274,6 +283,13 @@ export function setupAccountsPage(): {
     input.value = builtInClientId;
     input.defaultValue = builtInClientId;
   }
+  // A build with a Google desktop client (docs/gmail.md) fills its id in; the secret stays in main.
+  const googleId = builtInGoogleClientId();
+  if (googleId) {
+    const input = form.querySelector<HTMLInputElement>('input[name="googleClientId"]')!;
+    input.value = googleId;
+    input.defaultValue = googleId;
+  }
   form.addEventListener('change', () => syncVisibility(form));
   syncVisibility(form);
 
@@ -316,13 +332,13 @@ export function setupAccountsPage(): {
     steps.hidden = true;
     const added = checked.value.account;
     const oauthHint =
-      (added.kind === 'exchange' && added.auth.type === 'oauth2') ||
-      (added.kind === 'imap' && added.oauth2 !== undefined);
-    say(
-      addNotice,
-      'ok',
-      `${r.value.name} added.${oauthHint ? ' Now choose "Sign in with Microsoft" on its card.' : ''}`,
-    );
+      added.kind === 'imap' && added.oauth2?.provider === 'google'
+        ? ' Now choose "Sign in with Google" on its card.'
+        : (added.kind === 'exchange' && added.auth.type === 'oauth2') ||
+            (added.kind === 'imap' && added.oauth2 !== undefined)
+          ? ' Now choose "Sign in with Microsoft" on its card.'
+          : '';
+    say(addNotice, 'ok', `${r.value.name} added.${oauthHint}`);
     await reload();
   });
 
