@@ -5,20 +5,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { StoreError } from '../../src/store/errors';
 import { SqliteStore } from '../../src/store/sqlite-store';
+import { prng } from '../crash/support';
 import { SIGNALS_PER_STEP } from './crash-writer';
 import { mailSignal } from './signals';
-
-/** mulberry32: a small seeded PRNG, so a failing run can be replayed with its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SEED = Number(process.env.TIDINGS_CRASH_SEED ?? 20261125);
 const CYCLES = 20;
