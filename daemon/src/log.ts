@@ -36,6 +36,16 @@ export const REDACT_PATHS = [
   '*.authorization',
   'params.secret',
   'params.password',
+  // A Google desktop client's secret (config `oauth2.clientSecret`, the token request's
+  // client_secret): non-confidential by Google's account, still never in a log line.
+  'clientSecret',
+  'client_secret',
+  '*.clientSecret',
+  '*.client_secret',
+  'oauth2.clientSecret',
+  '*.oauth2.clientSecret',
+  'account.oauth2.clientSecret',
+  'params.account.oauth2.clientSecret',
 ];
 
 export interface LoggerOptions {

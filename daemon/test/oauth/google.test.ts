@@ -215,3 +215,19 @@ describe('Google refresh (token provider)', () => {
     expect(server.idp.counts.refreshToken).toBe(0);
   });
 });
+
+describe('the client secret in logs', () => {
+  it('is redacted wherever an account or a token request may carry it', async () => {
+    const { capturingLog } = await import('../daemon/helpers');
+    const { log, lines } = capturingLog('info');
+    const account = { id: 'gmail', oauth2: { clientId: 'c', clientSecret: SECRET } };
+    log.info({ account }, 'account added');
+    log.info({ params: { account } }, 'accounts.add');
+    log.info({ form: { client_secret: SECRET } }, 'token request');
+    log.info({ oauth2: account.oauth2 }, 'settings');
+    const text = lines.join('');
+    expect(text).toContain('account added');
+    expect(text).toContain('[redacted]');
+    expect(text).not.toContain(SECRET);
+  });
+});
