@@ -9,31 +9,19 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Collection } from '../../src/signal';
 import { vcard, vevent } from '../dav/support';
-import { DaemonHome, type SeenSignal, waitFor } from './support/daemon-process';
+import { type DaemonHome, type SeenSignal, waitFor } from './support/daemon-process';
+import { startDavDaemon } from './support/dav-daemon';
 import {
-  ensureRadicale,
   RADICALE_URL,
   RADICALE_USERS,
   RadicaleClient,
+  radicaleForUser,
   releaseRadicale,
 } from './support/radicale';
 
-const server = await ensureRadicale();
-let unavailable = 'reason' in server ? server.reason : undefined;
 // carol is this suite's own user (scripts/radicale/users): no other suite clears her home.
 const USER = 'carol';
-if (unavailable === undefined) {
-  const res = await fetch(`${RADICALE_URL}/${USER}/`, {
-    method: 'PROPFIND',
-    headers: {
-      authorization: `Basic ${Buffer.from(`${USER}:${RADICALE_USERS.get(USER)}`).toString('base64')}`,
-      depth: '0',
-    },
-    signal: AbortSignal.timeout(5000),
-  }).catch((err: Error) => ({ status: 0, statusText: err.message }));
-  if (res.status !== 207)
-    unavailable = `Radicale does not let ${USER} in (HTTP ${res.status}): restart it with scripts/radicale.sh stop && start, which installs scripts/radicale/users`;
-}
+const { server, unavailable } = await radicaleForUser(USER);
 const inCi = process.env.CI === 'true';
 if (unavailable !== undefined && !inCi) console.warn(`radicale-daemon: skipped — ${unavailable}`);
 
@@ -73,22 +61,16 @@ describe.skipIf(unavailable !== undefined && !inCi)(
       await dav.mkaddressbook(book, 'People');
       await dav.put(`${cal}old.ics`, event('old', 'Already there'), 'text/calendar');
       await dav.put(`${book}old.vcf`, vcard('old', 'Old Friend'), 'text/vcard');
-      const account = (kind: 'caldav' | 'carddav') => ({
-        id: `radicale-${kind}`,
-        kind,
+      home = await startDavDaemon({
+        name: 'radicale',
+        cal: 'radicale-caldav',
+        card: 'radicale-carddav',
         url: `${RADICALE_URL}/`,
         username: USER,
-        secret: { env: 'TIDINGS_INTEROP_RADICALE_PASSWORD' },
+        password: RADICALE_USERS.get(USER) ?? '',
+        passwordEnv: 'TIDINGS_INTEROP_RADICALE_PASSWORD',
         interval: { min: 15, max: 30 },
       });
-      home = new DaemonHome({
-        name: 'radicale',
-        config: { accounts: [account('caldav'), account('carddav')] },
-        secrets: { TIDINGS_INTEROP_RADICALE_PASSWORD: RADICALE_USERS.get(USER) ?? '' },
-      });
-      await home.startDaemon();
-      await home.accountState('radicale-caldav', 'waiting');
-      await home.accountState('radicale-carddav', 'waiting');
     }, 180_000);
 
     afterAll(async () => {

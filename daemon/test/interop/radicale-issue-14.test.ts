@@ -17,32 +17,19 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChangeSignal } from '../../src/signal';
 import { vcard, vevent } from '../dav/support';
-import { DaemonHome, waitFor } from './support/daemon-process';
+import { type DaemonHome, waitFor } from './support/daemon-process';
+import { davChecks, has, startDavDaemon } from './support/dav-daemon';
 import {
-  ensureRadicale,
   RADICALE_URL,
   RADICALE_USERS,
   RadicaleClient,
+  radicaleForUser,
   releaseRadicale,
 } from './support/radicale';
 
-const server = await ensureRadicale();
-let unavailable = 'reason' in server ? server.reason : undefined;
 const USER = 'dave';
-if (unavailable === undefined) {
-  const res = await fetch(`${RADICALE_URL}/${USER}/`, {
-    method: 'PROPFIND',
-    headers: {
-      authorization: `Basic ${Buffer.from(`${USER}:${RADICALE_USERS.get(USER)}`).toString('base64')}`,
-      depth: '0',
-    },
-    signal: AbortSignal.timeout(5000),
-  }).catch((err: Error) => ({ status: 0, statusText: err.message }));
-  if (res.status !== 207)
-    unavailable = `Radicale does not let ${USER} in (HTTP ${res.status}): restart it with scripts/radicale.sh stop && start, which installs scripts/radicale/users`;
-}
+const { server, unavailable } = await radicaleForUser(USER);
 const inCi = process.env.CI === 'true';
 if (unavailable !== undefined && !inCi) console.warn(`radicale-issue-14: skipped — ${unavailable}`);
 
@@ -54,15 +41,6 @@ const CHECK_WITHIN_MS = 30_000;
 const CAL = 'dave-caldav';
 const CARD = 'dave-carddav';
 
-/** A signal as the assertions compare it: who said it, about what, which titles. */
-const brief = (s: ChangeSignal) => ({
-  account: s.accountId,
-  collection: s.collection,
-  added: s.added.map((i) => i.title),
-  changed: s.changed.map((i) => i.title),
-  removed: s.removed.map((i) => i.title),
-});
-
 describe.skipIf(unavailable !== undefined && !inCi)('Radicale, issue 14, through the shipped daemon', () => {
   const tag = randomUUID().slice(0, 8);
   const dav = new RadicaleClient(USER);
@@ -71,55 +49,22 @@ describe.skipIf(unavailable !== undefined && !inCi)('Radicale, issue 14, through
   const cal = `/${USER}/${calName}/`;
   const book = `/${USER}/${bookName}/`;
   let home: DaemonHome;
-  let sentinels = 0;
 
   const event = (uid: string, summary: string, start = '20261203T140000Z', end = '20261203T150000Z') =>
     vevent({ uid, summary, start, end });
-  const after = (n: number, account?: string) =>
-    home.signals
-      .slice(n)
-      .map((s) => brief(s.signal))
-      .filter((b) => account === undefined || b.account === account);
-  const fail = (err: Error) => {
-    throw new Error(
-      `${err.message}; seen ${JSON.stringify(home.signals.map((s) => brief(s.signal)))}\n${home.logTail()}`,
-    );
-  };
-  /** `tidings check [account]`, then waits for a signal after it that `match` accepts. */
-  const checkFor = async (account: string | undefined, what: string, match: (s: ChangeSignal) => boolean) => {
-    const n = home.signals.length;
-    await home.cli(['check', ...(account ? [account] : [])]);
-    return waitFor(what, CHECK_WITHIN_MS, () => home.signals.slice(n).find((s) => match(s.signal))).catch(
-      fail,
-    );
-  };
-  const has =
-    (account: string, title: string, key: 'added' | 'changed' | 'removed' = 'added') =>
-    (s: ChangeSignal) =>
-      s.accountId === account && s[key].some((i) => i.title === title);
-  /**
-   * A sentinel event and contact, and one more check of both accounts: once both are announced,
-   * anything the earlier checks would repeat has been published.
-   */
-  const settle = async () => {
-    const n = ++sentinels;
-    const ev = `Sentinel ${n} ${tag}`;
-    const ct = `Sentinel Contact${n}${tag}`;
-    await dav.put(`${cal}sentinel-${n}.ics`, event(`sentinel-${n}-${tag}`, ev), 'text/calendar');
-    await dav.put(`${book}sentinel-${n}.vcf`, vcard(`sentinel-${n}-${tag}`, ct), 'text/vcard');
-    const k = home.signals.length;
-    await home.cli(['check']);
-    await waitFor(`sentinel ${n} announced by both accounts`, CHECK_WITHIN_MS, () =>
-      home.signals.slice(k).some((s) => has(CAL, ev)(s.signal)) &&
-      home.signals.slice(k).some((s) => has(CARD, ct)(s.signal))
-        ? true
-        : undefined,
-    ).catch(fail);
-    return {
-      cal: { account: CAL, collection: 'calendar', added: [ev], changed: [], removed: [] },
-      card: { account: CARD, collection: 'contacts', added: [ct], changed: [], removed: [] },
-    };
-  };
+  const { after, fail, checkFor, settle, checkAnnouncesBoth, expectReaddedAndEdited, killWhileChecking } =
+    davChecks({
+      home: () => home,
+      cal: CAL,
+      card: CARD,
+      withinMs: CHECK_WITHIN_MS,
+      tag,
+      putSentinel: async (n, summary, name) => {
+        await dav.put(`${cal}sentinel-${n}.ics`, event(`sentinel-${n}-${tag}`, summary), 'text/calendar');
+        await dav.put(`${book}sentinel-${n}.vcf`, vcard(`sentinel-${n}-${tag}`, name), 'text/vcard');
+        return name;
+      },
+    });
 
   beforeAll(async () => {
     if (unavailable) throw new Error(`CI=true and ${unavailable}`);
@@ -128,23 +73,17 @@ describe.skipIf(unavailable !== undefined && !inCi)('Radicale, issue 14, through
     await dav.mkaddressbook(book, 'Friends');
     await dav.put(`${cal}old.ics`, event(`old-${tag}`, 'Already there'), 'text/calendar');
     await dav.put(`${book}old.vcf`, vcard(`old-${tag}`, 'Old Friend'), 'text/vcard');
-    const account = (id: string, kind: 'caldav' | 'carddav') => ({
-      id,
-      kind,
+    home = await startDavDaemon({
+      name: 'radicale-14',
+      cal: CAL,
+      card: CARD,
       url: `${RADICALE_URL}/`,
       username: USER,
-      secret: { env: 'TIDINGS_INTEROP_RADICALE_PASSWORD' },
+      password: RADICALE_USERS.get(USER) ?? '',
+      passwordEnv: 'TIDINGS_INTEROP_RADICALE_PASSWORD',
       // Once an hour: every later signal comes from a check the test asks for.
       interval: { min: 3600 },
     });
-    home = new DaemonHome({
-      name: 'radicale-14',
-      config: { accounts: [account(CAL, 'caldav'), account(CARD, 'carddav')] },
-      secrets: { TIDINGS_INTEROP_RADICALE_PASSWORD: RADICALE_USERS.get(USER) ?? '' },
-    });
-    await home.startDaemon();
-    await home.accountState(CAL, 'waiting');
-    await home.accountState(CARD, 'waiting');
   }, 180_000);
 
   afterAll(async () => {
@@ -164,23 +103,7 @@ describe.skipIf(unavailable !== undefined && !inCi)('Radicale, issue 14, through
     await dav.put(`${book}ann.vcf`, vcard(`ann-${tag}`, `Ann Example${tag}`), 'text/vcard');
     // (d) The accounts poll hourly and their start-up check is done: only the check can
     // announce these, and the signals come after it.
-    const n = home.signals.length;
-    const t = Date.now();
-    await home.cli(['check']);
-    await waitFor('both changes announced', CHECK_WITHIN_MS, () =>
-      after(n).length >= 2 ? true : undefined,
-    ).catch(fail);
-    for (const s of home.signals.slice(n)) expect(s.at).toBeGreaterThanOrEqual(t);
-    const s = await settle();
-    expect(after(n, CAL)).toEqual([
-      { account: CAL, collection: 'calendar', added: [`Lunch ${tag}`], changed: [], removed: [] },
-      s.cal,
-    ]);
-    expect(after(n, CARD)).toEqual([
-      { account: CARD, collection: 'contacts', added: [`Ann Example${tag}`], changed: [], removed: [] },
-      s.card,
-    ]);
-    expect(after(n)).toHaveLength(4);
+    await checkAnnouncesBoth(`Lunch ${tag}`, `Ann Example${tag}`);
   });
 
   it('tidings check <account> checks that account: a contact PUT is announced after the check', async () => {
@@ -223,24 +146,7 @@ describe.skipIf(unavailable !== undefined && !inCi)('Radicale, issue 14, through
       await dav.put(`${cal}standup.ics`, body, 'text/calendar');
       await checkFor(CAL, `edit ${i + 1}`, (s) => s.accountId === CAL && home.signals.length > m);
     }
-    const s = await settle();
-    const bea1 = { account: CARD, collection: 'contacts', changed: [], removed: [] };
-    expect(after(n, CARD)).toEqual([
-      { ...bea1, added: [name] },
-      { account: CARD, collection: 'contacts', added: [], changed: [], removed: [name] },
-      { ...bea1, added: [name] },
-      s.card,
-    ]);
-    const edit = { account: CAL, collection: 'calendar', added: [], changed: [title], removed: [] };
-    expect(after(n, CAL)).toEqual([
-      { account: CAL, collection: 'calendar', added: [title], changed: [], removed: [] },
-      edit,
-      edit,
-      edit,
-      s.cal,
-    ]);
-    const ids = home.signals.slice(n).map((x) => x.signal.id);
-    expect(new Set(ids).size).toBe(ids.length);
+    await expectReaddedAndEdited(n, name, title);
   });
 
   it('sync tokens lost on the server while the daemon is stopped, and an item deleted meanwhile: the deletion is announced once, nothing else again', async () => {
@@ -277,28 +183,13 @@ describe.skipIf(unavailable !== undefined && !inCi)('Radicale, issue 14, through
   }, 180_000);
 
   it('kill -9 while items are PUT and checked: every item announced exactly once, nothing lost or repeated', async () => {
-    const n = home.signals.length;
-    const titles: string[] = [];
-    for (let i = 1; i <= 12; i++) {
-      const title = `Through a kill ${i} ${tag}`;
-      titles.push(title);
-      await dav.put(`${cal}kill-${i}.ics`, event(`kill-${i}-${tag}`, title), 'text/calendar');
-      // Checks run while items keep coming; the kill lands in or between them.
-      if (i === 7) await home.killDaemon();
-      if (i === 9) await home.startDaemon();
-      if (i % 3 === 0 && i !== 9) await home.cli(['check', CAL]);
-    }
-    await home.accountState(CAL, 'waiting');
-    await home.cli(['check', CAL]);
-    await waitFor('every item announced', CHECK_WITHIN_MS * 2, () =>
-      titles.every((t) => after(n).some((b) => b.added.includes(t))) ? true : undefined,
-    ).catch(fail);
-    const s = await settle();
-    const added = after(n).flatMap((b) => b.added);
-    for (const t of titles) expect(added.filter((x) => x === t)).toEqual([t]);
-    expect(added.sort()).toEqual([...titles, ...s.cal.added, ...s.card.added].sort());
-    expect(after(n).flatMap((b) => [...b.changed, ...b.removed])).toEqual([]);
-    const ids = home.signals.map((x) => x.signal.id);
-    expect(new Set(ids).size).toBe(ids.length);
+    await killWhileChecking({
+      events: 12,
+      killAt: 7,
+      startAt: 9,
+      checkAfter: (i) => i % 3 === 0 && i !== 9,
+      put: (i, title) => dav.put(`${cal}kill-${i}.ics`, event(`kill-${i}-${tag}`, title), 'text/calendar'),
+      tag,
+    });
   }, 240_000);
 });

@@ -13,8 +13,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChangeSignal } from '../../src/signal';
-import { DaemonHome, waitFor } from './support/daemon-process';
+import type { DaemonHome } from './support/daemon-process';
+import { davChecks, has, startDavDaemon } from './support/dav-daemon';
 import {
   calendarUrl,
   contactsUrl,
@@ -37,14 +37,6 @@ const CHECK_WITHIN_MS = 30_000;
 const CAL = 'sogo-caldav';
 const CARD = 'sogo-carddav';
 
-const brief = (s: ChangeSignal) => ({
-  account: s.accountId,
-  collection: s.collection,
-  added: s.added.map((i) => i.title),
-  changed: s.changed.map((i) => i.title),
-  removed: s.removed.map((i) => i.title),
-});
-
 describe.skipIf(unreachable !== undefined && !inCi)(
   'SOGo CalDAV/CardDAV, issue 14, through the shipped daemon',
   () => {
@@ -53,7 +45,6 @@ describe.skipIf(unreachable !== undefined && !inCi)(
     const book = contactsUrl(carol);
     const created: string[] = [];
     let home: DaemonHome;
-    let sentinels = 0;
 
     const put = async (url: string, body: string, type: 'text/calendar' | 'text/vcard') => {
       if (!created.includes(url)) created.push(url);
@@ -64,66 +55,33 @@ describe.skipIf(unreachable !== undefined && !inCi)(
       return eventIcs({ uid, summary, start, end: new Date(+start + 3600e3) });
     };
     const contact = (uid: string, family: string) => contactVcf({ uid, given: 'Test', family });
-    const after = (n: number, account?: string) =>
-      home.signals
-        .slice(n)
-        .map((s) => brief(s.signal))
-        .filter((b) => account === undefined || b.account === account);
-    const fail = (err: Error) => {
-      throw new Error(
-        `${err.message}; seen ${JSON.stringify(home.signals.map((s) => brief(s.signal)))}\n${home.logTail()}`,
-      );
-    };
-    const has =
-      (account: string, title: string, key: 'added' | 'changed' | 'removed' = 'added') =>
-      (s: ChangeSignal) =>
-        s.accountId === account && s[key].some((i) => i.title === title);
-    const checkFor = async (account: string, what: string, match: (s: ChangeSignal) => boolean) => {
-      const n = home.signals.length;
-      await home.cli(['check', account]);
-      return waitFor(what, CHECK_WITHIN_MS, () => home.signals.slice(n).find((s) => match(s.signal))).catch(
-        fail,
-      );
-    };
-    const settle = async () => {
-      const n = ++sentinels;
-      const ev = `Sentinel ${n} ${tag}`;
-      const ct = `Sentinel${n}${tag}`;
-      await put(`${cal}sentinel-${n}-${tag}.ics`, event(`sentinel-${n}-${tag}`, ev), 'text/calendar');
-      await put(`${book}sentinel-${n}-${tag}.vcf`, contact(`sentinel-${n}-${tag}`, ct), 'text/vcard');
-      const k = home.signals.length;
-      await home.cli(['check']);
-      await waitFor(`sentinel ${n} announced by both accounts`, CHECK_WITHIN_MS, () =>
-        home.signals.slice(k).some((s) => has(CAL, ev)(s.signal)) &&
-        home.signals.slice(k).some((s) => has(CARD, `Test ${ct}`)(s.signal))
-          ? true
-          : undefined,
-      ).catch(fail);
-      return {
-        cal: { account: CAL, collection: 'calendar', added: [ev], changed: [], removed: [] },
-        card: { account: CARD, collection: 'contacts', added: [`Test ${ct}`], changed: [], removed: [] },
-      };
-    };
+    const { checkFor, checkAnnouncesBoth, expectReaddedAndEdited, killWhileChecking } = davChecks({
+      home: () => home,
+      cal: CAL,
+      card: CARD,
+      withinMs: CHECK_WITHIN_MS,
+      tag,
+      putSentinel: async (n, summary, family) => {
+        const uid = `sentinel-${n}-${tag}`;
+        await put(`${cal}${uid}.ics`, event(uid, summary), 'text/calendar');
+        await put(`${book}${uid}.vcf`, contact(uid, family), 'text/vcard');
+        return `Test ${family}`; // contactVcf's given name
+      },
+    });
 
     beforeAll(async () => {
       if (unreachable) throw new Error(`CI=true and ${unreachable}`);
-      const account = (id: string, kind: 'caldav' | 'carddav') => ({
-        id,
-        kind,
+      home = await startDavDaemon({
+        name: 'sogo-dav',
+        cal: CAL,
+        card: CARD,
         url: `${SOGO.davRoot}/`,
         username: carol.uid,
-        secret: { env: 'TIDINGS_INTEROP_SOGO_PASSWORD' },
+        password: carol.password,
+        passwordEnv: 'TIDINGS_INTEROP_SOGO_PASSWORD',
         // Once an hour: every later signal comes from a check the test asks for.
         interval: { min: 3600 },
       });
-      home = new DaemonHome({
-        name: 'sogo-dav',
-        config: { accounts: [account(CAL, 'caldav'), account(CARD, 'carddav')] },
-        secrets: { TIDINGS_INTEROP_SOGO_PASSWORD: carol.password },
-      });
-      await home.startDaemon();
-      await home.accountState(CAL, 'waiting');
-      await home.accountState(CARD, 'waiting');
     }, 180_000);
 
     afterAll(async () => {
@@ -143,23 +101,7 @@ describe.skipIf(unreachable !== undefined && !inCi)(
       await put(`${cal}lunch-${tag}.ics`, event(`lunch-${tag}`, `Lunch ${tag}`), 'text/calendar');
       await put(`${book}ann-${tag}.vcf`, contact(`ann-${tag}`, `Ann${tag}`), 'text/vcard');
       // Hourly polling and the start-up check done: only this check can announce them.
-      const n = home.signals.length;
-      const t = Date.now();
-      await home.cli(['check']);
-      await waitFor('both changes announced', CHECK_WITHIN_MS, () =>
-        after(n).length >= 2 ? true : undefined,
-      ).catch(fail);
-      for (const s of home.signals.slice(n)) expect(s.at).toBeGreaterThanOrEqual(t);
-      const s = await settle();
-      expect(after(n, CAL)).toEqual([
-        { account: CAL, collection: 'calendar', added: [`Lunch ${tag}`], changed: [], removed: [] },
-        s.cal,
-      ]);
-      expect(after(n, CARD)).toEqual([
-        { account: CARD, collection: 'contacts', added: [`Test Ann${tag}`], changed: [], removed: [] },
-        s.card,
-      ]);
-      expect(after(n)).toHaveLength(4);
+      await checkAnnouncesBoth(`Lunch ${tag}`, `Test Ann${tag}`);
     });
 
     it('PUT, DELETE, PUT of the same vCard gives three signals; an event edited back and forth announces every edit', async () => {
@@ -182,50 +124,19 @@ describe.skipIf(unreachable !== undefined && !inCi)(
         await put(href, event(`standup-${tag}`, title, hour), 'text/calendar');
         await checkFor(CAL, `edit ${i + 1}`, has(CAL, title, 'changed'));
       }
-      const s = await settle();
-      const bea1 = { account: CARD, collection: 'contacts', changed: [], removed: [] };
-      expect(after(n, CARD)).toEqual([
-        { ...bea1, added: [name] },
-        { account: CARD, collection: 'contacts', added: [], changed: [], removed: [name] },
-        { ...bea1, added: [name] },
-        s.card,
-      ]);
-      const edit = { account: CAL, collection: 'calendar', added: [], changed: [title], removed: [] };
-      expect(after(n, CAL)).toEqual([
-        { account: CAL, collection: 'calendar', added: [title], changed: [], removed: [] },
-        edit,
-        edit,
-        edit,
-        s.cal,
-      ]);
-      const ids = home.signals.slice(n).map((x) => x.signal.id);
-      expect(new Set(ids).size).toBe(ids.length);
+      await expectReaddedAndEdited(n, name, title);
     });
 
     it('kill -9 while events are PUT and checked: every event announced exactly once, nothing lost or repeated', async () => {
-      const n = home.signals.length;
-      const titles: string[] = [];
-      for (let i = 1; i <= 8; i++) {
-        const title = `Through a kill ${i} ${tag}`;
-        titles.push(title);
-        await put(`${cal}kill-${i}-${tag}.ics`, event(`kill-${i}-${tag}`, title), 'text/calendar');
-        if (i === 5) await home.killDaemon();
-        if (i === 6) await home.startDaemon();
-        // Checks run while events keep coming; the kill lands in or between them.
-        if (i % 2 === 0) await home.cli(['check', CAL]);
-      }
-      await home.accountState(CAL, 'waiting');
-      await home.cli(['check', CAL]);
-      await waitFor('every event announced', CHECK_WITHIN_MS * 2, () =>
-        titles.every((t) => after(n).some((b) => b.added.includes(t))) ? true : undefined,
-      ).catch(fail);
-      const s = await settle();
-      const added = after(n).flatMap((b) => b.added);
-      for (const t of titles) expect(added.filter((x) => x === t)).toEqual([t]);
-      expect(added.sort()).toEqual([...titles, ...s.cal.added, ...s.card.added].sort());
-      expect(after(n).flatMap((b) => [...b.changed, ...b.removed])).toEqual([]);
-      const ids = home.signals.map((x) => x.signal.id);
-      expect(new Set(ids).size).toBe(ids.length);
+      await killWhileChecking({
+        events: 8,
+        killAt: 5,
+        startAt: 6,
+        checkAfter: (i) => i % 2 === 0,
+        put: (i, title) =>
+          put(`${cal}kill-${i}-${tag}.ics`, event(`kill-${i}-${tag}`, title), 'text/calendar'),
+        tag,
+      });
     }, 240_000);
   },
 );

@@ -55,6 +55,33 @@ export async function releaseRadicale(state: { startedByUs: boolean } | { reason
   if ('startedByUs' in state && state.startedByUs) await run(SCRIPT, ['stop'], { timeout: 30_000 });
 }
 
+/**
+ * Radicale for one test user (scripts/radicale/users): started if need be, and that user let in.
+ * `unavailable` says why not; `server` goes to releaseRadicale after the suite.
+ */
+export async function radicaleForUser(user: string): Promise<{
+  server: Awaited<ReturnType<typeof ensureRadicale>>;
+  unavailable: string | undefined;
+}> {
+  const server = await ensureRadicale();
+  if ('reason' in server) return { server, unavailable: server.reason };
+  const res = await fetch(`${RADICALE_URL}/${user}/`, {
+    method: 'PROPFIND',
+    headers: {
+      authorization: `Basic ${Buffer.from(`${user}:${RADICALE_USERS.get(user)}`).toString('base64')}`,
+      depth: '0',
+    },
+    signal: AbortSignal.timeout(5000),
+  }).catch((err: Error) => ({ status: 0, statusText: err.message }));
+  return {
+    server,
+    unavailable:
+      res.status === 207
+        ? undefined
+        : `Radicale does not let ${user} in (HTTP ${res.status}): restart it with scripts/radicale.sh stop && start, which installs scripts/radicale/users`,
+  };
+}
+
 /** A tiny DAV client for making changes as another client would. */
 export class RadicaleClient {
   readonly #auth: string;
