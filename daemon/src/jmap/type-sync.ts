@@ -356,3 +356,37 @@ function signalsOf(
   }
   return out;
 }
+
+/** Where followTypes reads and commits the states: the watcher's store under KEY_TYPES. */
+export interface TypeStore {
+  get(): TypeStates | undefined;
+  /** One transaction: the states with the signals that moved them (then published). */
+  commit(states: TypeStates, signals: ChangeSignal[]): void;
+}
+
+export interface FollowTypesOptions extends TypeSyncOptions {
+  /** A type the server refused this round (logged by the caller). */
+  onProblem?: (p: TypeProblem) => void;
+  /** Checked between calls: the watcher stopping. */
+  stopped?: () => boolean;
+}
+
+/**
+ * The watcher's whole calendar and contacts round: syncTypes from the stored states, each call
+ * committed with its signals before the next (so a kill -9 repeats at most one call, under the
+ * same signal ids), until no type has more. Nothing is committed when nothing moved.
+ */
+export async function followTypes(
+  conn: JmapConn,
+  session: JmapSession,
+  store: TypeStore,
+  opts: FollowTypesOptions,
+): Promise<void> {
+  for (let calls = 0; calls < 1000 && !opts.stopped?.(); calls++) {
+    const stored = store.get();
+    const r = await syncTypes(conn, session, stored, opts);
+    for (const p of r.problems) opts.onProblem?.(p);
+    if (r.states !== stored || r.signals.length > 0) store.commit(r.states, r.signals);
+    if (!r.more) return;
+  }
+}

@@ -18,6 +18,7 @@ import { eventSourceUrl } from '../../src/jmap/push/eventsource';
 import { fetchSession, type JmapSession, parseSession } from '../../src/jmap/session';
 import { createTransport } from '../../src/jmap/transport';
 import {
+  followTypes,
   ITEM_CAP,
   syncTypes,
   type TypeStates,
@@ -323,6 +324,34 @@ describe('syncTypes over the fixture (JMAP Calendars, RFC 9610 Contacts)', () =>
     const r2 = await round(conn, session, stored);
     expect(r2.more).toBe(false);
     expect(r2.signals[0]!.added.map((i) => i.id)).toEqual(ids.slice(16));
+  });
+
+  it('followTypes commits each call with its signals until no type has more, and nothing when idle', async () => {
+    fx = await startJmapFixture({ calendars: true, maxObjectsInGet: 2 });
+    const { conn, session } = await connect(fx);
+    let stored: TypeStates | undefined;
+    const commits: { states: TypeStates; ids: string[] }[] = [];
+    const store = {
+      get: () => stored,
+      commit: (states: TypeStates, signals: { added: { id: string }[] }[]) => {
+        stored = states;
+        commits.push({ states, ids: signals.flatMap((s) => s.added.map((i) => i.id)) });
+      },
+    };
+    await followTypes(conn, session, store, opts);
+    expect(commits).toHaveLength(1); // the baseline
+    expect(commits[0]!.ids).toEqual([]);
+    const ids = Array.from({ length: 20 }, (_, i) => fx!.pim.addEvent({ title: `e${i}` }));
+    await followTypes(conn, session, store, opts);
+    // Two calls (16, then 4), each committed with its own signals.
+    expect(commits.slice(1).map((c) => c.ids)).toEqual([ids.slice(0, 16), ids.slice(16)]);
+    expect(stored!.types.calendars!.state).toBe(fx.pim.states().CalendarEvent);
+    await followTypes(conn, session, store, opts);
+    expect(commits).toHaveLength(3);
+    // Stopping between calls: nothing more is asked.
+    fx.pim.addEvent({ title: 'late' });
+    await followTypes(conn, session, store, { ...opts, stopped: () => true });
+    expect(commits).toHaveLength(3);
   });
 
   it('created and destroyed within one call announces nothing; a replay from the same state gives the same ids', async () => {
