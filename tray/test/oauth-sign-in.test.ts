@@ -128,6 +128,34 @@ describe('loopback sign-in (Microsoft)', () => {
   });
 });
 
+describe('a JMAP account with its own OAuth authority', () => {
+  it('signs in at the authority with the configured scope; the token goes to the daemon', async () => {
+    const s = await idp();
+    const configPath = await configWith([
+      {
+        id: 'jm',
+        kind: 'jmap',
+        url: 'https://jmap.example.org',
+        username: 'me',
+        auth: {
+          type: 'oauth2',
+          clientId: s.idp.clientId,
+          authority: s.authority,
+          scope: 'urn:ietf:params:jmap:mail offline_access',
+        },
+      },
+    ]);
+    const daemon = daemonFor(configPath);
+    const b = browser(s);
+    await signInWithOAuth('jm', daemon, b.open);
+    expect(new URL(b.urls[0]!).searchParams.get('scope')).toBe('urn:ietf:params:jmap:mail offline_access');
+    expect(daemon.calls).toContainEqual([
+      'accounts.setSecret',
+      { id: 'jm', secret: expect.stringMatching(/^rt-/) },
+    ]);
+  });
+});
+
 describe('Sign in with Google (Gmail IMAP, issue 17)', () => {
   it('signs a Gmail account in: provider from the host, client secret from the config, refresh token to the daemon', async () => {
     const s = await idp({ flavour: 'google', clientSecret: 'GOCSPX-tray' });

@@ -203,3 +203,42 @@ describe('account login for a Gmail account', () => {
     expect(opened).toBe(0);
   });
 });
+
+describe('account login for a JMAP account with its own OAuth authority', () => {
+  it('signs in at the authority with the configured scope and stores the refresh token', async () => {
+    const idp = await startOAuthServer();
+    cleanups.push(() => idp.close());
+    const h = home();
+    writeFileSync(
+      h.configPath,
+      JSON.stringify({
+        accounts: [
+          {
+            id: 'jm',
+            kind: 'jmap',
+            url: 'https://jmap.example.org',
+            username: 'me',
+            auth: {
+              type: 'oauth2',
+              clientId: idp.idp.clientId,
+              authority: idp.authority,
+              scope: 'urn:ietf:params:jmap:mail offline_access',
+            },
+          },
+        ],
+      }),
+    );
+    const keyring = memoryKeyring();
+    let scope: string | null = null;
+    const r = await cli(['account', 'login', 'jm', '--config', h.configPath, '--socket', h.socket], h.env, {
+      keyring,
+      openBrowser: async (url) => {
+        scope = new URL(url).searchParams.get('scope');
+        void idp.browser(url);
+      },
+    });
+    expect(r.code).toBe(EXIT.OK);
+    expect(scope).toBe('urn:ietf:params:jmap:mail offline_access');
+    expect(keyring.entries.get('jm:oauth-refresh')).toMatch(/^rt-/);
+  });
+});

@@ -13,7 +13,7 @@ export type OAuthSettings = OAuthClientSettings & { provider: OAuthProviderId; u
 const SIGN_IN_TIMEOUT_MS = 5 * 60_000;
 
 /**
- * The OAuth settings of an Exchange (`auth.type: oauth2`) or IMAP (`oauth2`) account, or
+ * The OAuth settings of an Exchange or JMAP (`auth.type: oauth2`) or IMAP (`oauth2`) account, or
  * undefined for password accounts. IMAP's provider comes from the config or its host
  * (imap.gmail.com → Google), and Google's client secret from the config or the environment.
  */
@@ -26,6 +26,11 @@ export function oauthSettingsOf(
   if (account.kind === 'imap') {
     const s = imapOAuthSettings(account, env);
     return s ? { ...s, use: 'imap' } : undefined;
+  }
+  // JMAP's own authority (`<authority>/authorize`, `/token`), the shape Entra's v2 endpoints have.
+  if (account.kind === 'jmap' && account.auth.type === 'oauth2') {
+    const { clientId, authority, scope } = account.auth;
+    return { provider: 'microsoft', clientId, authority, scope, use: 'eas' };
   }
   return undefined;
 }

@@ -100,7 +100,8 @@ export function checkAccountForm(v: AccountFormValues): Checked<{ account: Accou
           clientId: v.googleClientId.trim(),
           ...(opt(v.googleClientSecret) ? { clientSecret: opt(v.googleClientSecret) } : {}),
         }
-      : microsoft;
+      : // Explicit, so a Microsoft 365 choice stays Microsoft whatever the host (imap.gmail.com → google).
+        { provider: 'microsoft', ...microsoft };
     raw = {
       ...common,
       kind: 'imap',

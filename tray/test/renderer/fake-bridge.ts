@@ -70,7 +70,9 @@ export function installFakeBridge(initial: FakeState): void {
               : 'basic',
         ...(params.account.kind === 'imap' && params.account.oauth2
           ? { oauthProvider: params.account.oauth2.provider ?? 'microsoft' }
-          : {}),
+          : params.account.kind === 'exchange' && params.account.auth.type === 'oauth2'
+            ? { oauthProvider: 'microsoft' as const }
+            : {}),
       };
       state.accounts.push(summary);
       return ok(summary);

@@ -33,6 +33,16 @@ async function oauthAccount(ctx: CommandContext, id: string): Promise<OAuthSetti
   const imap = account.kind === 'imap' ? imapOAuthSettings(account, ctx.env) : undefined;
   if (account.kind === 'imap' && imap)
     return { id: account.id, email: account.email ?? account.username, auth: imap, use: 'imap' };
+  // JMAP's own authority (`<authority>/authorize`, `/token`): the shape Entra's v2 endpoints have.
+  if (account.kind === 'jmap' && account.auth.type === 'oauth2') {
+    const { clientId, authority, scope } = account.auth;
+    return {
+      id: account.id,
+      email: undefined,
+      auth: { provider: 'microsoft', clientId, authority, scope },
+      use: 'eas',
+    };
+  }
   if (account.kind !== 'exchange' || account.auth.type !== 'oauth2')
     throw new CliError(
       'CLI_ERR_BAD_VALUE',

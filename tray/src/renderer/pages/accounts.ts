@@ -172,7 +172,12 @@ function accountCard(account: AccountSummary, notice: HTMLElement, reload: () =>
   const oauth = h(
     'button',
     { type: 'button' },
-    account.oauthProvider === 'google' ? 'Sign in with Google' : 'Sign in with Microsoft',
+    account.oauthProvider === 'google'
+      ? 'Sign in with Google'
+      : account.oauthProvider === 'microsoft'
+        ? 'Sign in with Microsoft'
+        : // A JMAP account's own authority, or a daemon too old to say.
+          'Sign in in the browser',
   );
   const remove = h('button', { type: 'button', class: 'danger' }, 'Remove');
   // Issue 13 §2: the daemon sends no password to another origin (or over http) until a person
