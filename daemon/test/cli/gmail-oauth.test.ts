@@ -125,6 +125,35 @@ describe('account add imap --oauth for Gmail', () => {
   });
 });
 
+describe('account add imap for Gmail with a password', () => {
+  it('says Gmail takes an app password, or --oauth', async () => {
+    const h = home();
+    const r = await cli(
+      [
+        'account',
+        'add',
+        'imap',
+        '--email',
+        'me@gmail.com',
+        '--host',
+        'imap.gmail.com',
+        '--password-env',
+        'GMAIL_APP_PASSWORD',
+        '--no-test',
+        '--config',
+        h.configPath,
+        '--socket',
+        h.socket,
+      ],
+      h.env,
+      { keyring: memoryKeyring() },
+    );
+    expect(r.code).toBe(EXIT.OK);
+    expect(r.stderr).toContain('app password');
+    expect(r.stderr).toContain('--oauth');
+  });
+});
+
 describe('account login for a Gmail account', () => {
   async function gmailConfig(extra: Record<string, unknown> = {}) {
     const idp = await startOAuthServer({ flavour: 'google', clientSecret: SECRET });

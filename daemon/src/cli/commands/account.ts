@@ -428,7 +428,11 @@ export const accountAdd: Command = {
           };
         }
         delete raw.secret;
-      }
+      } else if (providerForHost(String(raw.host)) === 'google')
+        // Gmail takes a password only as an app password (with 2-Step Verification on).
+        ctx.out.info(
+          'Gmail: use an app password (Google account → Security → App passwords), or add with --oauth to sign in with Google (docs/gmail.md)',
+        );
     } else if (kind === 'jmap') {
       raw = await jmapAccountFields(ctx, secretRef);
     } else {
