@@ -25,8 +25,8 @@ import { CUT_CAUSES, EasHttp, transportError } from '../eas/transport';
 import { atLeast } from '../eas/versions';
 import { AccountDispatcher } from '../net/account-dispatcher';
 import { createDispatcher, ownConnectionOptions } from '../net/dispatcher';
-import { backoffDelay } from '../retry/backoff';
-import { realTimers, TimerSlot, type Timers } from './timer-slot';
+import { type Classified, type Life, Supervisor } from './supervisor';
+import { realTimers, type Timers } from './timer-slot';
 import type { MarkReadResult, Watcher, WatcherContext, WatcherState, WatcherStatus } from './types';
 
 /** Finds the EAS URL from an address (daemon/src/eas/autodiscover). */
@@ -118,6 +118,9 @@ class SetupGate {
 
 const setupGate = new SetupGate(SETUP_SLOTS);
 
+/** What a run throws once a wipe order removed the account: nothing may reconnect it. */
+const WIPED = new Error('the account was removed by a remote wipe order');
+
 /** Store keys of an EAS account (account-scoped, see store/types.ts). */
 const K = {
   deviceId: 'eas.deviceId',
@@ -134,11 +137,6 @@ const K = {
   baselining: (folderId: string) => `eas.baselining.${folderId}`,
   heartbeat: (network: string) => `eas.heartbeat.${network}`,
 } as const;
-
-/** The wait a session is parked in, so wake()/stop() can end it. */
-interface Parking {
-  release: () => void;
-}
 
 /** What one session (connect … the last Ping) carries from Ping to Ping. */
 interface Session {
@@ -178,16 +176,12 @@ class EasWatcher implements Watcher {
   #account: EasAccount;
   #ctx: WatcherContext;
   #deps: EasWatcherDeps;
-  #slot: TimerSlot;
+  #sup: Supervisor;
   #clock: { now(): number };
   #dispatcher: Dispatcher | undefined;
   #ownDispatcher = false;
-  #status: WatcherStatus;
-  #running: Promise<void> | undefined;
-  #stopped = true;
-  #abort: AbortController | undefined;
-  #parking: Parking | undefined;
-  #attempt = 0;
+  /** The run under way (its abort signal, healthy(), roundDone()); none between runs. */
+  #life: Life | undefined;
   #hb: HeartbeatState | undefined;
   #network = 'default';
   /** Set by wake('network' | 'resume'): the next heartbeat load forgets the learned bracket. */
@@ -214,78 +208,91 @@ class EasWatcher implements Watcher {
     this.#account = account;
     this.#ctx = ctx;
     this.#deps = deps;
-    this.#slot = new TimerSlot(deps.timers ?? realTimers);
     this.#clock = deps.clock ?? { now: () => Date.now() };
-    this.#status = { state: 'stopped', since: new Date().toISOString() };
+    const timers = deps.timers ?? realTimers;
+    this.#sup = new Supervisor(
+      {
+        run: (life) => this.#run(life),
+        classify: (err, attempt) => this.#classify(err, attempt),
+        onWake: (reason) => {
+          // Reloaded for the (maybe new) network on the next Ping, bracket forgotten.
+          if (reason === 'manual') return;
+          this.#hb = undefined;
+          this.#relearn = true;
+        },
+        close: () => this.#closeDispatcher(),
+      },
+      {
+        accountId: ctx.accountId,
+        kind: 'eas',
+        clock: {
+          now: () => this.#clock.now(),
+          setTimeout: (fn, ms) => timers.set(fn, ms),
+          clearTimeout: (h) => timers.clear(h),
+        },
+        log: ctx.log,
+        setStatus: (st) => ctx.setStatus(st),
+        ...(deps.random ? { random: deps.random } : {}),
+        // A hanging Ping holds nothing a check can use: a check or a new network ends it and
+        // the session starts over (catch-up Sync of every watched folder, then a new Ping).
+        checkBy: 'reconnect',
+        onNetwork: 'reconnect',
+        ...(account.enabled === false ? { disabled: 'Account disabled in the configuration' } : {}),
+      },
+    );
   }
 
   /** What the one timer slot holds (tests assert none is left after stop). */
   get armedTimer(): string | undefined {
-    return this.#slot.armed;
+    return this.#sup.armed;
   }
 
   status(): WatcherStatus {
-    return this.#status;
+    return this.#sup.status();
   }
 
   start(): void {
-    if (this.#running) return;
-    this.#stopped = false;
-    if (this.#account.enabled === false) {
-      this.#set('disabled', { detail: 'Account disabled in the configuration' });
-      return;
-    }
-    this.#running = this.#loop().finally(() => {
-      this.#running = undefined;
-    });
+    this.#sup.start();
   }
 
-  async stop(): Promise<void> {
-    this.#stopped = true;
-    this.#abort?.abort();
-    this.#slot.clear();
-    this.#parking?.release();
-    await this.#running;
+  stop(): Promise<void> {
+    return this.#sup.stop();
+  }
+
+  wake(reason: 'network' | 'resume' | 'manual'): void {
+    this.#sup.wake(reason);
+  }
+
+  /** Syncs every watched folder and Pings again (a new session); resolves once the Ping is out. */
+  check(): Promise<void> {
+    return this.#sup.check();
+  }
+
+  acceptMove(): string | undefined {
+    const move = this.#pendingMove;
+    if (!move || !this.#sup.running) return undefined;
+    this.#pendingMove = undefined;
+    this.#put({ [K.url]: move.to });
+    this.#ctx.log.warn({ from: move.from, to: move.to }, 'the user accepted the move; following it');
+    this.#sup.retryNow();
+    return move.to;
+  }
+
+  async #closeDispatcher(): Promise<void> {
     if (this.#ownDispatcher && this.#dispatcher) {
       await this.#dispatcher.close().catch(() => undefined);
       this.#dispatcher = undefined;
       this.#ownDispatcher = false;
     }
-    this.#set('stopped', {});
-  }
-
-  wake(reason: 'network' | 'resume' | 'manual'): void {
-    if (this.#stopped) return;
-    if (reason !== 'manual') {
-      // Reloaded for the (maybe new) network on the next Ping, bracket forgotten.
-      this.#hb = undefined;
-      this.#relearn = true;
-    }
-    this.#attempt = 0;
-    // Ends a hanging Ping or a back-off wait; the loop reconnects at once.
-    this.#abort?.abort();
-    this.#slot.clear();
-    this.#parking?.release();
-  }
-
-  acceptMove(): string | undefined {
-    const move = this.#pendingMove;
-    if (!move || this.#stopped) return undefined;
-    this.#pendingMove = undefined;
-    this.#put({ [K.url]: move.to });
-    this.#ctx.log.warn({ from: move.from, to: move.to }, 'the user accepted the move; following it');
-    this.#attempt = 0;
-    this.#parking?.release();
-    return move.to;
   }
 
   async markRead(folderId: string, itemIds: string[]): Promise<MarkReadResult> {
     const s = this.#live;
-    const signal = this.#abort?.signal;
-    if (!s || !signal || signal.aborted || this.#stopped)
+    const signal = this.#life?.signal;
+    if (!s || !signal || signal.aborted || !this.#sup.running)
       throw new EasError(
         'EAS_ERR_NOT_CONNECTED',
-        `account ${this.accountId} is not connected (${this.#status.state}); try again once it is`,
+        `account ${this.accountId} is not connected (${this.#sup.status().state}); try again once it is`,
         { command: 'Sync' },
       );
     const folder = s.watched.find((f) => f.id === folderId);
@@ -329,9 +336,7 @@ class EasWatcher implements Watcher {
   }
 
   #set(state: WatcherState, extra: Omit<WatcherStatus, 'state' | 'since'>, now = this.#clock.now()): void {
-    const status: WatcherStatus = { state, since: new Date(now).toISOString(), ...extra };
-    this.#status = status;
-    this.#ctx.setStatus(status);
+    this.#sup.set(state, extra, now);
   }
 
   #get<T>(key: string): T | undefined {
@@ -342,24 +347,27 @@ class EasWatcher implements Watcher {
     this.#ctx.store.commit(this.accountId, { set, ...(del.length ? { delete: del } : {}) });
   }
 
-  /** Restarts in a loop, never by recursion; each turn is one session from connect to failure. */
-  async #loop(): Promise<void> {
-    while (!this.#stopped && !this.#wiped) {
-      const abort = new AbortController();
-      this.#abort = abort;
-      try {
-        await this.#session(abort.signal);
-      } catch (err) {
-        if (this.#stopped) break;
-        const e = transportError('session', err, abort.signal);
-        if (e.code === 'EAS_ERR_ABORTED') continue; // wake(): reconnect now
-        await this.#recover(e);
-      }
+  /** One session from connect to failure, under the supervisor (which restarts it). */
+  async #run(life: Life): Promise<void> {
+    // A move not accepted while parked is asked again if the server still wants it.
+    this.#pendingMove = undefined;
+    if (this.#wiped) throw WIPED;
+    this.#life = life;
+    try {
+      await this.#session(life.signal);
+    } finally {
+      this.#life = undefined;
     }
   }
 
-  async #recover(e: EasError): Promise<void> {
-    const lastError = { code: e.code, message: e.message };
+  async #classify(err: unknown, attempt: number): Promise<Classified> {
+    if (err === WIPED)
+      return {
+        error: { code: 'EAS_ERR_WIPED', message: 'Removed by a remote wipe order' },
+        verdict: { kind: 'end', state: 'disabled', detail: 'Removed by a remote wipe order' },
+      };
+    const e = transportError('session', err, undefined);
+    const error = { code: e.code, message: e.message };
     const r = recoveryFor(e);
     this.#ctx.log.warn(
       { code: e.code, command: e.command, httpStatus: e.httpStatus, easStatus: e.easStatus },
@@ -368,63 +376,39 @@ class EasWatcher implements Watcher {
     if (r.kind === 'wiped') {
       this.#wiped = true;
       await this.#forgetAccount(e.serverText === 'account' ? 'account' : 'device');
-      this.#set('disabled', { detail: 'Removed by a remote wipe order', lastError });
-      return;
+      return { error, verdict: { kind: 'end', state: 'disabled', detail: 'Removed by a remote wipe order' } };
     }
-    if (r.kind === 'resync' && this.#attempt < MAX_QUICK_RESYNCS) {
-      this.#attempt++;
+    if (r.kind === 'resync' && attempt < MAX_QUICK_RESYNCS) {
       if (r.reset) this.#put({}, [K.folderSyncKey]);
-      return;
+      return { error, verdict: { kind: 'now', bump: true } };
     }
     if (r.kind === 'wait-for-user' && r.need === 'move' && e.location) {
       const move = { from: this.#get<string>(K.url) ?? this.#account.url ?? '', to: e.location };
       this.#pendingMove = move;
       this.#ctx.log.warn(move, 'the server moves the account to another origin; waiting for the user');
-      this.#set(WAIT_STATE.move, {
-        detail: `${e.message}: tidings account accept-move ${this.accountId}`,
-        lastError,
-        move,
-      });
-      await this.#park(false);
-      this.#pendingMove = undefined;
-      return;
+      return {
+        error,
+        verdict: {
+          kind: 'park',
+          state: 'needs-confirmation',
+          detail: `${e.message}: tidings account accept-move ${this.accountId}`,
+          move,
+        },
+      };
     }
     if (r.kind === 'wait-for-user') {
-      this.#set(WAIT_STATE[r.need], { detail: e.message, lastError });
-      await this.#park(false);
-      return;
+      const state = WAIT_STATE[r.need] as 'needs-credentials' | 'needs-confirmation' | 'disabled';
+      return { error, verdict: { kind: 'park', state, detail: e.message } };
     }
-    const delay = backoffDelay(this.#attempt, e.retryAfterMs, {
-      baseMs: r.kind === 'retry' ? r.baseMs : 2_000,
-      capMs: r.kind === 'retry' ? r.capMs : 15 * 60_000,
-      ...(this.#deps.random ? { random: this.#deps.random } : {}),
-    });
-    this.#attempt++;
-    // One instant for both: retryAt − since is exactly the delay a person is told.
-    const now = this.#clock.now();
-    this.#set(
-      'backing-off',
-      {
-        detail: `${e.message}; retrying in ${Math.round(delay / 1000)} s`,
-        retryAt: new Date(now + delay).toISOString(),
-        lastError,
+    return {
+      error,
+      verdict: {
+        kind: 'backoff',
+        ...(e.retryAfterMs !== undefined ? { retryAfterMs: e.retryAfterMs } : {}),
+        baseMs: r.kind === 'retry' ? r.baseMs : 2_000,
+        capMs: r.kind === 'retry' ? r.capMs : 15 * 60_000,
       },
-      now,
-    );
-    await this.#park(true, delay);
-  }
-
-  /** Waits for the retry timer (when given), wake() or stop(). */
-  #park(timed: boolean, ms = 0): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const release = () => {
-        this.#slot.clear();
-        this.#parking = undefined;
-        resolve();
-      };
-      this.#parking = { release };
-      if (timed) this.#slot.arm('retry', ms, release);
-    });
+    };
   }
 
   /**
@@ -782,11 +766,12 @@ class EasWatcher implements Watcher {
     this.#set('waiting', { detail: `Ping open, heartbeat ${hb.current} s`, folders: s.listed });
     s.pingSent = this.#clock.now();
     setupDone();
+    this.#life?.roundDone();
     const folders = cached ? 'cached' : pingFolders;
     return s.client.ping({ heartbeat: hb.current, folders, onResend: s.onResend, signal }).then(
       (r) => {
         s.cuts = 0;
-        this.#attempt = 0;
+        this.#life?.healthy();
         s.sentKey = requestKey;
         return this.#onPing(s, r, hb, cached, signal);
       },
@@ -889,7 +874,8 @@ class EasWatcher implements Watcher {
       },
       now,
     );
-    await this.#park(true, pause);
+    // The pause is the timer slot's 'retry'; a check or wake ends it early, stop rejects it.
+    await this.#life?.idle(pause, 'retry');
   }
 
   #pingError(status: number, what: string): EasStatusError {
