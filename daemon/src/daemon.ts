@@ -448,7 +448,12 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
         throw noSuchAccount(accountId);
       const ids = accountId !== undefined ? [accountId] : [...accounts.running.keys()];
       const checking = ids.filter((id) => accounts.running.has(id));
-      for (const id of checking) accounts.running.get(id)?.watcher.wake?.('manual');
+      // Every kind looks now (watch/supervisor.ts check); the answer does not wait for it.
+      for (const id of checking) {
+        const w = accounts.running.get(id)?.watcher;
+        if (w?.check) w.check().catch((err: unknown) => log.warn({ accountId: id, err }, 'check failed'));
+        else w?.wake?.('manual');
+      }
       return { checking };
     },
     subscribe: ({ replay, after }, conn) => {

@@ -23,6 +23,7 @@ export function createDavAccountWatcher(
     start: () => w.start(),
     status: () => w.status(),
     wake: (reason) => w.wake?.(reason),
+    check: () => w.check(),
     stop: async () => {
       await w.stop();
       await inbox.close();

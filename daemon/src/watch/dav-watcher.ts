@@ -39,6 +39,7 @@ export interface DavWatcherDeps {
 
 /** A DAV watcher with one extra verb, so tests and benchmarks can drive it check by check. */
 export interface DavWatcher extends Watcher {
+  check(): Promise<void>;
   /** Runs one check now (after any running one) and resolves when it has been committed. */
   checkNow(): Promise<void>;
 }
@@ -344,6 +345,7 @@ export function createDavWatcher(
     // While a check runs a wake queues one more: the running check may have read the home
     // before the change a push message announces.
     wake: (reason) => sup.wake(reason),
+    check: () => sup.check(),
     checkNow: () => sup.check(),
   };
   return watcher;

@@ -756,6 +756,7 @@ export function createImapWatcher(
         };
       });
     },
+    check: () => sup.check(),
     checkNow: () => sup.check(),
   };
   return watcher;

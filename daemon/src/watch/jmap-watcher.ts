@@ -470,6 +470,7 @@ export function createJmapWatcher(
     },
     status: () => sup.status(),
     wake: (reason) => sup.wake(reason),
+    check: () => sup.check(),
     checkNow: () => sup.check(),
     markRead(folderId, itemIds): Promise<MarkReadResult> {
       const s = session;

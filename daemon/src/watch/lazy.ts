@@ -39,6 +39,8 @@ export function lazyWatcher(
     },
     status: () => watcher?.status() ?? idle,
     wake: (reason) => watcher?.wake?.(reason),
+    // Before the code is loaded the first check is on its way anyway.
+    check: () => watcher?.check?.() ?? Promise.resolve(),
     async stop() {
       stopped = true;
       await loading;

@@ -57,6 +57,13 @@ export interface Watcher {
   /** Network changed or the machine resumed from sleep: re-learn and reconnect now. */
   wake?(reason: 'network' | 'resume' | 'manual'): void;
   /**
+   * `tidings check`: look at the server now, whatever the kind (watch/supervisor.ts): EAS syncs
+   * every watched folder and Pings again, IMAP checks every watched mailbox, JMAP runs an
+   * Email/changes round, DAV a check of every home; in a back-off or park it is the next attempt.
+   * Resolves once that look is done (or failed, as status then says).
+   */
+  check?(): Promise<void>;
+  /**
    * Follows the move the watcher waits on in needs-confirmation (stores the new address and
    * reconnects); returns it, or undefined when no move waits.
    */
