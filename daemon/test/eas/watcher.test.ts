@@ -83,6 +83,27 @@ describe('EAS watcher against the fixture server', () => {
     expect(cancelled.changed[0]?.kind).toBe('cancelled');
   });
 
+  it('check() (tidings check): syncs every watched folder and Pings again, resolving once the Ping is out', async () => {
+    h = await harness();
+    await pingParked(h);
+    const before = h.server.requests.length;
+    const watched = h.watcher.status().folders?.length ?? 0;
+    expect(watched).toBeGreaterThan(0);
+    await h.watcher.check?.();
+    expect(h.watcher.status().state).toBe('waiting');
+    await waitFor(
+      () => h?.server.requests.at(-1)?.command === 'Ping' && h.server.parkedPings > 0,
+      'the new Ping',
+    );
+    const after = h.server.requests.slice(before).map((r) => r.command);
+    // The Ping it ends, then a catch-up Sync per folder, then the new Ping.
+    expect(after.filter((c) => c === 'Sync').length).toBeGreaterThanOrEqual(watched);
+    expect(after.at(-1)).toBe('Ping');
+    expect(h.watcher.status().state).toBe('waiting');
+    expect(h.watcher.armedTimer).toBeUndefined();
+    expect(h.signals).toEqual([]);
+  });
+
   it('stop() ends the hanging Ping, leaves no timer armed and is idempotent', async () => {
     h = await harness();
     await pingParked(h);

@@ -269,6 +269,28 @@ describe('IMAP watcher state machine', () => {
     expect(clock.timers.size).toBe(0);
   });
 
+  it('check() (tidings check) asks every watched mailbox at once, not at the next statusInterval', async () => {
+    const server = new FakeServer();
+    server.boxes.set('Lists', { uidValidity: 5, uidNext: 1, msgs: new Map() });
+    const clock = new FakeClock();
+    const { ctx, published } = testContext();
+    const w = createImapWatcher(account({ mailboxes: ['INBOX', 'Lists'], statusInterval: 600 }), ctx, {
+      clock,
+      connect: async () => server.connect().asFlow(),
+    });
+    w.start();
+    await w.check();
+    expect(w.status().state).toBe('waiting');
+    server.append('Lists', 'list post');
+    const before = server.log.filter((l) => l === 'STATUS Lists').length;
+    await w.check();
+    expect(server.log.filter((l) => l === 'STATUS Lists').length).toBe(before + 1);
+    expect(published.flatMap((s) => s.added.map((a) => a.title))).toEqual(['list post']);
+    expect(clock.armedDelay()).toBe(600_000);
+    await w.stop();
+    expect(clock.timers.size).toBe(0);
+  });
+
   it('mail that arrives \\Seen enters the state without a signal', async () => {
     const server = new FakeServer();
     const clock = new FakeClock();
