@@ -35,6 +35,13 @@ export interface TypeStates {
 export const KEY_TYPES = 'jmap:types';
 /** Item → container pairs kept per type: about 250 KB of JSON at most. */
 export const ITEM_CAP = 5000;
+/** Faults that concern one type only (see syncTypes). */
+const PER_TYPE = new Set<JmapErrorCode>([
+  'JMAP_ERR_METHOD',
+  'JMAP_ERR_FORBIDDEN',
+  'JMAP_ERR_PROTOCOL',
+  'JMAP_ERR_TOO_LARGE',
+]);
 /** /changes pages per type and call; beyond, `more` asks the caller to call again after committing. */
 const MAX_PAGES = 8;
 
@@ -46,7 +53,10 @@ export interface TypeSyncOptions {
   now: () => number;
 }
 
-/** A type that failed this round (a method the server names but refuses): its state is kept. */
+/**
+ * A type that failed this round (a method the server names but refuses, an answer we cannot
+ * read or beyond the size cap): its state is kept.
+ */
 export interface TypeProblem {
   type: string;
   code: JmapErrorCode;
@@ -104,12 +114,10 @@ export async function syncTypes(
       more ||= step.more;
       moved ||= step.state !== old;
     } catch (err) {
-      // A type the server names but refuses must not stop mail (or the other type): kept as it was.
-      if (
-        !(err instanceof JmapError) ||
-        !(err.code === 'JMAP_ERR_METHOD' || err.code === 'JMAP_ERR_FORBIDDEN')
-      )
-        throw err;
+      // A type the server names but refuses, or answers in a shape we cannot read, must not
+      // stop mail (or the other type): kept as it was, the problem reported. Network, timeout
+      // and server faults go to the caller, which retries the whole round with back-off.
+      if (!(err instanceof JmapError) || !PER_TYPE.has(err.code)) throw err;
       problems.push({ type: spec.type, code: err.code, message: err.message });
       if (old) types[spec.key] = old;
     }

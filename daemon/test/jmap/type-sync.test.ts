@@ -522,6 +522,29 @@ describe('syncTypes over a fake connection', () => {
     expect(sent.find((c) => c.name === 'CalendarEvent/changes')!.using).toEqual([CAP_CYRUS_CALENDARS]);
   });
 
+  it("an answer of one type we cannot read is that type's problem; a network fault is the round's", async () => {
+    const fail = (err: Error): JmapConn => ({
+      accountId: 'alice',
+      maxObjectsInGet: 100,
+      call: (async () => {
+        throw err;
+      }) as JmapConn['call'],
+    });
+    const cal = { state: '5', containerState: '5', containers: {}, items: [], syncedAt: 0 };
+    const stored: TypeStates = { v: 1, types: { 'cyrus-calendars': cal } };
+    const onlyCal = {
+      ...session,
+      capabilities: [CAP_CYRUS_CALENDARS],
+      accountCapabilities: [CAP_CYRUS_CALENDARS],
+    };
+    const bad = new JmapError('JMAP_ERR_PROTOCOL', 'CalendarEvent/changes: "newState" is not a string');
+    const r = await syncTypes(fail(bad), onlyCal, stored, opts);
+    expect(r.problems.map((p) => p.code)).toEqual(['JMAP_ERR_PROTOCOL']);
+    expect(r.states).toBe(stored);
+    const down = new JmapError('JMAP_ERR_NETWORK', 'connection reset');
+    await expect(syncTypes(fail(down), onlyCal, stored, opts)).rejects.toBe(down);
+  });
+
   it(`keeps at most ${ITEM_CAP} item → container pairs, the newest`, async () => {
     const n = ITEM_CAP + 3;
     const created = Array.from({ length: n }, (_, i) => `c${i}`);
