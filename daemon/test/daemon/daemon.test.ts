@@ -127,6 +127,9 @@ function recordingFactory(events: string[]): WatcherFactory {
         events.push(`stop ${account.id}`);
       },
       status: () => status,
+      async check() {
+        events.push(`check ${account.id}`);
+      },
     };
     return w;
   };
@@ -290,6 +293,42 @@ describe('config reload', () => {
 });
 
 describe('IPC calls', () => {
+  it('check asks the watcher of every account, or the one named, to look now (Watcher.check)', async () => {
+    const dirs = daemonDirs();
+    cleanups.push(dirs.cleanup);
+    writeFileSync(
+      dirs.configPath,
+      JSON.stringify({
+        accounts: [
+          acct('a'),
+          {
+            id: 'ex',
+            kind: 'exchange',
+            email: 'e@example.test',
+            url: 'https://eas.invalid/',
+            auth: { type: 'basic', secret: { env: 'X' } },
+          },
+        ],
+      }),
+    );
+    const events: string[] = [];
+    const d = await startDaemon({
+      configPath: dirs.configPath,
+      stateDir: dirs.stateDir,
+      ipcPath: dirs.ipcPath,
+      log: capturingLog().log,
+      watcherFactory: recordingFactory(events),
+    });
+    cleanups.push(() => d.stop());
+    const c = await client(d);
+    events.length = 0;
+    expect(await c.call('check', {})).toEqual({ checking: ['a', 'ex'] });
+    expect(events).toEqual(['check a', 'check ex']);
+    events.length = 0;
+    expect(await c.call('check', { accountId: 'ex' })).toEqual({ checking: ['ex'] });
+    expect(events).toEqual(['check ex']);
+  });
+
   it('pause/resume, markSeen, unknown account, shutdown closes everything', async () => {
     const dirs = daemonDirs();
     cleanups.push(dirs.cleanup);
