@@ -11,7 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Collection } from '../../src/signal';
-import { DaemonHome, type SeenSignal, waitFor } from './support/daemon-process';
+import { type DaemonHome, type SeenSignal, waitFor } from './support/daemon-process';
 import {
   buildMail,
   calendarUrl,
@@ -22,14 +22,13 @@ import {
   eventIcs,
   imapAppend,
   imapExpunge,
-  imapPrimeCondstore,
-  SOGO,
   sogoDevicesBefore,
   sogoEasRequestsSince,
   sogoLogMark,
   sogoUnreachableReason,
   user,
 } from './support/sogo';
+import { QUIET_MS, READY_WITHIN_MS, SIGNAL_WITHIN_MS, sogoEasHome } from './support/sogo-daemon';
 
 // carol: no other suite changes her mailbox, calendar or address book (scripts/sogo/users.tsv).
 const carol = user('carol');
@@ -38,15 +37,6 @@ const inCi = process.env.CI === 'true';
 if (unreachable && !inCi) console.warn(`sogo-eas: skipped — ${unreachable}`);
 
 const ID = 'sogo-carol';
-/** How long a change can take to reach us: SOGo looks every SOGoInternalSyncInterval seconds. */
-const SIGNAL_WITHIN_MS = (SOGO.internalSyncInterval * 3 + 10) * 1000;
-/**
- * After a signal, how long we keep listening for a duplicate: two of SOGo's change checks, so a
- * folder SOGo still thinks changed would have been reported again.
- */
-const QUIET_MS = (SOGO.internalSyncInterval * 2 + 2) * 1000;
-/** From start to a parked Ping: OPTIONS, Provision, FolderSync, a baseline Sync per folder. */
-const READY_WITHIN_MS = 90_000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const latencies: { what: string; ms: number }[] = [];
@@ -79,26 +69,7 @@ describe.skipIf(unreachable !== undefined && !inCi)(
 
     beforeAll(async () => {
       if (unreachable) throw new Error(`CI=true and ${unreachable}`);
-      await imapPrimeCondstore(carol);
-      home = new DaemonHome({
-        name: 'sogo',
-        config: {
-          accounts: [
-            {
-              id: ID,
-              kind: 'exchange',
-              email: carol.email,
-              username: carol.uid,
-              url: SOGO.easUrl,
-              auth: { type: 'basic', secret: { env: 'TIDINGS_INTEROP_SOGO_PASSWORD' } },
-              // The shortest heartbeat Exchange allows: a Ping left behind by a killed daemon holds
-              // one of SOGo's workers until its heartbeat ends.
-              heartbeat: { initial: 60, min: 60, max: 3540 },
-            },
-          ],
-        },
-        secrets: { TIDINGS_INTEROP_SOGO_PASSWORD: carol.password },
-      });
+      home = await sogoEasHome('sogo', ID, carol);
       logStart = sogoLogMark();
       earlier = sogoDevicesBefore(logStart);
       await home.startDaemon();

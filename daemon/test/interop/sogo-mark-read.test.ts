@@ -8,17 +8,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DaemonHome, waitFor } from './support/daemon-process';
-import {
-  buildMail,
-  imapAppend,
-  imapExpunge,
-  imapFlags,
-  imapPrimeCondstore,
-  SOGO,
-  sogoUnreachableReason,
-  user,
-} from './support/sogo';
+import { type DaemonHome, waitFor } from './support/daemon-process';
+import { buildMail, imapAppend, imapExpunge, imapFlags, sogoUnreachableReason, user } from './support/sogo';
+import { QUIET_MS, READY_WITHIN_MS, SIGNAL_WITHIN_MS, sogoEasHome } from './support/sogo-daemon';
 
 // carol belongs to the suites that run the shipped daemon (scripts/sogo/users.tsv); the files
 // run one after another (vitest.interop.config.ts), and this one counts only its own mail.
@@ -28,11 +20,6 @@ const inCi = process.env.CI === 'true';
 if (unreachable && !inCi) console.warn(`sogo-mark-read: skipped — ${unreachable}`);
 
 const ID = 'sogo-carol-read';
-/** SOGo's Ping looks every SOGoInternalSyncInterval seconds: a change shows within a few. */
-const SIGNAL_WITHIN_MS = (SOGO.internalSyncInterval * 3 + 10) * 1000;
-/** Two of SOGo's change checks: an echo of our own change would have been reported by then. */
-const QUIET_MS = (SOGO.internalSyncInterval * 2 + 2) * 1000;
-const READY_WITHIN_MS = 90_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe.skipIf(unreachable !== undefined && !inCi)('Mark as read on SOGo through the shipped daemon', () => {
@@ -42,25 +29,7 @@ describe.skipIf(unreachable !== undefined && !inCi)('Mark as read on SOGo throug
 
   beforeAll(async () => {
     if (unreachable) throw new Error(`CI=true and ${unreachable}`);
-    await imapPrimeCondstore(carol);
-    home = new DaemonHome({
-      name: 'sogo-read',
-      config: {
-        accounts: [
-          {
-            id: ID,
-            kind: 'exchange',
-            email: carol.email,
-            username: carol.uid,
-            url: SOGO.easUrl,
-            auth: { type: 'basic', secret: { env: 'TIDINGS_INTEROP_SOGO_PASSWORD' } },
-            // The shortest heartbeat Exchange allows (see sogo-eas.test.ts).
-            heartbeat: { initial: 60, min: 60, max: 3540 },
-          },
-        ],
-      },
-      secrets: { TIDINGS_INTEROP_SOGO_PASSWORD: carol.password },
-    });
+    home = await sogoEasHome('sogo-read', ID, carol);
     await home.startDaemon();
     await home.accountState(ID, 'waiting', READY_WITHIN_MS);
   });
