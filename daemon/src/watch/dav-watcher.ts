@@ -17,7 +17,7 @@ import { withBasicAuth, withRedirects, withRetryOnReset, withStatusErrors } from
 import { createDispatcher } from '../net/dispatcher';
 import { type Clock, systemClock } from '../clock';
 import { createPushStrategy, type PushStrategy } from './dav-push';
-import { type Life, type Session, Supervisor } from './supervisor';
+import { type Life, type Session, supervise } from './supervisor';
 import type { Watcher, WatcherContext } from './types';
 
 /** Optional collaborators, all injectable from tests. */
@@ -202,15 +202,12 @@ export function createDavWatcher(
     },
   };
 
-  const sup = new Supervisor(session, {
-    accountId,
+  const sup = supervise(session, ctx, {
     kind: 'dav',
     clock,
-    log: ctx.log,
-    setStatus: (st) => ctx.setStatus(st),
-    ...(deps.random ? { random: deps.random } : {}),
+    random: deps.random,
     onNetwork: 'check',
-    ...(account.enabled ? {} : { disabled: 'Account disabled in the config' }),
+    enabled: account.enabled,
   });
 
   /**

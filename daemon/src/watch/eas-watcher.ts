@@ -25,7 +25,7 @@ import { CUT_CAUSES, EasHttp, transportError } from '../eas/transport';
 import { atLeast } from '../eas/versions';
 import { AccountDispatcher } from '../net/account-dispatcher';
 import { createDispatcher, ownConnectionOptions } from '../net/dispatcher';
-import { type Classified, type Life, Supervisor } from './supervisor';
+import { type Classified, type Life, type Supervisor, supervise } from './supervisor';
 import { realTimers, type Timers } from './timer-slot';
 import type { MarkReadResult, Watcher, WatcherContext, WatcherState, WatcherStatus } from './types';
 
@@ -210,7 +210,7 @@ class EasWatcher implements Watcher {
     this.#deps = deps;
     this.#clock = deps.clock ?? { now: () => Date.now() };
     const timers = deps.timers ?? realTimers;
-    this.#sup = new Supervisor(
+    this.#sup = supervise(
       {
         run: (life) => this.#run(life),
         classify: (err, attempt) => this.#classify(err, attempt),
@@ -222,22 +222,21 @@ class EasWatcher implements Watcher {
         },
         close: () => this.#closeDispatcher(),
       },
+      ctx,
       {
-        accountId: ctx.accountId,
         kind: 'eas',
         clock: {
           now: () => this.#clock.now(),
           setTimeout: (fn, ms) => timers.set(fn, ms),
           clearTimeout: (h) => timers.clear(h),
         },
-        log: ctx.log,
-        setStatus: (st) => ctx.setStatus(st),
-        ...(deps.random ? { random: deps.random } : {}),
+        random: deps.random,
         // A hanging Ping holds nothing a check can use: a check or a new network ends it and
         // the session starts over (catch-up Sync of every watched folder, then a new Ping).
         checkBy: 'reconnect',
         onNetwork: 'reconnect',
-        ...(account.enabled === false ? { disabled: 'Account disabled in the configuration' } : {}),
+        enabled: account.enabled,
+        disabledDetail: 'Account disabled in the configuration',
       },
     );
   }

@@ -34,7 +34,7 @@ import { mailboxLabel, mailboxSignal } from '../imap/signals';
 import { decodeUids, encodeUids } from '../imap/uid-set';
 import { announceable, hasFlag, summarize } from '../imap/summary';
 import type { ItemSummary } from '../signal';
-import { type Life, type Session, Supervisor } from './supervisor';
+import { type Life, type Session, type Supervisor, supervise } from './supervisor';
 import type { Watcher, WatcherContext } from './types';
 
 /** Optional collaborators, all injectable from tests. */
@@ -50,6 +50,7 @@ export interface ImapWatcherDeps {
 
 /** An IMAP watcher with one extra verb, so tests can wait for a full check of every mailbox. */
 export interface ImapWatcher extends Watcher {
+  check(): Promise<void>;
   /** Checks every watched mailbox now (after what is queued) and resolves once committed. */
   checkNow(): Promise<void>;
 }
@@ -251,19 +252,16 @@ export function createImapWatcher(
     },
   };
 
-  const sup = new Supervisor(imapSession, {
-    accountId,
+  const sup = supervise(imapSession, ctx, {
     kind: 'imap',
     clock,
-    log: ctx.log,
-    setStatus: (st) => ctx.setStatus(st),
-    ...(deps.random ? { random: deps.random } : {}),
+    random: deps.random,
     retryVerb: 'reconnecting',
     healthyAfterMs: HEALTHY_SESSION_MS,
     // The socket most likely died with the old network: reconnect now rather than at the
     // socket timeout; the next session checks everything from the stored state.
     onNetwork: 'reconnect',
-    ...(account.enabled ? {} : { disabled: 'Account disabled in the config' }),
+    enabled: account.enabled,
   });
 
   function cleanupSession(): void {

@@ -22,7 +22,7 @@ import { openWebSocket } from '../jmap/push/websocket';
 import { fetchSession, type JmapSession } from '../jmap/session';
 import { createTransport, type JmapHttp, type JmapLimits } from '../jmap/transport';
 import { backoffDelay } from '../retry/backoff';
-import { type Life, type Session, Supervisor } from './supervisor';
+import { type Life, type Session, supervise } from './supervisor';
 import type { MarkReadResult, Watcher, WatcherContext } from './types';
 
 /** Collaborators, injectable from tests. */
@@ -39,6 +39,7 @@ export interface JmapWatcherDeps {
 
 /** A JMAP watcher with one extra verb, so tests can drive it sync by sync. */
 export interface JmapWatcher extends Watcher {
+  check(): Promise<void>;
   /** Runs one sync now (after any running one) and resolves when it has been committed. */
   checkNow(): Promise<void>;
   /** How the account learns of changes now. */
@@ -238,7 +239,7 @@ export function createJmapWatcher(
    * The session the supervisor runs: an Email/changes round, then the wait for a push (or the
    * interval while no push channel is up), until a round fails.
    */
-  const life_: Session = {
+  const jmapSession: Session = {
     async run(life) {
       for (;;) {
         await exclusive(() => sync(life));
@@ -307,15 +308,12 @@ export function createJmapWatcher(
     },
   };
 
-  const sup = new Supervisor(life_, {
-    accountId,
+  const sup = supervise(jmapSession, ctx, {
     kind: 'jmap',
     clock,
-    log: ctx.log,
-    setStatus: (st) => ctx.setStatus(st),
-    ...(deps.random ? { random: deps.random } : {}),
+    random: deps.random,
     onNetwork: 'check',
-    ...(account.enabled ? {} : { disabled: 'Account disabled in the config' }),
+    enabled: account.enabled,
   });
 
   // ---- push -------------------------------------------------------------------------------------

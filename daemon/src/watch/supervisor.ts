@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../clock';
 import { backoffDelay } from '../retry/backoff';
 import { TimerSlot } from './timer-slot';
-import type { WatcherState, WatcherStatus } from './types';
+import type { WatcherContext, WatcherState, WatcherStatus } from './types';
 
 /**
  * The one supervisor every watcher runs under (issue 17, "one engine, not four copies"). A
@@ -448,4 +448,33 @@ export class Supervisor {
       if (ms !== undefined) this.#slot.arm('retry', ms, () => this.#release?.('timer'));
     });
   }
+}
+
+/** What a watcher says of its kind when it puts a session under a supervisor for its account. */
+export type AccountSupervision = Omit<
+  SupervisorOptions,
+  'accountId' | 'log' | 'setStatus' | 'disabled' | 'random'
+> & {
+  random?: (() => number) | undefined;
+  /** The account's `enabled` from the config. */
+  enabled: boolean | undefined;
+  /** Status detail of a disabled account; default "Account disabled in the config". */
+  disabledDetail?: string;
+};
+
+/** The supervisor of one account's session, reporting through the watcher context. */
+export function supervise(
+  session: Session,
+  ctx: Pick<WatcherContext, 'accountId' | 'log' | 'setStatus'>,
+  o: AccountSupervision,
+): Supervisor {
+  const { random, enabled, disabledDetail, ...rest } = o;
+  return new Supervisor(session, {
+    ...rest,
+    accountId: ctx.accountId,
+    log: ctx.log,
+    setStatus: (st) => ctx.setStatus(st),
+    ...(random ? { random } : {}),
+    ...(enabled === false ? { disabled: disabledDetail ?? 'Account disabled in the config' } : {}),
+  });
 }
