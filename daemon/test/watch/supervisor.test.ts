@@ -111,14 +111,23 @@ function poller(onRound: (life: Life) => void | Promise<void> = () => undefined)
   };
 }
 
+/** A healthy poller that counts its rounds. */
+function counting(extra: Partial<Session> = {}) {
+  const n = { rounds: 0 };
+  const s = scripted(
+    [
+      poller(() => {
+        n.rounds++;
+      }),
+    ],
+    extra,
+  );
+  return { ...s, rounds: () => n.rounds };
+}
+
 describe('supervisor: lifecycle', () => {
   it('start → connecting, the session sets syncing and waiting; stop leaves no timer and is idempotent', async () => {
-    let rounds = 0;
-    const s = scripted([
-      poller(() => {
-        rounds++;
-      }),
-    ]);
+    const s = counting();
     const { sup, clock, statuses } = make(s.session);
     sup.start();
     sup.start();
@@ -127,7 +136,7 @@ describe('supervisor: lifecycle', () => {
     expect(sup.armed).toBe('idle');
     expect(clock.armedDelay()).toBe(30_000);
     clock.advance(30_000);
-    await until(() => rounds === 2, 'a second round on the timer');
+    await until(() => s.rounds() === 2, 'a second round on the timer');
     await sup.stop();
     await sup.stop();
     expect(sup.status().state).toBe('stopped');
@@ -398,29 +407,19 @@ describe('supervisor: park and end', () => {
 
 describe('supervisor: check', () => {
   it('cuts an idle wait short and resolves once that round is done', async () => {
-    let rounds = 0;
-    const s = scripted([
-      poller(() => {
-        rounds++;
-      }),
-    ]);
+    const s = counting();
     const { sup, clock } = make(s.session);
     sup.start();
     await sup.check();
-    expect(rounds).toBe(1);
+    expect(s.rounds()).toBe(1);
     await sup.check();
-    expect(rounds).toBe(2);
+    expect(s.rounds()).toBe(2);
     expect(clock.armedDelay()).toBe(30_000);
     await sup.stop();
   });
 
   it('asked right after the idle timer fired: joins the round it starts', async () => {
-    let rounds = 0;
-    const s = scripted([
-      poller(() => {
-        rounds++;
-      }),
-    ]);
+    const s = counting();
     const { sup, clock } = make(s.session);
     sup.start();
     await sup.check();
@@ -428,7 +427,7 @@ describe('supervisor: check', () => {
       clock.advance(30_000);
       await sup.check();
     }
-    expect(rounds).toBe(4);
+    expect(s.rounds()).toBe(4);
     await sup.stop();
   });
 
@@ -526,21 +525,13 @@ describe('supervisor: check', () => {
 
   it("wake('network') while running: 'reconnect' restarts without back-off, 'check' looks again", async () => {
     for (const onNetwork of ['reconnect', 'check'] as const) {
-      let rounds = 0;
       const woken: string[] = [];
-      const s = scripted(
-        [
-          poller(() => {
-            rounds++;
-          }),
-        ],
-        { onWake: (r) => woken.push(r) },
-      );
+      const s = counting({ onWake: (r) => woken.push(r) });
       const { sup } = make(s.session, { onNetwork });
       sup.start();
       await until(() => sup.armed === 'idle', 'idle');
       sup.wake('network');
-      await until(() => rounds === 2 && sup.armed === 'idle', 'looked again');
+      await until(() => s.rounds() === 2 && sup.armed === 'idle', 'looked again');
       expect(s.runs()).toBe(onNetwork === 'reconnect' ? 2 : 1);
       expect(sup.status().state).toBe('waiting');
       expect(woken).toEqual(['network']);
