@@ -189,6 +189,16 @@ export function createImapWatcher(
     }
   }
 
+  /** While connected: every watched mailbox is checked on the open connection. */
+  function checkAll(): Promise<void> | undefined {
+    if (!client) return undefined;
+    for (const m of watched) if (!missing.has(m)) request(m);
+    // Whatever runs now may have started before the change: wait for the queue to empty.
+    return (async () => {
+      while (draining) await draining;
+    })();
+  }
+
   /**
    * The session the supervisor runs: one connection's life, which ends when the connection
    * closes (BYE, a network fault, a failed check, or stop/restart closing it).
@@ -238,15 +248,7 @@ export function createImapWatcher(
         return { error, verdict: { kind: 'park', state: 'disabled', detail: e.message } };
       return { error, verdict: { kind: 'backoff' } };
     },
-    /** While connected: every watched mailbox is checked on the open connection. */
-    check() {
-      if (!client) return undefined;
-      for (const m of watched) if (!missing.has(m)) request(m);
-      // Whatever runs now may have started before the change: wait for the queue to empty.
-      return (async () => {
-        while (draining) await draining;
-      })();
-    },
+    check: checkAll,
     async close() {
       await draining?.catch(() => undefined);
     },
@@ -361,9 +363,15 @@ export function createImapWatcher(
     armPoll();
     life.healthy();
     setStatus('waiting', { detail: waitingDetail() });
+    // Checks asked before this connection are answered by the checks above; those asked while
+    // it was set up, by one more round — which also finds what changed between the checks and IDLE.
     life.roundDone();
-    // What changed while we set up (between the checks and IDLE) is found by one more round.
-    for (const m of watched) if (!missing.has(m)) request(m);
+    const again = (): void => {
+      void checkAll()?.then(() => {
+        if (life.roundDone()) again();
+      });
+    };
+    again();
     await closed;
   }
 

@@ -48,7 +48,10 @@ export interface Life {
   folders(list: WatcherStatus['folders']): void;
   /** A good round: the back-off starts over at the next failure. */
   healthy(): void;
-  /** A round is done: check() calls waiting on it resolve. True when another check was asked for. */
+  /**
+   * A round is done: the check() calls it answers resolve. True when a check was asked during
+   * it: the session owes one more round, and a roundDone (or idle) after it.
+   */
   roundDone(): boolean;
   /**
    * Ends a round (as roundDone) and waits `ms` in the timer slot under `purpose` (no timer when

@@ -291,6 +291,36 @@ describe('IMAP watcher state machine', () => {
     expect(clock.timers.size).toBe(0);
   });
 
+  it('check() asked while the connection is being made resolves once it is waiting', async () => {
+    const server = new FakeServer();
+    const clock = new FakeClock();
+    const { ctx } = testContext();
+    let open: (() => void) | undefined;
+    const w = createImapWatcher(account(), ctx, {
+      clock,
+      connect: async () => {
+        await new Promise<void>((r) => {
+          open = r;
+        });
+        return server.connect().asFlow();
+      },
+    });
+    w.start();
+    await settle();
+    expect(open).toBeDefined();
+    let done = false;
+    const checked = w.check().then(() => {
+      done = true;
+    });
+    await settle();
+    expect(done).toBe(false);
+    open!();
+    await checked;
+    expect(w.status().state).toBe('waiting');
+    await w.stop();
+    expect(clock.timers.size).toBe(0);
+  });
+
   it('mail that arrives \\Seen enters the state without a signal', async () => {
     const server = new FakeServer();
     const clock = new FakeClock();
