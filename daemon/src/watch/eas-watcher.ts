@@ -157,6 +157,12 @@ interface Session {
   pingSent: number;
   /** Made once per session, not per Ping (10 000 parked Pings). */
   onResend: () => void;
+  /** check() asked: the next round syncs every watched folder before it Pings. */
+  checkAsked: boolean;
+  /** Ends the open Ping for a check; made on first use and again after each check. */
+  pingCut: AbortController | undefined;
+  /** The session's signal or pingCut's, for the Pings. */
+  pingSignal: AbortSignal | undefined;
 }
 
 /** The Change that marks one mail read (MS-ASEMAIL 2.2.2.58 Read). */
@@ -213,6 +219,7 @@ class EasWatcher implements Watcher {
     this.#sup = supervise(
       {
         run: (life) => this.#run(life),
+        check: () => this.#check(),
         classify: (err, attempt) => this.#classify(err, attempt),
         onWake: (reason) => {
           // Reloaded for the (maybe new) network on the next Ping, bracket forgotten.
@@ -231,8 +238,7 @@ class EasWatcher implements Watcher {
           clearTimeout: (h) => timers.clear(h),
         },
         random: deps.random,
-        // A hanging Ping holds nothing a check can use: a check or a new network ends it and
-        // the session starts over (catch-up Sync of every watched folder, then a new Ping).
+        // A check before the session is set up starts it over; a new network always does.
         checkBy: 'reconnect',
         onNetwork: 'reconnect',
         enabled: account.enabled,
@@ -262,7 +268,10 @@ class EasWatcher implements Watcher {
     this.#sup.wake(reason);
   }
 
-  /** Syncs every watched folder and Pings again (a new session); resolves once the Ping is out. */
+  /**
+   * Ends the open Ping, syncs every watched folder and Pings again; resolves once the new Ping is
+   * out. Before the session is set up (or while backing off) it is the next attempt, made now.
+   */
   check(): Promise<void> {
     return this.#sup.check();
   }
@@ -275,6 +284,25 @@ class EasWatcher implements Watcher {
     this.#ctx.log.warn({ from: move.from, to: move.to }, 'the user accepted the move; following it');
     this.#sup.retryNow();
     return move.to;
+  }
+
+  /** The session's part of check(): see check(). Undefined until a session is set up. */
+  #check(): 'round' | undefined {
+    const s = this.#live;
+    if (!s) return undefined;
+    s.checkAsked = true;
+    s.pingCut?.abort(new Error('tidings check'));
+    s.pingCut = undefined;
+    s.pingSignal = undefined;
+    return 'round';
+  }
+
+  /** A check's round: a Sync of every watched folder (announced as any change is). */
+  async #syncAll(s: Session, signal: AbortSignal): Promise<void> {
+    s.checkAsked = false;
+    s.sentKey = '';
+    this.#set('syncing', { detail: `Checking ${s.watched.length} folders`, folders: s.listed });
+    for (const f of s.watched) await this.#syncFolder(s.client, f, signal);
   }
 
   async #closeDispatcher(): Promise<void> {
@@ -741,6 +769,9 @@ class EasWatcher implements Watcher {
       onResend: () => {
         s.pingSent = this.#clock.now();
       },
+      checkAsked: false,
+      pingCut: undefined,
+      pingSignal: undefined,
     };
     // What the last session left unconfirmed says nothing about this one's first Ping.
     this.#unconfirmedSet = undefined;
@@ -752,7 +783,10 @@ class EasWatcher implements Watcher {
     for (const f of s.watched) await this.#syncFolder(client, f, signal);
     // Kept small on purpose: this frame stays suspended for every Ping's whole heartbeat, and a
     // suspended async frame keeps all its registers (issue 5's scale bench, 10 000 accounts).
-    for (;;) await this.#pingRound(s, signal, setupDone);
+    for (;;) {
+      if (s.checkAsked) await this.#syncAll(s, signal);
+      await this.#pingRound(s, signal, setupDone);
+    }
   }
 
   /** One Ping and what its answer asks for. Not async: the wait holds only the closures below. */
@@ -767,7 +801,13 @@ class EasWatcher implements Watcher {
     setupDone();
     this.#life?.roundDone();
     const folders = cached ? 'cached' : pingFolders;
-    return s.client.ping({ heartbeat: hb.current, folders, onResend: s.onResend, signal }).then(
+    if (!s.pingSignal) {
+      // Once per session and after each check, not per Ping (10 000 parked Pings).
+      s.pingCut = new AbortController();
+      s.pingSignal = AbortSignal.any([signal, s.pingCut.signal]);
+    }
+    const pingSignal = s.pingSignal;
+    return s.client.ping({ heartbeat: hb.current, folders, onResend: s.onResend, signal: pingSignal }).then(
       (r) => {
         s.cuts = 0;
         this.#life?.healthy();
@@ -775,6 +815,8 @@ class EasWatcher implements Watcher {
         return this.#onPing(s, r, hb, cached, signal);
       },
       (err: unknown) => {
+        // Ended by check(): the next round syncs every folder and Pings again.
+        if (pingSignal.aborted && !signal.aborted) return;
         const e = transportError('Ping', err, signal);
         // A trickled answer (its total deadline passed after the headers came) is no cut: the
         // path held, the server is slow or hostile; a shorter heartbeat would not help.

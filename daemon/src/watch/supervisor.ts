@@ -74,11 +74,13 @@ export interface Session {
   /** What the error that ended a run means; may log and keep its own notes (a pending move). */
   classify(err: unknown, attempt: number): Classified | Promise<Classified>;
   /**
-   * `check()` while a run is under way, for a protocol whose wait is not `life.idle` (IMAP: check
-   * every mailbox on the open connection). Without it a check that finds no idle wait to cut short
+   * `check()` while a run is under way, for a protocol whose wait is not (only) `life.idle`: a
+   * promise of its own (IMAP: every mailbox checked on the open connection), or 'round' — it has
+   * begun a round itself (EAS: the open Ping ended, every folder to be synced), and the check
+   * resolves at the next roundDone. Undefined: a check that finds no idle wait to cut short
    * either waits for the round under way (`checkBy: 'round'`) or reconnects (`'reconnect'`).
    */
-  check?(): Promise<void> | undefined;
+  check?(): Promise<void> | 'round' | undefined;
   /** wake('network' | 'resume') while running: forget what the old network taught. */
   onWake?(reason: 'network' | 'resume' | 'manual'): void;
   /** After the loop has ended on stop: close what the session owns. */
@@ -251,8 +253,15 @@ export class Supervisor {
    */
   check(): Promise<void> {
     if (this.#phase === 'stopped' || this.#phase === 'ended') return Promise.resolve();
-    if (this.#phase === 'running' && this.#session.check) {
+    if ((this.#phase === 'running' || this.#phase === 'idle') && this.#session.check) {
       const own = this.#session.check();
+      if (own === 'round') {
+        this.#pending ??= deferred();
+        const p = this.#pending;
+        if (this.#phase === 'idle') this.#release?.('check');
+        else this.#begin();
+        return p.promise;
+      }
       if (own) return own;
     }
     if (this.#joinable && this.#phase === 'running') return this.#joinable.promise;

@@ -96,9 +96,10 @@ describe('EAS watcher against the fixture server', () => {
       'the new Ping',
     );
     const after = h.server.requests.slice(before).map((r) => r.command);
-    // The Ping it ends, then a catch-up Sync per folder, then the new Ping.
-    expect(after.filter((c) => c === 'Sync').length).toBeGreaterThanOrEqual(watched);
-    expect(after.at(-1)).toBe('Ping');
+    // The open Ping ended, a Sync per folder, a new Ping — on the same session: no OPTIONS,
+    // no FolderSync.
+    expect(after).toEqual([...Array.from({ length: watched }, () => 'Sync'), 'Ping']);
+    expect(h.server.requests.slice(0, before).at(-1)).toMatchObject({ command: 'Ping' });
     expect(h.watcher.status().state).toBe('waiting');
     expect(h.watcher.armedTimer).toBeUndefined();
     expect(h.signals).toEqual([]);

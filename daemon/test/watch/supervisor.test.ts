@@ -539,6 +539,48 @@ describe('supervisor: check', () => {
     }
   });
 
+  it("a session check that begins its own round ('round') resolves at the next roundDone, and ends an idle wait", async () => {
+    let asked = 0;
+    let rounds = 0;
+    const s = scripted(
+      [
+        async (life) => {
+          for (;;) {
+            rounds++;
+            life.set('waiting');
+            life.roundDone();
+            // Alternates a hanging wait the session itself ends (a Ping) with an idle pause.
+            if (rounds % 2 === 1)
+              await new Promise<void>((resolve, reject) => {
+                wakeRun = resolve;
+                life.signal.addEventListener('abort', () => reject(life.signal.reason));
+              });
+            else await life.idle(60_000, 'retry');
+          }
+        },
+      ],
+      {
+        check: () => {
+          asked++;
+          wakeRun?.();
+          return 'round';
+        },
+      },
+    );
+    let wakeRun: (() => void) | undefined;
+    const { sup } = make(s.session, { checkBy: 'reconnect' });
+    sup.start();
+    await until(() => rounds === 1, 'the first round');
+    await sup.check();
+    expect(rounds).toBe(2);
+    expect(sup.armed).toBe('retry');
+    await sup.check();
+    expect(rounds).toBe(3);
+    expect(asked).toBe(2);
+    expect(s.runs()).toBe(1);
+    await sup.stop();
+  });
+
   it('stop resolves a check still waiting', async () => {
     const s = scripted([
       async (life) => {
