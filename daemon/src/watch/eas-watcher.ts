@@ -159,10 +159,11 @@ interface Session {
   onResend: () => void;
   /** check() asked: the next round syncs every watched folder before it Pings. */
   checkAsked: boolean;
-  /** Ends the open Ping for a check; made on first use and again after each check. */
-  pingCut: AbortController | undefined;
-  /** The session's signal or pingCut's, for the Pings. */
-  pingSignal: AbortSignal | undefined;
+  /**
+   * The Pings' signal: aborted with the session's (Life.onAbort) and by a check, after which
+   * the next Ping gets a new one. One small object per session, not per Ping (10 000 parked Pings).
+   */
+  pingCut: AbortController;
 }
 
 /** The Change that marks one mail read (MS-ASEMAIL 2.2.2.58 Read). */
@@ -291,9 +292,7 @@ class EasWatcher implements Watcher {
     const s = this.#live;
     if (!s) return undefined;
     s.checkAsked = true;
-    s.pingCut?.abort(new Error('tidings check'));
-    s.pingCut = undefined;
-    s.pingSignal = undefined;
+    s.pingCut.abort(new Error('tidings check'));
     return 'round';
   }
 
@@ -770,9 +769,9 @@ class EasWatcher implements Watcher {
         s.pingSent = this.#clock.now();
       },
       checkAsked: false,
-      pingCut: undefined,
-      pingSignal: undefined,
+      pingCut: new AbortController(),
     };
+    this.#life?.onAbort(() => s.pingCut.abort(signal.reason));
     // What the last session left unconfirmed says nothing about this one's first Ping.
     this.#unconfirmedSet = undefined;
     this.#confirmSync = this.#get<boolean>(K.confirmSync) === true;
@@ -801,12 +800,10 @@ class EasWatcher implements Watcher {
     setupDone();
     this.#life?.roundDone();
     const folders = cached ? 'cached' : pingFolders;
-    if (!s.pingSignal) {
-      // Once per session and after each check, not per Ping (10 000 parked Pings).
-      s.pingCut = new AbortController();
-      s.pingSignal = AbortSignal.any([signal, s.pingCut.signal]);
-    }
-    const pingSignal = s.pingSignal;
+    // The Ping's signal is pingCut's: a session already stopped must not send one that hangs.
+    if (signal.aborted) return Promise.reject(signal.reason);
+    if (s.pingCut.signal.aborted) s.pingCut = new AbortController();
+    const pingSignal = s.pingCut.signal;
     return s.client.ping({ heartbeat: hb.current, folders, onResend: s.onResend, signal: pingSignal }).then(
       (r) => {
         s.cuts = 0;

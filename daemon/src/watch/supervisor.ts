@@ -49,6 +49,11 @@ export interface Life {
   /** A good round: the back-off starts over at the next failure. */
   healthy(): void;
   /**
+   * Called when `signal` aborts: a plain callback, no EventTarget listener, for a session that
+   * aborts a controller of its own with it (EAS: the Ping's, which a check also ends).
+   */
+  onAbort(fn: () => void): void;
+  /**
    * A round is done: the check() calls it answers resolve. True when a check was asked during
    * it: the session owes one more round, and a roundDone (or idle) after it.
    */
@@ -136,6 +141,8 @@ export class Supervisor {
   #attempt = 0;
   #loop: Promise<void> | undefined;
   #abort: AbortController | undefined;
+  /** The run's Life.onAbort callback. */
+  #onAbort: (() => void) | undefined;
   /** Set when the run under way is ended on purpose (wake, check): reconnect, no back-off. */
   #restart = false;
   /** Ends the wait under way (idle, back-off, park). */
@@ -221,6 +228,7 @@ export class Supervisor {
     this.#phase = 'stopped';
     this.#slot.clear();
     this.#abort?.abort(new Error('the account is stopping'));
+    this.#onAbort?.();
     this.#cancelIdle?.(new Error('the account is stopping'));
     this.#release?.('check');
     await this.#loop;
@@ -294,6 +302,7 @@ export class Supervisor {
     this.#restart = true;
     const reason = new Error('reconnecting');
     this.#abort?.abort(reason);
+    this.#onAbort?.();
     this.#cancelIdle?.(reason);
   }
 
@@ -333,6 +342,9 @@ export class Supervisor {
       folders: (list) => this.folders(list),
       healthy: () => {
         this.#attempt = 0;
+      },
+      onAbort: (fn) => {
+        this.#onAbort = fn;
       },
       roundDone: () => {
         this.#settle();
@@ -384,6 +396,7 @@ export class Supervisor {
       const began = this.#o.clock.now();
       const abort = new AbortController();
       this.#abort = abort;
+      this.#onAbort = undefined;
       this.#restart = false;
       this.#begin();
       let failure: unknown;
