@@ -42,6 +42,7 @@ const LAYERS: Layer[] = [
       'folder-labels',
       'retry',
       'text',
+      'coded-error',
     ],
     peers: true,
   },

@@ -1,3 +1,5 @@
+import { CodedError } from '../coded-error';
+
 /**
  * Errors of the CalDAV/CardDAV room. Every failure is a `DavError` with a stable code:
  *
@@ -57,21 +59,8 @@ export interface DavErrorContext {
 }
 
 /** The one error class of daemon/src/dav. */
-export class DavError extends Error {
+export class DavError extends CodedError<DavErrorCode, DavErrorContext> {
   override readonly name = 'DavError';
-  readonly code: DavErrorCode;
-  readonly context: DavErrorContext;
-
-  constructor(
-    code: DavErrorCode,
-    message: string,
-    context: DavErrorContext = {},
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.code = code;
-    this.context = context;
-  }
 
   /** Errors worth retrying later with back-off (the server or the path to it may recover). */
   get transient(): boolean {

@@ -1,3 +1,5 @@
+import { CodedError } from '../coded-error';
+
 /**
  * Errors of the IMAP room (issue 17). Every failure is an `ImapError` with a stable code; the
  * server's tagged status and text ride along (as imapflow's `enhanceCommandError` does).
@@ -51,21 +53,8 @@ export interface ImapErrorContext {
 }
 
 /** The one error class of daemon/src/imap. */
-export class ImapError extends Error {
+export class ImapError extends CodedError<ImapErrorCode, ImapErrorContext> {
   override readonly name = 'ImapError';
-  readonly code: ImapErrorCode;
-  readonly context: ImapErrorContext;
-
-  constructor(
-    code: ImapErrorCode,
-    message: string,
-    context: ImapErrorContext = {},
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.code = code;
-    this.context = context;
-  }
 
   /** Worth a reconnect with back-off (the server or the path to it may recover). */
   get transient(): boolean {

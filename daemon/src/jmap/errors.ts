@@ -1,3 +1,5 @@
+import { CodedError } from '../coded-error';
+
 /**
  * Errors of the JMAP room (RFC 8620 / RFC 8621). Every failure is a `JmapError` with a stable code:
  *
@@ -62,21 +64,8 @@ export interface JmapErrorContext {
 }
 
 /** The one error class of daemon/src/jmap. */
-export class JmapError extends Error {
+export class JmapError extends CodedError<JmapErrorCode, JmapErrorContext> {
   override readonly name = 'JmapError';
-  readonly code: JmapErrorCode;
-  readonly context: JmapErrorContext;
-
-  constructor(
-    code: JmapErrorCode,
-    message: string,
-    context: JmapErrorContext = {},
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.code = code;
-    this.context = context;
-  }
 }
 
 /** One redaction for every room (net/safe-url.ts); re-exported for this room's callers. */

@@ -1,3 +1,5 @@
+import { CodedError } from '../coded-error';
+
 /**
  * Errors of the sinks. A sink never throws into the hub: each failure becomes a `SinkError`
  * that is logged and published on the sink's diagnostics channel (sinks/channels.ts).
@@ -42,19 +44,6 @@ export interface SinkErrorContext {
 }
 
 /** The one error class of daemon/src/sinks. */
-export class SinkError extends Error {
+export class SinkError extends CodedError<SinkErrorCode, SinkErrorContext> {
   override readonly name = 'SinkError';
-  readonly code: SinkErrorCode;
-  readonly context: SinkErrorContext;
-
-  constructor(
-    code: SinkErrorCode,
-    message: string,
-    context: SinkErrorContext,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.code = code;
-    this.context = context;
-  }
 }

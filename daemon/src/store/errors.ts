@@ -1,3 +1,5 @@
+import { CodedError } from '../coded-error';
+
 /**
  * Errors of the state store. Every failure is a `StoreError` with a stable code:
  *
@@ -31,19 +33,6 @@ export interface StoreErrorContext {
 }
 
 /** The one error class of daemon/src/store. */
-export class StoreError extends Error {
+export class StoreError extends CodedError<StoreErrorCode, StoreErrorContext> {
   override readonly name = 'StoreError';
-  readonly code: StoreErrorCode;
-  readonly context: StoreErrorContext;
-
-  constructor(
-    code: StoreErrorCode,
-    message: string,
-    context: StoreErrorContext = {},
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.code = code;
-    this.context = context;
-  }
 }
