@@ -118,9 +118,6 @@ class SetupGate {
 
 const setupGate = new SetupGate(SETUP_SLOTS);
 
-/** What a run throws once a wipe order removed the account: nothing may reconnect it. */
-const WIPED = new Error('the account was removed by a remote wipe order');
-
 /** Store keys of an EAS account (account-scoped, see store/types.ts). */
 const K = {
   deviceId: 'eas.deviceId',
@@ -193,8 +190,8 @@ class EasWatcher implements Watcher {
   #network = 'default';
   /** Set by wake('network' | 'resume'): the next heartbeat load forgets the learned bracket. */
   #relearn = false;
-  /** Set once a wipe order removed the account: nothing may reconnect it. */
-  #wiped = false;
+  /** The wipe order that removed the account: nothing may reconnect it (a start after stop neither). */
+  #wiped: EasError | undefined;
   /** Folders whose last drain ended without a confirming Sync; made on first use (10 000 accounts). */
   #unconfirmedSet: Set<string> | undefined;
   /** K.confirmSync, read once per session rather than from the store on every change. */
@@ -377,7 +374,7 @@ class EasWatcher implements Watcher {
   async #run(life: Life): Promise<void> {
     // A move not accepted while parked is asked again if the server still wants it.
     this.#pendingMove = undefined;
-    if (this.#wiped) throw WIPED;
+    if (this.#wiped) throw this.#wiped;
     this.#life = life;
     try {
       await this.#session(life.signal);
@@ -387,22 +384,19 @@ class EasWatcher implements Watcher {
   }
 
   async #classify(err: unknown, attempt: number): Promise<Classified> {
-    if (err === WIPED)
-      return {
-        error: { code: 'EAS_ERR_WIPED', message: 'Removed by a remote wipe order' },
-        verdict: { kind: 'end', state: 'disabled', detail: 'Removed by a remote wipe order' },
-      };
     const e = transportError('session', err, undefined);
     const error = { code: e.code, message: e.message };
+    const wiped = { kind: 'end', state: 'disabled', detail: 'Removed by a remote wipe order' } as const;
+    if (e === this.#wiped) return { error, verdict: wiped };
     const r = recoveryFor(e);
     this.#ctx.log.warn(
       { code: e.code, command: e.command, httpStatus: e.httpStatus, easStatus: e.easStatus },
       e.message,
     );
     if (r.kind === 'wiped') {
-      this.#wiped = true;
+      this.#wiped = e;
       await this.#forgetAccount(e.serverText === 'account' ? 'account' : 'device');
-      return { error, verdict: { kind: 'end', state: 'disabled', detail: 'Removed by a remote wipe order' } };
+      return { error, verdict: wiped };
     }
     if (r.kind === 'resync' && attempt < MAX_QUICK_RESYNCS) {
       if (r.reset) this.#put({}, [K.folderSyncKey]);
