@@ -4,7 +4,14 @@
  * Prints RSS, CPU seconds per idle minute (a full minute after a settle period;
  * TIDINGS_BENCH_IDLE_SEC shortens it for a quick look, and the output then says it scaled), and change → IPC signal latency p50/p99 under a burst of 1 000 changes/s, with
  * PASS/MISS against the targets. Runs alone: `npx tsx daemon/bench/scale.bench.ts`; with
- * `--quick` only the 3- and 1 000-account runs; `--accounts N` one run of N accounts.
+ * `--quick` only the 3- and 1 000-account runs; `--accounts N` one run of N accounts;
+ * `--no-imap` without the IMAP run; `--accounts N --imap` that run, then again with the IMAP accounts.
+ *
+ * IMAP (issue 17): after the EAS-only 1 000-account run, the same run with 1 000 IMAP IDLE accounts
+ * beside the EAS ones (IMAPS, INBOX only, against a bench-only Dovecot 2.3 of 1 000 users:
+ * bench-dovecot.ts), timed the same way; memory per IMAP account = (idle RSS with both − idle
+ * RSS of the EAS-only run) / 1 000. No Dovecot (or its certificate): the run is skipped with the
+ * reason printed.
  *
  * The daemon runs as the service units run it: the bundle, with the units' node flags
  * (DAEMON_NODE_FLAGS, v8-tuning.ts).
@@ -24,6 +31,7 @@ import { join } from 'node:path';
 import { Agent, request as httpRequest } from 'node:http';
 import { createInterface } from 'node:readline';
 import { buildDaemon } from '../../scripts/build-daemon';
+import { type BenchDovecot, startBenchDovecot } from './bench-dovecot';
 import { connect, type IpcClient } from '../src/ipc/client';
 import { DAEMON_NODE_FLAGS } from '../src/v8-tuning';
 
@@ -188,6 +196,8 @@ function lines(p: ChildProcess): AsyncIterator<string> {
 
 interface RunResult {
   accounts: number;
+  /** IMAP accounts held beside the EAS ones (0: an EAS-only run). */
+  imap: number;
   ready: number;
   readySec: number;
   rssMb: number;
@@ -214,8 +224,14 @@ interface RunResult {
 
 async function run(
   accounts: number,
-  opts: { burst: boolean; idleSec: number; readyTimeoutSec: number },
+  opts: {
+    burst: boolean;
+    idleSec: number;
+    readyTimeoutSec: number;
+    imap?: { count: number; server: BenchDovecot };
+  },
 ): Promise<RunResult> {
+  const imap = opts.imap?.count ?? 0;
   const dir = mkdtempSync(join(STATE_BASE, 'tidings-bench-'));
   const children: ChildProcess[] = [];
   let client: IpcClient | undefined;
@@ -240,15 +256,28 @@ async function run(
         // No coalescing window: the default 2 s window delays every signal by design; here we
         // measure the pipeline itself (Ping answer → Sync → store → hub → IPC).
         notifications: { coalesceMs: 0, sinks: { desktop: { enabled: false } } },
-        accounts: Array.from({ length: accounts }, (_, i) => ({
-          id: `a${i}`,
-          kind: 'exchange',
-          email: `u${i}@example.org`,
-          username: `u${i}`,
-          url,
-          folders: ['Inbox'],
-          auth: { type: 'basic', secret: { env: 'TIDINGS_BENCH_PW' } },
-        })),
+        accounts: [
+          ...Array.from({ length: accounts }, (_, i) => ({
+            id: `a${i}`,
+            kind: 'exchange',
+            email: `u${i}@example.org`,
+            username: `u${i}`,
+            url,
+            folders: ['Inbox'],
+            auth: { type: 'basic', secret: { env: 'TIDINGS_BENCH_PW' } },
+          })),
+          ...Array.from({ length: imap }, (_, i) => ({
+            id: `s${i}`,
+            kind: 'imap',
+            host: '127.0.0.1',
+            port: opts.imap!.server.port,
+            security: 'tls',
+            username: `s${i}`,
+            secret: { env: 'TIDINGS_BENCH_IMAP_PW' },
+            tls: { ca: opts.imap!.server.ca },
+            mailboxes: ['INBOX'],
+          })),
+        ],
       }),
     );
     const socket = join(dir, 'run', 'tidings.sock');
@@ -261,7 +290,11 @@ async function run(
       ],
       {
         cwd: ROOT,
-        env: { ...process.env, TIDINGS_BENCH_PW: PASSWORD },
+        env: {
+          ...process.env,
+          TIDINGS_BENCH_PW: PASSWORD,
+          TIDINGS_BENCH_IMAP_PW: opts.imap?.server.password ?? '',
+        },
         stdio: ['ignore', DAEMON_STDOUT ? openSync(DAEMON_STDOUT, 'w') : 'ignore', 'inherit'],
       },
     );
@@ -281,8 +314,8 @@ async function run(
     while (now() < deadline) {
       const s = await client.call('status', {});
       ready = s.accounts.filter((a) => a.status.state === 'waiting').length;
-      if (ready === accounts) break;
-      await sleep(accounts > 2000 ? 2000 : 250);
+      if (ready === accounts + imap) break;
+      await sleep(accounts + imap > 2000 ? 2000 : 250);
     }
     const readySec = (now() - t0) / 1000;
 
@@ -295,6 +328,7 @@ async function run(
     const after = procStat(pid);
     const result: RunResult = {
       accounts,
+      imap,
       ready,
       readySec,
       rssMb: after.rssMb,
@@ -370,10 +404,13 @@ async function run(
 
 type Peer = Awaited<ReturnType<typeof bareNode>>;
 
-function report(r: RunResult, bare: Peer, rssTarget?: number): void {
-  const rss = `${r.rssMb.toFixed(1)} MB${rssTarget ? ` (target < ${rssTarget} MB: ${verdict(r.rssMb < rssTarget && r.ready === r.accounts)})` : ''}`;
+function report(r: RunResult, bare: Peer, rssTarget?: number, easOnly?: RunResult): void {
+  const total = r.accounts + r.imap;
+  const rss = `${r.rssMb.toFixed(1)} MB${rssTarget ? ` (target < ${rssTarget} MB: ${verdict(r.rssMb < rssTarget && r.ready === total)})` : ''}`;
   console.log(
-    `\n${r.accounts} accounts: ${r.ready}/${r.accounts} holding a Ping after ${r.readySec.toFixed(1)} s`,
+    r.imap === 0
+      ? `\n${r.accounts} accounts: ${r.ready}/${r.accounts} holding a Ping after ${r.readySec.toFixed(1)} s`
+      : `\n${r.accounts} EAS + ${r.imap} IMAP IDLE accounts: ${r.ready}/${total} waiting (Ping held, IDLE on) after ${r.readySec.toFixed(1)} s`,
   );
   console.log(`  RSS ${rss}`);
   console.log(
@@ -383,8 +420,14 @@ function report(r: RunResult, bare: Peer, rssTarget?: number): void {
   console.log(
     `  peer, bare node with the same flags (this run): ${bare.rssMb.toFixed(1)} MB (${bare.anonMb.toFixed(1)} anonymous, ${bare.fileMb.toFixed(1)} file-backed); ` +
       `the daemon idles at ${(r.idleRssMb / bare.rssMb).toFixed(2)}× it, +${added.toFixed(1)} MB` +
-      (r.accounts >= 1000 ? ` (${((added * 1024) / r.accounts).toFixed(1)} KB per account)` : ''),
+      (total >= 1000 ? ` (${((added * 1024) / total).toFixed(1)} KB per account)` : ''),
   );
+  if (easOnly && r.imap > 0)
+    console.log(
+      `  per IMAP account: ${(((r.idleRssMb - easOnly.idleRssMb) * 1024) / r.imap).toFixed(1)} KB ` +
+        `(idle RSS ${r.idleRssMb.toFixed(1)} MB − ${easOnly.idleRssMb.toFixed(1)} MB of the EAS-only run, / ${r.imap}; anonymous ${(((r.anonMb - easOnly.anonMb) * 1024) / r.imap).toFixed(1)} KB); ` +
+        `per EAS account in the EAS-only run ${(((easOnly.idleRssMb - bare.rssMb) * 1024) / easOnly.accounts).toFixed(1)} KB`,
+    );
   console.log(
     `  CPU ${r.cpuPerIdleMin.toFixed(3)} s per idle minute (measured over ${r.idleWindowSec} s${r.idleWindowSec === 60 ? '' : ', scaled to 60 s'})`,
   );
@@ -412,6 +455,32 @@ function report(r: RunResult, bare: Peer, rssTarget?: number): void {
     );
 }
 
+/** The 1 000-account run again with 1 000 IMAP IDLE accounts beside the EAS ones (issue 17). */
+async function imapRun(easOnly: RunResult, bare: Peer): Promise<void> {
+  const count = 1000;
+  const server = await startBenchDovecot({ users: count });
+  if ('reason' in server) {
+    console.log(`\n${easOnly.accounts} EAS + ${count} IMAP accounts: SKIPPED, ${server.reason}`);
+    if (process.env.CI === 'true') process.exitCode = 1;
+    return;
+  }
+  try {
+    const both = await run(easOnly.accounts, {
+      burst: true,
+      idleSec: IDLE_SEC,
+      readyTimeoutSec: 240,
+      imap: { count, server },
+    });
+    report(both, bare, undefined, easOnly);
+    if (both.ready !== both.accounts + count) {
+      console.error(`MISS: only ${both.ready} of ${both.accounts + count} accounts reached waiting`);
+      process.exitCode = 1;
+    }
+  } finally {
+    await server.stop();
+  }
+}
+
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   if (args[0] === '--role' && args[1] === 'server') {
@@ -432,17 +501,17 @@ async function main(): Promise<void> {
   );
   console.log('coalesceMs 0 for the latency runs (the default 2 s window delays signals by design)');
   if (only !== undefined) {
-    report(
-      await run(only, { burst: only > 3, idleSec: IDLE_SEC, readyTimeoutSec: 150 }),
-      bare,
-      only >= 10_000 ? 300 : only <= 3 ? 60 : undefined,
-    );
+    const r = await run(only, { burst: only > 3, idleSec: IDLE_SEC, readyTimeoutSec: 150 });
+    report(r, bare, only >= 10_000 ? 300 : only <= 3 ? 60 : undefined);
+    // `--accounts 1000 --imap`: that run again with 1 000 IMAP accounts beside.
+    if (args.includes('--imap')) await imapRun(r, bare);
     return;
   }
   const three = await run(3, { burst: false, idleSec: IDLE_SEC, readyTimeoutSec: 60 });
   report(three, bare, 60);
   const thousand = await run(1000, { burst: true, idleSec: IDLE_SEC, readyTimeoutSec: 90 });
   report(thousand, bare);
+  if (!args.includes('--no-imap')) await imapRun(thousand, bare);
   if (!quick) {
     const tenThousand = await run(10_000, { burst: true, idleSec: IDLE_SEC, readyTimeoutSec: 150 });
     report(tenThousand, bare, 300);
