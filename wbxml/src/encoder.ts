@@ -154,6 +154,8 @@ export function encode(root: WbxmlElement, options?: EncodeOptions): Uint8Array 
       else keepBigScratch(next);
       oneShotBusy = false;
       w.done();
+      // The writer must not keep a handed-over buffer (the caller's result) alive.
+      w.buf = EMPTY;
     }
   }
 }

@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { mailSync } from '../scripts/sample-documents';
@@ -11,6 +13,9 @@ import {
   type WbxmlElement,
   type WbxmlNode,
 } from '../src/index';
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
 
 const ALL_TAGS = CODE_PAGES.flatMap((p) => p.tags.map((t) => ({ ns: p.namespace, tag: t.name })));
 const anyTag = fc.constantFrom(...ALL_TAGS);
@@ -157,6 +162,21 @@ describe('createEncoder().encode', () => {
     // small result for long without keeping its slab.
     const own = a.slice();
     expect(own.buffer.byteLength).toBe(own.byteLength);
+  });
+
+  it('a handed-over result is not kept alive by the encoder once the caller drops it', async () => {
+    let out: Uint8Array | undefined = encode(mailSync(3 * 1024 * 1024));
+    encode(mailSync(3 * 1024 * 1024, 12));
+    out = encode(mailSync(3 * 1024 * 1024, 13));
+    expect(out.byteLength).toBeGreaterThan(3_000_000);
+    const ref = new WeakRef(out.buffer);
+    out = undefined;
+    // A WeakRef's target survives the current job: collect from later macrotasks (bounded polling).
+    for (let i = 0; i < 20 && ref.deref() !== undefined; i++) {
+      await new Promise((resolve) => setImmediate(resolve));
+      gc();
+    }
+    expect(ref.deref()).toBeUndefined();
   });
 
   it('throws the same WbxmlError as encode(), and keeps working afterwards', () => {
