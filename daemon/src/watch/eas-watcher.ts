@@ -893,21 +893,13 @@ class EasWatcher implements Watcher {
   async #phantom(s: Session): Promise<void> {
     const pause = phantomPause(++s.phantoms);
     if (pause === 0) return;
-    const now = this.#clock.now();
     const message = `Ping: ${PHANTOM_DETAIL} (${s.phantoms} times in a row)`;
     this.#ctx.log.warn({ phantoms: s.phantoms, pauseMs: pause }, message);
-    this.#set(
-      'backing-off',
-      {
-        detail: `${PHANTOM_DETAIL}; next Ping in ${Math.max(1, Math.round(pause / 1000))} s`,
-        retryAt: new Date(now + pause).toISOString(),
-        lastError: { code: 'EAS_ERR_PHANTOM_CHANGES', message },
-        folders: s.listed,
-      },
-      now,
-    );
-    // The pause is the timer slot's 'retry'; a check or wake ends it early, stop rejects it.
-    await this.#life?.idle(pause, 'retry');
+    // The timer slot's 'retry'; a check or wake ends it early, stop rejects it.
+    await this.#life?.pause(pause, {
+      detail: `${PHANTOM_DETAIL}; next Ping in ${Math.max(1, Math.round(pause / 1000))} s`,
+      lastError: { code: 'EAS_ERR_PHANTOM_CHANGES', message },
+    });
   }
 
   #pingError(status: number, what: string): EasStatusError {

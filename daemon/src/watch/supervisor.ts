@@ -65,6 +65,11 @@ export interface Life {
    * abort reason on stop or restart.
    */
   idle(ms: number | undefined, purpose?: string): Promise<'timer' | 'check'>;
+  /**
+   * A pause inside a working session (EAS phantom changes): backing-off with `retryAt` and the
+   * reason, then an idle wait of `ms` in the 'retry' slot — cut short by check()/wake.
+   */
+  pause(ms: number, why: { detail: string; lastError: { code: string; message: string } }): Promise<unknown>;
 }
 
 export type StatusExtra = Omit<WatcherStatus, 'state' | 'since'>;
@@ -336,12 +341,18 @@ export class Supervisor {
   }
 
   #life(signal: AbortSignal): Life {
-    return {
+    const life: Life = {
       signal,
       set: (state, extra, now) => this.set(state, extra, now),
       folders: (list) => this.folders(list),
       healthy: () => {
         this.#attempt = 0;
+      },
+      pause: (ms, why) => {
+        // One instant for both: retryAt − since is exactly the pause a person is told.
+        const now = this.#o.clock.now();
+        this.set('backing-off', { ...why, retryAt: new Date(now + ms).toISOString() }, now);
+        return life.idle(ms, 'retry');
       },
       onAbort: (fn) => {
         this.#onAbort = fn;
@@ -388,6 +399,7 @@ export class Supervisor {
         });
       },
     };
+    return life;
   }
 
   /** Restarts in a loop, never by recursion; each turn is one run from connect to failure. */

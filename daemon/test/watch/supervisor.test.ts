@@ -581,6 +581,38 @@ describe('supervisor: check', () => {
     await sup.stop();
   });
 
+  it('pause: backing-off inside a working session, retryAt − since is the pause; a check ends it', async () => {
+    let rounds = 0;
+    const s = scripted([
+      async (life) => {
+        for (;;) {
+          rounds++;
+          life.set('waiting');
+          await life.pause(90_000, {
+            detail: 'phantom; next Ping in 90 s',
+            lastError: { code: 'E_PH', message: 'ph' },
+          });
+        }
+      },
+    ]);
+    const { sup, clock } = make(s.session);
+    sup.start();
+    await until(() => sup.armed === 'retry', 'paused');
+    const st = sup.status();
+    expect(st).toMatchObject({
+      state: 'backing-off',
+      detail: 'phantom; next Ping in 90 s',
+      lastError: { code: 'E_PH' },
+    });
+    expect(Date.parse(st.retryAt!) - Date.parse(st.since)).toBe(90_000);
+    expect(clock.armedDelay()).toBe(90_000);
+    await sup.check();
+    expect(rounds).toBe(2);
+    expect(sup.attempt).toBe(0);
+    await sup.stop();
+    expect(clock.timers.size).toBe(0);
+  });
+
   it('stop resolves a check still waiting', async () => {
     const s = scripted([
       async (life) => {
