@@ -62,8 +62,11 @@ export class EasClient implements EasConnection {
     opts: SendOptions = {},
   ): Promise<WbxmlElement | undefined> {
     // Encoded once: a retry after re-provisioning resends the same bytes, and a parked Ping
-    // holds ~60 bytes instead of its element tree.
-    return this.#sendRound(command, body === undefined ? undefined : encode(body), opts, 0);
+    // holds ~60 bytes instead of its element tree. A small encode() result is a view into a
+    // 32 KiB slab shared with other results (wbxml/src/encoder.ts): a Ping parked for its whole
+    // heartbeat keeps a copy of its own, so 10 000 parked Pings cannot pin a slab each.
+    const bytes = body === undefined ? undefined : encode(body);
+    return this.#sendRound(command, command === 'Ping' ? bytes?.slice() : bytes, opts, 0);
   }
 
   #sendRound(
