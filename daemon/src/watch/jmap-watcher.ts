@@ -17,7 +17,9 @@ import {
 import type { PushChannel, PushEnd } from '../jmap/push/channel';
 import { openEventSource } from '../jmap/push/eventsource';
 import { afterPushEnd, choosePush, NO_HISTORY, type PushHistory, type PushKind } from '../jmap/push/policy';
-import type { AccountStates } from '../jmap/push/statechange';
+import { type AccountStates, PUSH_TYPES } from '../jmap/push/statechange';
+import { pushTypesFor, sessionTypes } from '../jmap/data-types';
+import { followTypes, KEY_TYPES, type TypeStates, typesBehind } from '../jmap/type-sync';
 import { openWebSocket } from '../jmap/push/websocket';
 import { fetchSession, type JmapSession } from '../jmap/session';
 import { createTransport, type JmapHttp, type JmapLimits } from '../jmap/transport';
@@ -78,6 +80,8 @@ export function createJmapWatcher(
     ownUpdates,
   };
   const grace = deps.pushGraceMs ?? 15_000;
+  /** The user's own address, so an event asking it to answer is an invitation. */
+  const self = account.username.includes('@') ? [account.username] : [];
 
   let abort = new AbortController();
   let http: JmapHttp | undefined;
@@ -197,6 +201,31 @@ export function createJmapWatcher(
       sessionStale = true;
     });
     life.set('syncing');
+    await syncMail(conn, life);
+    if (life.signal.aborted) return;
+    // Calendars and contacts where the session offers them (jmap/type-sync.ts), each call
+    // committed with its signals.
+    await followTypes(
+      conn,
+      s,
+      {
+        get: () => ctx.store.get<TypeStates>(accountId, KEY_TYPES),
+        commit: (states, signals) => {
+          const committed = ctx.store.commit(accountId, { set: { [KEY_TYPES]: states }, signals });
+          if (committed.length > 0) ctx.publish(committed);
+        },
+      },
+      {
+        accountId,
+        self,
+        now: () => clock.now(),
+        stopped: () => life.signal.aborted,
+        onProblem: (p) => ctx.log.warn({ accountId, ...p }, 'jmap: a calendar or contacts type failed'),
+      },
+    );
+  }
+
+  async function syncMail(conn: ReturnType<typeof sessionConn>, life: Life): Promise<void> {
     let state = ctx.store.get<MailState>(accountId, KEY_MAIL);
     if (state === undefined || state.v !== 1) {
       commit(await baseline(conn, syncOpts));
@@ -351,6 +380,7 @@ export function createJmapWatcher(
     };
     const common = {
       accountId: s.accountId,
+      types: [...PUSH_TYPES, ...pushTypesFor(sessionTypes(s))],
       pingSeconds: account.ping,
       graceMs: grace,
       connectMs: 30_000,
@@ -387,7 +417,8 @@ export function createJmapWatcher(
     if (
       stored &&
       (email === undefined || email === stored.emailState) &&
-      (mailbox === undefined || mailbox === stored.mailboxState)
+      (mailbox === undefined || mailbox === stored.mailboxState) &&
+      !(session && typesBehind(session, ctx.store.get<TypeStates>(accountId, KEY_TYPES), states))
     )
       return;
     ctx.log.debug({ accountId, states }, 'jmap push');
@@ -535,7 +566,7 @@ export function createJmapWatcher(
       // (a move to another server must not announce its whole Inbox).
       ctx.store.commit(accountId, {
         set: { [KEY_MOVED]: { for: account.url, to: move.to } },
-        delete: [KEY_MAIL],
+        delete: [KEY_MAIL, KEY_TYPES],
       });
       ctx.log.warn({ accountId, from: move.from, to: move.to }, 'the user accepted the move; following it');
       session = undefined;
