@@ -35,7 +35,7 @@ import { decodeUids, encodeUids } from '../imap/uid-set';
 import { announceable, hasFlag, summarize } from '../imap/summary';
 import type { ItemSummary } from '../signal';
 import { type Life, type Session, type Supervisor, supervise } from './supervisor';
-import type { Watcher, WatcherContext } from './types';
+import { signInAgain, type Watcher, type WatcherContext } from './types';
 
 /** Optional collaborators, all injectable from tests. */
 export interface ImapWatcherDeps {
@@ -238,8 +238,10 @@ export function createImapWatcher(
       }
       if (e.code === 'IMAP_ERR_AUTH' || e.code === 'IMAP_ERR_SECRET') {
         // Retrying a refused password only risks a lock-out; wait for the user (wake('manual')).
-        const detail =
-          e.code === 'IMAP_ERR_SECRET'
+        // OAuth2: no password to fix; a new sign-in stores a new refresh token (as diagnose says).
+        const detail = deps.tokens
+          ? signInAgain(accountId)
+          : e.code === 'IMAP_ERR_SECRET'
             ? 'The password could not be read from its source'
             : 'The server refused the login';
         return { error, verdict: { kind: 'park', state: 'needs-credentials', detail } };

@@ -81,3 +81,11 @@ export interface MarkReadResult {
   marked: string[];
   failed: { id: string; status: number }[];
 }
+
+/**
+ * What an OAuth2 account in needs-credentials asks of a person: no password to fix, a new
+ * sign-in (the same command `tidings diagnose` names).
+ */
+export function signInAgain(accountId: string): string {
+  return `Sign in again: tidings account login ${accountId}`;
+}

@@ -151,7 +151,33 @@ describe('IMAP watcher state machine', () => {
     w.start();
     await settle();
     expect(asked).toEqual([false, true]);
-    expect(w.status().state).toBe('needs-credentials');
+    // An OAuth account has no password to fix: it is asked to sign in again.
+    expect(w.status()).toMatchObject({
+      state: 'needs-credentials',
+      detail: `Sign in again: tidings account login ${ctx.accountId}`,
+    });
+    await w.stop();
+  });
+
+  it('OAuth2: a token that cannot be had (revoked refresh token) asks to sign in again, not for a password', async () => {
+    const clock = new FakeClock();
+    const { ctx } = testContext();
+    const w = createImapWatcher(account(), ctx, {
+      clock,
+      tokens: {
+        getAccessToken: async () => {
+          throw new Error('invalid_grant');
+        },
+      },
+      connect: async () => Promise.reject(new Error('unused')),
+    });
+    w.start();
+    await settle();
+    expect(w.status()).toMatchObject({
+      state: 'needs-credentials',
+      detail: `Sign in again: tidings account login ${ctx.accountId}`,
+      lastError: { code: 'IMAP_ERR_SECRET' },
+    });
     await w.stop();
   });
 
