@@ -5,7 +5,7 @@
  * EXPUNGE, MOVE, mailbox delete) as another mail client would.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -84,7 +84,26 @@ export async function ensureDovecot(): Promise<{ startedByUs: boolean } | { reas
     return { reason: `scripts/dovecot-imap.sh start failed: ${(e.stderr || e.message).trim()}` };
   }
   if (!(await up())) return { reason: 'Dovecot does not answer on 127.0.0.1:21143/21144/21145' };
-  return { startedByUs: /started \(pid \d+\)/.test(out) };
+  const startedByUs = /started \(pid \d+\)/.test(out);
+  // The run that started them is named in the owner file, so only that run's teardown stops
+  // them: another vitest run on the same machine must not stop instances this one uses.
+  const token = process.env[OWNER_ENV];
+  if (startedByUs && token) writeFileSync(OWNER_FILE, token);
+  return { startedByUs };
+}
+
+/** Set by the unit suite's globalSetup to a token of its own run (workers inherit it). */
+export const OWNER_ENV = 'TIDINGS_DOVECOT_RUN';
+/** Which run started the instances now up (its token), written by ensureDovecot. */
+export const OWNER_FILE = join(DOVECOT_ROOT, 'started-by-run');
+
+/** Whether the instances now up were started by the run with this token. */
+export function startedByRun(token: string): boolean {
+  try {
+    return readFileSync(OWNER_FILE, 'utf8') === token;
+  } catch {
+    return false;
+  }
 }
 
 /** Stops Dovecot if this process started it (by the script's pid files, never by name). */
