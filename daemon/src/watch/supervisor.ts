@@ -1,7 +1,6 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock';
 import { backoffDelay } from '../retry/backoff';
-import { TimerSlot } from './timer-slot';
 import type { WatcherContext, WatcherState, WatcherStatus } from './types';
 
 /**
@@ -41,7 +40,10 @@ export interface Classified {
 
 /** What a running session may do; made per run, its `signal` aborts on stop and on restart. */
 export interface Life {
+  /** Aborts on stop and on restart; made on first read (an AbortController is ~1 KB). */
   readonly signal: AbortSignal;
+  /** True once stop or restart has ended this run (without making `signal`). */
+  readonly aborted: boolean;
   /** Sets the status (`since` now, or `now` when given; the folder list is kept unless replaced). */
   set(state: WatcherState, extra?: StatusExtra, now?: number): void;
   /** The watched folders shown in status from now on. */
@@ -52,7 +54,7 @@ export interface Life {
    * Called when `signal` aborts: a plain callback, no EventTarget listener, for a session that
    * aborts a controller of its own with it (EAS: the Ping's, which a check also ends).
    */
-  onAbort(fn: () => void): void;
+  onAbort(fn: (reason: unknown) => void): void;
   /**
    * A round is done: the check() calls it answers resolve. True when a check was asked during
    * it: the session owes one more round, and a roundDone (or idle) after it.
@@ -137,37 +139,47 @@ function deferred(): Deferred {
   return { promise, resolve };
 }
 
+/*
+ * Memory (issue 5: 10 000 EAS accounts in one daemon, each waiting hours in a Ping): per account
+ * the supervisor is one object of a fixed shape and one small Life per run, with their methods
+ * on the prototypes — no closures per instance, no suspended async frame for the loop (it is a
+ * chain of callbacks: run → classify → wait → run), no AbortController unless a session reads
+ * `life.signal`, and none kept once the run has ended (a parked account holds none).
+ */
+
 export class Supervisor {
   readonly #o: SupervisorOptions;
   readonly #session: Session;
-  readonly #slot: TimerSlot;
   #status: WatcherStatus;
   #phase: Phase = 'stopped';
   #attempt = 0;
-  #loop: Promise<void> | undefined;
-  #abort: AbortController | undefined;
-  /** The run's Life.onAbort callback. */
-  #onAbort: (() => void) | undefined;
+  /** The run under way; undefined between runs (back-off, park, classification). */
+  #life: RunLife | undefined = undefined;
+  /** A run, its classification or the start of the next one is under way (stop() waits for it). */
+  #busy = false;
+  /** stop() waiting for the run under way to end. */
+  #stopped: Deferred | undefined = undefined;
+  /** When the run under way began (healthyAfterMs). */
+  #began = 0;
   /** Set when the run under way is ended on purpose (wake, check): reconnect, no back-off. */
   #restart = false;
-  /** Ends the wait under way (idle, back-off, park). */
-  #release: ((why: 'timer' | 'check') => void) | undefined;
-  /** Rejects the idle wait under way (stop, restart). */
-  #cancelIdle: ((reason: unknown) => void) | undefined;
+  /** The one timer slot (STYLE.md, daemon/watch): the back-off wait or the session's idle wait. */
+  #timer: unknown = undefined;
+  /** What the timer is for ('retry', 'idle' …); undefined when none is armed. */
+  #purpose: string | undefined = undefined;
+  /** The idle wait under way: its promise's resolve and reject. */
+  #idleResolve: ((why: 'timer' | 'check') => void) | undefined = undefined;
+  #idleReject: ((reason: unknown) => void) | undefined = undefined;
   /** A check asked for that no round has begun yet. */
-  #pending: Deferred | undefined;
+  #pending: Deferred | undefined = undefined;
   /** Checks the round under way answers. */
-  #inFlight: Deferred | undefined;
+  #inFlight: Deferred | undefined = undefined;
   /** The round an idle wait just released, until the session has resumed into it. */
-  #joinable: Deferred | undefined;
+  #joinable: Deferred | undefined = undefined;
 
   constructor(session: Session, opts: SupervisorOptions) {
     this.#session = session;
     this.#o = opts;
-    this.#slot = new TimerSlot({
-      set: (fn, ms) => opts.clock.setTimeout(fn, ms),
-      clear: (h) => opts.clock.clearTimeout(h),
-    });
     this.#status = { state: 'stopped', since: new Date(opts.clock.now()).toISOString() };
   }
 
@@ -177,7 +189,7 @@ export class Supervisor {
 
   /** What the timer slot holds ('retry', 'idle' …), undefined when nothing is armed. */
   get armed(): string | undefined {
-    return this.#slot.armed;
+    return this.#purpose;
   }
 
   get attempt(): number {
@@ -218,26 +230,21 @@ export class Supervisor {
     this.#phase = 'running';
     this.set('connecting');
     // From the next microtask: a check() asked right after start() joins the first round.
-    this.#loop = Promise.resolve()
-      .then(() => this.#run())
-      .catch((err: unknown) => {
-        // Every session error is classified; reaching here is a bug, shown rather than swallowed.
-        this.#o.log.error({ accountId: this.#o.accountId, err }, `${this.#o.kind} watcher loop failed`);
-        this.#phase = 'ended';
-        this.set('error', { detail: `internal error: ${(err as Error).message}` });
-      });
+    this.#schedule();
   }
 
   async stop(): Promise<void> {
     if (this.#phase === 'stopped' && this.#status.state === 'stopped') return;
     this.#phase = 'stopped';
-    this.#slot.clear();
-    this.#abort?.abort(new Error('the account is stopping'));
-    this.#onAbort?.();
-    this.#cancelIdle?.(new Error('the account is stopping'));
-    this.#release?.('check');
-    await this.#loop;
-    this.#loop = undefined;
+    this.#clearTimer();
+    const reason = new Error('the account is stopping');
+    this.#life?.abort(reason);
+    this.#cancelIdle(reason);
+    // A back-off or park has no run to wait for: stopping it is clearing its timer.
+    if (this.#busy) {
+      this.#stopped ??= deferred();
+      await this.#stopped.promise;
+    }
     this.#settle(true);
     await this.#session.close?.();
     this.set('stopped');
@@ -250,7 +257,7 @@ export class Supervisor {
     if (reason !== 'manual') this.#attempt = 0;
     this.#session.onWake?.(reason);
     if (this.#phase === 'backoff' || this.#phase === 'park') {
-      this.#release?.('check');
+      this.#release('check');
       return;
     }
     if (reason !== 'manual' && (this.#o.onNetwork ?? 'reconnect') === 'reconnect') {
@@ -271,7 +278,7 @@ export class Supervisor {
       if (own === 'round') {
         this.#pending ??= deferred();
         const p = this.#pending;
-        if (this.#phase === 'idle') this.#release?.('check');
+        if (this.#phase === 'idle') this.#release('check');
         else this.#begin();
         return p.promise;
       }
@@ -280,8 +287,7 @@ export class Supervisor {
     if (this.#joinable && this.#phase === 'running') return this.#joinable.promise;
     this.#pending ??= deferred();
     const p = this.#pending;
-    if (this.#phase === 'idle' || this.#phase === 'backoff' || this.#phase === 'park')
-      this.#release?.('check');
+    if (this.#phase === 'idle' || this.#phase === 'backoff' || this.#phase === 'park') this.#release('check');
     else if (this.#phase === 'running' && this.#o.checkBy === 'reconnect') this.restart();
     return p.promise;
   }
@@ -289,7 +295,7 @@ export class Supervisor {
   /** Ends a back-off or park at once (a move the user accepted); `fresh` restarts the back-off. */
   retryNow(fresh = true): void {
     if (fresh) this.#attempt = 0;
-    if (this.#phase === 'backoff' || this.#phase === 'park') this.#release?.('check');
+    if (this.#phase === 'backoff' || this.#phase === 'park') this.#release('check');
   }
 
   /**
@@ -297,8 +303,7 @@ export class Supervisor {
    * interval until it is back). Does nothing outside an idle wait or when a timer is armed.
    */
   armIdle(ms: number): void {
-    if (this.#phase === 'idle' && this.#slot.armed === undefined)
-      this.#slot.arm('idle', ms, () => this.#release?.('timer'));
+    if (this.#phase === 'idle' && this.#purpose === undefined) this.#arm('idle', ms);
   }
 
   /** Ends the run under way and starts a new one at once, without back-off. */
@@ -306,9 +311,8 @@ export class Supervisor {
     if (this.#phase !== 'running' && this.#phase !== 'idle') return;
     this.#restart = true;
     const reason = new Error('reconnecting');
-    this.#abort?.abort(reason);
-    this.#onAbort?.();
-    this.#cancelIdle?.(reason);
+    this.#life?.abort(reason);
+    this.#cancelIdle(reason);
   }
 
   /** Moves the asked-for check to the round that begins now. */
@@ -340,151 +344,285 @@ export class Supervisor {
     }
   }
 
-  #life(signal: AbortSignal): Life {
-    const life: Life = {
-      signal,
-      set: (state, extra, now) => this.set(state, extra, now),
-      folders: (list) => this.folders(list),
-      healthy: () => {
-        this.#attempt = 0;
-      },
-      pause: (ms, why) => {
-        // One instant for both: retryAt − since is exactly the pause a person is told.
-        const now = this.#o.clock.now();
-        this.set('backing-off', { ...why, retryAt: new Date(now + ms).toISOString() }, now);
-        return life.idle(ms, 'retry');
-      },
-      onAbort: (fn) => {
-        this.#onAbort = fn;
-      },
-      roundDone: () => {
-        this.#settle();
-        if (!this.#pending) return false;
-        this.#begin();
-        return true;
-      },
-      idle: (ms, purpose = 'idle') => {
-        if (signal.aborted) return Promise.reject(signal.reason);
-        this.#settle();
-        if (this.#pending) {
-          this.#begin();
-          return Promise.resolve('check');
-        }
-        return new Promise<'timer' | 'check'>((resolve, reject) => {
-          this.#phase = 'idle';
-          const done = () => {
-            this.#slot.clear();
-            this.#release = undefined;
-            this.#cancelIdle = undefined;
-            if (this.#phase === 'idle') this.#phase = 'running';
-          };
-          this.#release = (why) => {
-            done();
-            this.#begin();
-            // The round this starts has not begun until the session resumes (a microtask
-            // later): a check() asked before that joins it rather than queueing one more.
-            const round = this.#inFlight ?? deferred();
-            this.#inFlight = round;
-            this.#joinable = round;
-            queueMicrotask(() => {
-              if (this.#joinable === round) this.#joinable = undefined;
-            });
-            resolve(why);
-          };
-          this.#cancelIdle = (reason) => {
-            done();
-            reject(reason);
-          };
-          if (ms !== undefined) this.#slot.arm(purpose, ms, () => this.#release?.('timer'));
-        });
-      },
-    };
-    return life;
+  #arm(purpose: string, ms: number): void {
+    this.#clearTimer();
+    this.#purpose = purpose;
+    this.#timer = this.#o.clock.setTimeout(() => {
+      this.#timer = undefined;
+      this.#purpose = undefined;
+      this.#release('timer');
+    }, ms);
   }
 
-  /** Restarts in a loop, never by recursion; each turn is one run from connect to failure. */
-  async #run(): Promise<void> {
-    while (this.#phase === 'running') {
-      const began = this.#o.clock.now();
-      const abort = new AbortController();
-      this.#abort = abort;
-      this.#onAbort = undefined;
-      this.#restart = false;
+  #clearTimer(): void {
+    if (this.#purpose !== undefined) this.#o.clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#purpose = undefined;
+  }
+
+  /** Ends the wait under way: an idle wait resumes its run; a back-off or park starts the next. */
+  #release(why: 'timer' | 'check'): void {
+    const phase = this.#phase;
+    if (phase === 'idle') {
+      const resolve = this.#idleResolve;
+      this.#endIdle();
       this.#begin();
-      let failure: unknown;
-      try {
-        await this.#session.run(this.#life(abort.signal));
-        failure = new Error(`the ${this.#o.kind} session ended`);
-      } catch (err) {
-        failure = err;
-      }
-      // stop() may have come while the run was under way (TS narrowed #phase at the loop's test).
-      if ((this.#phase as Phase) === 'stopped') return;
+      // The round this starts has not begun until the session resumes (a microtask later): a
+      // check() asked before that joins it rather than queueing one more.
+      const round = this.#inFlight ?? deferred();
+      this.#inFlight = round;
+      this.#joinable = round;
+      queueMicrotask(() => {
+        if (this.#joinable === round) this.#joinable = undefined;
+      });
+      resolve?.(why);
+    } else if (phase === 'backoff' || phase === 'park') {
+      this.#clearTimer();
       this.#phase = 'running';
-      if (this.#restart) continue;
-      const healthy = this.#o.healthyAfterMs;
-      if (healthy !== undefined && this.#o.clock.now() - began >= healthy) this.#attempt = 0;
-      const { error, verdict } = await this.#session.classify(failure, this.#attempt);
-      if (this.#phase !== 'running') return;
-      await this.#apply(error, verdict);
+      this.#schedule();
     }
   }
 
-  async #apply(lastError: Classified['error'], v: Verdict): Promise<void> {
-    switch (v.kind) {
-      case 'now':
-        if (v.bump) this.#attempt++;
-        if (v.status) this.set(v.status.state, { detail: v.status.detail, lastError });
-        this.#settle();
-        return;
-      case 'end':
-        this.#phase = 'ended';
-        this.set(v.state, { detail: v.detail, lastError });
-        this.#settle(true);
-        return;
-      case 'park':
-        this.set(v.state, { detail: v.detail, lastError, ...(v.move ? { move: v.move } : {}) });
-        this.#settle();
-        await this.#wait('park');
-        return;
-      case 'backoff': {
-        const delay = backoffDelay(this.#attempt++, v.retryAfterMs, {
-          baseMs: v.baseMs ?? this.#o.baseMs ?? 2_000,
-          capMs: v.capMs ?? this.#o.capMs ?? 15 * 60_000,
-          ...(this.#o.random ? { random: this.#o.random } : {}),
-        });
-        // One instant for both: retryAt − since is exactly the delay a person is told.
-        const now = this.#o.clock.now();
-        this.set(
-          'backing-off',
-          {
-            detail: `${lastError.message}; ${this.#o.retryVerb ?? 'retrying'} in ${Math.round(delay / 1000)} s`,
-            retryAt: new Date(now + delay).toISOString(),
-            lastError,
-          },
-          now,
-        );
-        this.#settle();
-        await this.#wait('backoff', delay);
+  /** Rejects the idle wait under way (stop, restart). */
+  #cancelIdle(reason: unknown): void {
+    const reject = this.#idleReject;
+    if (!reject) return;
+    this.#endIdle();
+    reject(reason);
+  }
+
+  #endIdle(): void {
+    this.#clearTimer();
+    this.#idleResolve = undefined;
+    this.#idleReject = undefined;
+    if (this.#phase === 'idle') this.#phase = 'running';
+  }
+
+  #idle(life: RunLife, ms: number | undefined, purpose: string): Promise<'timer' | 'check'> {
+    if (life.aborted) return Promise.reject(life.reason);
+    this.#settle();
+    if (this.#pending) {
+      this.#begin();
+      return Promise.resolve('check');
+    }
+    return new Promise<'timer' | 'check'>((resolve, reject) => {
+      this.#phase = 'idle';
+      this.#idleResolve = resolve;
+      this.#idleReject = reject;
+      if (ms !== undefined) this.#arm(purpose, ms);
+    });
+  }
+
+  /** The next run, from a later microtask (start, the end of a back-off or park). */
+  #schedule(): void {
+    this.#busy = true;
+    queueMicrotask(() => this.#next());
+  }
+
+  /**
+   * One run, from connect to failure. The restart loop is a chain of callbacks, never
+   * recursion on the stack (STYLE.md, daemon/watch): each run's end, classified, starts the next.
+   */
+  #next(): void {
+    if (this.#phase !== 'running') {
+      this.#loopEnded();
+      return;
+    }
+    this.#busy = true;
+    this.#began = this.#o.clock.now();
+    const life: RunLife = new Supervisor.#Life(this);
+    this.#life = life;
+    this.#restart = false;
+    this.#begin();
+    let run: Promise<void>;
+    try {
+      run = this.#session.run(life);
+    } catch (err) {
+      run = Promise.reject(err);
+    }
+    run.then(
+      () => this.#ran(life, new Error(`the ${this.#o.kind} session ended`)),
+      (err: unknown) => this.#ran(life, err),
+    );
+  }
+
+  #ran(life: RunLife, failure: unknown): void {
+    try {
+      // The run's controller goes with it: nothing between runs holds one.
+      if (this.#life === life) this.#life = undefined;
+      if (this.#phase === 'stopped') {
+        this.#loopEnded();
         return;
       }
+      this.#phase = 'running';
+      if (this.#restart) {
+        this.#next();
+        return;
+      }
+      const healthy = this.#o.healthyAfterMs;
+      if (healthy !== undefined && this.#o.clock.now() - this.#began >= healthy) this.#attempt = 0;
+      Promise.resolve(this.#session.classify(failure, this.#attempt)).then(
+        (c) => this.#apply(c),
+        (err: unknown) => this.#internal(err),
+      );
+    } catch (err) {
+      this.#internal(err);
+    }
+  }
+
+  /** Every session error is classified; reaching here is a bug, shown rather than swallowed. */
+  #internal(err: unknown): void {
+    this.#o.log.error({ accountId: this.#o.accountId, err }, `${this.#o.kind} watcher loop failed`);
+    if (this.#phase !== 'stopped') {
+      this.#phase = 'ended';
+      this.set('error', { detail: `internal error: ${(err as Error).message}` });
+    }
+    this.#loopEnded();
+  }
+
+  #loopEnded(): void {
+    this.#busy = false;
+    const s = this.#stopped;
+    this.#stopped = undefined;
+    s?.resolve();
+  }
+
+  #apply({ error: lastError, verdict: v }: Classified): void {
+    try {
+      if (this.#phase !== 'running') {
+        this.#loopEnded();
+        return;
+      }
+      switch (v.kind) {
+        case 'now':
+          if (v.bump) this.#attempt++;
+          if (v.status) this.set(v.status.state, { detail: v.status.detail, lastError });
+          this.#settle();
+          this.#next();
+          return;
+        case 'end':
+          this.#phase = 'ended';
+          this.set(v.state, { detail: v.detail, lastError });
+          this.#settle(true);
+          this.#loopEnded();
+          return;
+        case 'park':
+          this.set(v.state, { detail: v.detail, lastError, ...(v.move ? { move: v.move } : {}) });
+          this.#settle();
+          this.#wait('park');
+          return;
+        case 'backoff': {
+          const delay = backoffDelay(this.#attempt++, v.retryAfterMs, {
+            baseMs: v.baseMs ?? this.#o.baseMs ?? 2_000,
+            capMs: v.capMs ?? this.#o.capMs ?? 15 * 60_000,
+            ...(this.#o.random ? { random: this.#o.random } : {}),
+          });
+          // One instant for both: retryAt − since is exactly the delay a person is told.
+          const now = this.#o.clock.now();
+          this.set(
+            'backing-off',
+            {
+              detail: `${lastError.message}; ${this.#o.retryVerb ?? 'retrying'} in ${Math.round(delay / 1000)} s`,
+              retryAt: new Date(now + delay).toISOString(),
+              lastError,
+            },
+            now,
+          );
+          this.#settle();
+          this.#wait('backoff', delay);
+          return;
+        }
+      }
+    } catch (err) {
+      this.#internal(err);
     }
   }
 
   /** Waits for the retry timer (when given), wake(), check() or stop(); a check asked for ends it at once. */
-  #wait(phase: 'backoff' | 'park', ms?: number): Promise<void> {
-    if (this.#pending) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      this.#phase = phase;
-      this.#release = () => {
-        this.#slot.clear();
-        this.#release = undefined;
-        if (this.#phase === phase) this.#phase = 'running';
-        resolve();
-      };
-      if (ms !== undefined) this.#slot.arm('retry', ms, () => this.#release?.('timer'));
-    });
+  #wait(phase: 'backoff' | 'park', ms?: number): void {
+    if (this.#pending) {
+      this.#next();
+      return;
+    }
+    this.#phase = phase;
+    // No run is under way while waiting: stop() only clears the timer.
+    this.#busy = false;
+    if (ms !== undefined) this.#arm('retry', ms);
   }
+
+  /** A run's Life: one small object, its methods on the prototype (see "Memory" above). */
+  static #Life = class implements Life {
+    readonly sup: Supervisor;
+    aborted = false;
+    reason: unknown = undefined;
+    /** Made when a session first reads `signal`; EAS never does while its Ping waits. */
+    controller: AbortController | undefined = undefined;
+    abortFn: ((reason: unknown) => void) | undefined = undefined;
+
+    constructor(sup: Supervisor) {
+      this.sup = sup;
+    }
+
+    get signal(): AbortSignal {
+      if (!this.controller) {
+        this.controller = new AbortController();
+        if (this.aborted) this.controller.abort(this.reason);
+      }
+      return this.controller.signal;
+    }
+
+    abort(reason: unknown): void {
+      if (this.aborted) return;
+      this.aborted = true;
+      this.reason = reason;
+      this.controller?.abort(reason);
+      this.abortFn?.(reason);
+    }
+
+    set(state: WatcherState, extra?: StatusExtra, now?: number): void {
+      this.sup.set(state, extra, now);
+    }
+
+    folders(list: WatcherStatus['folders']): void {
+      this.sup.folders(list);
+    }
+
+    healthy(): void {
+      this.sup.#attempt = 0;
+    }
+
+    onAbort(fn: (reason: unknown) => void): void {
+      this.abortFn = fn;
+    }
+
+    roundDone(): boolean {
+      const sup = this.sup;
+      sup.#settle();
+      if (!sup.#pending) return false;
+      sup.#begin();
+      return true;
+    }
+
+    idle(ms: number | undefined, purpose = 'idle'): Promise<'timer' | 'check'> {
+      return this.sup.#idle(this, ms, purpose);
+    }
+
+    pause(
+      ms: number,
+      why: { detail: string; lastError: { code: string; message: string } },
+    ): Promise<unknown> {
+      // One instant for both: retryAt − since is exactly the pause a person is told.
+      const now = this.sup.#o.clock.now();
+      this.sup.set('backing-off', { ...why, retryAt: new Date(now + ms).toISOString() }, now);
+      return this.idle(ms, 'retry');
+    }
+  };
+}
+
+/** A Life as the supervisor drives it. */
+interface RunLife extends Life {
+  readonly reason: unknown;
+  abort(reason: unknown): void;
 }
 
 /** What a watcher says of its kind when it puts a session under a supervisor for its account. */
