@@ -23,9 +23,16 @@ import { recoveryFor, type UserAction } from '../eas/recovery';
 import { folderSignal } from '../eas/signals';
 import { CUT_CAUSES, EasHttp, transportError } from '../eas/transport';
 import { atLeast } from '../eas/versions';
+import { type Clock, systemClock } from '../clock';
 import { AccountDispatcher } from '../net/account-dispatcher';
 import { createDispatcher, ownConnectionOptions } from '../net/dispatcher';
-import { type Classified, type Life, type Supervisor, supervise } from './supervisor';
+import {
+  type Classified,
+  type Life,
+  type Session as SupervisedSession,
+  type Supervisor,
+  supervise,
+} from './supervisor';
 import { realTimers, type Timers } from './timer-slot';
 import type { MarkReadResult, Watcher, WatcherContext, WatcherState, WatcherStatus } from './types';
 
@@ -135,32 +142,56 @@ const K = {
   heartbeat: (network: string) => `eas.heartbeat.${network}`,
 } as const;
 
-/** What one session (connect … the last Ping) carries from Ping to Ping. */
-interface Session {
-  client: EasClient;
-  folders: EasFolder[];
-  /** Set through {@link watch}, which also renews the lists derived from it. */
-  watched: EasFolder[];
-  /** The watched folders as status shows them and as the Ping names them (made once per list). */
-  listed: { id: string; name: string; collection: string }[];
-  pinged: PingFolder[];
-  /** The last full Ping request the server holds (for the empty-Ping shortcut). */
-  sentKey: string;
-  /** Consecutive Pings cut before their heartbeat. */
-  cuts: number;
-  /** Consecutive Ping Status 2 answers whose Syncs found nothing (eas/phantom.ts). */
-  phantoms: number;
-  /** When the open Ping went out (again, after a resend): a cut is measured from here. */
-  pingSent: number;
-  /** Made once per session, not per Ping (10 000 parked Pings). */
-  onResend: () => void;
-  /** check() asked: the next round syncs every watched folder before it Pings. */
-  checkAsked: boolean;
+/**
+ * What one session (connect … the last Ping) carries from Ping to Ping: one object of a fixed
+ * shape per account (issue 5, 10 000 parked Pings), made when the run begins.
+ */
+class Session {
+  readonly life: Life;
   /**
-   * The Pings' signal: aborted with the session's (Life.onAbort) and by a check, after which
-   * the next Ping gets a new one. One small object per session, not per Ping (10 000 parked Pings).
+   * The session's one controller, for every request it makes (no run signal is made for it):
+   * aborted with the run (Life.onAbort, a plain callback) and by a check while a Ping is open,
+   * after which the next round gets a new one.
    */
-  pingCut: AbortController;
+  cut = new AbortController();
+  /** A Ping is open (a check cuts it). */
+  pinging = false;
+  /** Frees the setup slot; undefined once the first Ping is out. */
+  release: (() => void) | undefined = undefined;
+  client!: EasClient;
+  folders: EasFolder[] = [];
+  /** Set through {@link watch}, which also renews the lists derived from it. */
+  watched: EasFolder[] = [];
+  /** The watched folders as status shows them and as the Ping names them (made once per list). */
+  listed: { id: string; name: string; collection: string }[] = [];
+  pinged: PingFolder[] = [];
+  /** The last full Ping request the server holds (for the empty-Ping shortcut). */
+  sentKey = '';
+  /** Consecutive Pings cut before their heartbeat. */
+  cuts = 0;
+  /** Consecutive Ping Status 2 answers whose Syncs found nothing (eas/phantom.ts). */
+  phantoms = 0;
+  /** When the open Ping went out (again, after a resend): a cut is measured from here. */
+  pingSent = 0;
+  /** check() asked: the next round syncs every watched folder before it Pings. */
+  checkAsked = false;
+  /** Made once per session, not per Ping or round: the Ping's resend hook, the loop's steps. */
+  onResend: () => void;
+  next: () => void;
+  fail: (err: unknown) => void;
+
+  constructor(life: Life, onResend: () => void, next: () => void, fail: (err: unknown) => void) {
+    this.life = life;
+    this.onResend = onResend;
+    this.next = next;
+    this.fail = fail;
+  }
+
+  /** The signal for the round that begins: a new controller after a check cut the last Ping. */
+  signal(): AbortSignal {
+    if (this.cut.signal.aborted && !this.life.aborted) this.cut = new AbortController();
+    return this.cut.signal;
+  }
 }
 
 /** The Change that marks one mail read (MS-ASEMAIL 2.2.2.58 Read). */
@@ -174,6 +205,9 @@ function watch(s: Pick<Session, 'watched' | 'listed' | 'pinged'>, watched: EasFo
   s.listed = watched.map((f) => ({ id: f.id, name: f.name, collection: collectionOf(f.type) ?? '' }));
   s.pinged = watched.map((f) => ({ id: f.id, class: classOf(collectionOf(f.type) ?? 'mail') }));
 }
+
+/** The wall clock when the deps name none: one for every account, not one object each. */
+const systemNow = { now: () => Date.now() };
 
 class EasWatcher implements Watcher {
   readonly accountId: string;
@@ -212,38 +246,54 @@ class EasWatcher implements Watcher {
     this.#account = account;
     this.#ctx = ctx;
     this.#deps = deps;
-    this.#clock = deps.clock ?? { now: () => Date.now() };
+    this.#clock = deps.clock ?? systemNow;
     const timers = deps.timers ?? realTimers;
-    this.#sup = supervise(
-      {
-        run: (life) => this.#run(life),
-        check: () => this.#check(),
-        classify: (err, attempt) => this.#classify(err, attempt),
-        onWake: (reason) => {
-          // Reloaded for the (maybe new) network on the next Ping, bracket forgotten.
-          if (reason === 'manual') return;
-          this.#hb = undefined;
-          this.#relearn = true;
-        },
-        close: () => this.#closeDispatcher(),
-      },
-      ctx,
-      {
-        kind: 'eas',
-        clock: {
-          now: () => this.#clock.now(),
-          setTimeout: (fn, ms) => timers.set(fn, ms),
-          clearTimeout: (h) => timers.clear(h),
-        },
-        random: deps.random,
-        // A check before the session is set up starts it over; a new network always does.
-        checkBy: 'reconnect',
-        onNetwork: 'reconnect',
-        enabled: account.enabled,
-        disabledDetail: 'Account disabled in the configuration',
-      },
-    );
+    // Production: Node's clock, shared (its timers are unref'd as realTimers are).
+    const clock: Clock =
+      deps.clock === undefined && deps.timers === undefined
+        ? systemClock
+        : {
+            now: () => this.#clock.now(),
+            setTimeout: (fn, ms) => timers.set(fn, ms),
+            clearTimeout: (h) => timers.clear(h),
+          };
+    this.#sup = supervise(new EasWatcher.#Session(this), ctx, {
+      kind: 'eas',
+      clock,
+      random: deps.random,
+      // A check before the session is set up starts it over; a new network always does.
+      checkBy: 'reconnect',
+      onNetwork: 'reconnect',
+      enabled: account.enabled,
+      disabledDetail: 'Account disabled in the configuration',
+    });
   }
+
+  /** The supervisor's view of this watcher: one field, its methods on the prototype. */
+  static #Session = class implements SupervisedSession {
+    readonly w: EasWatcher;
+    constructor(w: EasWatcher) {
+      this.w = w;
+    }
+    run(life: Life): Promise<void> {
+      return this.w.#run(life);
+    }
+    check(): 'round' | undefined {
+      return this.w.#check();
+    }
+    classify(err: unknown, attempt: number): Promise<Classified> {
+      return this.w.#classify(err, attempt);
+    }
+    onWake(reason: 'network' | 'resume' | 'manual'): void {
+      // Reloaded for the (maybe new) network on the next Ping, bracket forgotten.
+      if (reason === 'manual') return;
+      this.w.#hb = undefined;
+      this.w.#relearn = true;
+    }
+    close(): Promise<void> {
+      return this.w.#closeDispatcher();
+    }
+  };
 
   /** What the one timer slot holds (tests assert none is left after stop). */
   get armedTimer(): string | undefined {
@@ -289,7 +339,7 @@ class EasWatcher implements Watcher {
     const s = this.#live;
     if (!s) return undefined;
     s.checkAsked = true;
-    s.pingCut.abort(new Error('tidings check'));
+    if (s.pinging) s.cut.abort(new Error('tidings check'));
     return 'round';
   }
 
@@ -311,8 +361,8 @@ class EasWatcher implements Watcher {
 
   async markRead(folderId: string, itemIds: string[]): Promise<MarkReadResult> {
     const s = this.#live;
-    const signal = this.#life?.signal;
-    if (!s || !signal || signal.aborted || !this.#sup.running)
+    const life = this.#life;
+    if (!s || !life || life.aborted || !this.#sup.running)
       throw new EasError(
         'EAS_ERR_NOT_CONNECTED',
         `account ${this.accountId} is not connected (${this.#sup.status().state}); try again once it is`,
@@ -328,7 +378,9 @@ class EasWatcher implements Watcher {
     const ids = [...new Set(itemIds)];
     // The same drain as the watcher's own Syncs: what the server sends back in the same answer
     // is committed with the new key and announced once, as any change is.
-    const { responses } = await this.#syncFolder(s.client, folder, signal, false, ids.map(read));
+    // The run's signal (made now, for the few accounts that mark read): a check that cuts the
+    // open Ping must not end this Sync.
+    const { responses } = await this.#syncFolder(s.client, folder, life.signal, false, ids.map(read));
     const failed = (responses ?? []).filter((r) => r.status !== 1 && ids.includes(r.id));
     const marked = ids.filter((id) => !failed.some((f) => f.id === id));
     this.#ctx.log.info({ folder: folderId, marked: marked.length, failed: failed.length }, 'marked read');
@@ -370,16 +422,50 @@ class EasWatcher implements Watcher {
     this.#ctx.store.commit(this.accountId, { set, ...(del.length ? { delete: del } : {}) });
   }
 
-  /** One session from connect to failure, under the supervisor (which restarts it). */
-  async #run(life: Life): Promise<void> {
+  /**
+   * One session from connect to failure, under the supervisor (which restarts it). Set-up is an
+   * async function; the Ping rounds after it are a chain of callbacks (#round), so a waiting
+   * account holds no suspended async frame, only its open Ping's promise (issue 5).
+   */
+  #run(life: Life): Promise<void> {
     // A move not accepted while parked is asked again if the server still wants it.
     this.#pendingMove = undefined;
-    if (this.#wiped) throw this.#wiped;
+    if (this.#wiped) return Promise.reject(this.#wiped);
     this.#life = life;
+    return new Promise<void>((_, reject) => {
+      const s: Session = new Session(
+        life,
+        () => {
+          s.pingSent = this.#clock.now();
+        },
+        () => this.#round(s),
+        (err) => {
+          s.release?.();
+          s.release = undefined;
+          if (this.#live === s) this.#live = undefined;
+          if (this.#life === life) this.#life = undefined;
+          reject(err);
+        },
+      );
+      life.onAbort((reason) => s.cut.abort(reason));
+      this.#setUp(s).then(s.next, s.fail);
+    });
+  }
+
+  /** One round: a check's Sync of every folder when asked, then a Ping; the next round after it. */
+  #round(s: Session): void {
     try {
-      await this.#session(life.signal);
-    } finally {
-      this.#life = undefined;
+      if (s.life.aborted) {
+        s.fail(s.cut.signal.reason);
+        return;
+      }
+      const signal = s.signal();
+      const round = s.checkAsked
+        ? this.#syncAll(s, signal).then(() => this.#pingRound(s, signal))
+        : this.#pingRound(s, signal);
+      round.then(s.next, s.fail);
+    } catch (err) {
+      s.fail(err);
     }
   }
 
@@ -732,40 +818,14 @@ class EasWatcher implements Watcher {
     this.#put({ [K.heartbeat(this.#network)]: next });
   }
 
-  async #session(signal: AbortSignal): Promise<void> {
-    let release: (() => void) | undefined = await setupGate.acquire(signal);
-    try {
-      await this.#sessionGated(signal, () => {
-        release?.();
-        release = undefined;
-      });
-    } finally {
-      release?.();
-      this.#live = undefined;
-    }
-  }
-
-  /** One session; `setupDone` frees the setup slot when the first Ping goes out. */
-  async #sessionGated(signal: AbortSignal, setupDone: () => void): Promise<void> {
+  /** Set-up: a setup slot, connect, FolderSync and the catch-up Sync; the slot goes with the first Ping. */
+  async #setUp(s: Session): Promise<void> {
+    const signal = s.cut.signal;
+    s.release = await setupGate.acquire(signal);
     const client = await this.#connect(signal);
     const folders = await this.#folderSync(client, signal);
-    const s: Session = {
-      client,
-      folders,
-      watched: [],
-      listed: [],
-      pinged: [],
-      sentKey: '',
-      cuts: 0,
-      phantoms: 0,
-      pingSent: 0,
-      onResend: () => {
-        s.pingSent = this.#clock.now();
-      },
-      checkAsked: false,
-      pingCut: new AbortController(),
-    };
-    this.#life?.onAbort(() => s.pingCut.abort(signal.reason));
+    s.client = client;
+    s.folders = folders;
     // What the last session left unconfirmed says nothing about this one's first Ping.
     this.#unconfirmedSet = undefined;
     this.#confirmSync = this.#get<boolean>(K.confirmSync) === true;
@@ -774,16 +834,10 @@ class EasWatcher implements Watcher {
     this.#set('syncing', { detail: `Syncing ${s.watched.length} folders`, folders: s.listed });
     // Catch up on what changed while we were away: announced once (baseline for new folders).
     for (const f of s.watched) await this.#syncFolder(client, f, signal);
-    // Kept small on purpose: this frame stays suspended for every Ping's whole heartbeat, and a
-    // suspended async frame keeps all its registers (issue 5's scale bench, 10 000 accounts).
-    for (;;) {
-      if (s.checkAsked) await this.#syncAll(s, signal);
-      await this.#pingRound(s, signal, setupDone);
-    }
   }
 
   /** One Ping and what its answer asks for. Not async: the wait holds only the closures below. */
-  #pingRound(s: Session, signal: AbortSignal, setupDone: () => void): Promise<void> {
+  #pingRound(s: Session, signal: AbortSignal): Promise<void> {
     const hb = this.#heartbeat();
     const pingFolders = s.pinged;
     const requestKey = JSON.stringify([hb.current, pingFolders]);
@@ -791,30 +845,33 @@ class EasWatcher implements Watcher {
     const cached = requestKey === s.sentKey;
     this.#set('waiting', { detail: `Ping open, heartbeat ${hb.current} s`, folders: s.listed });
     s.pingSent = this.#clock.now();
-    setupDone();
-    this.#life?.roundDone();
+    // The first Ping frees the setup slot.
+    s.release?.();
+    s.release = undefined;
+    s.life.roundDone();
     const folders = cached ? 'cached' : pingFolders;
-    // The Ping's signal is pingCut's: a session already stopped must not send one that hangs.
+    // A session already stopped (or a round a check already cut) must not send a Ping that hangs.
     if (signal.aborted) return Promise.reject(signal.reason);
-    if (s.pingCut.signal.aborted) s.pingCut = new AbortController();
-    const pingSignal = s.pingCut.signal;
-    return s.client.ping({ heartbeat: hb.current, folders, onResend: s.onResend, signal: pingSignal }).then(
+    s.pinging = true;
+    return s.client.ping({ heartbeat: hb.current, folders, onResend: s.onResend, signal }).then(
       (r) => {
+        s.pinging = false;
         s.cuts = 0;
         this.#life?.healthy();
         s.sentKey = requestKey;
         return this.#onPing(s, r, hb, cached, signal);
       },
       (err: unknown) => {
+        s.pinging = false;
         // Ended by check(): the next round syncs every folder and Pings again.
-        if (pingSignal.aborted && !signal.aborted) return;
+        if (signal.aborted && !s.life.aborted) return;
         const e = transportError('Ping', err, signal);
         // A trickled answer (its total deadline passed after the headers came) is no cut: the
         // path held, the server is slow or hostile; a shorter heartbeat would not help.
         const cut =
           (e.code === 'EAS_ERR_TIMEOUT' && e.serverText !== 'NET_ERR_DEADLINE') ||
           (e.code === 'EAS_ERR_NETWORK' && CUT_CAUSES.has(e.serverText ?? ''));
-        if (!cut || signal.aborted) throw e;
+        if (!cut || s.life.aborted) throw e;
         const elapsed = (this.#clock.now() - s.pingSent) / 1000;
         this.#learn(onCut(hb, e.code === 'EAS_ERR_TIMEOUT' ? hb.current : elapsed, this.#bounds()));
         this.#ctx.log.info(
