@@ -59,9 +59,14 @@ export interface CliHooks {
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
+/** What a command does: resolves to the exit code. */
+export type CommandRun = (ctx: CommandContext) => Promise<number>;
+
 /**
  * One CLI command, as npm's base-cmd: a name (one or two words), a one-line description, its
- * flags and positional synopsis; main generates usage from these and rejects unknown flags.
+ * flags and positional synopsis; main generates usage from these and rejects unknown flags. The
+ * code that runs it is loaded on demand (`load`, registry.ts), so one command never loads
+ * another's modules.
  */
 export interface Command {
   name: string;
@@ -78,5 +83,6 @@ export interface Command {
   details?: string;
   /** Hands every argument after the command words to `run` unparsed (it has its own parser). */
   passthrough?: boolean;
-  run(ctx: CommandContext): Promise<number>;
+  /** Loads the command's module (a literal dynamic import(): its own bundle chunk) and gives its run. */
+  load(): Promise<CommandRun>;
 }

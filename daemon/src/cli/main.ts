@@ -150,7 +150,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
             .join(' ')}`,
         { command: command.name },
       );
-    return await command.run({
+    const run = await command.load();
+    return await run({
       args,
       flags,
       out,

@@ -44,15 +44,9 @@ export function serviceFiles(
  */
 export const NO_RESTART_EXIT_CODES = [2, 4] as const;
 
-/** Where the system unit keeps things (its ConfigurationDirectory=, StateDirectory=, RuntimeDirectory=). */
-export const SYSTEM_PATHS = {
-  user: 'tidings',
-  config: '/etc/tidings/config.json',
-  state: '/var/lib/tidings',
-  socket: '/run/tidings/tidings.sock',
-  unit: '/etc/systemd/system/tidings.service',
-  sysusers: '/etc/sysusers.d/tidings.conf',
-} as const;
+import { SYSTEM_PATHS } from './service-paths';
+
+export { SYSTEM_PATHS };
 
 /** systemd-sysusers(8) line for the system unit's user: a system account with no login. */
 export const SYSUSERS_CONF = `# The account the Tidings system service runs as (tidings service install --system).

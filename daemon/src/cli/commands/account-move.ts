@@ -1,4 +1,4 @@
-import type { Command } from '../command';
+import type { CommandContext } from '../command';
 import { withDaemon } from '../client';
 import { CliError, EXIT } from '../errors';
 
@@ -8,21 +8,15 @@ import { CliError, EXIT } from '../errors';
  * `needs-confirmation` and no password goes there; `tidings status` shows both addresses. The
  * move lives in the running daemon only (nothing is stored before it is accepted), so this needs
  * the daemon.
+ * Its name, flags and help are in ../registry.ts.
  */
-export const accountAcceptMove: Command = {
-  name: 'account accept-move',
-  synopsis: '<id>',
-  description: 'follow the server move an Exchange account waits on (needs-confirmation)',
-  flags: [],
-  maxArgs: 1,
-  async run(ctx) {
-    const id = ctx.args[0];
-    if (!id)
-      throw new CliError('CLI_ERR_MISSING', 'which account? tidings account accept-move <id>', {
-        command: 'account accept-move',
-      });
-    const r = await withDaemon(ctx, (c) => c.call('accounts.acceptMove', { id }));
-    ctx.out.result({ ...r, id }, () => `${id} now uses ${r.url}`);
-    return EXIT.OK;
-  },
-};
+export async function accountAcceptMove(ctx: CommandContext): Promise<number> {
+  const id = ctx.args[0];
+  if (!id)
+    throw new CliError('CLI_ERR_MISSING', 'which account? tidings account accept-move <id>', {
+      command: 'account accept-move',
+    });
+  const r = await withDaemon(ctx, (c) => c.call('accounts.acceptMove', { id }));
+  ctx.out.result({ ...r, id }, () => `${id} now uses ${r.url}`);
+  return EXIT.OK;
+}

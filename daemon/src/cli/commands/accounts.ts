@@ -1,5 +1,5 @@
 import type { AccountSummary } from '../../ipc/protocol';
-import type { Command } from '../command';
+import type { CommandContext } from '../command';
 import { withDaemon } from '../client';
 import { EXIT } from '../errors';
 
@@ -10,15 +10,9 @@ function table(accounts: AccountSummary[]): string {
     .join('\n');
 }
 
-const list: Omit<Command, 'name'> = {
-  description: 'list configured accounts and their state',
-  flags: [],
-  async run(ctx) {
-    const accounts = await withDaemon(ctx, (c) => c.call('accounts.list', {}));
-    ctx.out.result(accounts, () => table(accounts));
-    return EXIT.OK;
-  },
-};
-
-export const accounts: Command = { name: 'accounts', ...list };
-export const accountList: Command = { name: 'account list', ...list };
+/** `tidings accounts` and `tidings account list`: their names and help are in ../registry.ts. */
+export async function accounts(ctx: CommandContext): Promise<number> {
+  const list = await withDaemon(ctx, (c) => c.call('accounts.list', {}));
+  ctx.out.result(list, () => table(list));
+  return EXIT.OK;
+}

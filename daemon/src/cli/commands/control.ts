@@ -1,5 +1,5 @@
 import { localDateTime, nextLocalTime } from '../../local-time';
-import type { Command } from '../command';
+import type { CommandContext } from '../command';
 import { withDaemon } from '../client';
 import { CliError, EXIT } from '../errors';
 
@@ -23,58 +23,34 @@ export function untilInstant(text: string, now = new Date()): string {
   return d.toISOString();
 }
 
-export const pause: Command = {
-  name: 'pause',
-  description: 'hold back notifications for a while (hooks keep running)',
-  flags: [
-    { name: 'minutes', type: 'number', placeholder: 'n', description: 'pause for n minutes (default 60)' },
-    {
-      name: 'until',
-      type: 'string',
-      placeholder: 'time',
-      description: 'pause until a local time (18:00: its next occurrence) or an ISO time',
-    },
-  ],
-  async run(ctx) {
-    const { minutes, until } = ctx.flags as { minutes?: number; until?: string };
-    if (minutes !== undefined && until !== undefined)
-      throw new CliError('CLI_ERR_BAD_VALUE', 'give --minutes or --until, not both', { command: 'pause' });
-    const params = until !== undefined ? { until: untilInstant(until) } : { minutes: minutes ?? 60 };
-    const r = await withDaemon(ctx, (c) => c.call('pause', params));
-    ctx.out.result(r, () => `notifications paused until ${localDateTime(r.pausedUntil)}`);
-    return EXIT.OK;
-  },
-};
+/** `tidings pause`: its name, flags and help are in ../registry.ts. */
+export async function pause(ctx: CommandContext): Promise<number> {
+  const { minutes, until } = ctx.flags as { minutes?: number; until?: string };
+  if (minutes !== undefined && until !== undefined)
+    throw new CliError('CLI_ERR_BAD_VALUE', 'give --minutes or --until, not both', { command: 'pause' });
+  const params = until !== undefined ? { until: untilInstant(until) } : { minutes: minutes ?? 60 };
+  const r = await withDaemon(ctx, (c) => c.call('pause', params));
+  ctx.out.result(r, () => `notifications paused until ${localDateTime(r.pausedUntil)}`);
+  return EXIT.OK;
+}
 
-export const resume: Command = {
-  name: 'resume',
-  description: 'end a pause',
-  flags: [],
-  async run(ctx) {
-    const r = await withDaemon(ctx, (c) => c.call('resume', {}));
-    ctx.out.result(r, () => 'notifications resumed');
-    return EXIT.OK;
-  },
-};
+/** `tidings resume`: its name, flags and help are in ../registry.ts. */
+export async function resume(ctx: CommandContext): Promise<number> {
+  const r = await withDaemon(ctx, (c) => c.call('resume', {}));
+  ctx.out.result(r, () => 'notifications resumed');
+  return EXIT.OK;
+}
 
-export const reload: Command = {
-  name: 'reload',
-  description: 're-read the config file (a broken file is refused and the running config kept)',
-  flags: [],
-  async run(ctx) {
-    const r = await withDaemon(ctx, (c) => c.call('reload', {}));
-    ctx.out.result(r, () => `config reloaded: ${r.accounts} account(s)`);
-    return EXIT.OK;
-  },
-};
+/** `tidings reload`: its name, flags and help are in ../registry.ts. */
+export async function reload(ctx: CommandContext): Promise<number> {
+  const r = await withDaemon(ctx, (c) => c.call('reload', {}));
+  ctx.out.result(r, () => `config reloaded: ${r.accounts} account(s)`);
+  return EXIT.OK;
+}
 
-export const stop: Command = {
-  name: 'stop',
-  description: 'ask the running daemon to shut down',
-  flags: [],
-  async run(ctx) {
-    const r = await withDaemon(ctx, (c) => c.call('shutdown', {}));
-    ctx.out.result(r, () => 'daemon stopping');
-    return EXIT.OK;
-  },
-};
+/** `tidings stop`: its name, flags and help are in ../registry.ts. */
+export async function stop(ctx: CommandContext): Promise<number> {
+  const r = await withDaemon(ctx, (c) => c.call('shutdown', {}));
+  ctx.out.result(r, () => 'daemon stopping');
+  return EXIT.OK;
+}
