@@ -643,13 +643,22 @@ export function supervise(
   ctx: Pick<WatcherContext, 'accountId' | 'log' | 'setStatus'>,
   o: AccountSupervision,
 ): Supervisor {
-  const { random, enabled, disabledDetail, ...rest } = o;
+  // One literal, every property in the same order for every account and kind: the spread of a
+  // rest object it was gave each account's options a hidden class of its own (~300 B each,
+  // issue 5's heap snapshot at 1 000 accounts: 989 such maps).
   return new Supervisor(session, {
-    ...rest,
     accountId: ctx.accountId,
+    kind: o.kind,
+    clock: o.clock,
     log: ctx.log,
     setStatus: (st) => ctx.setStatus(st),
-    ...(random ? { random } : {}),
-    ...(enabled === false ? { disabled: disabledDetail ?? 'Account disabled in the config' } : {}),
+    random: o.random,
+    baseMs: o.baseMs,
+    capMs: o.capMs,
+    retryVerb: o.retryVerb,
+    healthyAfterMs: o.healthyAfterMs,
+    checkBy: o.checkBy,
+    onNetwork: o.onNetwork,
+    disabled: o.enabled === false ? (o.disabledDetail ?? 'Account disabled in the config') : undefined,
   });
 }
