@@ -558,7 +558,10 @@ class EasWatcher implements Watcher {
       const shared = this.#deps.dispatcher;
       const own = shared && ownConnectionOptions(shared);
       // The schema's promise for `tls.rejectUnauthorized: false`: a warning on every connect.
-      const onConnect = this.#account.tls?.rejectUnauthorized === false ? this.#insecureConnect : undefined;
+      const onConnect =
+        this.#account.tls?.rejectUnauthorized === false
+          ? (origin: string) => this.#insecureConnect(origin)
+          : undefined;
       if (shared && own) {
         this.#dispatcher = new AccountDispatcher(shared, own, onConnect);
         this.#ownDispatcher = true;
@@ -575,13 +578,16 @@ class EasWatcher implements Watcher {
     return this.#dispatcher;
   }
 
-  /** Per connection; a shared dispatcher we cannot watch gets it per session (#connect). */
-  #insecureConnect = (origin: string): void => {
+  /**
+   * Per connection; a shared dispatcher we cannot watch gets it per session (#connect). A method,
+   * bound only for the accounts that turn verification off (not a closure per account).
+   */
+  #insecureConnect(origin: string): void {
     this.#ctx.log.warn(
       { account: this.accountId, origin },
       `account ${this.accountId}: TLS certificate verification is OFF (tls.rejectUnauthorized: false); anyone on the path can read the password`,
     );
-  };
+  }
 
   #deviceId(): string {
     const stored = this.#get<string>(K.deviceId);
