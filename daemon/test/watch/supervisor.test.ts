@@ -126,6 +126,41 @@ function counting(extra: Partial<Session> = {}) {
 }
 
 describe('supervisor: lifecycle', () => {
+  it('a run that never reads life.signal is still told of stop and restart (onAbort with the reason); a signal read late is already aborted', async () => {
+    // Issue 5: the run's AbortController (~1 KB) is made only when a session reads `signal`.
+    const told: string[] = [];
+    const s = scripted([
+      (life) => {
+        life.set('waiting');
+        return new Promise<void>((_, reject) =>
+          life.onAbort((reason) => {
+            told.push((reason as Error).message);
+            reject(reason);
+          }),
+        );
+      },
+      (life) => {
+        life.onAbort((reason) => told.push((reason as Error).message));
+        life.set('waiting');
+        return new Promise<void>(() => undefined);
+      },
+    ]);
+    const { sup } = make(s.session);
+    sup.start();
+    await until(() => sup.status().state === 'waiting', 'first run waiting');
+    const first = s.lives[0]!;
+    expect(first.aborted).toBe(false);
+    sup.restart();
+    expect(first.aborted).toBe(true);
+    expect(first.signal.aborted).toBe(true);
+    expect((first.signal.reason as Error).message).toBe('reconnecting');
+    await until(() => s.runs() === 2 && sup.status().state === 'waiting', 'second run waiting');
+    const second = s.lives[1];
+    void sup.stop();
+    expect(second?.aborted).toBe(true);
+    expect(told).toEqual(['reconnecting', 'the account is stopping']);
+  });
+
   it('start → connecting, the session sets syncing and waiting; stop leaves no timer and is idempotent', async () => {
     const s = counting();
     const { sup, clock, statuses } = make(s.session);
