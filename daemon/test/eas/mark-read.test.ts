@@ -76,6 +76,23 @@ describe('mark as read (EAS Sync Change of Email:Read)', () => {
     expect(h.statuses.some((s) => s.lastError?.code === 'EAS_ERR_SYNC_STATE')).toBe(false);
   });
 
+  it("a check while the mark is under way cuts the open Ping, not the mark (its signal is the run's, not the session's)", async () => {
+    h = await harness();
+    await pingParked(h);
+    const id = h.server.addMail('alice', { subject: 'Read me', from: 'bob@example.test' });
+    await waitFor(() => h?.signals[0], 'the new-mail signal');
+    await pingParked(h);
+    const pingsBefore = sent(h, 'Ping').length;
+    const marking = h.watcher.markRead!('2', [id]);
+    const checked = h.watcher.check!();
+    expect(await marking).toEqual({ marked: [id], failed: [] });
+    await checked;
+    expect(h.server.getItem('alice', id)?.data).toMatchObject({ read: true });
+    // The check's round Pinged again on the same session.
+    await waitFor(() => (sent(h!, 'Ping').length > pingsBefore ? true : undefined), 'a new Ping');
+    expect(h.statuses.some((s) => s.state === 'backing-off')).toBe(false);
+  });
+
   it('announces once what the server sends back in the same answer, and not again on the next Ping', async () => {
     h = await harness();
     await pingParked(h);
