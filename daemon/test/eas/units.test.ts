@@ -7,7 +7,6 @@ import { folderSignal } from '../../src/eas/signals';
 import { httpError } from '../../src/eas/transport';
 import { negotiateVersion, parseVersionList } from '../../src/eas/versions';
 import { isValidDeviceId, newDeviceId } from '../../src/eas/device';
-import { TimerSlot } from '../../src/watch/timer-slot';
 
 describe('versions', () => {
   it('picks the highest common version', () => {
@@ -154,26 +153,5 @@ describe('signals and device ids', () => {
     expect(a).toHaveLength(32);
     expect(newDeviceId()).not.toBe(a);
     expect(isValidDeviceId('has-dash')).toBe(false);
-  });
-});
-
-describe('timer slot', () => {
-  it('holds one timer: arming replaces, clear leaves none', () => {
-    const live = new Set<number>();
-    let n = 0;
-    const slot = new TimerSlot({
-      set: () => {
-        live.add(++n);
-        return n;
-      },
-      clear: (h) => live.delete(h as number),
-    });
-    slot.arm('retry', 10, () => undefined);
-    slot.arm('retry', 20, () => undefined);
-    expect(live.size).toBe(1);
-    expect(slot.armed).toBe('retry');
-    slot.clear();
-    expect(live.size).toBe(0);
-    expect(slot.armed).toBeUndefined();
   });
 });

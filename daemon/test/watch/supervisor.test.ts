@@ -126,6 +126,22 @@ function counting(extra: Partial<Session> = {}) {
 }
 
 describe('supervisor: lifecycle', () => {
+  it('holds one timer (the slot): a new wait replaces the armed one, armIdle adds none, stop leaves none', async () => {
+    const s = counting();
+    const { sup, clock } = make(s.session);
+    sup.start();
+    await until(() => sup.armed === 'idle', 'idle');
+    sup.armIdle(5_000);
+    expect(clock.timers.size).toBe(1);
+    expect(clock.armedDelay()).toBe(30_000);
+    await sup.check();
+    await until(() => s.rounds() === 2 && sup.armed === 'idle', 'idle again after the check');
+    expect(clock.timers.size).toBe(1);
+    await sup.stop();
+    expect(clock.timers.size).toBe(0);
+    expect(sup.armed).toBeUndefined();
+  });
+
   it('a run that never reads life.signal is still told of stop and restart (onAbort with the reason); a signal read late is already aborted', async () => {
     // Issue 5: the run's AbortController (~1 KB) is made only when a session reads `signal`.
     const told: string[] = [];
