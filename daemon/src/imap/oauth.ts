@@ -1,13 +1,10 @@
 import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
 import type { ImapAccount } from '../config/account';
-import {
-  createOAuthTokenProvider,
-  type OAuthClientSettings,
-  type OAuthProviderId,
-  providerForHost,
-  type TokenProvider,
-} from '../oauth';
+// Not the oauth/ index, which also exports the sign-in flows: the daemon imports this file and
+// only refreshes tokens (issue 5, RSS).
+import { type OAuthClientSettings, type OAuthProviderId, providerForHost } from '../oauth/providers';
+import { createOAuthTokenProvider, type TokenProvider } from '../oauth/token-provider';
 import { googleClientDefaults } from '../oauth/google-client';
 import type { SecretSource } from '../secrets/types';
 

@@ -1,7 +1,10 @@
 import type { Dispatcher } from 'undici';
 import type { Account } from '../config/account';
-import { type AutodiscoverOptions, autodiscover } from '../eas/autodiscover';
-import { authorityFor, createOAuthTokenProvider } from '../oauth';
+import type { AutodiscoverOptions } from '../eas/autodiscover';
+// Not the oauth/ index: it also exports the sign-in flows (a loopback HTTP server, the browser),
+// which the daemon never runs (issue 5, RSS).
+import { authorityFor } from '../oauth/endpoints';
+import { createOAuthTokenProvider } from '../oauth/token-provider';
 import { createDispatcher } from '../net/dispatcher';
 import type { Disposer } from './disposers';
 import { lazyDavWatcher } from '../watch/dav-lazy';
@@ -96,7 +99,14 @@ export function defaultWatcherFactory(
     const auth = account.auth;
     return createEasWatcher(account, ctx, {
       dispatcher,
-      autodiscover: (email, o) => autodiscover(email, { ...fopts.autodiscover, ...o, log: ctx.log }),
+      // Loaded on the first search only (an account without `url`): Autodiscover's XML parser is
+      // ~70 KB of code an account with a known URL never runs (issue 5, RSS).
+      autodiscover: async (email, o) =>
+        (await import('../eas/autodiscover')).autodiscover(email, {
+          ...fopts.autodiscover,
+          ...o,
+          log: ctx.log,
+        }),
       ...(fopts.networkKey ? { networkKey: fopts.networkKey } : {}),
       ...(auth.type === 'oauth2'
         ? {

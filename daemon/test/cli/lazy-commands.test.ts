@@ -90,5 +90,11 @@ describe('commands load lazily', () => {
     expect(other).toEqual([]);
     // diagnose/: the checks behind `account test`, doctor and the `accounts.test` call.
     expect(files.filter((f) => f.startsWith('daemon/src/diagnose/'))).toEqual([]);
+    // The OAuth2 sign-in flows (account add --oauth, account login): the daemon only refreshes.
+    // Autodiscover's XML parser: loaded on the first search (an Exchange account without url).
+    expect(
+      files.filter((f) => /oauth\/(interactive|loopback|device-code|open-browser)\.ts$/.test(f)),
+    ).toEqual([]);
+    expect(files.filter((f) => f.includes('fast-xml-parser') || f.includes('eas/autodiscover/'))).toEqual([]);
   });
 });
