@@ -5,37 +5,22 @@
  * (issue 16: `watch` printed the UTC clock, EAS and CalDAV starts read differently).
  */
 
+import { localTimeZone, wallStrings, zoneFormat } from './zones';
+
 /** Tests inject a zone; without one Intl uses the process's (Node re-reads TZ when it changes). */
 export interface ZoneOption {
   timeZone?: string;
 }
 
-type Parts = Record<'year' | 'month' | 'day' | 'hour' | 'minute' | 'second', string>;
-
-const formats = new Map<string, Intl.DateTimeFormat>();
+type Parts = ReturnType<typeof wallStrings>;
 
 function parts(t: Date, timeZone: string | undefined): Parts {
   // A cached formatter would pin the zone it was built in; key by the zone Intl resolves now.
-  const zone = timeZone ?? new Intl.DateTimeFormat().resolvedOptions().timeZone;
-  let f = formats.get(zone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone: zone,
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-      hourCycle: 'h23',
-    });
-    formats.set(zone, f);
-  }
-  const out = {} as Parts;
-  for (const p of f.formatToParts(t)) if (p.type in KEYS) out[p.type as keyof Parts] = p.value;
-  return out;
+  const zone = timeZone ?? localTimeZone();
+  const f = zoneFormat(zone);
+  if (!f) throw new RangeError(`Invalid time zone specified: ${zone}`);
+  return wallStrings(t.getTime(), f);
 }
-const KEYS = { year: 1, month: 1, day: 1, hour: 1, minute: 1, second: 1 };
 
 function toDate(t: string | number | Date): Date | undefined {
   const d = t instanceof Date ? t : new Date(t);

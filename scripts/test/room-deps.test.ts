@@ -43,6 +43,7 @@ const LAYERS: Layer[] = [
       'retry',
       'text',
       'coded-error',
+      'zones',
     ],
     peers: true,
   },
@@ -61,9 +62,14 @@ const LAYERS: Layer[] = [
  */
 const ALLOWED: Allowance[] = [];
 
-/** Workspace packages daemon code may import, and from which rooms (the rest: none). */
+/**
+ * Workspace package entries daemon code may import, and from which rooms (the rest: none). eas/
+ * takes the codec's core entry: the full one also holds the XML bridge and the CLI, which would
+ * then load with the daemon (issue 5).
+ */
 const PACKAGES: Record<string, string[]> = {
-  '@tidings/wbxml': ['eas', 'cli'],
+  '@tidings/wbxml/core': ['eas'],
+  '@tidings/wbxml': ['cli'],
   // The demo daemon runs the EAS fixture server in-process (`tidings daemon --demo`).
   '@tidings/fixtures': ['demo'],
 };
@@ -137,8 +143,7 @@ function check(files: Map<string, string>, layers = LAYERS, allowed = ALLOWED): 
         const to = roomOf(target);
         if (to !== from) report.edges.push({ file, spec, target, from, to });
       } else if (spec.startsWith('@tidings/')) {
-        const pkg = spec.split('/').slice(0, 2).join('/');
-        if (!(PACKAGES[pkg] ?? []).includes(from))
+        if (!(PACKAGES[spec] ?? []).includes(from))
           report.upward.push(`${file} imports ${spec}: not a package ${from}/ may use`);
       }
     }
@@ -308,5 +313,16 @@ describe('the checker itself', () => {
   it('keeps workspace packages to the rooms named for them', () => {
     const r = check(tree({ 'hub/a.ts': "import { s } from '@tidings/fixtures';" }));
     expect(r.upward[0]).toContain('@tidings/fixtures');
+  });
+
+  it('keeps eas/ to the codec core entry: the full one is the CLI room\'s', () => {
+    const r = check(
+      tree({
+        'eas/a.ts': "import { decode } from '@tidings/wbxml/core';",
+        'eas/b.ts': "import { toXml } from '@tidings/wbxml';",
+        'cli/c.ts': "import { runWbxmlCli } from '@tidings/wbxml';",
+      }),
+    );
+    expect(r.upward).toEqual(["eas/b.ts imports @tidings/wbxml: not a package eas/ may use"]);
   });
 });

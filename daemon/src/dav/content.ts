@@ -1,5 +1,5 @@
 import ICAL from 'ical.js';
-import { isKnownZone, isoInZone, wallTimeToInstant } from './time';
+import { isoInZone, wallTimeToInstant } from '../zones';
 
 /** What a signal says about one calendar object or contact, and what we keep to classify the next change. */
 export interface ItemDigest {
@@ -110,21 +110,16 @@ function timeOf(prop: ICAL.Property | null, timeZone: string): string | undefine
   if (t.isDate) return t.toString(); // all-day: a date has no time zone (RFC 5545 §3.3.4)
   const tzid = str(prop?.getParameter('tzid'));
   const zone = t.zone?.tzid;
+  const wall = { year: t.year, month: t.month, day: t.day, hour: t.hour, minute: t.minute, second: t.second };
   // A TZID with no VTIMEZONE leaves ical.js with a floating time; Intl knows IANA names.
-  if (tzid && (zone === undefined || zone === 'floating') && isKnownZone(tzid)) {
-    const ms = wallTimeToInstant(
-      { year: t.year, month: t.month, day: t.day, hour: t.hour, minute: t.minute, second: t.second },
-      tzid,
-    );
-    return isoInZone(ms, timeZone);
+  if (tzid && (zone === undefined || zone === 'floating')) {
+    const ms = wallTimeToInstant(wall, tzid);
+    if (ms !== undefined) return isoInZone(ms, timeZone);
   }
   // Floating times (RFC 5545 §3.3.5 form 1) are wall times wherever the user is.
   if (zone === 'floating') {
-    const ms = wallTimeToInstant(
-      { year: t.year, month: t.month, day: t.day, hour: t.hour, minute: t.minute, second: t.second },
-      timeZone,
-    );
-    return isoInZone(ms, timeZone);
+    const ms = wallTimeToInstant(wall, timeZone);
+    if (ms !== undefined) return isoInZone(ms, timeZone);
   }
   return isoInZone(t.toJSDate().getTime(), timeZone);
 }

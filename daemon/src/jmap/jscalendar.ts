@@ -1,3 +1,5 @@
+import { wallTimeToInstant } from '../zones';
+
 /**
  * Times of a JSCalendar event (RFC 8984 §5.1): `start` is a LocalDateTime (no offset) in
  * `timeZone` (an IANA name; null means floating), `duration` a positive ISO 8601 duration, and
@@ -15,45 +17,6 @@ export function durationMs(d: string): number | undefined {
   if (!m || d === 'P' || d.endsWith('T')) return undefined;
   const [w, days, h, min, s] = m.slice(1).map((x) => (x === undefined ? 0 : Number(x)));
   return ((((w! * 7 + days!) * 24 + h!) * 60 + min!) * 60 + s!) * 1000;
-}
-
-const zones = new Map<string, Intl.DateTimeFormat>();
-
-function zoneFormat(tz: string): Intl.DateTimeFormat | undefined {
-  let f = zones.get(tz);
-  if (f) return f;
-  try {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone: tz,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    });
-  } catch {
-    return undefined; // not a zone Intl knows (a custom VTIMEZONE id)
-  }
-  if (zones.size > 100) zones.clear();
-  zones.set(tz, f);
-  return f;
-}
-
-/** Offset of `tz` at instant `ms` (wall − UTC), ms. */
-function offsetAt(ms: number, f: Intl.DateTimeFormat): number {
-  const p: Record<string, number> = {};
-  for (const part of f.formatToParts(new Date(ms)))
-    if (part.type !== 'literal') p[part.type] = Number(part.value);
-  const wall = Date.UTC(p.year!, p.month! - 1, p.day!, p.hour!, p.minute!, p.second!);
-  return wall - Math.floor(ms / 1000) * 1000;
-}
-
-/** The instant of a wall time (as a UTC-based ms count) in a zone; two passes settle DST edges. */
-function wallToInstant(wall: number, f: Intl.DateTimeFormat): number {
-  const first = wall - offsetAt(wall, f);
-  return wall - offsetAt(first, f);
 }
 
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.000Z$/, 'Z');
@@ -80,13 +43,11 @@ export function eventTimes(e: {
       ...(wallEnd !== undefined && wallEnd - wall > 86_400_000 ? { end: day(wallEnd - 1) } : {}),
     };
   }
-  const f = typeof e.timeZone === 'string' ? zoneFormat(e.timeZone) : undefined;
-  if (!f) {
+  const start = typeof e.timeZone === 'string' ? wallTimeToInstant(wall, e.timeZone) : undefined;
+  if (start === undefined) {
     // Floating (timeZone null) or a zone Intl does not know: the wall time as written.
     return { start: localIso(wall), ...(wallEnd !== undefined ? { end: localIso(wallEnd) } : {}) };
   }
-  return {
-    start: iso(wallToInstant(wall, f)),
-    ...(wallEnd !== undefined ? { end: iso(wallToInstant(wallEnd, f)) } : {}),
-  };
+  const end = wallEnd !== undefined ? wallTimeToInstant(wallEnd, e.timeZone as string) : undefined;
+  return { start: iso(start), ...(end !== undefined ? { end: iso(end) } : {}) };
 }

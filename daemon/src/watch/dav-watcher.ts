@@ -12,7 +12,7 @@ import { compose, createTransport, type Send } from '../dav/request';
 import { intervalPolicy, nextPollDelay } from '../dav/schedule';
 import { SECOND_SETTLE_MS } from '../dav/second-token';
 import { selectCollections } from '../dav/select';
-import { localTimeZone } from '../dav/time';
+import { localTimeZone } from '../zones';
 import { withBasicAuth, withRedirects, withRetryOnReset, withStatusErrors } from '../dav/wrappers';
 import { createDispatcher } from '../net/dispatcher';
 import { type Clock, systemClock } from '../clock';
