@@ -25,7 +25,7 @@ import { fetchSession, type JmapSession } from '../jmap/session';
 import { createTransport, type JmapHttp, type JmapLimits } from '../jmap/transport';
 import { backoffDelay } from '../retry/backoff';
 import { type Life, type Session, supervise } from './supervisor';
-import type { MarkReadResult, Watcher, WatcherContext } from './types';
+import { type MarkReadResult, signInAgain, type Watcher, type WatcherContext } from './types';
 
 /** Collaborators, injectable from tests. */
 export interface JmapWatcherDeps {
@@ -299,9 +299,11 @@ export function createJmapWatcher(
       if (e.code === 'JMAP_ERR_UNAUTHORIZED' || e.code === 'JMAP_ERR_SECRET') {
         // Retrying a refused password only risks a lock-out; wait for the user (wake('manual')).
         const detail =
-          e.code === 'JMAP_ERR_SECRET'
-            ? 'The password or token could not be read from its source'
-            : 'The server refused the user name, password or token';
+          account.auth.type === 'oauth2'
+            ? signInAgain(accountId)
+            : e.code === 'JMAP_ERR_SECRET'
+              ? `The ${account.auth.type === 'bearer' ? 'API token' : 'password'} could not be read from its source`
+              : `The server refused the ${account.auth.type === 'bearer' ? 'API token' : 'user name or password'}`;
         return { error, verdict: { kind: 'park', state: 'needs-credentials', detail } };
       }
       if (e.code === 'JMAP_ERR_REDIRECT' && e.context.location) {

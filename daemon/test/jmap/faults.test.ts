@@ -216,6 +216,27 @@ describe('JMAP watcher faults', () => {
     expect(f.requests.find((r) => r.path === '/jmap/session')?.authorization).toBe('Bearer tok-123');
   });
 
+  it('a refused API token asks for the token, not a password', async () => {
+    const f = await fixture({ bearer: 'tok-123' });
+    const t = testContext('acct');
+    t.ctx.secret = { get: async () => 'revoked' };
+    const h = watch(f.url, { auth: { type: 'bearer' } }, { ctx: t });
+    await until('needs-credentials', () => h.watcher.status().state === 'needs-credentials');
+    expect(h.watcher.status().detail).toBe('The server refused the API token');
+  });
+
+  it('OAuth2: a token refused after its refresh asks for a new sign-in', async () => {
+    const f = await fixture({ bearer: 'fresh' });
+    const tokens = { getAccessToken: async () => 'revoked' };
+    const h = watch(
+      f.url,
+      { auth: { type: 'oauth2', clientId: 'c', authority: 'https://login.example/o', scope: 'mail' } },
+      { deps: { tokens } },
+    );
+    await until('needs-credentials', () => h.watcher.status().state === 'needs-credentials');
+    expect(h.watcher.status().detail).toBe('Sign in again: tidings account login acct');
+  });
+
   it('OAuth2: a 401 forces one token refresh, then the account works', async () => {
     const f = await fixture({ bearer: 'fresh' });
     const asked: (boolean | undefined)[] = [];
