@@ -34,7 +34,14 @@ import {
   supervise,
 } from './supervisor';
 import { realTimers, type Timers } from './timer-slot';
-import type { MarkReadResult, Watcher, WatcherContext, WatcherState, WatcherStatus } from './types';
+import {
+  type MarkReadResult,
+  signInAgain,
+  type Watcher,
+  type WatcherContext,
+  type WatcherState,
+  type WatcherStatus,
+} from './types';
 
 /** Finds the EAS URL from an address (daemon/src/eas/autodiscover). */
 export type AutodiscoverFn = (
@@ -504,7 +511,12 @@ class EasWatcher implements Watcher {
     }
     if (r.kind === 'wait-for-user') {
       const state = WAIT_STATE[r.need] as 'needs-credentials' | 'needs-confirmation' | 'disabled';
-      return { error, verdict: { kind: 'park', state, detail: e.message } };
+      // An OAuth2 account has no password to fix: name the sign-in, as IMAP and JMAP do.
+      const detail =
+        r.need === 'credentials' && this.#account.auth.type === 'oauth2'
+          ? `${e.message}. ${signInAgain(this.accountId)}`
+          : e.message;
+      return { error, verdict: { kind: 'park', state, detail } };
     }
     return {
       error,

@@ -42,6 +42,7 @@ describe('HTTP faults (MS-ASHTTP 2.2.2.1.1)', () => {
     });
     const st = await state(h, 'needs-credentials');
     expect(st.lastError?.code).toBe('EAS_ERR_AUTH');
+    expect(st.detail).toMatch(/Sign in again: tidings account login \S+$/);
     expect(calls).toEqual([undefined, true]);
     expect(h.server.requests).toHaveLength(2);
   });
