@@ -315,7 +315,7 @@ describe('the checker itself', () => {
     expect(r.upward[0]).toContain('@tidings/fixtures');
   });
 
-  it('keeps eas/ to the codec core entry: the full one is the CLI room\'s', () => {
+  it("keeps eas/ to the codec core entry: the full one is the CLI room's", () => {
     const r = check(
       tree({
         'eas/a.ts': "import { decode } from '@tidings/wbxml/core';",
@@ -323,6 +323,6 @@ describe('the checker itself', () => {
         'cli/c.ts': "import { runWbxmlCli } from '@tidings/wbxml';",
       }),
     );
-    expect(r.upward).toEqual(["eas/b.ts imports @tidings/wbxml: not a package eas/ may use"]);
+    expect(r.upward).toEqual(['eas/b.ts imports @tidings/wbxml: not a package eas/ may use']);
   });
 });

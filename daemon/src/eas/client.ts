@@ -1,4 +1,4 @@
-import { decode, encode, int, WbxmlError, type WbxmlElement } from '@tidings/wbxml';
+import { decode, encode, int, WbxmlError, type WbxmlElement } from '@tidings/wbxml/core';
 import { COMMANDS } from './commands';
 import type { PingRequest, PingResult } from './commands/ping';
 import type { ProvisionResult } from './commands/provision';

@@ -1,4 +1,4 @@
-import type { WbxmlElement } from '@tidings/wbxml';
+import type { WbxmlElement } from '@tidings/wbxml/core';
 
 /** The few log methods the engine uses (a pino Logger fits). Never given secrets. */
 export interface EasLog {

@@ -1,4 +1,4 @@
-import { child, textOf, text, type WbxmlElement } from '@tidings/wbxml';
+import { child, textOf, text, type WbxmlElement } from '@tidings/wbxml/core';
 import type { Collection, EventKind, ItemSummary } from '../signal';
 
 /** Longest preview a signal carries (signal.ts: ≤ 200 chars). */

@@ -1,4 +1,4 @@
-import { all, child, int, ns, text, type WbxmlElement } from '@tidings/wbxml';
+import { all, child, int, ns, text, type WbxmlElement } from '@tidings/wbxml/core';
 import type { EasConnection } from '../connection';
 import { commonStatusError, EasError, EasStatusError } from '../errors';
 import type { EasFolder, HierarchyChanges } from '../folders';

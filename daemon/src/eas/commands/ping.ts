@@ -1,4 +1,4 @@
-import { all, child, int, ns, textOf, type WbxmlElement } from '@tidings/wbxml';
+import { all, child, int, ns, textOf, type WbxmlElement } from '@tidings/wbxml/core';
 import type { EasConnection } from '../connection';
 import { commonStatusError, EasError } from '../errors';
 import { PING_MARGIN } from '../heartbeat';

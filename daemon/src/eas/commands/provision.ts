@@ -1,4 +1,4 @@
-import { all, child, int, isElement, ns, path, text, type WbxmlElement } from '@tidings/wbxml';
+import { all, child, int, isElement, ns, path, text, type WbxmlElement } from '@tidings/wbxml/core';
 import type { EasConnection } from '../connection';
 import { commonStatusError, EasError, EasStatusError } from '../errors';
 import { atLeast } from '../versions';

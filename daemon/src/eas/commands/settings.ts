@@ -1,4 +1,4 @@
-import { int, ns, path, type WbxmlElement } from '@tidings/wbxml';
+import { int, ns, path, type WbxmlElement } from '@tidings/wbxml/core';
 import type { EasConnection } from '../connection';
 import { commonStatusError, EasError, EasStatusError } from '../errors';
 

@@ -1,4 +1,4 @@
-import { all, child, has, int, ns, text, type WbxmlElement } from '@tidings/wbxml';
+import { all, child, has, int, ns, text, type WbxmlElement } from '@tidings/wbxml/core';
 import type { Collection, ItemSummary } from '../../signal';
 import type { EasConnection } from '../connection';
 import { commonStatusError, EasError, EasStatusError } from '../errors';
