@@ -25,7 +25,12 @@ export interface Sinks {
 export function setupSinks(deps: SinksDeps): Setup<Sinks> {
   let removers: (() => void)[] = [];
   let closers: (() => Promise<void>)[] = [];
+  // Building is async (the hook and webhook modules load on first use): rebuilds build one
+  // after another, so their sinks reach the hub in call order, and none after dispose.
+  let building: Promise<unknown> = Promise.resolve();
+  let disposed = false;
   const clear = async () => {
+    disposed = true;
     for (const remove of removers) remove();
     const close = closers;
     removers = [];
@@ -38,14 +43,22 @@ export function setupSinks(deps: SinksDeps): Setup<Sinks> {
         // The new sinks go on the hub in the same turn the old ones come off, and the old ones
         // finish (a running hook, up to its timeout) afterwards: signals handed on meanwhile
         // must reach the durable sinks' ledgers (issue 13 §7), not fall into the gap.
+        const built = building.then(() =>
+          createConfiguredSinks(c.notifications.sinks, {
+            log: deps.log,
+            isTraySubscribed: deps.isTraySubscribed,
+            secretFor: (owner, ref) => secretFromRef(owner, ref, deps.secrets),
+            ...(deps.desktop !== undefined ? { notifier: deps.desktop } : {}),
+          }),
+        );
+        building = built.catch(() => {});
+        const sinks = await built;
+        if (disposed) {
+          await Promise.all(sinks.map((sink) => sink.close?.().catch(() => {})));
+          return;
+        }
         const old = closers;
         for (const remove of removers) remove();
-        const sinks = createConfiguredSinks(c.notifications.sinks, {
-          log: deps.log,
-          isTraySubscribed: deps.isTraySubscribed,
-          secretFor: (owner, ref) => secretFromRef(owner, ref, deps.secrets),
-          ...(deps.desktop !== undefined ? { notifier: deps.desktop } : {}),
-        });
         removers = sinks.map((sink) => deps.hub.addSink(sink));
         closers = sinks.flatMap((sink) => (sink.close ? [() => sink.close!()] : []));
         await Promise.all(old.map((close) => close().catch(() => {})));

@@ -5,9 +5,7 @@ import type { SinksConfig } from '../config/rules';
 import type { Sink } from '../hub/types';
 import type { SecretSource } from '../secrets/types';
 import { createDesktopSink, type Notifier } from './desktop';
-import { createExecHook } from './exec-hook';
 import type { FormatOptions } from './format';
-import { createWebhook } from './webhook';
 
 /** What the daemon supplies to build the sinks of `notifications.sinks`. */
 export interface ConfiguredSinkDeps {
@@ -46,8 +44,15 @@ export function hasDesktopSession(platform: NodeJS.Platform, env: NodeJS.Process
 /**
  * Builds every sink the config names, in a stable order: desktop (when enabled), then exec
  * hooks, then webhooks. The daemon adds them to the hub and closes them on reload/shutdown.
+ * exec-hook.ts (with its spool) and webhook.ts are imported only when the config names one: a
+ * daemon without hooks does not hold their ~14 KB of code (issue 5: 3 accounts idle under 60 MB;
+ * daemon/test/cli/lazy-commands.test.ts guards it). Literal specifiers, so esbuild bundles them.
  */
-export function createConfiguredSinks(config: SinksConfig, deps: ConfiguredSinkDeps): Sink[] {
+export async function createConfiguredSinks(config: SinksConfig, deps: ConfiguredSinkDeps): Promise<Sink[]> {
+  const [execHook, webhook] = await Promise.all([
+    config.exec.length > 0 ? import('./exec-hook') : undefined,
+    config.webhooks.length > 0 ? import('./webhook') : undefined,
+  ]);
   const sinks: Sink[] = [];
   const headless =
     deps.notifier === undefined &&
@@ -66,7 +71,7 @@ export function createConfiguredSinks(config: SinksConfig, deps: ConfiguredSinkD
   }
   for (const hook of config.exec) {
     sinks.push(
-      createExecHook({
+      execHook!.createExecHook({
         config: hook,
         log: deps.log.child({ sink: hook.name }),
         ...(deps.format ? { format: deps.format } : {}),
@@ -75,7 +80,7 @@ export function createConfiguredSinks(config: SinksConfig, deps: ConfiguredSinkD
   }
   for (const hook of config.webhooks) {
     sinks.push(
-      createWebhook({
+      webhook!.createWebhook({
         config: hook,
         log: deps.log.child({ sink: hook.name }),
         ...(hook.secret ? { secret: deps.secretFor(`webhook:${hook.name}`, hook.secret) } : {}),

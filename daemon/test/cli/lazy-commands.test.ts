@@ -96,5 +96,20 @@ describe('commands load lazily', () => {
       files.filter((f) => /oauth\/(interactive|loopback|device-code|open-browser)\.ts$/.test(f)),
     ).toEqual([]);
     expect(files.filter((f) => f.includes('fast-xml-parser') || f.includes('eas/autodiscover/'))).toEqual([]);
+    // The codec's XML bridge and CLI: eas/ imports @tidings/wbxml/core, `tidings wbxml` the rest.
+    expect(files.filter((f) => f.startsWith('wbxml/src/'))).toContain('wbxml/src/decoder.ts');
+    expect(files.filter((f) => /^wbxml\/src\/(xml|cli|index)\.ts$/.test(f))).toEqual([]);
+    // Exec hooks (and their spool) and webhooks: loaded when the config names one (sinks/configured.ts).
+    expect(files).toContain('daemon/src/sinks/configured.ts');
+    expect(files.filter((f) => /sinks\/(exec-hook|hook-spool|webhook)\.ts$/.test(f))).toEqual([]);
+  });
+
+  it('the hook and webhook sinks are chunks reached by a dynamic import only', () => {
+    for (const m of ['daemon/src/sinks/exec-hook.ts', 'daemon/src/sinks/webhook.ts']) {
+      outputOf(m);
+      for (const [file, info] of Object.entries(meta.inputs))
+        for (const i of info.imports)
+          if (i.path === m) expect(i.kind, `${file} imports ${m}`).toBe('dynamic-import');
+    }
   });
 });

@@ -10,7 +10,7 @@ describe('createConfiguredSinks', () => {
 
   it('builds desktop, exec hooks and webhooks in order, each with its role', async () => {
     const asked: [string, SecretRef][] = [];
-    const sinks = createConfiguredSinks(
+    const sinks = await createConfiguredSinks(
       sinksConfigSchema().parse({
         exec: [{ name: 'on-mail', command: ['/bin/true'] }],
         webhooks: [
@@ -39,18 +39,20 @@ describe('createConfiguredSinks', () => {
     await Promise.all(sinks.map((s) => s.close?.()));
   });
 
-  it('leaves the desktop sink out when disabled in config or by the daemon', () => {
+  it('leaves the desktop sink out when disabled in config or by the daemon', async () => {
     const deps = { log, isTraySubscribed: () => false, secretFor: () => ({ get: async () => '' }) };
-    expect(createConfiguredSinks(sinksConfigSchema().parse({ desktop: { enabled: false } }), deps)).toEqual(
+    expect(
+      await createConfiguredSinks(sinksConfigSchema().parse({ desktop: { enabled: false } }), deps),
+    ).toEqual([]);
+    expect(await createConfiguredSinks(sinksConfigSchema().parse({}), { ...deps, notifier: false })).toEqual(
       [],
     );
-    expect(createConfiguredSinks(sinksConfigSchema().parse({}), { ...deps, notifier: false })).toEqual([]);
   });
 
   it('on a headless Linux logs one info line and builds no desktop sink (no notify-send stack per change)', async () => {
     const { log: cap, lines } = capturingLog('info');
     const deps = { log: cap, isTraySubscribed: () => false, secretFor: () => ({ get: async () => '' }) };
-    const headless = createConfiguredSinks(sinksConfigSchema().parse({}), {
+    const headless = await createConfiguredSinks(sinksConfigSchema().parse({}), {
       ...deps,
       platform: 'linux',
       env: { HOME: '/h' },
@@ -60,7 +62,7 @@ describe('createConfiguredSinks', () => {
     expect(JSON.parse(lines[0]!)).toMatchObject({ level: 30, msg: NO_DESKTOP_SESSION });
 
     // A session bus alone is enough for notify-send; macOS and Windows always have a session.
-    const withBus = createConfiguredSinks(sinksConfigSchema().parse({}), {
+    const withBus = await createConfiguredSinks(sinksConfigSchema().parse({}), {
       ...deps,
       platform: 'linux',
       env: { DBUS_SESSION_BUS_ADDRESS: 'unix:path=/run/user/1000/bus' },
