@@ -283,6 +283,8 @@ class ScratchWriter {
   readonly #path: WbxmlElement[] = [];
   /** Per open element: the index of its next child to write. */
   readonly #index: number[] = [];
+  /** Per open element: the offset after its tag; still there at its end means no content. */
+  readonly #bodyAt: number[] = [];
   #lastNs = '';
   #lastPage: PageTokens | undefined;
 
@@ -341,6 +343,7 @@ class ScratchWriter {
   element(root: WbxmlElement): void {
     const path = this.#path;
     const index = this.#index;
+    const bodyAt = this.#bodyAt;
     if (!this.#open(root)) return;
     // The open element's children and next index live in locals; #index keeps a parent's only
     // while a child is open (one write per element, not one per child).
@@ -348,10 +351,16 @@ class ScratchWriter {
     let i = 0;
     for (;;) {
       if (i === children.length) {
-        if (this.pos === this.buf.length) this.#ensure(1);
-        this.buf[this.pos++] = END;
+        let depth = path.length;
+        if (this.pos === bodyAt[depth - 1]) {
+          // Nothing written inside (only empty strings): the bare token, as EAS writes `<X/>`.
+          this.buf[this.pos - 1] = this.buf[this.pos - 1]! & ~TAG_CONTENT;
+        } else {
+          if (this.pos === this.buf.length) this.#ensure(1);
+          this.buf[this.pos++] = END;
+        }
         path.pop();
-        const depth = path.length;
+        depth--;
         if (depth === 0) return;
         children = path[depth - 1]!.children;
         i = index[depth - 1]!;
@@ -414,12 +423,14 @@ class ScratchWriter {
       buf[this.pos++] = page;
       this.#page = page;
     }
-    if (!hasContent(children)) {
+    if (children.length === 0) {
       buf[this.pos++] = token;
       path.pop();
       return false;
     }
+    // Content bit set now and cleared at the end if the children wrote nothing (no pre-scan).
     buf[this.pos++] = token | TAG_CONTENT;
+    this.#bodyAt[path.length - 1] = this.pos;
     return true;
   }
 
@@ -517,15 +528,6 @@ function mbUintLength(n: number): number {
   let len = 1;
   for (let v = n; v >= 0x80; v = Math.floor(v / 128)) len++;
   return len;
-}
-
-/** EAS writes `<X/>` and `<X></X>` alike as the bare token: empty strings are no content. */
-function hasContent(children: readonly WbxmlNode[]): boolean {
-  for (let i = 0; i < children.length; i++) {
-    const c = children[i];
-    if (typeof c === 'string' ? c.length > 0 : !(c instanceof WbxmlText) || c.byteLength > 0) return true;
-  }
-  return false;
 }
 
 function isElementNode(n: unknown): n is WbxmlElement {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decode, el, encode, type WbxmlElement } from '../src/index';
+import { createEncoder, decode, el, encode, type WbxmlElement, WbxmlText } from '../src/index';
 import { expectWbxmlError, HEADER, hex, wb } from './support/bytes';
 
 describe('encode', () => {
@@ -68,6 +68,27 @@ describe('encode', () => {
 
   it('writes an empty string or a child list of empty strings as the bare token', () => {
     expect(hex(encode(el('AirSync', 'Sync', el('AirSync', 'SyncKey', ''))))).toBe('03 01 6a 00 45 0b 01');
+  });
+
+  it('clears the content bit of an element whose children wrote nothing, in every API and at any depth', () => {
+    const empty = new WbxmlText(new Uint8Array(4), 2, 2);
+    const tree = el(
+      'AirSync',
+      'Sync',
+      el('AirSync', 'SyncKey', '', empty, ''),
+      el('AirSync', 'Collections', el('AirSync', 'Collection', '', el('AirSync', 'Class', ''))),
+      el('Email', 'Subject', ''),
+      el('AirSync', 'CollectionId', '', 'x', ''),
+      el('AirSyncBase', 'Data', new Uint8Array(0)),
+    );
+    // Sync { SyncKey/ Collections { Collection { Class/ } } SWITCH(2) Subject/ SWITCH(0)
+    // CollectionId "x" SWITCH(17) Data { OPAQUE 00 } }: an empty OPAQUE is content, as before.
+    const want = '03 01 6a 00 45 0b 5c 4f 10 01 01 00 02 14 00 00 52 03 78 00 01 00 11 4b c3 00 01 01';
+    expect(hex(encode(tree))).toBe(want);
+    const reused = createEncoder({ opaqueByReferenceFrom: 1 });
+    expect(hex(reused.encode(tree))).toBe(want);
+    expect(hex(Buffer.concat(reused.encodeChunks(tree)))).toBe(want);
+    expect(hex(encode(el('AirSync', 'Sync', '', empty)))).toBe('03 01 6a 00 05');
   });
 
   it('writes OPAQUE with mb_u_int32 lengths of 1, 2 and 3 bytes', () => {
