@@ -9,6 +9,8 @@
  *
  *   npm run bench            (all workspace benchmarks)
  *   npx tsx wbxml/bench/codec.bench.ts      (BENCH_DOCS=text|opaque|folder filters by name)
+ *   BENCH_ENCODE_ONLY=1 npx tsx wbxml/bench/codec.bench.ts   (only the judged one-shot encode row;
+ *                                            no XML bridge, no decode memory)
  *
  * Targets (issue 15): decode and one-shot encode() >= 1.0x libwbxml on the 250 KB and 5 MB
  * documents, >= 2x on the 1 KB ones, in CPU time; decoding a 5 MB document adds <= 1.5x its
@@ -38,6 +40,8 @@ import type { WbxmlElement } from '../src/tree';
 const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 300);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const LAZY = { lazyTextFrom: 1024 };
+/** Times only the one-shot `encode()` (the judged encode row), for quick encoder work. */
+const ENCODE_ONLY = process.env.BENCH_ENCODE_ONLY === '1';
 
 interface Doc {
   name: string;
@@ -196,6 +200,7 @@ async function measure(
   ];
   const timed = (k: number): Cost => {
     const [fn, before, after] = fns[k]!;
+    if (ENCODE_ONLY && k !== 1) return { cpu: Number.NaN, wall: Number.NaN };
     before?.();
     const cost = round(fn);
     after?.();
@@ -415,6 +420,7 @@ async function main(): Promise<void> {
     for (const [i, doc] of all.entries()) {
       const { ours, lib } = results[i]!;
       for (const [op, pickOurs, pickLib, judged] of rows) {
+        if (ENCODE_ONLY && op !== 'encode one-shot') continue;
         const o = pickOurs(ours);
         const l = lib ? pickLib(lib) : undefined;
         const ratio = l === undefined ? undefined : l.cpu / o.cpu;
@@ -433,10 +439,11 @@ async function main(): Promise<void> {
       }
     }
 
-    console.log(
-      `\nXML bridge (what \`tidings wbxml encode|decode\` runs), CPU time, median of ${ROUNDS} rounds; target >= ${XML_TARGET} MB/s of XML:`,
-    );
-    for (const [name, xml, judged] of xmlDocuments()) {
+    if (!ENCODE_ONLY)
+      console.log(
+        `\nXML bridge (what \`tidings wbxml encode|decode\` runs), CPU time, median of ${ROUNDS} rounds; target >= ${XML_TARGET} MB/s of XML:`,
+      );
+    for (const [name, xml, judged] of ENCODE_ONLY ? [] : xmlDocuments()) {
       const opts = { declaration: false, pretty: !judged };
       const tree = fromXml(xml);
       if (toXml(tree, opts) !== xml) throw new Error(`${name}: the XML bridge does not round-trip`);
@@ -461,18 +468,22 @@ async function main(): Promise<void> {
     // Judged: what decoding adds while the caller holds the input (the daemon holds the HTTP
     // body while it reads the tree), in the mode the daemon decodes in (lazyTextFrom 1024), the
     // eager default beside it. A lazy tree also keeps the input alive: the total is printed.
-    console.log(
-      'decode memory, 5 MB documents: "adds" = heap + external held after GC while the input is held, ÷ input;',
-    );
-    console.log(
-      '"with input" = what stays alive once the caller drops the input (the input counted when the tree keeps it)',
-    );
-    for (const [shape, mode, judged] of [
-      ['text', 'lazy', true],
-      ['text', 'eager', false],
-      ['opaque', 'lazy', true],
-      ['opaque', 'eager', false],
-    ] as const) {
+    if (!ENCODE_ONLY)
+      console.log(
+        'decode memory, 5 MB documents: "adds" = heap + external held after GC while the input is held, ÷ input;',
+      );
+    if (!ENCODE_ONLY)
+      console.log(
+        '"with input" = what stays alive once the caller drops the input (the input counted when the tree keeps it)',
+      );
+    for (const [shape, mode, judged] of ENCODE_ONLY
+      ? []
+      : ([
+          ['text', 'lazy', true],
+          ['text', 'eager', false],
+          ['opaque', 'lazy', true],
+          ['opaque', 'eager', false],
+        ] as const)) {
       const m = decodeMemory(shape, mode);
       const adds = m.heldBytes - (m.inputHeld ? m.documentBytes : 0);
       const ratio = adds / m.documentBytes;
