@@ -103,16 +103,7 @@ export function nextPollInterval(intervalMs: number, err: OAuthError): number {
  * interval until the person approves, declines or the code expires.
  */
 export async function signInWithDeviceCode(opts: DeviceCodeOptions): Promise<TokenSet> {
-  const client = oauthClientOf(
-    {
-      provider: opts.provider,
-      clientId: opts.clientId,
-      clientSecret: opts.clientSecret,
-      authority: opts.authority,
-      scope: opts.scope,
-    },
-    opts.use,
-  );
+  const client = oauthClientOf(opts, opts.use);
   if (client.devicecode === undefined) {
     // Google's device flow grants only a short allow-list of scopes, and https://mail.google.com/
     // is not on it ("OAuth 2.0 for TV and Limited-Input Device Applications", allowed scopes).

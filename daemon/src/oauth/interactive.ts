@@ -44,16 +44,7 @@ export interface InteractiveSignInOptions {
  * the caller stores the refresh token (SecretSource.set).
  */
 export async function signInInteractive(opts: InteractiveSignInOptions): Promise<TokenSet> {
-  const client = oauthClientOf(
-    {
-      provider: opts.provider,
-      clientId: opts.clientId,
-      clientSecret: opts.clientSecret,
-      authority: opts.authority,
-      scope: opts.scope,
-    },
-    opts.use,
-  );
+  const client = oauthClientOf(opts, opts.use);
   const scope = client.scope;
   const pkce = createPkcePair();
   const state = createState();

@@ -63,16 +63,7 @@ class OAuthTokenProvider implements TokenProvider {
     if (opts.clientId === '') throw new TypeError('createOAuthTokenProvider: clientId must not be empty');
     this.#opts = opts;
     try {
-      this.#client = oauthClientOf(
-        {
-          provider: opts.provider,
-          clientId: opts.clientId,
-          clientSecret: opts.clientSecret,
-          authority: opts.authority,
-          scope: opts.scope,
-        },
-        opts.use,
-      );
+      this.#client = oauthClientOf(opts, opts.use);
     } catch (err) {
       // A missing Google client secret (an unset environment variable) is the account's fault,
       // reported where a token is asked for, so the watcher shows it instead of failing to start.
