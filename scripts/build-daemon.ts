@@ -19,7 +19,7 @@
 import { existsSync, readFileSync, realpathSync, renameSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { build, type Plugin } from 'esbuild';
+import { type BuildOptions, build, type Plugin } from 'esbuild';
 
 const ROOT = join(import.meta.dirname, '..');
 const require = createRequire(import.meta.url);
@@ -267,16 +267,15 @@ function googleClient(): { id: string; secret: string } {
   return { id, secret: (process.env.TIDINGS_GOOGLE_CLIENT_SECRET ?? '').trim() };
 }
 
-export async function buildDaemon(opts: { quiet?: boolean } = {}): Promise<string> {
-  // Built beside dist/ and swapped in by two renames: `tidings` processes started meanwhile (a
-  // test suite, the install test's `npm pack`) never find half a bundle. esbuild writes the files
-  // before the plugins' end checks run, so a failed build is removed and dist/ stays as it was.
-  const staging = `${OUT}.build-${process.pid}`;
-  rmSync(staging, { recursive: true, force: true });
-  const result = await build({
+/**
+ * The shipped bundle's esbuild options, writing into `outdir`. daemon/test/cli/lazy-commands.test.ts
+ * reads the metafile of this very build, so what it checks is what ships.
+ */
+export function daemonBuildOptions(outdir: string): BuildOptions & { metafile: true } {
+  return {
     absWorkingDir: ROOT,
     entryPoints: { tidings: 'daemon/src/cli/main.ts' },
-    outdir: staging,
+    outdir,
     outExtension: { '.js': '.mjs' },
     bundle: true,
     splitting: true,
@@ -287,13 +286,13 @@ export async function buildDaemon(opts: { quiet?: boolean } = {}): Promise<strin
     external: [...EXTERNAL],
     plugins: [undiciSlim, pinoNoWorker],
     define: {
+      // A distributor's Entra app (docs/microsoft-365.md): `account add exchange --oauth` then
+      // needs no --client-id (daemon/src/cli/oauth-client.ts). Empty when the variable is unset.
       __TIDINGS_OAUTH_CLIENT_ID__: JSON.stringify(oauthClientId()),
       // daemon/src/oauth/google-client.ts; empty strings when the variables are unset.
       __TIDINGS_GOOGLE_CLIENT_ID__: JSON.stringify(googleClient().id),
       __TIDINGS_GOOGLE_CLIENT_SECRET__: JSON.stringify(googleClient().secret),
     },
-    // A distributor's Entra app (docs/microsoft-365.md): `account add exchange --oauth` then
-    // needs no --client-id (daemon/src/cli/oauth-client.ts). Empty when the variable is unset.
     // CommonJS dependencies bundled into ESM still call require() for Node built-ins.
     banner: {
       js: "import { createRequire as __tidingsCreateRequire } from 'node:module'; const require = __tidingsCreateRequire(import.meta.url);",
@@ -306,8 +305,19 @@ export async function buildDaemon(opts: { quiet?: boolean } = {}): Promise<strin
     charset: 'ascii',
     minifyWhitespace: true,
     minifySyntax: true,
-    logLevel: opts.quiet ? 'warning' : 'info',
     metafile: true,
+  };
+}
+
+export async function buildDaemon(opts: { quiet?: boolean } = {}): Promise<string> {
+  // Built beside dist/ and swapped in by two renames: `tidings` processes started meanwhile (a
+  // test suite, the install test's `npm pack`) never find half a bundle. esbuild writes the files
+  // before the plugins' end checks run, so a failed build is removed and dist/ stays as it was.
+  const staging = `${OUT}.build-${process.pid}`;
+  rmSync(staging, { recursive: true, force: true });
+  const result = await build({
+    ...daemonBuildOptions(staging),
+    logLevel: opts.quiet ? 'warning' : 'info',
   }).catch((err: unknown) => {
     rmSync(staging, { recursive: true, force: true });
     throw err;

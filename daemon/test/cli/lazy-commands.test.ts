@@ -1,36 +1,22 @@
 /**
  * Each command's code is its own bundle chunk, loaded when the command runs (cli/registry.ts), so
  * `tidings daemon` does not hold account add's discovery and OAuth flows, doctor's checks or the
- * WBXML-to-XML converter (issue 5: 3 accounts idle under 60 MB). Bundled as scripts/build-daemon.ts
- * bundles, and read from esbuild's metafile: what a chunk imports statically is loaded with it.
+ * WBXML-to-XML converter (issue 5: 3 accounts idle under 60 MB). Bundled with scripts/build-daemon.ts's
+ * own options, and read from esbuild's metafile: what a chunk imports statically is loaded with it.
  */
 import { join } from 'node:path';
 import { build, type Metafile } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { EXTERNAL, pinoNoWorker, undiciSlim } from '../../../scripts/build-daemon';
+import { daemonBuildOptions } from '../../../scripts/build-daemon';
 import { COMMANDS } from '../../src/cli/registry';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 let meta: Metafile;
 
 beforeAll(async () => {
+  // The shipped bundle's own options: its chunks are what `tidings daemon` loads.
   const r = await build({
-    absWorkingDir: ROOT,
-    entryPoints: { tidings: 'daemon/src/cli/main.ts' },
-    outdir: join(ROOT, 'dist-test-unwritten'),
-    bundle: true,
-    splitting: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20.11',
-    external: [...EXTERNAL],
-    plugins: [undiciSlim, pinoNoWorker],
-    define: {
-      __TIDINGS_OAUTH_CLIENT_ID__: '""',
-      __TIDINGS_GOOGLE_CLIENT_ID__: '""',
-      __TIDINGS_GOOGLE_CLIENT_SECRET__: '""',
-    },
-    metafile: true,
+    ...daemonBuildOptions(join(ROOT, 'dist-test-unwritten')),
     write: false,
     logLevel: 'silent',
   });
